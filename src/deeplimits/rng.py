@@ -1,0 +1,176 @@
+"""Counter-based random streams for reproducible parallel Numba kernels.
+
+Every Monte-Carlo path (or walker, or network) owns one independent stream,
+identified by ``(seed, stream)``.  A stream is a SplitMix64 sequence: its state
+is a single ``uint64`` that is advanced by the golden-ratio increment and
+hashed by the SplitMix64 finaliser (Steele, Lea & Flood 2014).  Because the
+numbers a path consumes depend only on ``(seed, stream, position)`` and never
+on which thread runs the path, results are bit-identical whatever the number
+of Numba threads.
+
+Usage inside a kernel::
+
+    s = stream_state(seed, path)
+    for k in range(n_steps):
+        z0, z1, s = normal_pair(s)
+
+Normals are produced by the Box--Muller transform (two per pair of uniforms);
+uniforms lie in the open interval (0, 1), so ``log`` is always finite.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "stream_state",
+    "next_uint64",
+    "uniform",
+    "normal_pair",
+    "normal",
+    "normal_array",
+    "uniform_array",
+]
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
+_TWO_PI = 2.0 * np.pi
+
+
+@nb.njit(cache=True, inline="always")
+def _mix64(z):
+    # SplitMix64 finaliser; all operands are uint64 so Numba never promotes to float.
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@nb.njit(cache=True)
+def stream_state(seed, stream):
+    """Initial state of stream ``stream`` of the generator keyed by ``seed``.
+
+    Parameters
+    ----------
+    seed, stream : int
+        Non-negative integers.  Distinct ``(seed, stream)`` pairs give
+        statistically independent streams.
+
+    Returns
+    -------
+    numpy.uint64
+        The state to pass to :func:`uniform` or :func:`normal_pair`.
+    """
+    k = _mix64(np.uint64(seed) * _GOLDEN + np.uint64(0x632BE59BD9B4E019))
+    return _mix64(k ^ (np.uint64(stream) * _M2 + _GOLDEN))
+
+
+@nb.njit(cache=True, inline="always")
+def next_uint64(s):
+    """Return ``(x, new_state)`` with ``x`` a uniformly distributed uint64."""
+    s = s + _GOLDEN
+    return _mix64(s), s
+
+
+@nb.njit(cache=True, inline="always")
+def uniform(s):
+    """Return ``(u, new_state)`` with ``u`` uniform on the open interval (0, 1)."""
+    x, s = next_uint64(s)
+    return (np.float64(x >> _S11) + 0.5) * _TWO_M53, s
+
+
+@nb.njit(cache=True, inline="always")
+def normal_pair(s):
+    """Return ``(z0, z1, new_state)``: two independent standard normals (Box--Muller)."""
+    u1, s = uniform(s)
+    u2, s = uniform(s)
+    r = np.sqrt(-2.0 * np.log(u1))
+    a = _TWO_PI * u2
+    return r * np.cos(a), r * np.sin(a), s
+
+
+@nb.njit(cache=True, inline="always")
+def normal(s):
+    """Return ``(z, new_state)``: one standard normal (wastes the pair's second value)."""
+    z0, _, s = normal_pair(s)
+    return z0, s
+
+
+@nb.njit(cache=True, parallel=True)
+def _fill_normal(seed, out):
+    n_streams, m = out.shape
+    for i in nb.prange(n_streams):
+        s = stream_state(seed, i)
+        j = 0
+        while j + 1 < m:
+            z0, z1, s = normal_pair(s)
+            out[i, j] = z0
+            out[i, j + 1] = z1
+            j += 2
+        if j < m:
+            z0, _, s = normal_pair(s)
+            out[i, j] = z0
+
+
+@nb.njit(cache=True, parallel=True)
+def _fill_uniform(seed, out):
+    n_streams, m = out.shape
+    for i in nb.prange(n_streams):
+        s = stream_state(seed, i)
+        for j in range(m):
+            u, s = uniform(s)
+            out[i, j] = u
+
+
+def _check_seed(seed):
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return seed
+
+
+def normal_array(seed, shape):
+    """Standard normals of the given shape; row ``i`` (first axis) is stream ``i``.
+
+    The result is a deterministic function of ``seed`` and ``shape`` and does
+    not depend on the number of threads.  Row ``i`` is the same as the first
+    values a kernel would draw from ``stream_state(seed, i)`` with
+    :func:`normal_pair`.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative seed.
+    shape : tuple of int
+        Output shape; at least one axis.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+    """
+    seed = _check_seed(seed)
+    shape = tuple(int(n) for n in np.atleast_1d(shape))
+    if any(n < 0 for n in shape):
+        raise ValueError(f"shape must have non-negative entries, got {shape}")
+    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
+    if out.size:
+        _fill_normal(seed, out)
+    return out.reshape(shape)
+
+
+def uniform_array(seed, shape):
+    """Uniforms on (0, 1) of the given shape; row ``i`` is stream ``i`` (see :func:`normal_array`)."""
+    seed = _check_seed(seed)
+    shape = tuple(int(n) for n in np.atleast_1d(shape))
+    if any(n < 0 for n in shape):
+        raise ValueError(f"shape must have non-negative entries, got {shape}")
+    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
+    if out.size:
+        _fill_uniform(seed, out)
+    return out.reshape(shape)
