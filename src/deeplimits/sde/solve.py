@@ -135,7 +135,7 @@ def solve(sde: SDE, y0, grid, *, saveat=None, n_paths: int | None = None, scheme
         or keep NaN in the remaining outputs of that path.
     backend : {"numba", "torchsde"}
         ``"torchsde"`` runs the same SDE through :func:`torchsde.sdeint`
-        (float64); only ``"euler"`` and ``"milstein"`` on uniform grids.
+        (float64); Euler--Maruyama on uniform grids only.
 
     Returns
     -------

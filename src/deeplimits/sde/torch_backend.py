@@ -19,7 +19,9 @@ from .solve import Solution
 
 __all__ = ["solve_torchsde", "increments_brownian"]
 
-_METHODS = {"euler": "euler", "milstein": "milstein"}
+# Only Euler--Maruyama: torchsde's Milstein needs autograd through g, which the
+# Numba functions do not provide, and its derivative-free variant is a different scheme.
+_METHODS = {"euler": "euler"}
 
 
 def _import_torch():
