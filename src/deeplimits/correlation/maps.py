@@ -32,6 +32,7 @@ Public API
 ``shaped_slopes(c_plus, c_minus, n)``             s_pm = 1 + c_pm / sqrt(n), validated
 ``depth_recursion_u(u0, depth, ...)``             u_l, l = 0..depth
 ``relu_asymptote(l, order=1)``                    9 pi^2/(2 l^2) (1 - 3 log l / l)
+``sample_one_layer(u, n, n_samples, seed, ...)``  the finite-width layer these maps are the limit of
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ import math
 
 import numba as nb
 import numpy as np
+
+from ..rng import normal_pair, stream_state
 
 __all__ = [
     "Q_STAR",
@@ -53,6 +56,7 @@ __all__ = [
     "relu_asymptote",
     "theta_from_u",
     "u_from_theta",
+    "sample_one_layer",
 ]
 
 #: Limit of ``l^2 (1 - rho_l)`` for the ReLU recursion (and the start of the q-SDE).
@@ -410,3 +414,80 @@ def relu_asymptote(l, order=1):
     if order == 1:
         return base * (1.0 - 3.0 * np.log(la) / la)
     raise ValueError(f"order must be 0 or 1, got {order}")
+
+
+@nb.njit(cache=True, parallel=True)
+def _one_layer_kernel(u, n, n_samples, seed, s_plus, s_minus, out_u, out_rho):
+    rho = 1.0 - u
+    perp = math.sqrt(u * (2.0 - u))  # sqrt(1 - rho^2) without cancellation
+    for r in nb.prange(n_samples):
+        s = stream_state(seed, r)
+        saa = 0.0
+        sbb = 0.0
+        sab = 0.0
+        a = np.empty(n)
+        b = np.empty(n)
+        for i in range(n):
+            z0, z1, s = normal_pair(s)
+            x = z0
+            y = rho * z0 + perp * z1
+            a[i] = s_plus * x if x > 0.0 else s_minus * x
+            b[i] = s_plus * y if y > 0.0 else s_minus * y
+            saa += a[i] * a[i]
+            sbb += b[i] * b[i]
+            sab += a[i] * b[i]
+        if saa == 0.0 or sbb == 0.0:
+            out_u[r] = np.nan  # all units inactive: correlation undefined (probability 2^-n)
+            out_rho[r] = np.nan
+            continue
+        na = math.sqrt(saa)
+        nb_ = math.sqrt(sbb)
+        d2 = 0.0
+        for i in range(n):
+            d = a[i] / na - b[i] / nb_
+            d2 += d * d
+        out_u[r] = 0.5 * d2  # 1 - cos, from |a/|a| - b/|b||^2 / 2: no cancellation
+        out_rho[r] = sab / (na * nb_)
+
+
+def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0):
+    """Correlation after one finite-width (leaky) ReLU layer: the system the maps are the limit of.
+
+    Draws ``n`` iid pairs ``(x_i, y_i)`` of unit-variance Gaussians with
+    correlation ``rho = 1 - u`` and returns the correlation of
+    ``(phi(x), phi(y))`` in R^n, i.e. of the next layer's Gram matrix
+    ``Phi = (c/n) phi(h)^T phi(h)``.  (Given the Gram matrix of layer ``l`` the
+    pre-activations of layer ``l + 1`` are exactly such Gaussian pairs, so
+    this is one exact step of the correlation Markov chain of a width-``n`` MLP.)
+
+    Parameters
+    ----------
+    u : float
+        ``1 - rho`` in ``[0, 2]``.
+    n : int
+        Width (>= 1).
+    n_samples : int
+        Number of independent layers (>= 1).
+    seed : int
+        Seed; sample ``r`` uses stream ``r`` (thread-count independent).
+    s_plus, s_minus : float
+        Leaky-ReLU slopes.
+
+    Returns
+    -------
+    u_next, rho_next : numpy.ndarray
+        ``1 - rho'`` (accurate for tiny ``u``) and ``rho'``; NaN for the
+        probability-``2^{-n}`` event that a vector is all zero.
+    """
+    u = float(_check_u(u))
+    if isinstance(n, bool) or int(n) != n or int(n) < 1:
+        raise ValueError(f"n (width) must be an integer >= 1, got {n!r}")
+    if isinstance(n_samples, bool) or int(n_samples) != n_samples or int(n_samples) < 1:
+        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+    if int(seed) != seed or int(seed) < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    s_plus, s_minus = _check_slopes(s_plus, s_minus)
+    out_u = np.empty(int(n_samples))
+    out_rho = np.empty(int(n_samples))
+    _one_layer_kernel(u, int(n), int(n_samples), int(seed), s_plus, s_minus, out_u, out_rho)
+    return out_u, out_rho
