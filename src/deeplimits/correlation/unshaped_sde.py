@@ -509,8 +509,10 @@ def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None
     also ``O(t0^2)`` in ``E[q^{-1}]``: the deterministic start misses the mean shift
     ``Y_STAR t0`` and the variance ``O(t0)`` of ``y_{t0}``, but the drift ``-y/t``
     damps a perturbation at ``t0`` by ``t0 / t``; see :func:`second_moment_y_from_t0`) and the
-    step bias ``O(h)`` whose constant grows like ``1/t0`` (the drift's stiffness
-    is ``-1/t`` at ``q = Q_STAR``; stability needs ``h < 2 t0``).
+    step bias ``O(h)`` (measured ``~ 2.6 h`` in ``E[q_T^{-1/2}]`` at ``T = 0.5``,
+    essentially independent of ``t0``; the drift's stiffness ``-1/t`` at
+    ``q = Q_STAR`` only limits stability: ``h < 2 t0``).  Steps with
+    ``h >~ 0.005`` send ``q`` below 0 with visible probability (reflected and counted).
 
     Parameters
     ----------
