@@ -316,3 +316,13 @@ def test_unstable_explicit_step_near_singularity_refused():
     # the implicit scheme with theta = 1 starts there
     sol = solve(sde, [2.0], geometric_grid(0.0, 1.0, 40, 1e-3), scheme="theta", n_paths=4)
     assert np.all(np.isfinite(sol.ys))
+
+
+def test_insert_times_makes_output_times_valid():
+    from deeplimits.sde import insert_times
+
+    grid = insert_times(geometric_grid(0.0, 1.0, 64, 1e-3), [0.25, 0.5])
+    sol = solve(models.singular_linear(), [2.0], grid, saveat=[0.25, 0.5, 1.0], scheme="theta", n_paths=3)
+    assert np.array_equal(sol.ts, [0.25, 0.5, 1.0])
+    with pytest.raises(ValueError, match="lie in"):
+        insert_times(grid, [2.0])
