@@ -324,3 +324,31 @@ def test_to_jsonable_conversions():
     assert doc["d"] == {"1": None} and doc["e"] == [[None]] and isinstance(doc["f"], str)
     assert nonfinite == {"d.1": "-inf", "e[0][0]": "nan"}
     json.dumps(doc, allow_nan=False)
+
+
+def test_docs_example_experiment_runs_and_passes(tmp_path, clean_registry):
+    """The experiment shown in docs/validation.md works as written."""
+    doc = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+    if not doc.is_file():
+        pytest.skip("not a source checkout")
+    blocks = [b for b in doc.read_text().split("```python\n")[1:] if b.startswith("# validation/demo_experiments.py")]
+    assert len(blocks) == 1
+    exps = tmp_path / "exps"
+    exps.mkdir()
+    (exps / "demo_experiments.py").write_text(blocks[0].split("```")[0])
+    s = run_experiments(["demo.mean"], outdir=tmp_path / "r", progress=False, experiments_dir=exps)
+    assert s.passed, s.results[0].error
+    assert s.results[0].figures == ["demo.mean/demo_mean.png"]
+
+
+def test_repository_experiment_files_import_and_declare_everything(clean_registry):
+    """Every validation/*_experiments.py of this checkout imports and declares a complete experiment."""
+    directory = find_experiments_dir()
+    if directory is None:
+        pytest.skip("no experiments folder")
+    load = load_experiments(directory)
+    assert not load.failures, "\n".join(f.traceback for f in load.failures)
+    for eid, exp in registry.items():
+        assert exp.checks.strip() and exp.criterion.strip(), eid
+        assert isinstance(exp.quick, dict) and isinstance(exp.full, dict), eid
+        assert callable(exp.func), eid

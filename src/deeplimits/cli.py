@@ -161,7 +161,7 @@ def _cmd_validate(args) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted; partial results in {args.out}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    width = max(len(r.id) for r in summary.results)
+    width = max([len(r.id) for r in summary.results] + [len("experiment")])
     print(f"{'experiment':<{width}}  result  seconds")
     for r in summary.results:
         label = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}[r.status]
