@@ -39,10 +39,10 @@ report.md (tables and figures) and one sub-folder of PNG figures per experiment.
 
 _EPILOG = """\
 examples:
-  deeplimits list                              show every experiment and what it checks
-  deeplimits validate                          quick run of all experiments -> ./validation-report/
-  deeplimits validate --only 'sde.*'           only the experiments whose id starts with "sde."
-  deeplimits validate --full --out full-report publication-size parameters (slow)
+  deeplimits list                                 show every experiment and what it checks
+  deeplimits validate                             quick run of all experiments -> ./validation-report/
+  deeplimits validate --only 'sde.*'              only the experiments whose id starts with "sde."
+  deeplimits validate --full --out full-report    publication-size parameters (slow)
 
 exit codes: 0 all selected experiments passed, 1 some failed, 2 usage error.
 """
