@@ -84,6 +84,11 @@ def test_usage_errors_exit_2(toy_dir, tmp_path, capsys):
     assert "non-negative integer" in capsys.readouterr().err
     assert main(["validate", "--experiments", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["validate", "--experiments", str(empty), "--out", str(tmp_path / "f")]) == 2
+    assert main(["list", "--experiments", str(empty)]) == 2
+    assert capsys.readouterr().err.count("no validation experiments found") == 2
     assert main(["frobnicate"]) == 2
     assert main([]) == 2  # no command: help on stderr
     assert "validation run" in capsys.readouterr().err

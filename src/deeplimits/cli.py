@@ -128,16 +128,19 @@ def _cmd_list(args) -> int:
     except ValueError as exc:
         print(f"deeplimits list: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    failures = load_experiments(directory).failures if directory else []
-    if not registry and not failures:
+    load = load_experiments(directory) if directory else None
+    failures = load.failures if load else []
+    loaded = {eid for ids in load.ids_by_file.values() for eid in ids} if load else set()
+    exps = [exp for eid, exp in registry.items() if eid in loaded]
+    if not exps and not failures:
         print("no validation experiments found" + (f" in {directory}" if directory else ""), file=sys.stderr)
         return EXIT_USAGE
-    width = max([len(e) for e in registry] + [2])
-    area_w = max([len(x.area) for x in registry.values()] + [4])
+    width = max([len(x.id) for x in exps] + [2])
+    area_w = max([len(x.area) for x in exps] + [4])
     print(f"{'id':<{width}}  {'area':<{area_w}}  checks")
-    for eid, exp in registry.items():
-        print(f"{eid:<{width}}  {exp.area:<{area_w}}  {' '.join(exp.checks.split())}")
-    print(f"\n{len(registry)} experiments" + (f" from {directory}" if directory else ""))
+    for exp in exps:
+        print(f"{exp.id:<{width}}  {exp.area:<{area_w}}  {' '.join(exp.checks.split())}")
+    print(f"\n{len(exps)} experiments from {directory}")
     for f in failures:
         print(f"\nERROR: {f.path} failed to import; its experiments are missing from this list:\n"
               + textwrap.indent(f.traceback.rstrip(), "  "), file=sys.stderr)

@@ -335,7 +335,8 @@ def run_experiments(
         Folder of ``*_experiments.py`` files; default: see
         :func:`~deeplimits.validation.discovery.find_experiments_dir`.
     discover : bool
-        Import the experiment files first (False: run only what is already in the registry).
+        True: import the experiment files of the folder and choose among *their* experiments.
+        False: choose among the experiments already in the registry (e.g. declared in a notebook).
 
     Returns
     -------
@@ -367,17 +368,22 @@ def run_experiments(
 
     exp_dir = None
     failures: list[ImportFailure] = []
+    available = list(registry)
     if discover:
         exp_dir = find_experiments_dir(experiments_dir)
+        available = []
         if exp_dir is not None:
-            failures = load_experiments(exp_dir).failures
-    if not registry and not failures:
+            load = load_experiments(exp_dir)
+            failures = load.failures
+            loaded = {eid for ids in load.ids_by_file.values() for eid in ids}
+            available = [eid for eid in registry if eid in loaded]
+    if not available and not failures:
         where = f" in {exp_dir}" if exp_dir else " (no experiments folder found)"
         raise LookupError(f"no validation experiments found{where}")
 
     chosen_failures = [f for f in failures if failure_selected(f, patterns)]
     tolerate = [p for p in patterns if any(failure_selected(f, [p]) for f in failures)]
-    ids = select_ids(patterns, list(registry), tolerate=tolerate)
+    ids = select_ids(patterns, available, tolerate=tolerate)
     for f in failures:
         print(f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
               + ("" if f in chosen_failures else " (not selected; listed here as a warning)")
