@@ -44,6 +44,7 @@ TOY = textwrap.dedent('''
         return Outcome(checks=[Check("abs_mean", np.float64(abs(x.mean())), "<", 4 / np.sqrt(n), note="4 se"),
                                Check("var", x.var(), "in", (0.5, 1.5))],
                        metrics={"n_used": np.int64(n), "quantiles": np.quantile(x, [0.1, 0.5, 0.9]),
+                                "fit": {"slope": np.float64(0.5), "ci": (0.4, 0.6)},
                                 "undefined": float("nan"), "blowup": np.float32("inf")},
                        figures=[path], summary="Mean of standard normals.")
 
@@ -141,6 +142,7 @@ def test_results_json_schema(toy_dir, tmp_path):
     assert mean["thresholds"]["var"]["threshold"] == [0.5, 1.5]
     assert isinstance(mean["metrics"]["abs_mean"], float) and mean["metrics"]["n_used"] == 400
     assert len(mean["metrics"]["quantiles"]) == 3
+    assert mean["metrics"]["fit"] == {"slope": 0.5, "ci": [0.4, 0.6]}  # nesting kept in JSON
     # NaN and inf become null, with a flag saying where and what they were.
     assert mean["metrics"]["undefined"] is None and mean["metrics"]["blowup"] is None
     assert mean["nonfinite"] == {"metrics.undefined": "nan", "metrics.blowup": "inf"}
@@ -173,6 +175,7 @@ def test_report_md_contents(toy_dir, tmp_path):
     assert "| var | " in md and "| in | [0.5, 1.5] | yes |" in md
     assert "| x | 1 | < | 0 | **no** | always false |" in md
     assert "| quantiles | [" in md  # other metrics table
+    assert "| fit.slope | 0.5 |" in md and "| fit.ci | [0.4, 0.6] |" in md  # nested dicts flattened
     # The figure is embedded with a relative, URL-quoted link that resolves to the file.
     assert "![toy.mean: toy mean hist.png](toy.mean/toy%20mean%20hist.png)" in md
     assert "RuntimeError: kaboom in toy" in md

@@ -205,6 +205,18 @@ def write_report_md(document: dict, path: str | Path) -> Path:
     return path
 
 
+def _flatten(d: dict, prefix: str = "") -> dict:
+    """Nested dicts -> dotted keys (``{"euler": {"order": 0.5}}`` -> ``{"euler.order": 0.5}``)."""
+    flat: dict = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            flat.update(_flatten(v, key + "."))
+        else:
+            flat[key] = v
+    return flat
+
+
 def _experiment_section(rec: dict) -> list[str]:
     out = [f'<a id="{_anchor(rec["id"])}"></a>', "", f"## {rec['id']} — {_status_text(rec)}", ""]
     out += [f"**What it checks:** {rec['checks']}", "", f"**Pass criterion (fixed in advance):** {rec['criterion']}", ""]
@@ -221,7 +233,7 @@ def _experiment_section(rec: dict) -> list[str]:
                 f"{_cell(t.get('note', ''))} |"
             )
         out.append("")
-    others = {k: v for k, v in rec.get("metrics", {}).items() if k not in thresholds}
+    others = _flatten({k: v for k, v in rec.get("metrics", {}).items() if k not in thresholds})
     if others:
         out += ["Other metrics:", "", "| metric | value |", "| --- | --- |"]
         out += [f"| {_cell(k)} | {_cell(format_value(v))} |" for k, v in others.items()]
