@@ -166,16 +166,53 @@ def test_readme_has_no_other_install_commands():
     assert text.count("pip install") == 4  # two in each of the two set-up commands, nowhere else
 
 
-def test_readme_api_example(tmp_path):
-    """The README's SDE example runs, as a user would run it, and prints E[Y_1] of geometric Brownian motion."""
+def _readme_example(tmp_path):
     _needs_checkout()
     pytest.importorskip("deeplimits.sde")
+    block = next(b for b in _readme_code_blocks() if "from deeplimits.sde import" in b)
+    path = tmp_path / "readme_example.py"
+    path.write_text(block)
+    return path
+
+
+def test_readme_api_example_matches_the_engine_api(tmp_path, monkeypatch, capsys):
+    """Fast: the README example builds its SDE and calls ``solve`` with arguments the real signature accepts.
+
+    ``solve`` is replaced by a stub (the Numba compilation of the engine's kernels takes tens of
+    seconds from a cold cache); the slow test below runs it for real.
+    """
+    import inspect
+    import runpy
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    import deeplimits.sde as sde_mod
+
+    path = _readme_example(tmp_path)
+    signature = inspect.signature(sde_mod.solve)
+    calls = []
+
+    def stub(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        calls.append(bound.arguments)
+        return SimpleNamespace(ys=np.full((bound.arguments["n_paths"], 1, 1), np.exp(0.5)))
+
+    monkeypatch.setattr(sde_mod, "solve", stub)
+    runpy.run_path(str(path), run_name="readme_example")
+    assert len(calls) == 1 and isinstance(calls[0]["sde"], sde_mod.SDE)
+    assert calls[0]["scheme"] in sde_mod.SCHEMES
+    assert float(capsys.readouterr().out) == pytest.approx(np.exp(0.5))
+
+
+@pytest.mark.slow
+def test_readme_api_example_runs(tmp_path):
+    """The README's SDE example runs, as a user would run it, and prints E[Y_1] of geometric Brownian motion."""
     import math
 
-    block = next(b for b in _readme_code_blocks() if "from deeplimits.sde import" in b)
-    (tmp_path / "readme_example.py").write_text(block)
+    path = _readme_example(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run([sys.executable, "readme_example.py"], cwd=tmp_path, env=env, capture_output=True,
+    r = subprocess.run([sys.executable, path.name], cwd=tmp_path, env=env, capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     # mu = 0.5, sigma = 0.8: E[Y_1] = e^0.5, Var[Y_1] = e^1 (e^0.64 - 1) = 2.44, so with 10_000 paths
