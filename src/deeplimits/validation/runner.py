@@ -242,7 +242,12 @@ def run_one(exp: Experiment, mode: str, seed: int, outdir: str | Path) -> Experi
     _close_figures()
     if out is None:
         return rec
-    return _fill_from_outcome(rec, out, exp_dir, outdir)
+    try:
+        return _fill_from_outcome(rec, out, exp_dir, outdir)
+    except Exception as exc:  # e.g. a figure that cannot be copied: still a record, never a crash
+        rec.status, rec.passed = "error", False
+        rec.error = "recording the outcome failed:\n" + "".join(traceback.format_exception(exc))
+        return rec
 
 
 def _fill_from_outcome(rec: ExperimentResult, out: Outcome, exp_dir: Path, outdir: Path) -> ExperimentResult:
