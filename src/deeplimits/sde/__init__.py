@@ -14,11 +14,11 @@
 (1000, 1, 1)
 """
 
-from .grids import check_grid, geometric_grid, save_indices, uniform_grid
+from .grids import check_grid, geometric_grid, insert_times, save_indices, uniform_grid
 from .problem import SDE
 from .solve import SCHEMES, Solution, solve
 
-__all__ = ["SDE", "Solution", "solve", "SCHEMES", "uniform_grid", "geometric_grid", "check_grid",
+__all__ = ["SDE", "Solution", "solve", "SCHEMES", "uniform_grid", "geometric_grid", "insert_times", "check_grid",
            "save_indices", "brownian_increments", "coarsen_increments"]
 
 

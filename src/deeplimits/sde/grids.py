@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["uniform_grid", "geometric_grid", "check_grid", "save_indices"]
+__all__ = ["uniform_grid", "geometric_grid", "insert_times", "check_grid", "save_indices"]
 
 
 def uniform_grid(t0: float, t1: float, n_steps: int) -> np.ndarray:
@@ -98,3 +98,23 @@ def save_indices(grid: np.ndarray, saveat) -> np.ndarray:
         bad = s[off][0]
         raise ValueError(f"saveat time {bad} is not a point of the grid; add it to the grid")
     return idx.astype(np.int64)
+
+
+def insert_times(grid, times) -> np.ndarray:
+    """``grid`` with the given output ``times`` added as grid points (sorted, duplicates removed).
+
+    Use it to make arbitrary output times valid ``saveat`` values, e.g.
+    ``grid = insert_times(geometric_grid(0, 1, 512, 1e-4), [0.25, 0.5])``.
+    """
+    g = check_grid(grid)
+    t = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    if not np.all(np.isfinite(t)) or t.size and (t.min() < g[0] or t.max() > g[-1]):
+        raise ValueError(f"times must be finite and lie in [{g[0]}, {g[-1]}], got {t}")
+    merged = np.union1d(g, t)
+    # drop grid points closer than 1e-12 relative to an inserted time (they would make a zero step)
+    keep = np.ones(merged.size, dtype=bool)
+    for s in t:
+        near = np.flatnonzero(np.abs(merged - s) <= 1e-12 * max(1.0, abs(s)))
+        keep[near] = False
+        keep[near[np.argmin(np.abs(merged[near] - s))]] = True
+    return check_grid(merged[keep])

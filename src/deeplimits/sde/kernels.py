@@ -92,6 +92,24 @@ def _all_finite(y):
 
 
 @nb.njit(cache=True, inline="always")
+def _save_initial(ys, i, save_idx, y):
+    """Store the initial state if grid index 0 is an output; return the next output slot."""
+    if save_idx[0] == 0:
+        ys[i, 0, :] = y
+        return 1
+    return 0
+
+
+@nb.njit(cache=True, inline="always")
+def _save_step(ys, i, js, save_idx, k, y):
+    """Store the state after step ``k`` if grid index ``k + 1`` is the next output."""
+    if js < save_idx.size and save_idx[js] == k + 1:
+        ys[i, js, :] = y
+        return js + 1
+    return js
+
+
+@nb.njit(cache=True, inline="always")
 def _eval_diffusion(diffusion, t, y, p, g):
     g[:, :] = 0.0
     diffusion(t, y, p, g)
@@ -172,7 +190,6 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
     """Euler--Maruyama: ``y += f h + g dW`` (strong order 1/2, weak order 1)."""
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
-    n_save = save_idx.size
     for i in nb.prange(n_paths):
         y = y0[i].copy()
         f = np.empty(dim)
@@ -181,10 +198,7 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
         s = stream_state(seed, i)
         spare = 0.0
         have = False
-        js = 0
-        if save_idx[0] == 0:
-            ys[i, 0, :] = y
-            js = 1
+        js = _save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             h = grid[k + 1] - t
@@ -197,9 +211,7 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
             if not _all_finite(y):
                 status[i] = k + 1
                 break
-            if js < n_save and save_idx[js] == k + 1:
-                ys[i, js, :] = y
-                js += 1
+            js = _save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -216,7 +228,6 @@ def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y
     """
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
-    n_save = save_idx.size
     for i in nb.prange(n_paths):
         y = y0[i].copy()
         f = np.empty(dim)
@@ -228,10 +239,7 @@ def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y
         s = stream_state(seed, i)
         spare = 0.0
         have = False
-        js = 0
-        if save_idx[0] == 0:
-            ys[i, 0, :] = y
-            js = 1
+        js = _save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             h = grid[k + 1] - t
@@ -256,9 +264,7 @@ def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y
             if not _all_finite(y):
                 status[i] = k + 1
                 break
-            if js < n_save and save_idx[js] == k + 1:
-                ys[i, js, :] = y
-                js += 1
+            js = _save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -278,7 +284,6 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
     """
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
-    n_save = save_idx.size
     for i in nb.prange(n_paths):
         y = y0[i].copy()
         f = np.empty(dim)
@@ -294,10 +299,7 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
         s = stream_state(seed, i)
         spare = 0.0
         have = False
-        js = 0
-        if save_idx[0] == 0:
-            ys[i, 0, :] = y
-            js = 1
+        js = _save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             t1 = grid[k + 1]
@@ -347,9 +349,7 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
             if not _all_finite(y):
                 status[i] = k + 1
                 break
-            if js < n_save and save_idx[js] == k + 1:
-                ys[i, js, :] = y
-                js += 1
+            js = _save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -369,7 +369,6 @@ def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
     """
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
-    n_save = save_idx.size
     for i in nb.prange(n_paths):
         y = y0[i].copy()
         f = np.empty(1)
@@ -379,10 +378,7 @@ def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
         s = stream_state(seed, i)
         spare = 0.0
         have = False
-        js = 0
-        if save_idx[0] == 0:
-            ys[i, 0, :] = y
-            js = 1
+        js = _save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             t1 = grid[k + 1]
@@ -407,9 +403,7 @@ def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
             if not _all_finite(y):
                 status[i] = k + 1
                 break
-            if js < n_save and save_idx[js] == k + 1:
-                ys[i, js, :] = y
-                js += 1
+            js = _save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------

@@ -143,7 +143,8 @@ class SDE:
 
 def _call_checked(func, name, t, y, p, out, shape):
     try:
-        func.py_func(float(t), y, p, out)
+        with np.errstate(all="ignore"):  # non-finite results are reported by the caller
+            func.py_func(float(t), y, p, out)
     except ZeroDivisionError as exc:
         raise ValueError(f"{name} is singular at t={t}, y={y} ({exc}); start the grid where it is defined, "
                          f"or use scheme='theta' with theta=1, which never evaluates the drift at the first grid time"

@@ -67,7 +67,7 @@ def _as_initial_state(y0, dim: int, n_paths: int | None) -> np.ndarray:
         raise ValueError(f"y0 must have shape (dim,) or (n_paths, dim), got {y0.shape}")
     if not np.all(np.isfinite(y0)):
         raise ValueError("y0 contains non-finite values")
-    return np.ascontiguousarray(y0)
+    return np.array(y0, dtype=np.float64, order="C", copy=True)  # writable, contiguous (kernels need both)
 
 
 def _check_increments(dW, n_paths, n_steps, m):
