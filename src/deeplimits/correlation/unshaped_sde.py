@@ -658,17 +658,28 @@ def _J_jac_nb(t, y, p, out):
     out[0, 0] = 2.0
 
 
+def _q_drift_torch(t, y, p):
+    return (2.0 * y - p[0] * y * y.abs().sqrt()) / t + 2.0 * y
+
+
+def _q_diffusion_torch(t, y, p):
+    return 2.0 * _SQRT2 * y
+
+
 def q_sde():
     """The singular q-SDE as a ``deeplimits.sde.SDE`` (state ``q``, diagonal noise).
 
     ``dq = [(2q - a q^{3/2})/t + 2q] dt + 2 sqrt(2) q dB``.  Start it with
     ``scheme="theta", theta=1`` from ``t = 0`` (drift never evaluated at 0) or
-    with an explicit scheme from ``t0 > 0`` (``y0 = Q_STAR``).
+    with an explicit scheme from ``t0 > 0`` (``y0 = Q_STAR``).  Torch versions of
+    the coefficients are attached, so ``backend="torchsde"`` runs natively in
+    torch (CPU or GPU).
     """
     from ..sde import SDE
 
     return SDE(_q_drift_nb, _q_diffusion_nb, dim=1, params=[A_COEF], drift_jacobian=_q_jac_nb,
-               diffusion_derivative=_q_dgdy_nb, name="unshaped ReLU q-SDE")
+               diffusion_derivative=_q_dgdy_nb, name="unshaped ReLU q-SDE",
+               torch_drift=_q_drift_torch, torch_diffusion=_q_diffusion_torch)
 
 
 def y_sde():
