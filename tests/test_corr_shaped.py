@@ -76,22 +76,37 @@ def test_covariance_factor_is_psd_and_matches_correlation_marginal():
     assert np.linalg.eigvalsh(V3).min() >= -1e-12 * np.abs(V3).max()
 
 
-def test_covariance_factor_strong_order_half():
+def test_covariance_factor_strong_order_half_and_engine_agreement():
     V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
-    T, P, n_ref = 0.5, 300, 512
-    sde = covariance_factor_sde(2, 1.0)
+    T, P, n_ref = 0.5, 1000, 512
     dW = brownian_increments(7, P, uniform_grid(0, T, n_ref), n_noise=3)
-    L0 = np.linalg.cholesky(V0).ravel()
-
-    def V_at(N):
-        s = solve(sde, L0, uniform_grid(0, T, N), saveat=[T], dW=coarsen_increments(dW, n_ref // N))
-        L = s.ys[:, 0].reshape(-1, 2, 2)
-        return L @ np.swapaxes(L, 1, 2)
-
-    ref = V_at(n_ref)
+    ref = sample_covariance(V0, T, 0.0, -1.0, n_steps=n_ref, dW=dW)
     Ns = np.array([8, 16, 32, 64])
-    errs = [np.sqrt(np.mean(np.sum((V_at(N) - ref) ** 2, axis=(1, 2)))) for N in Ns]
+    errs = [np.sqrt(np.mean(np.sum((sample_covariance(V0, T, 0.0, -1.0, n_steps=N,
+                                                       dW=coarsen_increments(dW, n_ref // N)) - ref) ** 2, axis=(1, 2))))
+            for N in Ns]
     assert _slope(T / Ns, errs) == pytest.approx(0.5, abs=0.2)
+    # the specialised kernel is the engine's Euler on the covariance_factor_sde object (m = 3)
+    V3 = np.eye(3) + 0.5
+    g = uniform_grid(0, 1.0, 20)
+    dW3 = brownian_increments(1, 50, g, n_noise=6)
+    a = sample_covariance(V3, 1.0, 1.0, -1.0, n_steps=20, dW=dW3)
+    L = solve(covariance_factor_sde(3, 4.0), np.linalg.cholesky(V3).ravel(), g, saveat=[1.0], dW=dW3).ys[:, 0]
+    L = L.reshape(-1, 3, 3)
+    assert np.max(np.abs(a - L @ np.swapaxes(L, 1, 2))) < 1e-12 * np.abs(a).max()
+
+
+def test_covariance_sampler_thread_independent():
+    import numba
+
+    default = numba.get_num_threads()
+    a = sample_covariance(np.eye(2) + 0.2, 1.0, n_paths=200, seed=4, n_steps=30)
+    numba.set_num_threads(1)
+    try:
+        b = sample_covariance(np.eye(2) + 0.2, 1.0, n_paths=200, seed=4, n_steps=30)
+    finally:
+        numba.set_num_threads(default)
+    assert np.array_equal(a, b)
 
 
 def test_bad_input():

@@ -315,14 +315,11 @@ def _shaped_orders(params, seed):
     # covariance factor form, m = 2
     V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
     Pc, nc = params["cov_paths"], params["cov_ref"]
-    sdef = shaped_sde.covariance_factor_sde(2, params["kappa"])
     dWc = brownian_increments(seed + 9, Pc, uniform_grid(0, T, nc), n_noise=3)
-    L0 = np.linalg.cholesky(V0).ravel()
 
     def V_at(N):
-        s = solve(sdef, L0, uniform_grid(0, T, N), saveat=[T], dW=coarsen_increments(dWc, nc // N))
-        L = s.ys[:, 0].reshape(-1, 2, 2)
-        return L @ np.swapaxes(L, 1, 2)
+        return shaped_sde.sample_covariance(V0, T, 0.0, -np.sqrt(params["kappa"]), n_steps=N,
+                                            dW=coarsen_increments(dWc, nc // N))
 
     ref = V_at(nc)
     Nc = np.asarray(params["cov_steps"])
@@ -344,7 +341,7 @@ def _shaped_orders(params, seed):
                t0=0.05, cv_paths=10_000, q_em_steps=[128, 256, 512, 1024], q_mil_steps=[64, 128, 256, 512],
                t0_table=[0.2, 0.1, 0.05, 0.02, 0.01], bias_h=[1 / 512], bias_t0=[0.2, 0.05, 0.0125], bias_paths=5000,
                kappa=10.0, rho0=-0.5, shaped_T=0.5, shaped_paths=5000, shaped_ref=512,
-               shaped_steps=[8, 16, 32, 64, 128], cov_paths=300, cov_ref=512, cov_steps=[8, 16, 32, 64]),
+               shaped_steps=[8, 16, 32, 64, 128], cov_paths=1000, cov_ref=512, cov_steps=[8, 16, 32, 64]),
     full=dict(T=0.5, n_ref=16384, strong_paths=10_000, strong_steps=[32, 64, 128, 256, 512, 1024],
               q_strong_steps=[128, 256, 512, 1024, 2048], weak_paths=2_000_000, weak_steps=[8, 16, 32, 64, 128],
               t0=0.05, cv_paths=100_000, q_em_steps=[128, 256, 512, 1024, 2048], q_mil_steps=[64, 128, 256, 512, 1024],

@@ -54,6 +54,7 @@ import math
 import numba as nb
 import numpy as np
 
+from ..rng import normal_pair, stream_state
 from .maps import _g_scalar
 
 __all__ = [
@@ -269,32 +270,162 @@ def theta_martingale_mean(rho0):
 
 
 @nb.njit(cache=True)
-def _factor_drift(t, y, p, out):
-    # p = [kappa, m]; y = vec(L) row-major
-    kappa = p[0]
-    m = int(p[1])
-    L = y.reshape(m, m)
-    V = L @ L.T
-    b = np.empty((m, m))
+def _solve_small(A, B, Awork, X):
+    # Solve A X = B (m x m, B with m columns) by Gaussian elimination with partial pivoting,
+    # in preallocated arrays (no LAPACK call, no allocation: cheap to compile, fast for small m).
+    m = A.shape[0]
+    for r in range(m):
+        for c in range(m):
+            Awork[r, c] = A[r, c]
+            X[r, c] = B[r, c]
+    for col in range(m):
+        piv = col
+        best = abs(Awork[col, col])
+        for r in range(col + 1, m):
+            if abs(Awork[r, col]) > best:
+                best = abs(Awork[r, col])
+                piv = r
+        if piv != col:
+            for c in range(m):
+                tmp = Awork[col, c]
+                Awork[col, c] = Awork[piv, c]
+                Awork[piv, c] = tmp
+                tmp = X[col, c]
+                X[col, c] = X[piv, c]
+                X[piv, c] = tmp
+        d = Awork[col, col]
+        for r in range(col + 1, m):
+            f = Awork[r, col] / d
+            if f != 0.0:
+                for c in range(col, m):
+                    Awork[r, c] -= f * Awork[col, c]
+                for c in range(m):
+                    X[r, c] -= f * X[col, c]
+    for col in range(m - 1, -1, -1):
+        d = Awork[col, col]
+        for c in range(m):
+            acc = X[col, c]
+            for k in range(col + 1, m):
+                acc -= Awork[col, k] * X[k, c]
+            X[col, c] = acc / d
+
+
+@nb.njit(cache=True)
+def _factor_D(L, kappa, V, b, Aw, X, Y, D):
+    """D = M/2 - (m+1)/8 I with M = L^{-1} b(L L^T) L^{-T} (all arrays m x m, preallocated)."""
+    m = L.shape[0]
+    for a in range(m):
+        for c in range(m):
+            acc = 0.0
+            for k in range(m):
+                acc += L[a, k] * L[c, k]
+            V[a, c] = acc
     for a in range(m):
         for c in range(m):
             if a == c:
                 b[a, c] = 0.0  # nu(1) = 0
             else:
-                s = math.sqrt(V[a, a] * V[c, c])
-                b[a, c] = _nu_scalar(V[a, c] / s, kappa) * s
-    X = np.linalg.solve(L, b)            # L^{-1} b
-    M = np.linalg.solve(L, X.T.copy())   # L^{-1} b^T L^{-T} transposed = L^{-1} b L^{-T} (b symmetric)
+                sq = math.sqrt(V[a, a] * V[c, c])
+                b[a, c] = _nu_scalar(V[a, c] / sq, kappa) * sq
+    _solve_small(L, b, Aw, X)            # X = L^{-1} b
+    for a in range(m):                   # Y = X^T = b L^{-T}  (b symmetric)
+        for c in range(m):
+            Y[a, c] = X[c, a]
+    _solve_small(L, Y, Aw, X)            # X = L^{-1} b L^{-T} = M
     c0 = (m + 1.0) / 8.0
+    for a in range(m):
+        for c in range(m):
+            D[a, c] = 0.25 * (X[a, c] + X[c, a])
+        D[a, a] -= c0
+
+
+@nb.njit(cache=True)
+def _factor_drift(t, y, p, out):
+    # p = [kappa, m]; y = vec(L) row-major; drift of L is L D
+    kappa = p[0]
+    m = int(p[1])
+    L = y.reshape(m, m)
+    V = np.empty((m, m))
+    b = np.empty((m, m))
+    Aw = np.empty((m, m))
+    X = np.empty((m, m))
+    Y = np.empty((m, m))
+    D = np.empty((m, m))
+    _factor_D(L, kappa, V, b, Aw, X, Y, D)
     for a in range(m):
         for c in range(m):
             acc = 0.0
             for k in range(m):
-                d = 0.5 * 0.5 * (M[k, c] + M[c, k])
-                if k == c:
-                    d -= c0
-                acc += L[a, k] * d
+                acc += L[a, k] * D[k, c]
             out[a * m + c] = acc
+
+
+@nb.njit(cache=True, parallel=True)
+def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, dW, use_dW, n_paths, out):
+    # Euler on the factor: L_{k+1} = L_k (I + D h + dH / 2); out[i, j] = L L^T at save point j.
+    m = L0.shape[0]
+    nn = m * (m + 1) // 2
+    n_steps = grid.size - 1
+    for i in nb.prange(n_paths):
+        s = stream_state(seed, i)
+        L = L0.copy()
+        Ln = np.empty((m, m))
+        E = np.empty((m, m))
+        V = np.empty((m, m))
+        b = np.empty((m, m))
+        Aw = np.empty((m, m))
+        X = np.empty((m, m))
+        Y = np.empty((m, m))
+        D = np.empty((m, m))
+        z = np.empty(nn + 1)
+        j = 0
+        if save_idx[0] == 0:
+            for a in range(m):
+                for c in range(m):
+                    acc = 0.0
+                    for k in range(m):
+                        acc += L[a, k] * L[c, k]
+                    out[i, 0, a, c] = acc
+            j = 1
+        for step in range(n_steps):
+            h = grid[step + 1] - grid[step]
+            sh = math.sqrt(h)
+            if use_dW:
+                for k in range(nn):
+                    z[k] = dW[i, step, k]
+            else:
+                k = 0
+                while k < nn:
+                    z0, z1, s = normal_pair(s)
+                    z[k] = z0 * sh
+                    z[k + 1] = z1 * sh  # z has nn + 1 slots; the spare is unused
+                    k += 2
+            _factor_D(L, kappa, V, b, Aw, X, Y, D)
+            # E = I + D h + dH/2, noise index of (r, c), r <= c, as in _factor_diffusion
+            for r in range(m):
+                for c in range(m):
+                    lo = min(r, c)
+                    hi = max(r, c)
+                    k = lo * m - (lo * (lo - 1)) // 2 + (hi - lo)
+                    w = _SQRT2 if r == c else 1.0
+                    E[r, c] = D[r, c] * h + 0.5 * w * z[k] + (1.0 if r == c else 0.0)
+            for a in range(m):
+                for c in range(m):
+                    acc = 0.0
+                    for k in range(m):
+                        acc += L[a, k] * E[k, c]
+                    Ln[a, c] = acc
+            for a in range(m):
+                for c in range(m):
+                    L[a, c] = Ln[a, c]
+            if j < save_idx.size and save_idx[j] == step + 1:
+                for a in range(m):
+                    for c in range(m):
+                        acc = 0.0
+                        for k in range(m):
+                            acc += L[a, k] * L[c, k]
+                        out[i, j, a, c] = acc
+                j += 1
 
 
 @nb.njit(cache=True)
@@ -350,7 +481,9 @@ def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n
     n_paths, seed : int
         Number of samples; seed.
     n_steps : int
-        Uniform Euler steps on the factor ``L`` (weak order 1, strong 1/2).
+        Uniform Euler steps on the factor ``L`` (weak order 1, strong 1/2), run by a
+        specialised Numba kernel (the same scheme as ``solve(covariance_factor_sde(m, kappa),
+        scheme="euler")``; both agree to rounding on the same increments).
     saveat : array_like, optional
         Output times (grid points); default ``[T]``.
     dW : array_like, optional
@@ -366,18 +499,29 @@ def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n
     ValueError
         If ``V0`` is not symmetric positive definite, ``T <= 0``, or counts < 1.
     """
-    from ..sde import solve, uniform_grid
+    from ..sde import save_indices, uniform_grid
 
     V0 = _check_cov(V0)
     m = V0.shape[0]
     T = _check_T(T)
     n_steps = _check_int(n_steps, "n_steps")
     kappa = kappa_from_shaping(c_plus, c_minus)
-    L0 = np.linalg.cholesky(V0)
+    L0 = np.ascontiguousarray(np.linalg.cholesky(V0))
     grid = uniform_grid(0.0, T, n_steps)
-    kw = dict(dW=dW) if dW is not None else dict(n_paths=_check_int(n_paths, "n_paths"), seed=seed)
-    sol = solve(covariance_factor_sde(m, kappa), L0.ravel(), grid, saveat=[T] if saveat is None else saveat,
-                scheme="euler", **kw)
-    L = sol.ys.reshape(sol.ys.shape[0], sol.ys.shape[1], m, m)
-    V = L @ np.swapaxes(L, -1, -2)
-    return V[:, 0] if saveat is None else V
+    idx = np.asarray(save_indices(grid, [T] if saveat is None else saveat), dtype=np.int64)
+    nn = m * (m + 1) // 2
+    if dW is not None:
+        dWa = np.ascontiguousarray(np.asarray(dW, dtype=np.float64))
+        if dWa.shape[1:] != (n_steps, nn):
+            raise ValueError(f"dW must have shape (n_paths, {n_steps}, {nn}), got {dWa.shape}")
+        n_paths = dWa.shape[0]
+        use_dW = True
+    else:
+        n_paths = _check_int(n_paths, "n_paths")
+        dWa = np.zeros((1, 1, 1))
+        use_dW = False
+    if int(seed) != seed or int(seed) < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    out = np.empty((n_paths, idx.size, m, m))
+    _cov_factor_kernel(L0, kappa, grid, idx, int(seed), dWa, use_dW, n_paths, out)
+    return out[:, 0] if saveat is None else out
