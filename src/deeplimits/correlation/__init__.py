@@ -1,0 +1,29 @@
+"""Correlation and covariance limits of deep ReLU networks (Li, Nica & Roy 2022; Li & Nica 2023).
+
+Modules
+-------
+maps
+    Exact infinite-width correlation maps (ReLU, leaky/shaped ReLU) in ``u = 1 - rho``
+    and angle form; the depth recursion to ``l = 1e6``; the ``9 pi^2 / (2 l^2)`` asymptote.
+odes
+    Deterministic limits: shaped MLP with ``d << n`` and ResNet with a ``d^{-1/2}``
+    branch, which coincide when ``(c+ - c-)^2 = sigma_r^2``.
+shaped_sde
+    Neural covariance SDE (shaped ReLU, ``d/n = T``): PSD-preserving integration for
+    ``m`` inputs and the correlation marginal in Fisher-z form (``rho`` stays in ``(-1, 1)``).
+unshaped_sde
+    Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n``; three integrators from
+    ``t = 0``; closed-form moments.
+
+Quick use
+---------
+>>> from deeplimits.correlation.unshaped_sde import sample_q
+>>> q = sample_q([0.25, 0.5], n_paths=1000, seed=0)          # doctest: +SKIP
+>>> from deeplimits.correlation.shaped_sde import sample_correlation
+>>> rho = sample_correlation(0.5, T=1.0, c_plus=0, c_minus=-1, n_paths=1000, seed=0)  # doctest: +SKIP
+"""
+
+from . import maps, unshaped_sde
+from .maps import Q_STAR, corr_map, corr_map_u, depth_recursion_u, relu_asymptote
+
+__all__ = ["maps", "unshaped_sde", "Q_STAR", "corr_map", "corr_map_u", "depth_recursion_u", "relu_asymptote"]
