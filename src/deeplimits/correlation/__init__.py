@@ -23,7 +23,16 @@ Quick use
 >>> rho = sample_correlation(0.5, T=1.0, c_plus=0, c_minus=-1, n_paths=1000, seed=0)  # doctest: +SKIP
 """
 
-from . import maps, unshaped_sde
+from . import maps, odes, shaped_sde, unshaped_sde
 from .maps import Q_STAR, corr_map, corr_map_u, depth_recursion_u, relu_asymptote
+from .odes import correlation_ode, resnet_covariance_ode
+from .shaped_sde import correlation_sde, covariance_factor_sde, sample_correlation, sample_covariance
+from .unshaped_sde import J_sde, q_sde, sample_q, y_sde
 
-__all__ = ["maps", "unshaped_sde", "Q_STAR", "corr_map", "corr_map_u", "depth_recursion_u", "relu_asymptote"]
+__all__ = [
+    "maps", "odes", "shaped_sde", "unshaped_sde",
+    "Q_STAR", "corr_map", "corr_map_u", "depth_recursion_u", "relu_asymptote",
+    "correlation_ode", "resnet_covariance_ode",
+    "correlation_sde", "covariance_factor_sde", "sample_correlation", "sample_covariance",
+    "J_sde", "q_sde", "y_sde", "sample_q",
+]

@@ -77,6 +77,9 @@ __all__ = [
     "second_moment_y_from_t0",
     "brownian_increments",
     "coarsen_increments",
+    "q_sde",
+    "y_sde",
+    "J_sde",
 ]
 
 #: ``y_0 = Q_STAR^{-1/2} = sqrt(2) / (3 pi)``.
@@ -597,3 +600,86 @@ def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
     grid[k.astype(int)] = ta  # exact requested times
     _, J = simulate_J(grid, n_paths=n_paths, seed=seed, scheme="milstein", saveat=ta)
     return y_from_J(ta[None, :], J) if return_y else q_from_J(ta[None, :], J)
+
+
+# ----------------------------------------------------------------------------- engine objects
+
+
+@nb.njit(cache=True)
+def _q_drift_nb(t, y, p, out):
+    q = y[0]
+    out[0] = (2.0 * q - p[0] * q * math.sqrt(abs(q))) / t + 2.0 * q
+
+
+@nb.njit(cache=True)
+def _q_diffusion_nb(t, y, p, out):
+    out[0, 0] = 2.0 * _SQRT2 * y[0]
+
+
+@nb.njit(cache=True)
+def _q_dgdy_nb(t, y, p, out):
+    out[0] = 2.0 * _SQRT2
+
+
+@nb.njit(cache=True)
+def _q_jac_nb(t, y, p, out):
+    out[0, 0] = (2.0 - 1.5 * p[0] * math.sqrt(abs(y[0]))) / t + 2.0
+
+
+@nb.njit(cache=True)
+def _y_drift_nb(t, y, p, out):
+    out[0] = (p[0] - y[0]) / t + 2.0 * y[0]
+
+
+@nb.njit(cache=True)
+def _y_diffusion_nb(t, y, p, out):
+    out[0, 0] = -_SQRT2 * y[0]
+
+
+@nb.njit(cache=True)
+def _y_dgdy_nb(t, y, p, out):
+    out[0] = -_SQRT2
+
+
+@nb.njit(cache=True)
+def _y_jac_nb(t, y, p, out):
+    out[0, 0] = -1.0 / t + 2.0
+
+
+@nb.njit(cache=True)
+def _J_drift_nb(t, y, p, out):
+    out[0] = 1.0 + 2.0 * y[0]
+
+
+@nb.njit(cache=True)
+def _J_jac_nb(t, y, p, out):
+    out[0, 0] = 2.0
+
+
+def q_sde():
+    """The singular q-SDE as a ``deeplimits.sde.SDE`` (state ``q``, diagonal noise).
+
+    ``dq = [(2q - a q^{3/2})/t + 2q] dt + 2 sqrt(2) q dB``.  Start it with
+    ``scheme="theta", theta=1`` from ``t = 0`` (drift never evaluated at 0) or
+    with an explicit scheme from ``t0 > 0`` (``y0 = Q_STAR``).
+    """
+    from ..sde import SDE
+
+    return SDE(_q_drift_nb, _q_diffusion_nb, dim=1, params=[A_COEF], drift_jacobian=_q_jac_nb,
+               diffusion_derivative=_q_dgdy_nb, name="unshaped ReLU q-SDE")
+
+
+def y_sde():
+    """``y = q^{-1/2}``: ``dy = [(Y_STAR - y)/t + 2y] dt - sqrt(2) y dB`` as an engine ``SDE``."""
+    from ..sde import SDE
+
+    return SDE(_y_drift_nb, _y_diffusion_nb, dim=1, params=[Y_STAR], drift_jacobian=_y_jac_nb,
+               diffusion_derivative=_y_dgdy_nb, name="unshaped ReLU y = q^-1/2")
+
+
+def J_sde():
+    """Regular transformed equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``, as an engine ``SDE``."""
+    from ..sde import SDE
+
+    return SDE(_J_drift_nb, _y_diffusion_nb, dim=1, drift_jacobian=_J_jac_nb,
+               diffusion_derivative=_y_dgdy_nb, name="unshaped ReLU J (regular)")

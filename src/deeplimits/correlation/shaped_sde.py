@@ -1,0 +1,383 @@
+"""Neural covariance SDE of shaped ReLU MLPs (Li, Nica & Roy 2022, arXiv 2206.02768).
+
+Shaped ReLU ``phi(x) = s+ max(x,0) + s- min(x,0)``, ``s_pm = 1 + c_pm / sqrt(n)``,
+width ``n``, depth ``d``, ``d / n -> T``.  The covariance of ``m`` inputs at
+layer ``floor(tau n)`` converges to the solution of::
+
+    dV = b(V) dtau + L dH L^T,    L L^T = V,
+    b^{ab} = nu(rho^{ab}) sqrt(V^{aa} V^{bb}),   rho^{ab} = V^{ab} / sqrt(V^{aa} V^{bb}),
+    nu(rho) = (kappa / (2 pi)) (sqrt(1 - rho^2) - rho arccos rho),   kappa = (c+ - c-)^2,
+
+with ``H`` a symmetric matrix Brownian motion (``Var dH_ii = 2 dt``,
+``Var dH_ij = dt``), which realises ``Cov(dV^{ab}, dV^{cd}) = (V^{ac} V^{bd} +
+V^{ad} V^{bc}) dt``.
+
+PSD-preserving integration (factor form)
+----------------------------------------
+Write ``V = L L^T`` with ``L`` any square factor and let ``L`` solve::
+
+    dL = L (D dt + dH / 2),    D = M / 2 - (m + 1) / 8 I,    M = L^{-1} b(V) L^{-T}.
+
+By Ito, ``d(L L^T) = L (D + D^T) L^T dt + L dH L^T + (1/4) L E[dH dH] L^T
+= b dt + L dH L^T`` because ``E[dH^2] = (m + 1) I dt``.  Any scheme for ``L``
+returns ``V = L L^T``, positive semi-definite by construction.
+:func:`covariance_factor_sde` builds this ``L``-equation as an engine ``SDE``
+(state ``vec(L)``, general noise of dimension ``m (m + 1) / 2``); Euler on it
+has strong order 1/2 and weak order 1 (measured in ``tests/test_corr_shaped.py``).
+
+Correlation marginal (Fisher z-form)
+------------------------------------
+For two inputs ``rho`` is itself Markov (Ito)::
+
+    d rho = [nu(rho) - rho (1 - rho^2) / 2] dt + (1 - rho^2) dW,
+
+and ``zeta = artanh(rho)`` has *additive* noise::
+
+    d zeta = [nu(rho) / (1 - rho^2) + rho / 2] dt + dW,     rho = tanh(zeta),
+
+so ``rho`` stays in ``(-1, 1)`` without reflection or clipping, and
+Euler--Maruyama has strong order 1 (additive noise).  In the angle
+``theta = arccos rho``: ``d theta = -(kappa/(2 pi)) (1 - theta cot theta) dt - sin(theta) dW``.
+
+Public API
+----------
+``nu(rho, kappa)``                                     drift function
+``correlation_sde(kappa)`` / ``sample_correlation(...)``   Fisher-z SDE and sampler
+``covariance_factor_sde(m, kappa)`` / ``sample_covariance(...)``  factor SDE and sampler
+``covariance_drift(V, kappa)``                         b(V)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from .maps import _g_scalar
+
+__all__ = [
+    "kappa_from_shaping",
+    "nu",
+    "covariance_drift",
+    "correlation_sde",
+    "covariance_factor_sde",
+    "sample_correlation",
+    "sample_covariance",
+    "theta_martingale_mean",
+]
+
+_SQRT2 = math.sqrt(2.0)
+
+
+def kappa_from_shaping(c_plus, c_minus):
+    """``kappa = (c+ - c-)^2`` (validated finite)."""
+    c_plus = float(c_plus)
+    c_minus = float(c_minus)
+    if not (np.isfinite(c_plus) and np.isfinite(c_minus)):
+        raise ValueError(f"c_plus and c_minus must be finite, got {c_plus}, {c_minus}")
+    return (c_plus - c_minus) ** 2
+
+
+@nb.njit(cache=True)
+def _nu_scalar(rho, kappa):
+    theta = math.acos(min(1.0, max(-1.0, rho)))
+    return kappa / (2.0 * math.pi) * _g_scalar(theta)
+
+
+def nu(rho, kappa):
+    """Correlation drift ``nu(rho) = (kappa/(2 pi)) (sqrt(1 - rho^2) - rho arccos rho)``.
+
+    Parameters
+    ----------
+    rho : array_like
+        Correlations in ``[-1, 1]``.
+    kappa : float
+        ``(c+ - c-)^2 >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``nu(rho)``, accurate near ``rho = 1`` (series for ``g``).
+    """
+    r = np.asarray(rho, dtype=float)
+    if not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1.0):
+        raise ValueError("rho must lie in [-1, 1]")
+    kappa = _check_kappa(kappa)
+    out = np.array([_nu_scalar(x, kappa) for x in r.ravel()])
+    return out.reshape(r.shape)
+
+
+def _check_kappa(kappa):
+    kappa = float(kappa)
+    if not (np.isfinite(kappa) and kappa >= 0.0):
+        raise ValueError(f"kappa must be finite and >= 0, got {kappa}")
+    return kappa
+
+
+def covariance_drift(V, kappa):
+    """Drift ``b(V)`` of the covariance SDE (zero on the diagonal since ``nu(1) = 0``).
+
+    Parameters
+    ----------
+    V : array_like, shape (m, m)
+        Symmetric positive-definite covariance.
+    kappa : float
+        ``(c+ - c-)^2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, m)
+    """
+    V = _check_cov(V, require_pd=False)
+    kappa = _check_kappa(kappa)
+    d = np.sqrt(np.diag(V))
+    rho = np.clip(V / np.outer(d, d), -1.0, 1.0)
+    np.fill_diagonal(rho, 1.0)  # exactly: the ratio V_aa / V_aa may round below 1
+    return nu(rho, kappa) * np.outer(d, d)
+
+
+def _check_cov(V, require_pd=True):
+    V = np.asarray(V, dtype=float)
+    if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] < 1:
+        raise ValueError(f"V0 must be a square (m, m) matrix, got shape {V.shape}")
+    if not np.all(np.isfinite(V)):
+        raise ValueError("V0 must be finite")
+    if not np.allclose(V, V.T, rtol=1e-12, atol=1e-14 * np.abs(V).max()):
+        raise ValueError("V0 must be symmetric")
+    ev = np.linalg.eigvalsh(V)
+    if ev.min() < -1e-12 * max(ev.max(), 1e-300):
+        raise ValueError(f"V0 must be positive semi-definite (smallest eigenvalue {ev.min():.3g})")
+    if require_pd and ev.min() <= 1e-12 * ev.max():
+        raise ValueError(
+            "V0 must be positive definite: a singular covariance (identical or linearly dependent inputs) "
+            "stays singular, and the factor form needs L^{-1}; drop the duplicate inputs")
+    return V
+
+
+# ----------------------------------------------------------------------------- correlation (Fisher z)
+
+
+@nb.njit(cache=True)
+def _z_drift(t, y, p, out):
+    zeta = y[0]
+    rho = math.tanh(zeta)
+    # theta = arccos(tanh zeta) = 2 arctan(e^{-zeta}); sin(theta) = sech(zeta)
+    theta = 2.0 * math.atan(math.exp(-zeta))
+    c = math.cosh(zeta)
+    out[0] = p[0] / (2.0 * math.pi) * _g_scalar(theta) * c * c + 0.5 * rho
+
+
+@nb.njit(cache=True)
+def _z_diffusion(t, y, p, out):
+    out[0, 0] = 1.0
+
+
+@nb.njit(cache=True)
+def _z_dgdy(t, y, p, out):
+    out[0] = 0.0
+
+
+def correlation_sde(kappa):
+    """Correlation marginal in Fisher-z form as an engine ``SDE``.
+
+    ``d zeta = [nu(tanh zeta) cosh^2(zeta) + tanh(zeta)/2] dt + dW``; recover
+    ``rho = tanh(zeta)``.
+
+    Parameters
+    ----------
+    kappa : float
+        ``(c+ - c-)^2 >= 0``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+    """
+    from ..sde import SDE
+
+    return SDE(_z_drift, _z_diffusion, dim=1, params=[_check_kappa(kappa)], diffusion_derivative=_z_dgdy,
+               name="shaped ReLU correlation (Fisher z)")
+
+
+def _check_rho0(rho0):
+    r = np.asarray(rho0, dtype=float)
+    if not np.all(np.isfinite(r)) or np.any(np.abs(r) >= 1.0):
+        raise ValueError("rho0 must lie in the open interval (-1, 1) (rho = +-1 is absorbing; the Fisher "
+                         "transform maps it to infinity)")
+    return r
+
+
+def _check_T(T):
+    T = float(T)
+    if not (np.isfinite(T) and T > 0):
+        raise ValueError(f"T (= depth/width) must be positive and finite, got {T}")
+    return T
+
+
+def _check_int(x, name, lo=1):
+    if isinstance(x, bool) or int(x) != x or int(x) < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
+    return int(x)
+
+
+def sample_correlation(rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None,
+                       scheme="euler"):
+    """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
+
+    Parameters
+    ----------
+    rho0 : float
+        Input correlation in ``(-1, 1)``.
+    T : float
+        Final time ``d / n > 0``.
+    c_plus, c_minus : float
+        Shaping constants (``s_pm = 1 + c_pm / sqrt(n)``); only ``(c+ - c-)^2`` enters.
+    n_paths, seed : int
+        Number of samples; seed of the per-path streams.
+    n_steps : int
+        Uniform steps on ``[0, T]``.  Euler on the Fisher-z form has strong
+        order 1, so the error is ``O(T / n_steps)``.
+    saveat : array_like, optional
+        Output times (grid points); default ``[T]``.
+    scheme : str
+        Engine scheme (``"euler"``, ``"milstein"`` (identical here), ``"weak2"``, ``"theta"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_paths,)`` if ``saveat`` is None, else ``(n_paths, len(saveat))``; values in ``(-1, 1)``.
+    """
+    from ..sde import solve, uniform_grid
+
+    r0 = float(_check_rho0(rho0))
+    T = _check_T(T)
+    n_steps = _check_int(n_steps, "n_steps")
+    kappa = kappa_from_shaping(c_plus, c_minus)
+    grid = uniform_grid(0.0, T, n_steps)
+    sol = solve(correlation_sde(kappa), [math.atanh(r0)], grid, saveat=[T] if saveat is None else saveat,
+                n_paths=_check_int(n_paths, "n_paths"), seed=seed, scheme=scheme)
+    rho = np.tanh(sol.ys[:, :, 0])
+    return rho[:, 0] if saveat is None else rho
+
+
+def theta_martingale_mean(rho0):
+    """For ``kappa = 0`` the angle is a martingale: ``E[arccos rho_t] = arccos rho0`` for all t."""
+    return float(np.arccos(_check_rho0(rho0)))
+
+
+# ----------------------------------------------------------------------------- covariance (factor form)
+
+
+@nb.njit(cache=True)
+def _factor_drift(t, y, p, out):
+    # p = [kappa, m]; y = vec(L) row-major
+    kappa = p[0]
+    m = int(p[1])
+    L = y.reshape(m, m)
+    V = L @ L.T
+    b = np.empty((m, m))
+    for a in range(m):
+        for c in range(m):
+            if a == c:
+                b[a, c] = 0.0  # nu(1) = 0
+            else:
+                s = math.sqrt(V[a, a] * V[c, c])
+                b[a, c] = _nu_scalar(V[a, c] / s, kappa) * s
+    X = np.linalg.solve(L, b)            # L^{-1} b
+    M = np.linalg.solve(L, X.T.copy())   # L^{-1} b^T L^{-T} transposed = L^{-1} b L^{-T} (b symmetric)
+    c0 = (m + 1.0) / 8.0
+    for a in range(m):
+        for c in range(m):
+            acc = 0.0
+            for k in range(m):
+                d = 0.5 * 0.5 * (M[k, c] + M[c, k])
+                if k == c:
+                    d -= c0
+                acc += L[a, k] * d
+            out[a * m + c] = acc
+
+
+@nb.njit(cache=True)
+def _factor_diffusion(t, y, p, out):
+    # dL_{ab} = (1/2) sum_c L_{ac} dH_{cb}; dH_{cb} for c <= b is noise number idx(c, b),
+    # with dH_{bb} = sqrt(2) dW (variance 2) and dH_{cb} = dH_{bc} = dW (variance 1).
+    m = int(p[1])
+    for a in range(m):
+        for b in range(m):
+            for c in range(m):
+                i = min(c, b)
+                j = max(c, b)
+                k = i * m - (i * (i - 1)) // 2 + (j - i)
+                w = _SQRT2 if c == b else 1.0
+                out[a * m + b, k] += 0.5 * y[a * m + c] * w
+
+
+def covariance_factor_sde(m, kappa):
+    """PSD-preserving factor form ``dL = L (D dt + dH/2)`` as an engine ``SDE``.
+
+    Parameters
+    ----------
+    m : int
+        Number of inputs (>= 1).
+    kappa : float
+        ``(c+ - c-)^2``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        State ``vec(L)`` (row-major, ``m^2``), general noise of dimension
+        ``m (m + 1) / 2``.  ``V = L L^T`` for any scheme.
+    """
+    from ..sde import SDE
+
+    m = _check_int(m, "m")
+    return SDE(_factor_drift, _factor_diffusion, dim=m * m, noise="general", n_noise=m * (m + 1) // 2,
+               params=[_check_kappa(kappa), float(m)], name=f"shaped ReLU covariance factor (m={m})")
+
+
+def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None,
+                      dW=None):
+    """Samples of the limiting covariance ``V_tau`` (PSD by construction).
+
+    Parameters
+    ----------
+    V0 : array_like, shape (m, m)
+        Positive-definite initial covariance (input Gram matrix / input dimension).
+    T : float
+        Final time ``d / n > 0``.
+    c_plus, c_minus : float
+        Shaping constants; only ``kappa = (c+ - c-)^2`` enters.
+    n_paths, seed : int
+        Number of samples; seed.
+    n_steps : int
+        Uniform Euler steps on the factor ``L`` (weak order 1, strong 1/2).
+    saveat : array_like, optional
+        Output times (grid points); default ``[T]``.
+    dW : array_like, optional
+        Increments ``(n_paths, n_steps, m (m+1)/2)`` for coupled runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_paths, m, m)`` if ``saveat`` is None, else ``(n_paths, len(saveat), m, m)``.
+
+    Raises
+    ------
+    ValueError
+        If ``V0`` is not symmetric positive definite, ``T <= 0``, or counts < 1.
+    """
+    from ..sde import solve, uniform_grid
+
+    V0 = _check_cov(V0)
+    m = V0.shape[0]
+    T = _check_T(T)
+    n_steps = _check_int(n_steps, "n_steps")
+    kappa = kappa_from_shaping(c_plus, c_minus)
+    L0 = np.linalg.cholesky(V0)
+    grid = uniform_grid(0.0, T, n_steps)
+    kw = dict(dW=dW) if dW is not None else dict(n_paths=_check_int(n_paths, "n_paths"), seed=seed)
+    sol = solve(covariance_factor_sde(m, kappa), L0.ravel(), grid, saveat=[T] if saveat is None else saveat,
+                scheme="euler", **kw)
+    L = sol.ys.reshape(sol.ys.shape[0], sol.ys.shape[1], m, m)
+    V = L @ np.swapaxes(L, -1, -2)
+    return V[:, 0] if saveat is None else V

@@ -1,0 +1,118 @@
+"""Shaped ReLU covariance SDE: Fisher-z correlation marginal and PSD-preserving factor form."""
+
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp
+
+from deeplimits.correlation.maps import g_angle
+from deeplimits.correlation.shaped_sde import (
+    correlation_sde,
+    covariance_drift,
+    covariance_factor_sde,
+    kappa_from_shaping,
+    nu,
+    sample_correlation,
+    sample_covariance,
+)
+from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid
+
+
+def _slope(hs, errs):
+    return np.polyfit(np.log(hs), np.log(errs), 1)[0]
+
+
+def test_nu_matches_formula_and_one_layer_shaped_map():
+    rho = np.linspace(-1, 1, 41)
+    assert np.allclose(nu(rho, 2.0), (np.sqrt(1 - rho**2) - rho * np.arccos(rho)) / np.pi, atol=1e-15)
+    assert nu(1.0, 3.0) == 0.0
+    # one shaped layer at width n moves rho by nu(rho)/n + O(n^{-3/2}) (infinite-width part)
+    from deeplimits.correlation.maps import corr_map, shaped_slopes
+
+    for n in [1e4, 1e6]:
+        sp, sm = shaped_slopes(0.5, -1.0, n)
+        step = (corr_map(0.3, sp, sm) - 0.3) * n
+        assert step == pytest.approx(float(nu(0.3, 2.25)), rel=3 / np.sqrt(n))
+    V = np.array([[2.0, 0.5], [0.5, 1.0]])
+    b = covariance_drift(V, 1.0)
+    assert b[0, 0] == 0 and b[1, 1] == 0
+    assert b[0, 1] == pytest.approx(float(nu(0.5 / np.sqrt(2), 1.0)) * np.sqrt(2))
+
+
+def test_correlation_strong_order_one_and_weak_order_one():
+    # Fisher-z form has additive noise: Euler-Maruyama is strong order 1.
+    T, P, n_ref = 0.5, 2000, 512
+    sde = correlation_sde(10.0)
+    z0 = np.arctanh(-0.5)
+    dW = brownian_increments(5, P, uniform_grid(0, T, n_ref))
+    X = {}
+    for N in [8, 16, 32, 64, 128, n_ref]:
+        s = solve(sde, [z0], uniform_grid(0, T, N), saveat=[T], dW=coarsen_increments(dW, n_ref // N))
+        X[N] = np.tanh(s.ys[:, 0, 0])
+    Ns = np.array([8, 16, 32, 64, 128])
+    strong = [np.sqrt(np.mean((X[N] - X[n_ref]) ** 2)) for N in Ns]
+    assert _slope(T / Ns, strong) == pytest.approx(1.0, abs=0.2)
+    # weak error E[rho_h] - E[rho_ref] on coupled paths (no closed form for kappa > 0): the MC error of
+    # the difference is ~ strong error / sqrt(P) ~ 1e-4 at N = 128, 1/10 of the measured difference.
+    weak = [abs(np.mean(X[N] - X[n_ref])) for N in Ns]
+    se = np.std(X[128] - X[n_ref]) / np.sqrt(P)
+    assert 5 * se < weak[-1]
+    assert _slope(T / Ns, weak) == pytest.approx(1.0, abs=0.25)
+    assert np.all(np.abs(X[8]) < 1)
+
+
+def test_covariance_factor_is_psd_and_matches_correlation_marginal():
+    V0 = np.array([[1.0, 0.3], [0.3, 1.5]])
+    V = sample_covariance(V0, 1.0, 0.0, -1.0, n_paths=4000, seed=2, n_steps=100)
+    assert np.linalg.eigvalsh(V).min() >= 0
+    rc = V[:, 0, 1] / np.sqrt(V[:, 0, 0] * V[:, 1, 1])
+    r = sample_correlation(0.3 / np.sqrt(1.5), 1.0, 0.0, -1.0, n_paths=4000, seed=1, n_steps=100)
+    # two-sample KS at level 1e-4: c = sqrt(ln(2/1e-4)/2) = 2.23, D_crit = c sqrt(2/4000) = 0.050
+    assert ks_2samp(r, rc).statistic < 2.23 * np.sqrt(2 / 4000)
+    # the diagonal is a driftless martingale (nu(1) = 0): E[V_11] = V0_11 within 4 standard errors
+    v = V[:, 1, 1]
+    assert abs(v.mean() - 1.5) < 4 * v.std() / np.sqrt(v.size)
+    # three inputs, very coarse steps: still PSD (V = L L^T by construction)
+    V3 = sample_covariance(np.eye(3) + 0.5, 1.0, 1.0, -1.0, n_paths=500, seed=3, n_steps=4)
+    assert np.linalg.eigvalsh(V3).min() >= -1e-12 * np.abs(V3).max()
+
+
+def test_covariance_factor_strong_order_half():
+    V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
+    T, P, n_ref = 0.5, 300, 512
+    sde = covariance_factor_sde(2, 1.0)
+    dW = brownian_increments(7, P, uniform_grid(0, T, n_ref), n_noise=3)
+    L0 = np.linalg.cholesky(V0).ravel()
+
+    def V_at(N):
+        s = solve(sde, L0, uniform_grid(0, T, N), saveat=[T], dW=coarsen_increments(dW, n_ref // N))
+        L = s.ys[:, 0].reshape(-1, 2, 2)
+        return L @ np.swapaxes(L, 1, 2)
+
+    ref = V_at(n_ref)
+    Ns = np.array([8, 16, 32, 64])
+    errs = [np.sqrt(np.mean(np.sum((V_at(N) - ref) ** 2, axis=(1, 2)))) for N in Ns]
+    assert _slope(T / Ns, errs) == pytest.approx(0.5, abs=0.2)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="rho0"):
+        sample_correlation(1.0, 1.0)
+    with pytest.raises(ValueError, match="rho0"):
+        sample_correlation(-1.2, 1.0)
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        sample_covariance([[1.0, 2.0], [2.0, 1.0]], 1.0)
+    with pytest.raises(ValueError, match="positive definite"):
+        sample_covariance([[1.0, 1.0], [1.0, 1.0]], 1.0)
+    with pytest.raises(ValueError, match="symmetric"):
+        sample_covariance([[1.0, 0.2], [0.1, 1.0]], 1.0)
+    with pytest.raises(ValueError, match="T"):
+        sample_correlation(0.2, 0.0)
+    with pytest.raises(ValueError, match="n_paths"):
+        sample_correlation(0.2, 1.0, n_paths=0)
+    with pytest.raises(ValueError, match="kappa"):
+        correlation_sde(-1.0)
+    with pytest.raises(ValueError, match="rho"):
+        nu(1.5, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        kappa_from_shaping(np.inf, 0.0)
+    assert g_angle(0.0) == 0.0
