@@ -86,7 +86,7 @@ def _hist(ax, x, bins, **kw):
               "errors of the intercept (point errors = floor standard deviation).",
     quick=dict(widths=[32, 64, 128, 256], n_nets=2000, ts=[0.25, 0.5, 1.0], rho0=0.5, n_sde=20000,
                steps_per_unit=1024, fit_min_width=64, floor_reps=40),
-    full=dict(widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=4000, ts=[0.25, 0.5, 1.0], rho0=0.5,
+    full=dict(widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=3000, ts=[0.25, 0.5, 1.0], rho0=0.5,
               n_sde=100000, steps_per_unit=1024, fit_min_width=128, floor_reps=100),
 )
 def unshaped_limit(params, *, seed, outdir):
