@@ -77,3 +77,12 @@ def test_layer_not_saved():
     b = relu_mlp(G, 4, 3, 2, save=[0, 3])
     with pytest.raises(ValueError, match="not saved"):
         b.layer(2)
+
+
+def test_shaped_slopes_and_normalisation():
+    assert shaped_slopes(1.0, -1.0, 16) == (1.25, 0.75)
+    b = shaped_mlp(G, width=16, depth=4, n_nets=2, c_plus=1.0, c_minus=-1.0, shaping="depth")
+    assert (b.params["s_plus"], b.params["s_minus"]) == (1.5, 0.5)
+    assert b.params["c"] == 2.0 / (1.5**2 + 0.5**2)
+    b = shaped_mlp(G, width=16, depth=4, n_nets=2, c_plus=1.0, c_minus=-1.0, shaping="width")
+    assert (b.params["s_plus"], b.params["s_minus"]) == (1.25, 0.75)
