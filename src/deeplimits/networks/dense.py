@@ -1,0 +1,101 @@
+"""Dense engine: networks with real weight matrices, as a user would write them (numpy + BLAS).
+
+Network ``k`` draws its weights from ``numpy.random.default_rng([seed, k])`` in layer order, so a
+result depends only on ``(seed, k)`` and not on how networks are batched.  Networks are processed in
+batches with one batched matmul per layer; the cost is O(n^2) per layer per network (drawing the
+n x n weight matrix dominates when m is small).
+
+The input of m vectors is realised as ``x = sqrt(m) Lambda^1/2 Q^T`` (``Phi_0 = Q Lambda Q^T``), so
+the first pre-activations ``h_1 = W_0 x / sqrt(m)`` (``W_0`` n x m, iid N(0,1)) have iid rows
+``N(0, Phi_0)`` exactly, as in the Gram engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["mlp_dense", "resnet_dense"]
+
+_BATCH_ELEMENTS = 1 << 24  # weights held at once (128 MiB of float64)
+
+
+def _input_vectors(gram):
+    lam, q = np.linalg.eigh(gram)
+    m = gram.shape[0]
+    return np.sqrt(m) * (np.sqrt(np.clip(lam, 0.0, None))[:, None] * q.T)
+
+
+def _column_stats(h):
+    """S (B, m) = squared column norms; D (B, m, m) = squared distances of normalised columns."""
+    S = np.einsum("kia,kia->ka", h, h)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = h / np.sqrt(S)[:, None, :]
+        diff = e[:, :, :, None] - e[:, :, None, :]
+        D = np.einsum("kiab,kiab->kab", diff, diff)
+    dead = S == 0
+    D = np.where(dead[:, :, None] | dead[:, None, :], np.nan, D)
+    return S, D
+
+
+def _batches(n_nets, n):
+    b = max(1, _BATCH_ELEMENTS // (n * n))
+    for start in range(0, n_nets, b):
+        yield start, min(n_nets, start + b)
+
+
+def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
+    """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)``; returns (sqnorm, D) for the saved layers."""
+    m = gram.shape[0]
+    x = _input_vectors(gram)
+    out_P = np.empty((n_nets, layers.size, m))
+    out_D = np.empty((n_nets, layers.size, m, m))
+    if slot[0] >= 0:
+        out_P[:, slot[0]] = P0
+        out_D[:, slot[0]] = D0
+    for lo, hi in _batches(n_nets, n):
+        B = hi - lo
+        rngs = [np.random.default_rng([seed, k]) for k in range(lo, hi)]
+        w0 = np.stack([r.standard_normal((n, m)) for r in rngs])
+        h = (w0 @ x) / np.sqrt(m)
+        W = np.empty((B, n, n))
+        for layer in range(1, depth + 1):
+            a = np.where(h > 0, s_plus * h, s_minus * h)
+            k = slot[layer]
+            if k >= 0:
+                S, D = _column_stats(a)
+                out_P[lo:hi, k] = cnorm * S / n
+                out_D[lo:hi, k] = D
+            if layer == depth:
+                break
+            for b, r in enumerate(rngs):
+                r.standard_normal(out=W[b])
+            h = np.matmul(W, a)
+            h *= np.sqrt(cnorm / n)
+    return out_P, out_D
+
+
+def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
+    """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2)."""
+    m = gram.shape[0]
+    x = _input_vectors(gram)
+    out_P = np.empty((n_nets, layers.size, m))
+    out_D = np.empty((n_nets, layers.size, m, m))
+    branch = sigma_r / np.sqrt(depth * n)
+    for lo, hi in _batches(n_nets, n):
+        B = hi - lo
+        rngs = [np.random.default_rng([seed, k]) for k in range(lo, hi)]
+        w0 = np.stack([r.standard_normal((n, m)) for r in rngs])
+        h = (w0 @ x) / np.sqrt(m)
+        W = np.empty((B, n, n))
+        for layer in range(0, depth + 1):
+            k = slot[layer]
+            if k >= 0:
+                S, D = _column_stats(h)
+                out_P[lo:hi, k] = S / n
+                out_D[lo:hi, k] = D
+            if layer == depth:
+                break
+            for b, r in enumerate(rngs):
+                r.standard_normal(out=W[b])
+            h = h + branch * np.matmul(W, np.maximum(h, 0.0))
+    return out_P, out_D
