@@ -73,6 +73,8 @@ def chain_to_kfe(params, *, seed, outdir):
                             note="L err at the largest two depths"))
         axes[0].loglog(depths, errs, "o-", label=f"{name} (slope {s:.3f})")
     axes[0].loglog(depths, errs[0] * depths[0] / depths, "k--", label="slope -1")
+    axes[0].set_xticks(depths, [str(L) for L in depths])
+    axes[0].minorticks_off()
     axes[0].set_xlabel("depth L")
     axes[0].set_ylabel("L1(chain, master equation) at t = 1")
     axes[0].legend(fontsize=8)
@@ -240,9 +242,15 @@ def scaling_regimes(params, *, seed, outdir):
         ax.set_title(f"{dim} kernel, alpha = {a} L^-beta (dotted: L^(1-2 beta))", fontsize=9)
         ax.legend(fontsize=7)
     # 2-D receptive field at the diffusive scaling
-    _, prof = spread_vs_depth(kernels["2d"], [1024], a * 4, 0.5, return_profiles=True)
-    im = axes[2].imshow(prof[0], cmap="magma")
-    axes[2].set_title("2-D capacity (effective receptive field), alpha = 2/sqrt(L), L = 1024", fontsize=9)
+    _, prof = spread_vs_depth(kernels["2d"], [1024], a * 4, 0.5, return_profiles=True, causal=(True, False))
+    img = prof[0]
+    rows, cols = np.nonzero(img > 1e-4 * img.max())
+    img = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    cy, cx = (np.array(prof[0].shape) // 2 - [rows.min(), cols.min()])
+    im = axes[2].imshow(img, cmap="magma", extent=(-cx - 0.5, img.shape[1] - cx - 0.5, img.shape[0] - cy - 0.5,
+                                                   -cy - 0.5))
+    axes[2].set_title("2-D capacity (effective receptive field), 3x3 kernel causal along rows,\n"
+                      "alpha = 2/sqrt(L), L = 1024 (offsets from the output unit)", fontsize=9)
     fig.colorbar(im, ax=axes[2])
     fig.tight_layout()
     path = outdir / "cap_scaling_regimes.png"
@@ -258,18 +266,23 @@ def scaling_regimes(params, *, seed, outdir):
 # --------------------------------------------------------------------------------------------
 def _network_ensemble(make_net, n_nets, n_inputs, seed):
     """Capacity profiles of n_nets independent networks; the chain with the mean measured decoupling."""
-    profs, ds, per_input_se = [], [], []
+    profs, ds, per_input_se, layers = [], [], [], []
     for i in range(n_nets):
         net = make_net(seed * 10_000 + i)
         est = capacity_profile(net, n_inputs, seed=seed * 10_000 + 5000 + i)
         profs.append(est.profile)
+        layers.append(est.layers)
         ds.append(est.decoupling)
         per_input_se.append(est.stderr.sum())
     P = np.array(profs)
-    chain = propagate(net.chain_layers(np.mean(ds, axis=0)), _delta(net.grid))
+    chain, hist = propagate(net.chain_layers(np.mean(ds, axis=0)), _delta(net.grid), return_history=True,
+                            method="stencil")
     chain = chain / chain.sum()  # zero padding: absorbing chain conditioned on survival
+    hist = hist / hist.reshape(len(hist), -1).sum(axis=1).reshape((-1,) + (1,) * chain.ndim)
+    net_layers = np.mean(layers, axis=0)
     se = P.std(axis=0, ddof=1) / np.sqrt(n_nets)
-    return dict(mean=P.mean(axis=0), se=se, chain=chain, net=net,
+    return dict(mean=P.mean(axis=0), se=se, chain=chain, net=net, net_layers=net_layers, chain_layers=hist,
+                layer_l1=np.abs(net_layers - hist).reshape(len(hist), -1).sum(axis=1),
                 l1=float(np.abs(P.mean(axis=0) - chain).sum()),
                 thr=float(3.2 * se.sum()),
                 per_net_l1=float(np.mean([np.abs(p - chain).sum() for p in P])),
@@ -294,7 +307,7 @@ _NOISE_NOTE = ("3.2 x sum_j SE_j, SE_j = sd over networks / sqrt(n_nets): pure n
     quick=dict(depths=[4, 16], channels=48, grid=16, n_nets=16, n_inputs=32, a=2.0,
                grid2d=9, channels2d=32, depth2d=8, n_nets2d=12),
     full=dict(depths=[4, 16, 64], channels=64, grid=32, n_nets=32, n_inputs=64, a=2.0,
-              grid2d=13, channels2d=48, depth2d=16, n_nets2d=24),
+              grid2d=13, channels2d=48, depth2d=16, n_nets2d=24, channel_sweep=[8, 16, 128]),
 )
 def finite_network(params, *, seed, outdir):
     taps = np.array([1.0, 1.0, 1.0])
@@ -319,6 +332,13 @@ def finite_network(params, *, seed, outdir):
     metrics["relu_over_sin_per_net_l1"] = ratio
     checks.append(Check("relu_over_sin_per_net_l1", ratio, ">", 1.5,
                         note="single ReLU networks deviate more from the chain than sin networks"))
+    # finite-channel bias (reported, no threshold): sin nets at the deepest depth for several widths
+    for Cs in params.get("channel_sweep", []):
+        def make_c(s, Cs=Cs):
+            return ConvResNet(taps, Lmax, Cs, a / np.sqrt(Lmax), N, activation="sin", omega=6.0, seed=s)
+        rc = _network_ensemble(make_c, nn, ni, seed + 3)
+        metrics[f"channels{Cs}_sin_L{Lmax}_l1"] = rc["l1"]
+        metrics[f"channels{Cs}_sin_L{Lmax}_noise_sumSE"] = float(rc["se"].sum())
     # zero padding: absorbing (conditioned) vs the reflecting reading
     Lz, Nz = 16, 10
 
@@ -383,13 +403,22 @@ def finite_network(params, *, seed, outdir):
     plt.close(fig)
     figs.append(p2)
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4))
     Lh = params["depths"][-1]
-    net = results[("sin", Lh)]["net"]
-    _, hist = propagate(net.chain_layers(0.5), _delta(net.grid), return_history=True)
-    axes[0].imshow(hist[::-1], aspect="auto", origin="lower", cmap="viridis", extent=(x[0], x[-1], 0, Lh))
-    axes[0].set_title(f"chain capacity over depth (layers from the output), L = {Lh}", fontsize=9)
-    axes[0].set_xlabel("position")
+    rh = results[("sin", Lh)]
+    metrics[f"sin_L{Lh}_max_over_layers_of_layer_l1_dist"] = float(rh["layer_l1"].max())
+    vmax = rh["chain_layers"][:-1].max()
+    for ax, img, title in ((axes[0], rh["net_layers"], "sin ResNets"), (axes[1], rh["chain_layers"], "chain")):
+        im = ax.imshow(img[::-1], aspect="auto", origin="lower", cmap="viridis", extent=(x[0], x[-1], 0, Lh),
+                       vmax=vmax)
+        ax.set_title(f"{title}: capacity over depth (layers from the output), L = {Lh}", fontsize=8)
+        ax.set_xlabel("position")
+        fig.colorbar(im, ax=ax)
+    axes[2].plot(np.arange(Lh + 1)[::-1], rh["layer_l1"], "o-")
+    axes[2].set_xlabel("layers from the output")
+    axes[2].set_ylabel("L1(mean network, chain) at that layer")
+    axes[2].set_title(f"max {rh['layer_l1'].max():.3f} (input-level threshold {rh['thr']:.3f})", fontsize=8)
+    axes = axes[2:]
     per = [[results[(act, L)]["per_net_l1"] if (act, L) in results else np.nan for L in params["depths"]]
            for act in acts]
     for act, row in zip(acts, per):

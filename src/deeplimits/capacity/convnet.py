@@ -302,12 +302,15 @@ class ConvResNet:
         h = self.forward(x)
         return h[(0, slice(None)) + self.output_site]
 
-    def input_gradient(self, x):
+    def input_gradient(self, x, *, layer_sq=None):
         """Exact gradient ``dy/dx`` of the output unit for every input in the batch.
 
         Parameters
         ----------
         x : ndarray (C, B, *grid)
+        layer_sq : ndarray (depth + 1, *grid), optional
+            If given, ``sum_{c, b} (dy/dh_l[c, b, .])^2`` is added to ``layer_sq[l]`` for every
+            layer ``l`` (``l = 0`` is the input, ``l = depth`` the output).
 
         Returns
         -------
@@ -321,8 +324,12 @@ class ConvResNet:
         g = np.zeros_like(dphis[0]) if dphis else np.zeros_like(x)
         g[(0, slice(None)) + self.output_site] = 1.0
         dphi2 = np.array([np.mean(d * d, dtype=np.float64) for d in dphis])
+        if layer_sq is not None:
+            layer_sq[self.depth] += np.sum(g * g, axis=(0, 1), dtype=np.float64)
         for l in range(self.depth - 1, -1, -1):
             g = g + self.alpha * dphis[l] * self._conv_adjoint(l, g, periodic)
+            if layer_sq is not None:
+                layer_sq[l] += np.sum(g * g, axis=(0, 1), dtype=np.float64)
         return g, dphi2
 
 
@@ -341,12 +348,17 @@ class CapacityEstimate:
         Measured ``E[phi'(h_l)^2]`` per layer.
     total : float
         Unnormalised mean squared gradient norm (grows like ``prod (1 + alpha^2 d ||w||^2)``).
+    layers : ndarray (depth + 1, *grid)
+        Normalised mean squared gradient with respect to every hidden state ``h_l``
+        (``layers[0]`` is ``profile``, ``layers[depth]`` the output unit): the network's
+        capacity over depth, to compare with ``propagate(..., return_history=True)``.
     """
 
     profile: np.ndarray
     stderr: np.ndarray
     decoupling: np.ndarray
     total: float
+    layers: np.ndarray
 
 
 def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
@@ -376,10 +388,11 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     s1 = np.zeros(net.grid)
     s2 = np.zeros(net.grid)
     dsum = np.zeros(net.depth)
+    layer_sq = np.zeros((net.depth + 1,) + net.grid)
     for i in range(0, n_inputs, batch):
         xb = np.ascontiguousarray(np.moveaxis(x_all[i:i + batch], 1, 0))
         with single_thread_blas():
-            g, d2 = net.input_gradient(xb)
+            g, d2 = net.input_gradient(xb, layer_sq=layer_sq)
         q = np.sum(g * g, axis=0, dtype=np.float64)  # (B, *grid): capacity of each input
         s1 += q.sum(axis=0)
         s2 += (q * q).sum(axis=0)
@@ -387,4 +400,6 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     mean = s1 / n_inputs
     var = np.maximum(s2 / n_inputs - mean**2, 0.0) * n_inputs / (n_inputs - 1)
     tot = mean.sum()
-    return CapacityEstimate(mean / tot, np.sqrt(var / n_inputs) / tot, dsum / n_inputs, float(tot))
+    norms = layer_sq.reshape(net.depth + 1, -1).sum(axis=1).reshape((-1,) + (1,) * len(net.grid))
+    return CapacityEstimate(mean / tot, np.sqrt(var / n_inputs) / tot, dsum / n_inputs, float(tot),
+                            layer_sq / norms)

@@ -232,11 +232,16 @@ class ConvLayer:
         """The normalised one-step law (merged duplicate offsets, zero-probability jumps dropped)."""
         offsets, wts, sink = self.weights()
         z = wts.sum() + sink
-        uniq, inv = np.unique(offsets, axis=0, return_inverse=True)
-        probs = np.zeros(len(uniq))
-        np.add.at(probs, inv.ravel(), wts / z)
+        probs = wts / z
+        if self.residual:
+            # Tap offsets are distinct by construction; only the identity (row 0) can coincide
+            # with a tap at offset 0: merge it into that tap.
+            zero = np.flatnonzero(~offsets[1:].any(axis=1))
+            if zero.size:
+                probs[1 + zero[0]] += probs[0]
+                offsets, probs = offsets[1:], probs[1:]
         keep = probs > 0
-        return Transition(uniq[keep].astype(np.int64), probs[keep], float(sink / z), self.boundary)
+        return Transition(offsets[keep].astype(np.int64), probs[keep], float(sink / z), self.boundary)
 
 
 @dataclass(frozen=True)
