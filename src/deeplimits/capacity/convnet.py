@@ -155,7 +155,7 @@ def _shift(u, off, periodic):
     return out
 
 
-@dataclass
+@dataclass(eq=False)
 class ConvResNet:
     """A random conv ResNet with shared-structure kernels (see module docstring).
 
@@ -333,7 +333,7 @@ class ConvResNet:
         return g, dphi2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CapacityEstimate:
     """Empirical capacity of a network's output unit.
 

@@ -55,7 +55,7 @@ PADDINGS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Transition:
     """One-step law of the capacity chain induced by one layer.
 
@@ -112,7 +112,7 @@ def _check_scalar(value, name, *, allow_negative=False, allow_zero=True):
     return v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConvLayer:
     """A plain or residual convolutional layer, as far as capacity propagation is concerned.
 
@@ -136,6 +136,11 @@ class ConvLayer:
     decoupling : float
         Decoupling coefficient ``d = E[phi'(h)^2] > 0`` of the activation preceding the
         convolution (1 for a linear layer, 1/2 for ReLU and for ``sin(omega u)/omega``).
+
+    Notes
+    -----
+    Layers are immutable and compare (and hash) by identity; a stack that repeats one
+    layer object is propagated faster (one transition, one FFT symbol power).
     """
 
     taps: np.ndarray

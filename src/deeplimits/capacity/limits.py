@@ -30,7 +30,7 @@ from .layers import ConvLayer, _check_depth, _check_scalar
 __all__ = ["KFECoefficients", "kfe_coefficients", "master_equation_periodic"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KFECoefficients:
     """Coefficients of the continuous-depth limit of one residual layer type.
 

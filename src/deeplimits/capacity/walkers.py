@@ -23,7 +23,7 @@ from .layers import check_stack
 __all__ = ["WalkerResult", "run_walkers", "walker_capacity"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WalkerResult:
     """Final state of the walkers.
 
