@@ -1,0 +1,1 @@
+"""Capacity propagation through deep convolutional networks (Donier 2019)."""
