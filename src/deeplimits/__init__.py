@@ -1,3 +1,36 @@
-"""deeplimits: differential-equation limits of deep neural networks."""
+"""deeplimits: differential-equation limits of deep neural networks, with measured convergence.
+
+Subpackages (imported lazily, on first attribute access, because the Numba
+kernels they hold are loaded from the on-disk cache or compiled on import):
+
+* :mod:`deeplimits.sde` -- SDE engine (Euler--Maruyama, Milstein, drift-implicit
+  theta, weak order 2; torchsde backend);
+* :mod:`deeplimits.convergence` -- measured strong and weak orders;
+* :mod:`deeplimits.correlation` -- correlation maps and correlation/covariance
+  SDEs of deep ReLU networks (Li & Nica 2023; Li, Nica & Roy 2022);
+* :mod:`deeplimits.networks` -- finite random MLPs and ResNets at initialisation;
+* :mod:`deeplimits.capacity` -- capacity propagation (Donier 2019): Markov chain,
+  Kolmogorov forward equation solvers, finite conv nets;
+* :mod:`deeplimits.resnet` -- depth-scaling regimes of ResNets (Cohen, Cont,
+  Rossier & Xu 2021; Marion et al. 2022);
+* :mod:`deeplimits.rng` -- counter-based random streams;
+* :mod:`deeplimits.validation` -- the validation harness.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
+
+_SUBMODULES = ("sde", "convergence", "correlation", "networks", "capacity", "resnet", "rng", "validation")
+
+__all__ = list(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES))

@@ -2,10 +2,36 @@
 
 Experiments live in the top-level ``validation/`` folder of the repository
 (shipped in the wheel as ``deeplimits._experiments``).  Each one is a function
-decorated with :func:`experiment`; ``deeplimits validate`` discovers, runs and
-reports them.
+decorated with :func:`experiment`; ``deeplimits validate`` discovers
+(:mod:`.discovery`), runs (:mod:`.runner`) and reports (:mod:`.report`) them.
 """
 
-from .registry import Check, Experiment, Outcome, experiment, registry
+from .registry import Check, Experiment, Outcome, experiment, isolated_registry, registry
 
-__all__ = ["Check", "Experiment", "Outcome", "experiment", "registry"]
+__all__ = [
+    "Check",
+    "Experiment",
+    "Outcome",
+    "experiment",
+    "isolated_registry",
+    "registry",
+    "run_experiments",
+    "RunSummary",
+    "ExperimentResult",
+    "load_experiments",
+    "find_experiments_dir",
+    "select_ids",
+]
+
+
+def __getattr__(name):
+    # Lazy: keep ``from deeplimits.validation import experiment`` light for experiment files.
+    if name in ("run_experiments", "RunSummary", "ExperimentResult"):
+        from . import runner
+
+        return getattr(runner, name)
+    if name in ("load_experiments", "find_experiments_dir", "select_ids"):
+        from . import discovery
+
+        return getattr(discovery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

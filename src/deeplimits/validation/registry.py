@@ -23,11 +23,12 @@ Example
 from __future__ import annotations
 
 import operator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["Check", "Outcome", "Experiment", "experiment", "registry"]
+__all__ = ["Check", "Outcome", "Experiment", "experiment", "registry", "isolated_registry"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -60,6 +61,17 @@ class Check:
     op: str
     threshold: Any
     note: str = ""
+
+    def __post_init__(self):
+        if self.op not in _OPS and self.op != "in":
+            raise ValueError(f"Check {self.name!r}: unknown comparison op={self.op!r}; "
+                             f"use one of {sorted(_OPS) + ['in']}")
+        if self.op == "in":
+            try:
+                lo, hi = self.threshold
+            except (TypeError, ValueError):
+                raise ValueError(f"Check {self.name!r}: op='in' needs threshold=(low, high), "
+                                 f"got {self.threshold!r}") from None
 
     @property
     def passed(self) -> bool:
@@ -115,6 +127,8 @@ class Experiment:
     full: dict
     func: Callable[..., Outcome]
     area: str = ""
+    #: File that defines the experiment (``func.__code__.co_filename``); used to detect duplicate ids.
+    source: str = ""
 
     def run(self, mode: str = "quick", *, seed: int = 0, outdir: Path | str = ".") -> Outcome:
         """Run with the ``"quick"`` or ``"full"`` parameter set."""
@@ -147,14 +161,69 @@ def experiment(*, id: str, checks: str, criterion: str, quick: dict, full: dict)
     quick, full : dict
         Parameter sets; ``quick`` must run in a few seconds to tens of seconds on 2 cores.
     """
-    if "." not in id:
-        raise ValueError(f"experiment id must look like 'area.name', got {id!r}")
+    if not isinstance(id, str) or "." not in id or any(ch.isspace() for ch in id) or ":" in id:
+        raise ValueError(f"experiment id must look like 'area.name' (no spaces or ':'), got {id!r}")
 
     def decorate(func):
+        source = getattr(getattr(func, "__code__", None), "co_filename", "")
+        old = registry.get(id)
+        # Re-importing the same file (or re-running a notebook cell) replaces the entry;
+        # the same id declared in two different files is a mistake that would hide one of them.
+        if old is not None and old.source and source and _same_file(old.source, source) is False:
+            raise ValueError(f"duplicate experiment id {id!r}: declared in {old.source} and in {source}")
         exp = Experiment(id=id, checks=checks, criterion=criterion, quick=dict(quick), full=dict(full),
-                         func=func, area=id.split(".", 1)[0])
+                         func=func, area=id.split(".", 1)[0], source=source)
         registry[id] = exp
         func.experiment = exp
         return func
 
     return decorate
+
+
+def _same_file(a: str, b: str) -> bool | None:
+    """True/False if both look like file paths, None if either is a pseudo-file like ``<stdin>``."""
+    if a.startswith("<") or b.startswith("<"):
+        return None
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return a == b
+
+
+@contextmanager
+def isolated_registry(empty: bool = True):
+    """Temporarily replace the contents of :data:`registry`; restore them on exit.
+
+    Experiments registered inside the ``with`` block disappear afterwards, so tests
+    (or notebooks) can declare toy experiments without affecting anything else.
+    The dictionary object itself is kept (other modules hold references to it).
+
+    Parameters
+    ----------
+    empty : bool, default True
+        Start from an empty registry (True) or from a copy of the current one (False).
+
+    Yields
+    ------
+    dict
+        The (temporarily modified) :data:`registry`.
+
+    Examples
+    --------
+    >>> with isolated_registry():
+    ...     @experiment(id="toy.one", checks="c", criterion="k", quick={}, full={})
+    ...     def one(params, *, seed, outdir):
+    ...         return Outcome(checks=[Check("x", 0.0, "<", 1.0)])
+    ...     "toy.one" in registry
+    True
+    >>> "toy.one" in registry
+    False
+    """
+    saved = dict(registry)
+    if empty:
+        registry.clear()
+    try:
+        yield registry
+    finally:
+        registry.clear()
+        registry.update(saved)

@@ -1,0 +1,205 @@
+"""The ``deeplimits`` command (also ``python -m deeplimits``).
+
+Sub-commands
+------------
+``validate``
+    Run validation experiments and write a report folder.
+``list``
+    Print the available experiments.
+
+Exit codes: 0 success (every selected experiment passed), 1 some experiment failed
+(or an experiment file failed to import), 2 usage error (bad option, ``--only`` pattern
+matching nothing, experiments folder not found), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+
+from . import __version__
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_DESCRIPTION = """\
+deeplimits computes the differential-equation limits of deep neural networks
+(capacity propagation, correlation/covariance SDEs of deep ReLU networks, ResNet
+depth-scaling limits) and checks them numerically against finite networks.
+
+A *validation run* executes the package's validation experiments. Each experiment
+simulates a finite system and its limit, measures numbers such as a convergence
+order or a distance between distributions, and compares them with a pass criterion
+fixed in advance. The run writes a folder with results.json (all numbers),
+report.md (tables and figures) and one sub-folder of PNG figures per experiment.
+"""
+
+_EPILOG = """\
+examples:
+  deeplimits list                                 show every experiment and what it checks
+  deeplimits validate                             quick run of all experiments -> ./validation-report/
+  deeplimits validate --only 'sde.*'              only the experiments whose id starts with "sde."
+  deeplimits validate --full --out full-report    publication-size parameters (slow)
+
+exit codes: 0 all selected experiments passed, 1 some failed, 2 usage error.
+"""
+
+_VALIDATE_DESCRIPTION = """\
+Run validation experiments and write a report.
+
+Each experiment compares a finite simulation with its differential-equation limit
+and passes only if every one of its checks (metric <op> threshold, thresholds fixed
+in advance) holds. Results go to the --out folder:
+  OUT/results.json   every metric, threshold, verdict and timing (strict JSON)
+  OUT/report.md      summary table, then one section per experiment with its figures
+  OUT/<id>/          the PNG figures of experiment <id>
+The exit code is 0 if every selected experiment passed, 1 otherwise.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors also point to --help."""
+
+    def error(self, message):  # pragma: no cover - exercised through main()
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(run '{self.prog} --help' for help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``deeplimits`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="deeplimits", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"deeplimits {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="run validation experiments and write a report folder",
+                       description=_VALIDATE_DESCRIPTION, epilog=_EPILOG, formatter_class=fmt)
+    size = v.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="small parameter sets, a few minutes in total on 2 cores (default)")
+    size.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="large parameter sets for publication-quality numbers (much slower)")
+    v.set_defaults(mode="quick")
+    v.add_argument("--only", metavar="ID_OR_GLOB", nargs="+", action="extend", default=[],
+                   help="run only these experiments: exact ids (sde.gbm_strong), shell globs in quotes "
+                        "('sde.*', '*strong*') or area names (sde); see 'deeplimits list'")
+    v.add_argument("--out", metavar="DIR", default="validation-report",
+                   help="output folder for results.json, report.md and figures (default: %(default)s; "
+                        "files of a previous run there are overwritten)")
+    v.add_argument("--seed", metavar="N", type=_seed, default=0,
+                   help="random seed given to every experiment; same seed, same numbers (default: %(default)s)")
+    v.add_argument("--experiments", metavar="DIR", default=None,
+                   help="folder of *_experiments.py files to use instead of the package's own")
+    v.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar (for logs and CI)")
+
+    ls = sub.add_parser("list", help="list the validation experiments and what each one checks",
+                        description="List the validation experiments: id, area, and what each one checks.",
+                        formatter_class=fmt)
+    ls.add_argument("--experiments", metavar="DIR", default=None,
+                    help="folder of *_experiments.py files to use instead of the package's own")
+    return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {value}")
+    return value
+
+
+def _cmd_list(args) -> int:
+    from .validation import registry
+    from .validation.discovery import find_experiments_dir, load_experiments
+
+    try:
+        directory = find_experiments_dir(args.experiments)
+    except ValueError as exc:
+        print(f"deeplimits list: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    load = load_experiments(directory) if directory else None
+    failures = load.failures if load else []
+    loaded = {eid for ids in load.ids_by_file.values() for eid in ids} if load else set()
+    exps = [exp for eid, exp in registry.items() if eid in loaded]
+    if not exps and not failures:
+        print("no validation experiments found" + (f" in {directory}" if directory else ""), file=sys.stderr)
+        return EXIT_USAGE
+    width = max([len(x.id) for x in exps] + [2])
+    area_w = max([len(x.area) for x in exps] + [4])
+    print(f"{'id':<{width}}  {'area':<{area_w}}  checks")
+    for exp in exps:
+        print(f"{exp.id:<{width}}  {exp.area:<{area_w}}  {' '.join(exp.checks.split())}")
+    print(f"\n{len(exps)} experiments from {directory}")
+    for f in failures:
+        print(f"\nERROR: {f.path} failed to import; its experiments are missing from this list:\n"
+              + textwrap.indent(f.traceback.rstrip(), "  "), file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    from .validation.discovery import SelectionError
+    from .validation.runner import run_experiments
+
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files; never open windows
+    try:
+        summary = run_experiments(args.only or None, mode=args.mode, seed=args.seed, outdir=args.out,
+                                  progress=args.progress, experiments_dir=args.experiments)
+    except SelectionError as exc:
+        print(f"deeplimits validate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (LookupError, ValueError) as exc:
+        print(f"deeplimits validate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; partial results in {args.out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    width = max([len(r.id) for r in summary.results] + [len("experiment")])
+    print(f"{'experiment':<{width}}  result  seconds")
+    for r in summary.results:
+        label = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}[r.status]
+        print(f"{r.id:<{width}}  {label:<6}  {r.seconds:7.1f}")
+    print(str(summary))
+    if not summary.passed:
+        print("failed: " + ", ".join(summary.failed_ids), file=sys.stderr)
+    return EXIT_OK if summary.passed else EXIT_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``deeplimits`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code: 0 success, 1 failed experiments, 2 usage error, 130 interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help/--version exit 0, errors exit 2
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    if args.command == "list":
+        return _cmd_list(args)
+    return _cmd_validate(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
