@@ -1,0 +1,222 @@
+"""Grids in space and depth for the capacity Kolmogorov forward equation (KFE).
+
+Space is discretised by *cell-centred finite volumes*: ``n`` cells of width
+``h`` cover ``[x_min, x_max]`` and the unknown ``c[i]`` is the capacity density
+at the centre ``x_min + (i + 1/2) h``.  The same object serves as the lattice of
+the master equation (jump process): :func:`lattice_1d` builds a grid whose
+centres are the integers ``0 .. n-1``, so that jump offsets are counted in
+cells.  Total capacity is ``h * sum(c)`` (``hx * hy * sum(c)`` in 2-D).
+
+Depth ``t`` runs from the output (``t = 0``) to the input (``t = 1``); depth
+grids are uniform, ``t_k = t0 + k dt``.
+
+Boundaries (per axis):
+
+``"periodic"``
+    cells wrap around (circular padding);
+``"reflecting"``
+    no capacity crosses the boundary faces (zero flux; zero padding, to
+    leading order); in the master equation a jump that would leave is rejected;
+``"absorbing"``
+    capacity reaching the boundary is lost (``c = 0`` on the boundary face;
+    in the master equation a jump that would leave removes its mass).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "BOUNDARIES",
+    "Grid1D",
+    "Grid2D",
+    "KFEResult",
+    "lattice_1d",
+    "lattice_2d",
+    "depth_steps",
+]
+
+#: Boundary names and the integer codes the Numba kernels use.
+BOUNDARIES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
+
+
+def _check_boundary(boundary: str, name: str = "boundary") -> str:
+    if boundary not in BOUNDARIES:
+        raise ValueError(f"{name} must be one of {sorted(BOUNDARIES)}, got {boundary!r}")
+    return boundary
+
+
+@dataclass(frozen=True)
+class Grid1D:
+    """Uniform cell-centred grid on ``[x_min, x_max]``.
+
+    Parameters
+    ----------
+    x_min, x_max : float
+        Domain ends, ``x_min < x_max``, finite.
+    n : int
+        Number of cells, at least 3.
+    boundary : {"periodic", "reflecting", "absorbing"}
+        Boundary condition at both ends.
+
+    Examples
+    --------
+    >>> g = Grid1D(0.0, 1.0, 4)
+    >>> g.h, g.x.tolist()
+    (0.25, [0.125, 0.375, 0.625, 0.875])
+    """
+
+    x_min: float
+    x_max: float
+    n: int
+    boundary: str = "periodic"
+
+    def __post_init__(self):
+        if not (math.isfinite(self.x_min) and math.isfinite(self.x_max)):
+            raise ValueError(f"x_min and x_max must be finite, got {self.x_min}, {self.x_max}")
+        if not self.x_max > self.x_min:
+            raise ValueError(f"x_max must exceed x_min, got x_min={self.x_min}, x_max={self.x_max}")
+        if int(self.n) != self.n or self.n < 3:
+            raise ValueError(f"n (number of cells) must be an integer >= 3, got {self.n}")
+        object.__setattr__(self, "n", int(self.n))
+        _check_boundary(self.boundary)
+
+    @property
+    def h(self) -> float:
+        """Cell width."""
+        return (self.x_max - self.x_min) / self.n
+
+    @property
+    def x(self) -> np.ndarray:
+        """Cell centres, shape ``(n,)``."""
+        return self.x_min + (np.arange(self.n) + 0.5) * self.h
+
+    @property
+    def shape(self) -> tuple[int]:
+        """Array shape of a field on this grid."""
+        return (self.n,)
+
+    @property
+    def cell_volume(self) -> float:
+        """Cell width (the 1-D cell volume)."""
+        return self.h
+
+    @property
+    def bc(self) -> int:
+        """Integer boundary code used by the kernels."""
+        return BOUNDARIES[self.boundary]
+
+    def total(self, c) -> np.ndarray:
+        """Total capacity ``h * sum(c)`` over the last axis/axes (works on stacks of fields)."""
+        c = np.asarray(c)
+        return self.h * c.sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class Grid2D:
+    """Tensor product of two :class:`Grid1D` (axis 0 = ``x``, axis 1 = ``y``).
+
+    Fields have shape ``(gx.n, gy.n)``; each axis carries its own boundary.
+    """
+
+    gx: Grid1D
+    gy: Grid1D
+
+    def __post_init__(self):
+        if not isinstance(self.gx, Grid1D) or not isinstance(self.gy, Grid1D):
+            raise ValueError("gx and gy must be Grid1D instances")
+
+    @classmethod
+    def square(cls, x_min: float, x_max: float, n: int, boundary: str = "periodic") -> "Grid2D":
+        """Square grid ``[x_min, x_max]^2`` with ``n x n`` cells and the same boundary on both axes."""
+        g = Grid1D(x_min, x_max, n, boundary)
+        return cls(g, g)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Array shape of a field on this grid."""
+        return (self.gx.n, self.gy.n)
+
+    @property
+    def cell_volume(self) -> float:
+        """Cell area ``hx * hy``."""
+        return self.gx.h * self.gy.h
+
+    def mesh(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell-centre coordinates ``(X, Y)``, each of shape :attr:`shape` (``indexing="ij"``)."""
+        return np.meshgrid(self.gx.x, self.gy.x, indexing="ij")
+
+    def total(self, c) -> np.ndarray:
+        """Total capacity ``hx * hy * sum(c)`` over the last two axes."""
+        c = np.asarray(c)
+        return self.cell_volume * c.sum(axis=(-2, -1))
+
+
+def lattice_1d(n: int, boundary: str = "periodic", spacing: float = 1.0, origin: float = 0.0) -> Grid1D:
+    """Lattice of ``n`` sites ``origin + spacing * j``, ``j = 0..n-1``, as a :class:`Grid1D`.
+
+    With ``spacing = 1`` the field is the capacity per site and ``total = sum(c)``.
+    """
+    return Grid1D(origin - 0.5 * spacing, origin + (n - 0.5) * spacing, n, boundary)
+
+
+def lattice_2d(nx: int, ny: int, boundary: str = "periodic", spacing: float = 1.0) -> Grid2D:
+    """2-D lattice with sites at integer multiples of ``spacing`` (see :func:`lattice_1d`)."""
+    return Grid2D(lattice_1d(nx, boundary, spacing), lattice_1d(ny, boundary, spacing))
+
+
+def depth_steps(t0: float, t1: float, dt: float | None, n_steps: int | None) -> tuple[int, float]:
+    """Number of uniform depth steps and their size for ``[t0, t1]``.
+
+    Exactly one of ``dt`` / ``n_steps`` is given.  With ``dt`` the number of
+    steps is ``ceil((t1 - t0) / dt)`` (to 1e-9 relative) and the step is shrunk
+    to divide the interval exactly.
+    """
+    if not (math.isfinite(t0) and math.isfinite(t1)) or not t1 > t0:
+        raise ValueError(f"need finite t0 < t_end, got t0={t0}, t_end={t1}")
+    if (dt is None) == (n_steps is None):
+        raise ValueError("give exactly one of dt and n_steps")
+    if n_steps is not None:
+        if int(n_steps) != n_steps or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer, got {n_steps}")
+        n = int(n_steps)
+    else:
+        if not math.isfinite(dt) or dt <= 0:
+            raise ValueError(f"dt must be finite and > 0, got dt={dt}")
+        n = max(1, math.ceil((t1 - t0) / dt * (1 - 1e-9)))
+    return n, (t1 - t0) / n
+
+
+@dataclass
+class KFEResult:
+    """Solution of a capacity KFE.
+
+    Attributes
+    ----------
+    ts : ndarray, shape (n_save,)
+        Depths of the saved fields (the first is ``t0``, the last ``t_end``).
+    ys : ndarray, shape (n_save, *grid.shape)
+        Saved fields.
+    grid : Grid1D or Grid2D
+        The spatial grid.
+    stats : dict
+        ``scheme``, ``n_steps``, ``dt``, ``substeps``, ``dt_limit`` (explicit
+        schemes), ``wall_time`` and the ``mass`` (total capacity) at each save.
+    """
+
+    ts: np.ndarray
+    ys: np.ndarray
+    grid: object
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def y(self) -> np.ndarray:
+        """The final field."""
+        return self.ys[-1]
+
+    def mass(self) -> np.ndarray:
+        """Total capacity of every saved field, shape ``(n_save,)``."""
+        return self.grid.total(self.ys)

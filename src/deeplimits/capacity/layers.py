@@ -1,0 +1,361 @@
+"""Convolutional layers described as data, and the capacity transition rule they induce.
+
+A layer is a frozen :class:`ConvLayer` holding its kernel taps, its residual weight
+``alpha`` (``None`` for a plain layer), dilation, causality, bias weight, padding and
+the activation's decoupling coefficient.  :meth:`ConvLayer.transition` turns it into
+the one-step law of the capacity Markov chain (Donier 2019, arXiv 1902.08572; the
+concrete formula is our reconstruction, see ``docs/theory/capacity.md``):
+
+* residual layer:  ``p(o_k) = (delta_{o_k,0} + alpha^2 d w_k^2) / Z``,
+  sink ``alpha^2 b^2 / Z``, ``Z = 1 + alpha^2 (d ||w||^2 + b^2)``;
+* plain layer:     ``p(o_k) = d w_k^2 / Z``, sink ``b^2 / Z``, ``Z = d ||w||^2 + b^2``;
+
+where ``o_k`` is the spatial offset of tap ``k`` (the output at ``x`` reads the input at
+``x + o_k``), ``d = E[phi'(h)^2]`` the decoupling coefficient and ``b`` the bias weight.
+Capacity travels from the output towards the input: a walker at ``x`` jumps to ``x + o_k``.
+
+Orientation conventions
+-----------------------
+Centred kernels of size ``K`` have offsets ``dilation * (k - (K - 1) // 2)``; causal
+kernels have offsets ``dilation * (k - (K - 1))`` (all <= 0: an output only reads the
+present and the past).  A 2-D kernel has shape ``(Kx, Ky)`` and offsets per axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "BOUNDARIES",
+    "PADDINGS",
+    "ConvLayer",
+    "Transition",
+    "ScalingLaw",
+    "residual_stack",
+    "plain_stack",
+    "check_stack",
+]
+
+#: Boundary conditions of the capacity chain on a finite lattice.
+BOUNDARIES = ("periodic", "reflecting", "absorbing")
+
+#: Padding names accepted by :class:`ConvLayer` and the boundary each one induces.
+#: ``"zero"`` padding means taps that leave the grid read a constant zero: the
+#: (unnormalised) squared gradient along such a path is lost, so the chain is
+#: *absorbing*; the network's normalised capacity profile is the absorbing chain
+#: conditioned on survival (derived in docs/theory/capacity.md, confirmed on conv nets).
+PADDINGS = {
+    "circular": "periodic",
+    "periodic": "periodic",
+    "zero": "absorbing",
+    "absorbing": "absorbing",
+    "reflecting": "reflecting",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Transition:
+    """One-step law of the capacity chain induced by one layer.
+
+    Attributes
+    ----------
+    offsets : ndarray of int64, shape (K, ndim)
+        Jump vectors (distinct).
+    probs : ndarray of float64, shape (K,)
+        Jump probabilities; ``probs.sum() + sink == 1``.
+    sink : float
+        Probability that the capacity is absorbed by the layer's bias.
+    boundary : str
+        One of :data:`BOUNDARIES`.
+    """
+
+    offsets: np.ndarray
+    probs: np.ndarray
+    sink: float
+    boundary: str
+
+    @property
+    def ndim(self) -> int:
+        return self.offsets.shape[1]
+
+    def moments(self):
+        """Mean jump vector ``mu1`` (ndim,) and second-moment matrix ``mu2`` (ndim, ndim), sink excluded."""
+        o = self.offsets.astype(np.float64)
+        mu1 = self.probs @ o
+        mu2 = (o * self.probs[:, None]).T @ o
+        return mu1, mu2
+
+
+def _as_positive_int_tuple(value, ndim, name):
+    vals = np.broadcast_to(np.asarray(value), (ndim,))
+    out = []
+    for v in vals:
+        if not np.isfinite(v) or int(v) != v or int(v) < 1:
+            raise ValueError(f"{name} must be a positive integer (or one per axis), got {value!r}")
+        out.append(int(v))
+    return tuple(out)
+
+
+def _check_scalar(value, name, *, allow_negative=False, allow_zero=True):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if not allow_negative and v < 0:
+        raise ValueError(f"{name} must be non-negative, got {value!r}")
+    if not allow_zero and v == 0:
+        raise ValueError(f"{name} must be non-zero, got {value!r}")
+    return v
+
+
+@dataclass(frozen=True, eq=False)
+class ConvLayer:
+    """A plain or residual convolutional layer, as far as capacity propagation is concerned.
+
+    Parameters
+    ----------
+    taps : array_like, 1-D ``(K,)`` or 2-D ``(Kx, Ky)``
+        Kernel tap scales ``w_k`` (the standard deviation of the random weights on tap ``k``,
+        times ``sqrt(fan_in)``); only ``w_k^2`` matters.  Must be non-empty and finite.
+    alpha : float or None
+        Residual weight (``h + alpha * conv(phi(h))``), ``>= 0``; ``None`` for a plain layer
+        (``conv(phi(h))``).
+    dilation : int or tuple of int
+        Dilation per axis (``>= 1``).
+    causal : bool or tuple of bool
+        Causal (offsets ``<= 0``) instead of centred, per axis.
+    bias : float
+        Bias weight ``b``; the bias is a capacity sink of weight ``alpha^2 b^2`` (residual)
+        or ``b^2`` (plain).
+    padding : {"circular", "zero", "reflecting", "absorbing", "periodic"}
+        Padding of the convolution; see :data:`PADDINGS` for the boundary it induces.
+    decoupling : float
+        Decoupling coefficient ``d = E[phi'(h)^2] > 0`` of the activation preceding the
+        convolution (1 for a linear layer, 1/2 for ReLU and for ``sin(omega u)/omega``).
+
+    Notes
+    -----
+    Layers are immutable and compare (and hash) by identity; a stack that repeats one
+    layer object is propagated faster (one transition, one FFT symbol power).
+    """
+
+    taps: np.ndarray
+    alpha: float | None = None
+    dilation: tuple = 1
+    causal: tuple = False
+    bias: float = 0.0
+    padding: str = "circular"
+    decoupling: float = 1.0
+    _offsets: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        taps = np.asarray(self.taps, dtype=np.float64)
+        if taps.ndim not in (1, 2):
+            raise ValueError(f"taps must be a 1-D or 2-D array, got shape {taps.shape}")
+        if taps.size == 0:
+            raise ValueError("taps must be non-empty")
+        if not np.all(np.isfinite(taps)):
+            raise ValueError("taps must be finite (got NaN or inf)")
+        taps = taps.copy()
+        taps.setflags(write=False)
+        object.__setattr__(self, "taps", taps)
+        ndim = taps.ndim
+        object.__setattr__(self, "dilation", _as_positive_int_tuple(self.dilation, ndim, "dilation"))
+        causal = tuple(bool(c) for c in np.broadcast_to(np.asarray(self.causal, dtype=bool), (ndim,)))
+        object.__setattr__(self, "causal", causal)
+        if self.alpha is not None:
+            object.__setattr__(self, "alpha", _check_scalar(self.alpha, "alpha"))
+        object.__setattr__(self, "bias", _check_scalar(self.bias, "bias", allow_negative=True))
+        d = _check_scalar(self.decoupling, "decoupling", allow_zero=False)
+        object.__setattr__(self, "decoupling", d)
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {sorted(PADDINGS)}, got {self.padding!r}")
+        if self.alpha is None and not np.any(taps) and self.bias == 0.0:
+            raise ValueError("a plain layer needs non-zero taps or a non-zero bias (taps are all zero)")
+        # offsets of every tap, in C order of taps
+        axes = []
+        for ax in range(ndim):
+            K = taps.shape[ax]
+            k = np.arange(K)
+            o = (k - (K - 1)) if causal[ax] else (k - (K - 1) // 2)
+            axes.append(o * self.dilation[ax])
+        grids = np.meshgrid(*axes, indexing="ij")
+        offsets = np.stack([g.ravel() for g in grids], axis=1).astype(np.int64)
+        offsets.setflags(write=False)
+        object.__setattr__(self, "_offsets", offsets)
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (1 or 2)."""
+        return self.taps.ndim
+
+    @property
+    def residual(self) -> bool:
+        """True for a residual layer."""
+        return self.alpha is not None
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Offsets of the taps, shape ``(taps.size, ndim)``, in C order of ``taps``."""
+        return self._offsets
+
+    @property
+    def boundary(self) -> str:
+        """Boundary condition of the capacity chain induced by the padding."""
+        return PADDINGS[self.padding]
+
+    @property
+    def span(self) -> tuple:
+        """Extent ``max(o) - min(o) + 1`` of the kernel's footprint along each axis."""
+        return tuple(int(s) for s in (self._offsets.max(axis=0) - self._offsets.min(axis=0) + 1))
+
+    def weights(self):
+        """Unnormalised transition weights.
+
+        Returns
+        -------
+        offsets : ndarray (K, ndim)
+        weights : ndarray (K,)
+            ``delta_{o,0} + alpha^2 d w^2`` (residual) or ``d w^2`` (plain), not merged.
+        sink : float
+            ``alpha^2 b^2`` (residual) or ``b^2`` (plain).
+        """
+        w2 = self.decoupling * self.taps.ravel() ** 2
+        if self.residual:
+            a2 = self.alpha**2
+            wts = a2 * w2
+            offsets = np.vstack([np.zeros((1, self.ndim), np.int64), self._offsets])
+            wts = np.concatenate([[1.0], wts])
+            return offsets, wts, a2 * self.bias**2
+        return self._offsets.copy(), w2, self.bias**2
+
+    def transition(self) -> Transition:
+        """The normalised one-step law (merged duplicate offsets, zero-probability jumps dropped)."""
+        offsets, wts, sink = self.weights()
+        z = wts.sum() + sink
+        probs = wts / z
+        if self.residual:
+            # Tap offsets are distinct by construction; only the identity (row 0) can coincide
+            # with a tap at offset 0: merge it into that tap.
+            zero = np.flatnonzero(~offsets[1:].any(axis=1))
+            if zero.size:
+                probs[1 + zero[0]] += probs[0]
+                offsets, probs = offsets[1:], probs[1:]
+        keep = probs > 0
+        return Transition(offsets[keep].astype(np.int64), probs[keep], float(sink / z), self.boundary)
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    """Residual weight as a function of depth, ``alpha(L) = a * L**(-beta)``.
+
+    Parameters
+    ----------
+    a : float
+        Prefactor, ``>= 0``.
+    beta : float
+        Exponent (``beta = 1/2``: the non-degenerate deep limit).
+    """
+
+    a: float
+    beta: float = 0.5
+
+    def __post_init__(self):
+        object.__setattr__(self, "a", _check_scalar(self.a, "a"))
+        object.__setattr__(self, "beta", _check_scalar(self.beta, "beta", allow_negative=True))
+
+    def __call__(self, depth: int) -> float:
+        depth = _check_depth(depth)
+        if depth == 0:
+            raise ValueError("depth must be positive to evaluate a scaling law")
+        return self.a * depth ** (-self.beta)
+
+
+def _check_depth(depth):
+    if isinstance(depth, (bool, np.bool_)) or not float(depth).is_integer():
+        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
+    depth = int(depth)
+    if depth < 0:
+        raise ValueError(f"depth must be a non-negative integer, got {depth}")
+    return depth
+
+
+def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
+    """``depth`` identical residual layers with ``alpha = a * depth**(-beta)``.
+
+    Parameters
+    ----------
+    taps : array_like
+        Kernel taps (see :class:`ConvLayer`).
+    depth : int
+        Number of layers ``L >= 0``.
+    a, beta : float
+        Scaling law ``alpha = a L^-beta`` (``a >= 0``).
+    **layer_kwargs
+        Further :class:`ConvLayer` arguments (dilation, causal, bias, padding, decoupling).
+
+    Returns
+    -------
+    tuple of ConvLayer
+        Ordered from the input (index 0) to the output.
+    """
+    depth = _check_depth(depth)
+    if depth == 0:
+        ConvLayer(taps, alpha=0.0, **layer_kwargs)  # still validate the arguments
+        return ()
+    alpha = ScalingLaw(a, beta)(depth)
+    layer = ConvLayer(taps, alpha=alpha, **layer_kwargs)
+    return (layer,) * depth
+
+
+def plain_stack(taps, depth, **layer_kwargs) -> tuple:
+    """``depth`` identical plain conv layers (see :func:`residual_stack`)."""
+    depth = _check_depth(depth)
+    layer = ConvLayer(taps, alpha=None, **layer_kwargs)
+    return (layer,) * depth
+
+
+def check_stack(layers, grid_shape=None) -> tuple:
+    """Validate a stack of layers (and a grid) and return it as a tuple.
+
+    Parameters
+    ----------
+    layers : sequence of ConvLayer
+        Ordered from the input to the output; all of one dimension.
+    grid_shape : tuple of int, optional
+        Lattice shape; every axis must be at least the kernel's span (for a periodic
+        boundary a smaller lattice would alias distinct taps onto one site).
+
+    Raises
+    ------
+    ValueError
+        On a non-layer entry, mixed dimensions, or a grid too small for a kernel.
+    """
+    layers = tuple(layers)
+    for i, lay in enumerate(layers):
+        if not isinstance(lay, ConvLayer):
+            raise ValueError(f"layers[{i}] must be a ConvLayer, got {type(lay).__name__}")
+    dims = {lay.ndim for lay in layers}
+    if len(dims) > 1:
+        raise ValueError(f"all layers must have the same dimension, got {sorted(dims)}")
+    if grid_shape is not None:
+        grid_shape = tuple(int(n) for n in grid_shape)
+        if any(n < 1 for n in grid_shape):
+            raise ValueError(f"grid_shape must have positive entries, got {grid_shape}")
+        seen = set()
+        for i, lay in enumerate(layers):
+            if id(lay) in seen:  # stacks often repeat one layer object
+                continue
+            seen.add(id(lay))
+            if lay.ndim != len(grid_shape):
+                raise ValueError(f"layers[{i}] is {lay.ndim}-D but the grid is {len(grid_shape)}-D")
+            for ax, (n, s) in enumerate(zip(grid_shape, lay.span)):
+                if n < s:
+                    raise ValueError(
+                        f"grid_shape axis {ax} has {n} sites, too small for the kernel of layers[{i}] "
+                        f"spanning {s} sites")
+    return layers

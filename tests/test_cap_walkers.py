@@ -1,0 +1,98 @@
+"""Monte-Carlo walkers against the exact chain; reproducibility across thread counts."""
+
+import numba
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from deeplimits.capacity import ConvLayer, propagate, residual_stack, run_walkers, walker_capacity
+
+
+def _chi2_pvalue(exact, est, n):
+    """Multinomial chi-square goodness of fit of the walker histogram to the exact chain.
+
+    Bins with n p >= 100 (binomial skewness < 0.1) are kept, the rest pooled, and the dead
+    fraction is one more bin; (bins - 1) degrees of freedom.
+    """
+    p = exact.ravel()
+    q = est.ravel()
+    big = n * p >= 100
+    bp = np.array(list(p[big]) + [p[~big].sum(), max(1 - p.sum(), 0.0)])
+    bq = np.array(list(q[big]) + [q[~big].sum(), 1 - q.sum()])
+    keep = bp > 0
+    bp, bq = bp[keep], bq[keep]
+    return chi2.sf(n * np.sum((bq - bp) ** 2 / bp), len(bp) - 1)
+
+
+CASES = {
+    "periodic_1d": (residual_stack([1.0, 2.0, 1.0], 40, a=2.0), (30,), (15,)),
+    "sink_absorbing_causal_dilated": (residual_stack([1.0, 0.5, 2.0], 25, a=2.5, causal=True, dilation=2,
+                                                     bias=0.6, padding="zero"), (40,), (35,)),
+    "reflecting_1d": (residual_stack([1.0, 1.0, 1.0], 60, a=3.0, padding="reflecting"), (12,), (2,)),
+    "periodic_2d": (residual_stack(np.array([[0.5, 1.0, 0.5], [1.0, 2.0, 1.0], [0.5, 1.0, 0.5]]), 20, a=2.0),
+                    (11, 9), (5, 4)),
+    "varied_plain_and_residual": ((ConvLayer([1.0, 1.0]), ConvLayer([1.0, 2.0, 1.0], alpha=0.5, bias=0.3),
+                                   ConvLayer([2.0, 1.0, 1.0], causal=True, padding="zero"),
+                                   ConvLayer([1.0, 3.0, 1.0], alpha=0.9, dilation=3)), (20,), (10,)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_walkers_match_exact_chain(case):
+    layers, shape, at = CASES[case]
+    c = np.zeros(shape)
+    c[at] = 1.0
+    exact = propagate(layers, c)
+    n = 200_000
+    est = walker_capacity(layers, c, n, seed=11)
+    # a correct sampler fails with probability 1e-3 per case
+    assert _chi2_pvalue(exact, est, n) > 1e-3
+
+
+def test_walkers_random_start_distribution():
+    layers = residual_stack([1.0, 1.0, 1.0], 10, a=1.0)
+    c = np.random.default_rng(2).uniform(size=16)
+    c /= c.sum()
+    n = 100_000
+    assert _chi2_pvalue(propagate(layers, c), walker_capacity(layers, c, n, seed=5), n) > 1e-3
+
+
+def test_bit_identical_across_thread_counts():
+    layers, shape, at = CASES["sink_absorbing_causal_dilated"]
+    c = np.zeros(shape)
+    c[at] = 1.0
+    default = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        r1 = run_walkers(layers, c, 5000, seed=3)
+        numba.set_num_threads(default)
+        r2 = run_walkers(layers, c, 5000, seed=3)
+    finally:
+        numba.set_num_threads(default)
+    assert np.array_equal(r1.positions, r2.positions)
+    assert np.array_equal(r1.alive, r2.alive)
+    assert np.array_equal(r1.death_layer, r2.death_layer)
+    r3 = run_walkers(layers, c, 5000, seed=4)
+    assert not np.array_equal(r1.positions, r3.positions)
+
+
+def test_walker_bad_input():
+    layers = residual_stack([1.0, 1.0, 1.0], 3, a=1.0)
+    with pytest.raises(ValueError, match="n_walkers"):
+        run_walkers(layers, np.ones(5), 0)
+    with pytest.raises(ValueError, match="seed"):
+        run_walkers(layers, np.ones(5), 10, seed=-1)
+    with pytest.raises(ValueError, match="positive total mass"):
+        run_walkers(layers, np.zeros(5), 10)
+    with pytest.raises(ValueError, match="layers must be non-empty"):
+        run_walkers((), np.ones(5), 10)
+
+
+def test_goodness_of_fit_has_power():
+    # Negative control: walkers of a stack whose residual weight is 5% larger are rejected.
+    layers = residual_stack([1.0, 2.0, 1.0], 40, a=2.0)
+    wrong = residual_stack([1.0, 2.0, 1.0], 40, a=2.1)
+    c = np.zeros(30)
+    c[15] = 1.0
+    n = 200_000
+    assert _chi2_pvalue(propagate(layers, c), walker_capacity(wrong, c, n, seed=1), n) < 1e-6
