@@ -112,6 +112,8 @@ def test_beta_regimes_of_the_norm():
     lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.full((2, 4, 3, 3), np.nan)),
     lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 4, 3, 2))),
     lambda: simulate_resnets(np.ones((2, 3)), "res3", 0.1, V=np.ones((2, 4, 3, 3))),
+    lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 3, 3))),
+    lambda: simulate_resnets(np.ones((2, 3)), "res1", float("inf"), V=np.ones((2, 4, 3, 3))),
     lambda: norm_moments("res1", "tanh", 4, 10, 0.5),
     lambda: norm_moments("res3", "relu", 0, 10, 0.5),
 ])

@@ -180,8 +180,8 @@ def sde_law(params, *, seed, outdir):
            "drift (coupled RMS gap, order 1/2), and without that drift no convergence",
     criterion="fitted log-log slopes over >= 5 depths: neural ODE -1 +- 0.2; alternative ODE tanh -1 +- 0.2, swish "
               "-0.5 +- 0.2; diffusive SDE -0.5 +- 0.2; without the drift correction slope > -0.1",
-    quick=dict(depths=[16, 32, 64, 128, 256, 512], width=6, n_paths=300),
-    full=dict(depths=[16, 32, 64, 128, 256, 512, 1024, 2048], width=10, n_paths=2000),
+    quick=dict(depths=[32, 64, 128, 256, 512, 1024], width=6, n_paths=300),
+    full=dict(depths=[32, 64, 128, 256, 512, 1024, 2048, 4096], width=10, n_paths=2000),
 )
 def smooth_ode(params, *, seed, outdir):
     from deeplimits.sde import brownian_increments, solve, uniform_grid

@@ -196,7 +196,10 @@ def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b
     main = V if vc != 0 else W
     if main is None:
         raise ValueError(f"variant {variant!r} needs {'V' if vc != 0 else 'W'}")
-    depth = check_depth(np.shape(main)[1] if np.ndim(main) == 4 else 0)
+    if np.ndim(main) != 4 or np.shape(main)[1] < 1:
+        raise ValueError(f"{'V' if vc != 0 else 'W'} must have shape (n_nets, L, d, d) with L >= 1, "
+                         f"got {np.shape(main)}")
+    depth = int(np.shape(main)[1])
     Va = _as_weights(V, "V", n, depth, d, 2) if vc != 0 else dummy(4)
     if vc != 1:
         if W is None:

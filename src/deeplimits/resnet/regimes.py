@@ -106,4 +106,6 @@ def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant=
                 out[ih, ib, il] = np.log10(np.median(r))
     with np.errstate(invalid="ignore"):
         growth = (out[..., 1] - out[..., 0]) * np.log(10.0) / np.log(hi / lo)
+    # overflow at the larger depth is explosion, even where the smaller depth overflowed too (inf - inf)
+    growth = np.where(np.isposinf(out[..., 1]), np.inf, growth)
     return RegimeMap(betas=betas, hursts=hursts, depths=(lo, hi), log10_ratio=out, growth=growth)
