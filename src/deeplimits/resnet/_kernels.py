@@ -1,0 +1,85 @@
+"""Numba building blocks shared by the dense and the exact ResNet simulators."""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+#: Residual-branch variants: ``cohen``: h + a sigma(W h + b);  ``res1``: h + a V sigma(h);
+#: ``res3``: h + a V sigma(W h).
+VARIANTS = {"cohen": 0, "res1": 1, "res3": 2}
+#: Activations with their Numba codes.
+ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "swish": 3}
+
+
+def variant_code(variant):
+    """Numba code of a variant name; ``ValueError`` for an unknown one."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    return VARIANTS[variant]
+
+
+def activation_code(activation):
+    """Numba code of an activation name; ``ValueError`` for an unknown one."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    return ACTIVATIONS[activation]
+
+
+@nb.njit(cache=True, inline="always")
+def act(x, code):
+    """sigma(x) for activation ``code`` (0 linear, 1 relu, 2 tanh, 3 swish = x / (1 + e^-x))."""
+    if code == 0:
+        return x
+    if code == 1:
+        return x if x > 0.0 else 0.0
+    if code == 2:
+        return math.tanh(x)
+    if x >= 0.0:
+        return x / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return x * e / (1.0 + e)
+
+
+@nb.njit(cache=True)
+def norm2(h):
+    """Euclidean norm of a 1-D array."""
+    s = 0.0
+    for i in range(h.size):
+        s += h[i] * h[i]
+    return math.sqrt(s)
+
+
+@nb.njit(cache=True)
+def dense_step(h, V, W, b, variant, code, alpha, u, out):
+    """One residual layer in place: ``h += alpha * branch(h)`` (``u``, ``out``: work arrays of size d)."""
+    d = h.size
+    if variant == 1:  # res1: V sigma(h)
+        for j in range(d):
+            u[j] = act(h[j], code)
+    else:  # cohen: sigma(W h + b); res3: sigma(W h)
+        for i in range(d):
+            s = 0.0
+            for j in range(d):
+                s += W[i, j] * h[j]
+            if variant == 0:
+                s += b[i]
+            u[i] = act(s, code)
+    if variant == 0:
+        for i in range(d):
+            h[i] += alpha * u[i]
+        return
+    for i in range(d):
+        s = 0.0
+        for j in range(d):
+            s += V[i, j] * u[j]
+        out[i] = s
+    for i in range(d):
+        h[i] += alpha * out[i]
+
+
+def dummy(ndim):
+    """A 1-element float64 array with ``ndim`` axes (placeholder for an unused weight)."""
+    return np.zeros((1,) * ndim)

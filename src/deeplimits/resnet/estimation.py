@@ -1,0 +1,269 @@
+"""Scaling exponents of ResNet weights against the depth, with bootstrap confidence intervals.
+
+Cohen et al. (2021, Sec. 3) fit log-statistics of trained weights against ``log L``.  For per-layer weights
+``A_0..A_{L-1}`` (any shape) of networks of several depths ``L`` we fit, by least squares on ``log L``:
+
+``max_norm``        ``max_k ||A_k||_F``: slope ``-beta`` (the weights are ``O(L^-beta)``);
+``max_norm_corrected`` the same divided by ``q_L``, the bootstrap expectation of the maximum of ``L`` draws
+                    from the layer norms (in units of their RMS).  For i.i.d. noise ``q_L`` carries the
+                    ``sqrt(2 log L)`` growth of maxima and the corrected statistic scales like the RMS
+                    norm; for smooth weights ``q_L`` tends to a constant and the slope is unchanged;
+``increment``       ``max_k ||A_{k+1} - A_k||_F / max_k ||A_k||_F`` (increments of ``L^beta A_k``, with no
+                    ``beta`` typed in by hand): slope ``-1`` for smooth weights, about ``0`` for noise;
+``root_ssq``        ``sqrt(sum_k ||A_k||_F^2)``: slope ``1/2 - beta`` for smooth weights, ``0`` for
+                    i.i.d. ``L^-1/2`` noise;
+``quadratic_variation`` ``sum_k ||A_{k+1} - A_k||_F^2``: slope ``-1 - 2 beta`` (smooth), ``0`` (diffusive).
+
+Confidence intervals: moving-block bootstrap of the layers within each network (blocks of length
+``ceil(L^{1/3})`` keep the short-range dependence; increments are computed before resampling so block
+joins create no spurious jumps), slopes refitted on every replicate, percentile intervals; the interval is
+then widened to contain the ordinary-least-squares t-interval of the fit (model misfit across depths).
+
+Verdict (rule fixed here, reported with the result):
+* ``"smooth (ODE)"`` if the upper end of the ``increment`` slope interval is below ``-1/2``;
+* ``"diffusive (SDE)"`` if the ``increment`` interval lies above ``-1/2`` and the ``quadratic_variation``
+  interval meets ``[-1/4, 1/4]`` (finite non-zero quadratic variation);
+* ``"neither"`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats as _st
+
+__all__ = ["ScalingEstimate", "estimate_scaling", "layer_statistics", "expected_bootstrap_max"]
+
+STATISTICS = ("max_norm", "max_norm_corrected", "increment", "root_ssq", "quadratic_variation")
+
+
+@dataclass
+class ScalingEstimate:
+    """Result of :func:`estimate_scaling`.
+
+    Attributes
+    ----------
+    depths : ndarray
+        The depths, increasing.
+    statistics : dict of str -> ndarray
+        Each statistic at each depth.
+    slopes : dict of str -> float
+        Least-squares slope of ``log(statistic)`` on ``log L``.
+    ci : dict of str -> (float, float)
+        Confidence interval of each slope (level ``level``).
+    beta : float
+        ``-slope`` of ``max_norm_corrected``: the exponent of the weights, ``max_k ||A_k|| ~ L^-beta``.
+    verdict : str
+        ``"smooth (ODE)"``, ``"diffusive (SDE)"`` or ``"neither"``.
+    rule : str
+        The rule and the numbers that produced the verdict.
+    level : float
+    """
+
+    depths: np.ndarray
+    statistics: dict
+    slopes: dict
+    ci: dict
+    beta: float
+    verdict: str
+    rule: str
+    level: float = 0.95
+    extra: dict = field(default_factory=dict)
+
+
+def _to_numpy(x):
+    if hasattr(x, "detach"):  # torch tensor, without importing torch
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def _from_state_dict(sd, pattern):
+    rx = re.compile(pattern)
+    items = []
+    for name, val in sd.items():
+        if rx.search(name):
+            m = re.search(r"(\d+)", name)
+            if m is None:
+                raise ValueError(f"state-dict entry {name!r} matches {pattern!r} but has no layer index")
+            items.append((int(m.group(1)), name, val))
+    if not items:
+        raise ValueError(f"no state-dict entry matches {pattern!r}")
+    items.sort()
+    return [v for _, _, v in items]
+
+
+def _layers(w, pattern):
+    if isinstance(w, dict):
+        w = _from_state_dict(w, pattern)
+    if isinstance(w, (list, tuple)):
+        arrs = [_to_numpy(a) for a in w]
+        shapes = {a.shape for a in arrs}
+        if len(shapes) != 1:
+            raise ValueError(f"per-layer weights of one network must share a shape, got {sorted(shapes)}")
+        a = np.stack(arrs)
+    else:
+        a = _to_numpy(w)
+        if a.ndim < 1:
+            raise ValueError("weights of one network must have a leading layer axis")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("weights must be finite (found NaN or inf)")
+    return a.reshape(a.shape[0], -1)
+
+
+def expected_bootstrap_max(x, n=None):
+    """Expectation of the maximum of ``n`` draws with replacement from the sample ``x`` (default ``n = len(x)``).
+
+    ``sum_j x_(j) [(j/m)^n - ((j-1)/m)^n]`` over the order statistics ``x_(1) <= ... <= x_(m)``.
+    """
+    xs = np.sort(np.asarray(x, dtype=np.float64))
+    m = xs.size
+    n = m if n is None else int(n)
+    j = np.arange(1, m + 1)
+    w = (j / m) ** n - ((j - 1) / m) ** n
+    return float(np.dot(w, xs))
+
+
+def _stats_from(nrm, inc):
+    # nrm: layer norms (L,), inc: increment norms (L-1,)
+    mx = nrm.max()
+    rms = np.sqrt(np.mean(nrm**2))
+    q = expected_bootstrap_max(nrm / rms) if rms > 0 else 1.0
+    return np.array([
+        mx,
+        mx / q,
+        inc.max() / mx if inc.size else np.nan,
+        np.sqrt(np.sum(nrm**2)),
+        np.sum(inc**2),
+    ])
+
+
+def layer_statistics(layers):
+    """The five statistics (order of ``STATISTICS``) of one network's weights, shape ``(L, n_params)``."""
+    layers = np.asarray(layers, dtype=np.float64)
+    nrm = np.linalg.norm(layers, axis=1)
+    inc = np.linalg.norm(np.diff(layers, axis=0), axis=1)
+    return _stats_from(nrm, inc)
+
+
+def _fit(logL, logS):
+    # OLS slope for each column of logS (n_depths, n_stats)
+    x = logL - logL.mean()
+    return (x @ (logS - logS.mean(0))) / (x @ x)
+
+
+def _block_resample(rng, nrm, inc, block):
+    L = nrm.size
+    n_blocks = -(-L // block)
+    starts = rng.integers(0, L - block + 1, size=n_blocks)
+    idx = (starts[:, None] + np.arange(block)[None]).ravel()[:L]
+    idx_inc = idx[idx < L - 1]
+    return nrm[idx], inc[idx_inc]
+
+
+def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, pattern=r"weight"):
+    """Scaling exponents of per-layer weights against the depth.
+
+    Parameters
+    ----------
+    weights_by_depth : dict or sequence
+        For each depth, one network's per-layer weights: an array ``(L, ...)`` (leading layer axis), a list of
+        ``L`` equally shaped arrays, or a torch state dict (entries whose name matches ``pattern``, ordered by
+        the first integer in the name).  As a dict, keys are the depths and must equal the number of layers;
+        as a sequence, the depth is the number of layers.  At least two distinct depths.
+    n_boot : int
+        Bootstrap replicates (>= 50).
+    level : float
+        Confidence level in (0, 1).
+    seed : int
+        Seed of the bootstrap.
+    pattern : str
+        Regular expression selecting state-dict entries.
+
+    Returns
+    -------
+    ScalingEstimate
+
+    Raises
+    ------
+    ValueError
+        Fewer than two distinct depths, a network with fewer than 2 layers, inconsistent shapes, a key that
+        differs from the number of layers, or non-finite weights.
+    """
+    if isinstance(weights_by_depth, dict) and weights_by_depth and all(
+            isinstance(k, str) for k in weights_by_depth):
+        raise ValueError("weights_by_depth must map depth -> weights (got a single state dict?)")
+    items = list(weights_by_depth.items()) if isinstance(weights_by_depth, dict) else [
+        (None, w) for w in weights_by_depth]
+    nets = []
+    for key, w in items:
+        a = _layers(w, pattern)
+        if key is not None and int(key) != a.shape[0]:
+            raise ValueError(f"weights_by_depth[{key}] has {a.shape[0]} layers, expected {key}")
+        if a.shape[0] < 2:
+            raise ValueError(f"each network needs at least 2 layers (increments), got {a.shape[0]}")
+        nets.append(a)
+    if len({a.shape[1] for a in nets}) > 1:
+        raise ValueError("weights_by_depth: per-layer weights have inconsistent shapes across depths: "
+                         f"{sorted({a.shape[1] for a in nets})} parameters per layer")
+    depths = np.array([a.shape[0] for a in nets], dtype=np.float64)
+    if np.unique(depths).size < 2:
+        raise ValueError("weights_by_depth needs at least two distinct depths to fit a slope")
+    n_boot = int(n_boot)
+    if n_boot < 50:
+        raise ValueError(f"n_boot must be >= 50, got {n_boot}")
+    level = float(level)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    order = np.argsort(depths, kind="stable")
+    nets = [nets[i] for i in order]
+    depths = depths[order]
+    logL = np.log(depths)
+
+    norms = [np.linalg.norm(a, axis=1) for a in nets]
+    incs = [np.linalg.norm(np.diff(a, axis=0), axis=1) for a in nets]
+    S = np.array([_stats_from(n, i) for n, i in zip(norms, incs)])
+    if np.any(S <= 0):
+        raise ValueError("a statistic is zero at some depth (all-zero weights?); no log-log slope")
+    logS = np.log(S)
+    slopes = _fit(logL, logS)
+
+    rng = np.random.default_rng(seed)
+    boot = np.empty((n_boot, len(STATISTICS)))
+    for r in range(n_boot):
+        Sb = np.empty_like(S)
+        for j, (n, i) in enumerate(zip(norms, incs)):
+            block = int(np.ceil(n.size ** (1.0 / 3.0)))
+            nb_, ib_ = _block_resample(rng, n, i, block)
+            Sb[j] = _stats_from(nb_, ib_)
+        boot[r] = _fit(logL, np.log(np.maximum(Sb, 1e-300)))
+    a = (1.0 - level) / 2.0
+    lo, hi = np.quantile(boot, a, axis=0), np.quantile(boot, 1.0 - a, axis=0)
+    # Widen by the OLS t-interval (misfit across depths), when there are enough depths for one.
+    k = depths.size
+    if k > 2:
+        x = logL - logL.mean()
+        resid = logS - logS.mean(0) - np.outer(x, slopes)
+        se = np.sqrt((resid**2).sum(0) / (k - 2) / (x @ x))
+        t = _st.t.ppf(1.0 - a, k - 2)
+        lo = np.minimum(lo, slopes - t * se)
+        hi = np.maximum(hi, slopes + t * se)
+    sl = {s: float(v) for s, v in zip(STATISTICS, slopes)}
+    ci = {s: (float(l_), float(h_)) for s, l_, h_ in zip(STATISTICS, lo, hi)}
+    stats_d = {s: S[:, j] for j, s in enumerate(STATISTICS)}
+    verdict, rule = _verdict(sl, ci)
+    return ScalingEstimate(depths=depths.astype(int), statistics=stats_d, slopes=sl, ci=ci,
+                           beta=-sl["max_norm_corrected"], verdict=verdict, rule=rule, level=level)
+
+
+def _verdict(sl, ci):
+    ilo, ihi = ci["increment"]
+    qlo, qhi = ci["quadratic_variation"]
+    nums = (f"increment slope {sl['increment']:.3f} [{ilo:.3f}, {ihi:.3f}], quadratic-variation slope "
+            f"{sl['quadratic_variation']:.3f} [{qlo:.3f}, {qhi:.3f}]")
+    if ihi < -0.5:
+        return "smooth (ODE)", f"increment-slope interval below -1/2: {nums}"
+    if ilo > -0.5 and qlo <= 0.25 and qhi >= -0.25:
+        return "diffusive (SDE)", f"increment-slope interval above -1/2 and quadratic-variation interval meets [-1/4, 1/4]: {nums}"
+    return "neither", f"neither rule holds: {nums}"

@@ -1,0 +1,142 @@
+"""Distributionally exact O(d)-per-layer simulator for ResNets with fresh i.i.d. Gaussian weights.
+
+When the weights of layer ``k`` are Gaussian, independent of everything before, the next hidden state
+given ``h_k`` has an explicit law that needs only ``O(d)`` random numbers (conditional Gaussianity):
+
+* ``res1``: ``V sigma(h)`` with ``V_ij ~ N(0, 1/d)`` is ``N(0, ||sigma(h)||^2/d I_d)``, so
+  ``h_{k+1} = h_k + alpha ||sigma(h_k)|| / sqrt(d) xi_k``, ``xi_k ~ N(0, I_d)``;
+* ``res3``: ``W h ~ N(0, ||h||^2/d I_d)``, i.e. ``W h = ||h|| / sqrt(d) z_k``; then as above with
+  ``sigma(W h)`` in place of ``sigma(h)``:
+  ``h_{k+1} = h_k + alpha ||sigma(||h_k|| z_k / sqrt(d))|| / sqrt(d) xi_k``;
+* ``cohen``: ``A h + b`` has i.i.d. ``N(0, s_A^2 ||h||^2/d + s_b^2)`` entries, so
+  ``h_{k+1} = h_k + alpha sigma(sqrt(s_A^2 ||h_k||^2/d + s_b^2) z_k)``.
+
+Because the layers' weights are fresh, ``(h_k)`` is a Markov chain and these kernels equal the dense
+ones: the whole trajectory has the same law as :func:`deeplimits.resnet.finite.random_resnets` with
+``weights="iid"`` (checked in ``tests/test_resnet_exact.py``).  Cost ``O(d)`` instead of ``O(d^2)`` per layer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from deeplimits.rng import normal_pair, stream_state
+from deeplimits.resnet._kernels import act, activation_code, norm2, variant_code
+from deeplimits.resnet.finite import ResNetBatch, check_beta, initial_state
+from deeplimits.resnet.weights import check_depth
+
+__all__ = ["exact_resnets"]
+
+
+@nb.njit(cache=True)
+def _normals(s, z):
+    m = z.size
+    j = 0
+    while j + 1 < m:
+        z0, z1, s = normal_pair(s)
+        z[j] = z0
+        z[j + 1] = z1
+        j += 2
+    if j < m:
+        z0, _, s = normal_pair(s)
+        z[j] = z0
+    return s
+
+
+@nb.njit(cache=True, parallel=True)
+def _run_exact(h0, seed, variant, code, alpha, sa, sb, save, traj, norms):
+    n, d = h0.shape
+    depth = norms.shape[1] - 1
+    rd = 1.0 / math.sqrt(d)
+    for i in nb.prange(n):
+        s = stream_state(seed, i)
+        h = h0[i].copy()
+        z = np.empty(d)
+        xi = np.empty(d)
+        nh = norm2(h)
+        norms[i, 0] = nh
+        if save:
+            traj[i, 0] = h
+        for k in range(depth):
+            if variant == 0:
+                q = math.sqrt(sa * sa * nh * nh / d + sb * sb)
+                s = _normals(s, z)
+                for j in range(d):
+                    h[j] += alpha * act(q * z[j], code)
+            else:
+                if variant == 1:
+                    acc = 0.0
+                    for j in range(d):
+                        v = act(h[j], code)
+                        acc += v * v
+                else:
+                    s = _normals(s, z)
+                    c = nh * rd
+                    acc = 0.0
+                    for j in range(d):
+                        v = act(c * z[j], code)
+                        acc += v * v
+                scale = alpha * math.sqrt(acc) * rd
+                s = _normals(s, xi)
+                for j in range(d):
+                    h[j] += scale * xi[j]
+            nh = norm2(h)
+            norms[i, k + 1] = nh
+            if save:
+                traj[i, k + 1] = h
+        if not save:
+            traj[i, 0] = h
+
+
+def exact_resnets(variant, n_nets, width, depth, beta, *, activation="tanh", gamma=0.0, bias_std=0.0, h0=None,
+                  seed=0, save_trajectories=False):
+    """Exact-in-law simulation of ResNets with fresh i.i.d. Gaussian weights, ``O(d)`` per layer.
+
+    Same model and parameters as :func:`deeplimits.resnet.finite.random_resnets` with ``weights="iid"``
+    (entries of ``V``, ``W``, ``A`` of variance ``1/d``; Cohen's ``A, b`` times ``L^-gamma``), but the
+    hidden states are drawn from their exact conditional laws instead of by multiplying dense matrices.
+
+    Parameters
+    ----------
+    variant : {"cohen", "res1", "res3"}
+    n_nets, width, depth : int
+        Number of networks, width ``d`` and depth ``L`` (>= 1).
+    beta : float
+        ``alpha_L = L^-beta`` (>= 0).
+    activation : {"linear", "relu", "tanh", "swish"}
+    gamma, bias_std : float
+        Cohen variant only (see :func:`~deeplimits.resnet.finite.random_resnets`).
+    h0 : array, optional
+        ``(d,)`` or ``(n_nets, d)``; default ``(1, ..., 1)/sqrt(d)``.
+    seed : int
+        Non-negative seed; network ``i`` uses stream ``i``.
+    save_trajectories : bool
+        Keep all hidden states.
+
+    Returns
+    -------
+    ResNetBatch
+    """
+    vc, ac = variant_code(variant), activation_code(activation)
+    n_nets, width, depth = check_depth(n_nets, "n_nets"), check_depth(width, "width"), check_depth(depth)
+    beta, gamma = check_beta(beta), check_beta(gamma)
+    bias_std = float(bias_std)
+    if not np.isfinite(bias_std) or bias_std < 0:
+        raise ValueError(f"bias_std must be finite and >= 0, got {bias_std}")
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    alpha = float(depth) ** (-beta)
+    h0 = initial_state(h0, n_nets, width)
+    sa = float(depth) ** (-gamma)
+    sb = bias_std * sa
+    traj = np.empty((n_nets, depth + 1 if save_trajectories else 1, width))
+    norms = np.empty((n_nets, depth + 1))
+    _run_exact(h0, seed, vc, ac, alpha, sa, sb, bool(save_trajectories), traj, norms)
+    final = traj[:, -1].copy()
+    info = dict(variant=variant, activation=activation, weights="iid", beta=beta, alpha=alpha, depth=depth,
+                width=width, gamma=gamma, bias_std=bias_std, seed=seed, simulator="exact")
+    return ResNetBatch(final=final, norms=norms, trajectories=traj if save_trajectories else None, info=info)

@@ -1,0 +1,320 @@
+"""Deep limits of random ResNets: neural SDEs (i.i.d. weights), neural and alternative ODEs (smooth weights).
+
+The finite networks are in :mod:`deeplimits.resnet.finite`; each limit here is the equation that network
+approximates as ``L -> infinity`` with ``t = k/L`` (derivations in ``docs/theory/resnet.md``).
+
+I.i.d. weights (entries ``N(0, 1/d)``), ``alpha_L = L^-1/2``: the increments are martingale differences
+with the conditional covariances of :mod:`deeplimits.resnet.exact`, so (Itô, no drift)
+
+* ``res1``:  ``dH = ||sigma(H)|| / sqrt(d) dB``;
+* ``res3``:  ``dH = sqrt(kappa(||H||^2/d)) dB``,  ``kappa(q) = E sigma(sqrt(q) Z)^2``;
+* ``cohen`` (odd ``sigma``, bias std ``s_b``): ``dH = sqrt(kappa(||H||^2/d + s_b^2)) dB``.
+
+For the Cohen branch with ``m(q) = E sigma(sqrt(q) Z) != 0`` (ReLU: ``sqrt(q / 2 pi)``) the sum of the
+conditional means is ``sqrt(L) m``: a drift that grows like ``sqrt(L)`` and no limit (:func:`cohen_mean_drift`).
+
+Cohen et al.'s diffusive regime (Hypothesis 2): ``h_{k+1} = h_k + sigma(A_k h_k + b_k)`` with ``A_k``, ``b_k``
+increments of Brownian motions (entries ``N(0, s_A^2 / (d L))`` and ``N(0, s_b^2 / L)``):
+``dH = sigma'(0) (dW^A H + dW^b) + sigma''(0)/2 (s_A^2 ||H||^2 / d + s_b^2) 1 dt`` (:func:`diffusive_sde`).
+
+Smooth weights ``A_k = A(k/L)``: ``alpha_L = 1/L`` gives the neural ODE ``dH/dt = branch_t(H)``
+(:func:`neural_ode`, the ResNet is its Euler scheme); Cohen's ``delta = L^-a``, weights ``L^-b A(k/L)``
+with ``a + b = 1``, ``b > 0`` give the linear alternative ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``
+(:func:`alternative_ode`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from deeplimits.resnet._kernels import ACTIVATIONS, act, activation_code, norm2, variant_code
+from deeplimits.resnet.weights import check_depth
+
+__all__ = [
+    "neural_sde",
+    "norm_sde_law",
+    "diffusive_sde",
+    "cohen_mean_drift",
+    "gaussian_moment",
+    "activation_derivatives",
+    "neural_ode",
+    "alternative_ode",
+    "smooth_resnet",
+]
+
+_N_GH = 48
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(_N_GH)
+_GH_W = _GH_W / np.sqrt(2.0 * np.pi)  # weights of E f(Z), Z ~ N(0, 1)
+
+#: (sigma'(0), sigma''(0)); ReLU has no derivative at 0 (its diffusive limit does not exist).
+_DERIVS = {"linear": (1.0, 0.0), "tanh": (1.0, 0.0), "swish": (0.5, 0.5)}
+
+
+def activation_derivatives(activation):
+    """``(sigma'(0), sigma''(0))``; ``ValueError`` for ReLU (not differentiable at 0) or unknown names."""
+    activation_code(activation)
+    if activation not in _DERIVS:
+        raise ValueError(f"activation {activation!r} is not twice differentiable at 0; use one of {sorted(_DERIVS)}")
+    return _DERIVS[activation]
+
+
+def gaussian_moment(activation, q, power=2):
+    """``E sigma(sqrt(q) Z)^power``, ``Z ~ N(0, 1)`` (Gauss--Hermite, 48 nodes; exact for linear/ReLU)."""
+    code = activation_code(activation)
+    q = np.asarray(q, dtype=np.float64)
+    if np.any(q < 0) or not np.all(np.isfinite(q)):
+        raise ValueError("q must be finite and >= 0")
+    if activation == "linear" and power == 2:
+        return q
+    if activation == "relu":
+        # E relu(sqrt(q) Z)^p = q^{p/2} E[Z^p; Z > 0]
+        half = {1: 1.0 / np.sqrt(2 * np.pi), 2: 0.5, 4: 1.5}
+        if power in half:
+            return q ** (power / 2.0) * half[power]
+    x = np.sqrt(q)[..., None] * _GH_X
+    vals = np.vectorize(lambda v: act(v, code))(x) if x.size < 64 else _act_array(x.ravel(), code).reshape(x.shape)
+    return (vals**power) @ _GH_W
+
+
+@nb.njit(cache=True)
+def _act_array(x, code):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = act(x[i], code)
+    return out
+
+
+@nb.njit(cache=True)
+def _kappa(q, p):
+    # E sigma(sqrt(q) Z)^2 by Gauss-Hermite with the nodes and weights stored in p[4:]
+    code = int(p[1])
+    if code == 0:
+        return q
+    if code == 1:
+        return 0.5 * q
+    n = int(p[3])
+    s = math.sqrt(q)
+    acc = 0.0
+    for m in range(n):
+        v = act(s * p[4 + m], code)
+        acc += p[4 + n + m] * v * v
+    return acc
+
+
+@nb.njit(cache=True)
+def _zero_drift(t, y, p, out):
+    for i in range(y.size):
+        out[i] = 0.0
+
+
+@nb.njit(cache=True)
+def _iid_diffusion(t, y, p, out):
+    # p = [variant, activation, s_b, n_gh, nodes..., weights...]
+    d = y.size
+    variant = int(p[0])
+    if variant == 1:
+        acc = 0.0
+        for j in range(d):
+            v = act(y[j], int(p[1]))
+            acc += v * v
+        g = math.sqrt(acc / d)
+    else:
+        nh = norm2(y)
+        q = nh * nh / d
+        if variant == 0:
+            q += p[2] * p[2]
+        g = math.sqrt(_kappa(q, p))
+    for i in range(d):
+        out[i, i] = g
+
+
+def _params(variant, activation, bias_std=0.0):
+    return np.concatenate([[variant_code(variant), activation_code(activation), bias_std, _N_GH], _GH_X, _GH_W])
+
+
+def neural_sde(variant, activation, width, bias_std=0.0):
+    """The neural SDE of i.i.d.-weight ResNets at ``beta = 1/2`` (diagonal noise, zero drift).
+
+    Parameters
+    ----------
+    variant : {"res1", "res3", "cohen"}
+    activation : {"linear", "relu", "tanh", "swish"}
+        For ``"cohen"`` the activation must satisfy ``E sigma(sqrt(q) Z) = 0`` (linear, tanh); otherwise the
+        mean drift grows like ``sqrt(L)`` and there is no limit (``ValueError``; see :func:`cohen_mean_drift`).
+    width : int
+        ``d``.
+    bias_std : float
+        Cohen's bias standard deviation ``s_b``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+    """
+    from deeplimits.sde import SDE
+
+    variant_code(variant)
+    activation_code(activation)
+    width = check_depth(width, "width")
+    if variant == "cohen" and activation not in ("linear", "tanh"):
+        raise ValueError(f"cohen branch with activation {activation!r} has E sigma != 0: its drift grows like "
+                         "sqrt(L) and there is no limit (see cohen_mean_drift)")
+    return SDE(_zero_drift, _iid_diffusion, dim=width, noise="diagonal",
+               params=_params(variant, activation, float(bias_std)),
+               name=f"neural SDE ({variant}, {activation}, d={width})")
+
+
+def norm_sde_law(variant, activation, width):
+    """Mean and variance of ``log(R_1 / R_0)``, ``R = ||H||^2``, for the neural SDE (Gaussian).
+
+    With ``c_2 = E sigma(Z)^2`` and a positively homogeneous ``sigma``, ``dR = c_2 R dt + 2 sqrt(c_2 / d) R dbeta``
+    so ``log(R_1/R_0) ~ N(c_2 (1 - 2/d), 4 c_2 / d)``.  Available for ``res1``/``cohen`` linear and ``res3``
+    linear/ReLU.
+    """
+    width = check_depth(width, "width")
+    if (variant in ("res1", "cohen") and activation == "linear") or (variant == "res3" and activation in ("linear", "relu")):
+        c2 = 1.0 if activation == "linear" else 0.5
+        return c2 * (1.0 - 2.0 / width), 4.0 * c2 / width
+    raise ValueError(f"no closed-form norm law for variant {variant!r} with activation {activation!r}")
+
+
+def cohen_mean_drift(activation, q, depth):
+    """Summed conditional mean of Cohen's i.i.d. branch per unit time at ``beta = 1/2``: ``sqrt(L) E sigma(sqrt(q) Z)``.
+
+    Grows like ``sqrt(L)`` unless ``E sigma(sqrt(q) Z) = 0``; for ReLU it is ``sqrt(L q / (2 pi))``.
+    """
+    depth = check_depth(depth)
+    return np.sqrt(depth) * gaussian_moment(activation, q, power=1)
+
+
+@nb.njit(cache=True)
+def _diffusive_drift(t, y, p, out):
+    # p = [s1 = sigma'(0), s2 = sigma''(0), s_A, s_b, correction]
+    d = y.size
+    nh = norm2(y)
+    c = 0.5 * p[1] * p[4] * (p[2] * p[2] * nh * nh / d + p[3] * p[3])
+    for i in range(d):
+        out[i] = c
+
+
+@nb.njit(cache=True)
+def _diffusive_diffusion(t, y, p, out):
+    # out (d, d*d + d): noise columns i*d + j drive A_ij, columns d*d + i drive b_i
+    d = y.size
+    ca = p[0] * p[2] / math.sqrt(d)
+    for i in range(d):
+        for j in range(d):
+            out[i, i * d + j] = ca * y[j]
+        out[i, d * d + i] = p[0] * p[3]
+
+
+def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correction=True):
+    """Cohen et al.'s diffusive limit: ``dH = sigma'(0)(dW^A H + dW^b) + sigma''(0)/2 d[Z]_t`` (Itô).
+
+    ``d[Z]_t = (s_A^2 ||H||^2 / d + s_b^2) dt`` is the quadratic variation of each component of
+    ``Z = W^A H + W^b`` (``W^A`` entries with variance ``s_A^2 t / d``).  The finite network is
+    ``random_resnets("cohen", n, d, L, beta=0, gamma=1/2, bias_std=s_b)`` with ``s_A = 1``.
+
+    Parameters
+    ----------
+    activation : {"linear", "tanh", "swish"}
+        Twice differentiable at 0.
+    width : int
+    weight_std, bias_std : float
+        ``s_A``, ``s_b``.
+    drift_correction : bool
+        Include the ``sigma''(0)`` drift (set False to see that the limit is wrong without it).
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        General noise with ``d^2 + d`` Brownian motions.
+    """
+    from deeplimits.sde import SDE
+
+    s1, s2 = activation_derivatives(activation)
+    width = check_depth(width, "width")
+    p = [s1, s2, float(weight_std), float(bias_std), 1.0 if drift_correction else 0.0]
+    return SDE(_diffusive_drift, _diffusive_diffusion, dim=width, noise="general", n_noise=width * width + width,
+               params=p, name=f"diffusive SDE ({activation}, d={width})")
+
+
+def _branch(variant, code, V, W, b, h):
+    if variant == "res1":
+        return V @ _act_array(h, code)
+    pre = W @ h
+    if variant == "cohen":
+        return _act_array(pre + (0.0 if b is None else b), code)
+    return V @ _act_array(pre, code)
+
+
+def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
+    """Solve the neural ODE ``dH/dt = branch_t(H)`` of a smooth-weight ResNet with ``alpha_L = 1/L``.
+
+    ``res1``: ``V(t) sigma(H)``; ``res3``: ``V(t) sigma(W(t) H)``; ``cohen``: ``sigma(W(t) H + b(t))``.
+
+    Parameters
+    ----------
+    variant : {"res1", "res3", "cohen"}
+    activation : str
+    h0 : array, shape (d,)
+    V, W, b : callable
+        ``t -> matrix`` (``(d, d)``) or vector (``(d,)``), e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
+    t_eval : array, optional
+        Output times in [0, 1] (default ``[1]``).
+    rtol, atol : float
+        Tolerances of the DOP853 integrator (reference solution).
+
+    Returns
+    -------
+    ndarray, shape (len(t_eval), d)
+    """
+    variant_code(variant)
+    code = activation_code(activation)
+    h0 = np.asarray(h0, dtype=np.float64)
+    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
+
+    def rhs(t, h):
+        return _branch(variant, code, None if V is None else V(t), None if W is None else W(t),
+                       None if b is None else b(t), h)
+
+    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(sol.message)
+    return sol.y.T
+
+
+def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
+    """Solve Cohen et al.'s alternative linear ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``."""
+    s1, _ = activation_derivatives(activation)
+    h0 = np.asarray(h0, dtype=np.float64)
+    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
+
+    def rhs(t, h):
+        return s1 * (A(t) @ h + (0.0 if b is None else b(t)))
+
+    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(sol.message)
+    return sol.y.T
+
+
+def smooth_resnet(variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0,
+                  save_trajectories=True):
+    """The finite ResNet with weights ``L^-weight_exp F(k/L)`` sampled from functions, branch scale ``L^-delta_exp``.
+
+    ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's ``delta_exp + weight_exp = 1``
+    with ``weight_exp > 0`` approximates :func:`alternative_ode`.  Returns a
+    :class:`~deeplimits.resnet.finite.ResNetBatch` with one network.
+    """
+    from deeplimits.resnet.finite import simulate_resnets
+
+    depth = check_depth(depth)
+    h0 = np.asarray(h0, dtype=np.float64)[None]
+    s = float(depth) ** (-float(weight_exp))
+    grid = lambda f: None if f is None else (s * f.on_grid(depth))[None]  # noqa: E731
+    return simulate_resnets(h0, variant, float(depth) ** (-float(delta_exp)), activation, V=grid(V), W=grid(W),
+                            b=grid(b), save_trajectories=save_trajectories)

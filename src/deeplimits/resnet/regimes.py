@@ -1,0 +1,111 @@
+"""Regime map over (beta, H): explosion, non-trivial limit, or identity.
+
+Weights are fractional Gaussian noise of Hurst index ``H`` in the layer index (``H = 1/2``: i.i.d.;
+``H -> 1``: smooth) and ``alpha_L = L^-beta``.  For each cell we measure the relative displacement
+``||h_L - h_0|| / ||h_0||`` at two depths and its growth exponent
+``g = d log(median ratio) / d log L``.
+
+Derived, then corrected by simulation (``resnet.regime_map``): for linear ``res1``,
+``h_L = prod_k (I + alpha_L V_k) h_0`` expands in iterated sums ``sum_{j_1 < ... < j_m} V_{j_m} ... V_{j_1}``
+in which every layer appears at most once (no Itô-type ``V_k^2`` terms).  By self-similarity of fBm the
+``m``-th iterated sum of fGn scales like ``L^{m H}``, so the ``m``-th term is ``(L^{H - beta})^m``: the critical
+exponent is ``beta*(H) = H``, with growth exponent ``g = H - beta`` for ``beta > H`` (identity in the limit)
+and explosion for ``beta < H``.  (Our first guess ``max(H, 1/2)``, from the ``alpha^2 sum_k V_k^2`` terms of
+``E||h_L||^2`` for i.i.d. weights, is wrong for ``H < 1/2``: the simulation gives ``g = H - beta`` there too.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from deeplimits.resnet._kernels import activation_code, variant_code
+from deeplimits.resnet.finite import check_beta, initial_state, simulate_resnets
+from deeplimits.resnet.weights import check_depth, fgn_weights
+
+__all__ = ["RegimeMap", "regime_map", "critical_beta"]
+
+
+@dataclass
+class RegimeMap:
+    """Result of :func:`regime_map`.
+
+    Attributes
+    ----------
+    betas, hursts : ndarray
+        Grid axes.
+    depths : tuple of int
+        The two depths ``(L_lo, L_hi)``.
+    log10_ratio : ndarray, shape (len(hursts), len(betas), 2)
+        ``log10`` of the median of ``||h_L - h_0|| / ||h_0||`` at each depth (``inf`` where it overflowed).
+    growth : ndarray, shape (len(hursts), len(betas))
+        ``d log(median ratio) / d log L`` between the two depths.
+    """
+
+    betas: np.ndarray
+    hursts: np.ndarray
+    depths: tuple
+    log10_ratio: np.ndarray
+    growth: np.ndarray
+
+
+def critical_beta(hurst):
+    """Critical exponent ``beta*(H) = H`` of the linear ``res1`` ResNet with fGn weights (derived, confirmed by simulation)."""
+    h = np.asarray(hurst, dtype=np.float64)
+    if np.any((h <= 0) | (h >= 1)) or not np.all(np.isfinite(h)):
+        raise ValueError(f"hurst must lie in the open interval (0, 1), got {hurst}")
+    return h
+
+
+def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant="res1", activation="linear",
+               seed=0):
+    """Median ``log10 ||h_L - h_0|| / ||h_0||`` on a grid of ``(beta, H)`` at two depths.
+
+    Parameters
+    ----------
+    betas : sequence of float
+        Branch exponents (>= 0).
+    hursts : sequence of float
+        Hurst indices in (0, 1).
+    depths : (int, int)
+        Two depths ``L_lo < L_hi``.
+    width, n_nets : int
+        Width and networks per cell (>= 1).
+    variant, activation : str
+        See :func:`~deeplimits.resnet.finite.random_resnets`.
+    seed : int
+        The same weights (per ``H`` and depth) are reused for every ``beta``.
+
+    Returns
+    -------
+    RegimeMap
+    """
+    variant_code(variant)
+    activation_code(activation)
+    betas = np.array([check_beta(b) for b in np.atleast_1d(betas)])
+    hursts = np.atleast_1d(np.asarray(hursts, dtype=np.float64))
+    critical_beta(hursts)  # validates H
+    lo, hi = (check_depth(L) for L in depths)
+    if not lo < hi:
+        raise ValueError(f"depths must be two increasing depths, got {depths}")
+    width, n_nets = check_depth(width, "width"), check_depth(n_nets, "n_nets")
+    out = np.empty((hursts.size, betas.size, 2))
+    h0 = initial_state(None, n_nets, width)
+    sv = 1.0 / np.sqrt(width)
+    for ih, H in enumerate(hursts):
+        for il, L in enumerate((lo, hi)):
+            s = seed * 1000 + 10 * ih + il
+            V = fgn_weights(n_nets, L, (width, width), H, s, sv) if variant != "cohen" else None
+            W = fgn_weights(n_nets, L, (width, width), H, s + 500, sv) if variant != "res1" else None
+            for ib, beta in enumerate(betas):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    res = simulate_resnets(h0, variant, float(L) ** (-beta), activation, V=V, W=W)
+                    r = np.linalg.norm(res.final - h0, axis=1) / np.linalg.norm(h0, axis=1)
+                r = np.where(np.isfinite(r), r, np.inf)
+                out[ih, ib, il] = np.log10(np.median(r))
+    with np.errstate(invalid="ignore"):
+        growth = (out[..., 1] - out[..., 0]) * np.log(10.0) / np.log(hi / lo)
+    # overflow at the larger depth is explosion, even where the smaller depth overflowed too (inf - inf)
+    growth = np.where(np.isposinf(out[..., 1]), np.inf, growth)
+    return RegimeMap(betas=betas, hursts=hursts, depths=(lo, hi), log10_ratio=out, growth=growth)

@@ -1,0 +1,220 @@
+"""Training ResNets of Cohen et al.'s eq. (1) on their synthetic task (torch extra, CPU).
+
+Model: ``h_{k+1} = h_k + delta_k sigma(A_k h_k + b_k)``, ``k = 0..L-1``, width ``d = 10``, output ``h_L``,
+mean-squared error against the target.  Two configurations, as in Cohen et al. (2021, Sec. 3):
+
+* ``"tanh_shared"``: ``sigma = tanh``, one trainable ``delta`` shared by all layers (initialised to ``1/L``);
+* ``"relu_multi"``:  ``sigma = ReLU``, one trainable ``delta_k`` per layer (initialised ``N(0, 1/L^2)``).
+
+Weights start from the "depth-scaled Xavier" initialisation of the authors' public code:
+``A_k`` entries ``N(0, (s/(L d))^2)``, ``b_k`` entries ``N(0, (s/(L sqrt d))^2)``, ``s = 0.01``.
+
+Synthetic task (built here, no download): ``x ~ U(-1, 1)^d``; the target is the 100-step map
+``z_{k+1} = z_k + 100^{-1/2} tanh(sin(5 pi k / 100) z_k + cos(5 pi k / 100))`` started at ``z_0 = x``; inputs and
+targets are then projected to the unit sphere.  1024 training and 256 test points; Adam, batch 50.
+
+Everything is seeded (data from :mod:`deeplimits.rng`, initialisation and batch order from ``torch``);
+torch runs single-threaded so that the result does not depend on the machine's thread count.  torch is
+imported lazily: the rest of :mod:`deeplimits.resnet` works without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from deeplimits.rng import uniform_array
+from deeplimits.resnet.weights import check_depth
+
+__all__ = ["synthetic_task", "TrainedResNet", "train_resnet", "train_sweep", "load_weights", "effective_weights",
+           "CONFIGS"]
+
+#: activation and delta type of the two configurations
+CONFIGS = {"tanh_shared": ("tanh", "shared"), "relu_multi": ("relu", "multi")}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as e:  # pragma: no cover - exercised only without torch
+        raise ImportError("training needs the optional dependency torch: pip install 'deeplimits[torch]'") from e
+    return torch
+
+
+def synthetic_task(n_train=1024, n_test=256, dim=10, seed=0, n_steps=100):
+    """Cohen et al.'s synthetic regression task (see module docstring).
+
+    Returns
+    -------
+    (x_train, y_train, x_test, y_test) : ndarrays of float64, shapes ``(n, dim)``
+    """
+    n_train, n_test = check_depth(n_train, "n_train"), check_depth(n_test, "n_test")
+    dim, n_steps = check_depth(dim, "dim"), check_depth(n_steps, "n_steps")
+    x = 2.0 * uniform_array(seed, (n_train + n_test, dim)) - 1.0
+    z = x.copy()
+    for k in range(n_steps):
+        s = 5.0 * np.pi * k / n_steps
+        z = z + n_steps**-0.5 * np.tanh(np.sin(s) * z + np.cos(s))
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    z = z / np.linalg.norm(z, axis=1, keepdims=True)
+    return x[:n_train], z[:n_train], x[n_train:], z[n_train:]
+
+
+@dataclass
+class TrainedResNet:
+    """Weights and losses of one trained network.
+
+    Attributes
+    ----------
+    config : str
+    depth : int
+    A : ndarray (L, d, d)
+    b : ndarray (L, d)
+    delta : ndarray, shape (1,) (shared) or (L,) (per layer)
+    train_loss, test_loss : list of float
+        Per epoch (index 0: before training).
+    """
+
+    config: str
+    depth: int
+    A: np.ndarray
+    b: np.ndarray
+    delta: np.ndarray
+    train_loss: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+
+    def save(self, path):
+        """Write an ``.npz`` file (``A``, ``b``, ``delta``, losses, config, depth)."""
+        np.savez(path, A=self.A, b=self.b, delta=self.delta, train_loss=np.array(self.train_loss),
+                 test_loss=np.array(self.test_loss), config=self.config, depth=self.depth)
+
+
+def load_weights(path):
+    """Read a :class:`TrainedResNet` written by :meth:`TrainedResNet.save`."""
+    z = np.load(path)
+    return TrainedResNet(config=str(z["config"]), depth=int(z["depth"]), A=z["A"], b=z["b"], delta=z["delta"],
+                         train_loss=list(z["train_loss"]), test_loss=list(z["test_loss"]))
+
+
+def effective_weights(net, which="effective"):
+    """Per-layer weights for :func:`~deeplimits.resnet.estimation.estimate_scaling`: ``(L, d*d + d)``.
+
+    ``which="effective"``: ``|delta_k| (A_k, b_k)`` (the branch the hidden state sees); ``"raw"``: ``(A_k, b_k)``.
+    """
+    L = net.depth
+    w = np.concatenate([net.A.reshape(L, -1), net.b.reshape(L, -1)], axis=1)
+    if which == "raw":
+        return w
+    if which != "effective":
+        raise ValueError(f"which must be 'effective' or 'raw', got {which!r}")
+    d = np.abs(np.broadcast_to(net.delta.reshape(-1), (L,)))
+    return d[:, None] * w
+
+
+def train_resnet(config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init_scale=0.01, seed=0,
+                 epsilon=0.0, progress=False):
+    """Train one ResNet of eq. (1) on ``data = (x_train, y_train, x_test, y_test)``.
+
+    Parameters
+    ----------
+    config : {"tanh_shared", "relu_multi"}
+    depth : int
+        ``L >= 1``.
+    data : tuple of ndarray
+        From :func:`synthetic_task`.
+    epochs : int
+        Number of passes over the training set (>= 1).
+    lr : float
+        Adam learning rate.
+    batch_size : int
+    init_scale : float
+        ``s`` of the depth-scaled initialisation.
+    seed : int
+        torch seed (initialisation and batch order).
+    epsilon : float
+        Stop early once the epoch's training loss is below ``epsilon``.
+    progress : bool
+        Show a tqdm bar over epochs.
+
+    Returns
+    -------
+    TrainedResNet
+    """
+    torch = _torch()
+    if config not in CONFIGS:
+        raise ValueError(f"config must be one of {sorted(CONFIGS)}, got {config!r}")
+    depth, epochs, batch_size = check_depth(depth), check_depth(epochs, "epochs"), check_depth(batch_size, "batch_size")
+    act, delta_type = CONFIGS[config]
+    sigma = torch.tanh if act == "tanh" else torch.relu
+    xtr, ytr, xte, yte = (torch.as_tensor(np.asarray(a), dtype=torch.float64) for a in data)
+    d = xtr.shape[1]
+    torch.set_num_threads(1)
+    gen = torch.Generator().manual_seed(int(seed))
+    A = (torch.randn(depth, d, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * d))).requires_grad_()
+    b = (torch.randn(depth, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * np.sqrt(d)))).requires_grad_()
+    if delta_type == "shared":
+        delta = torch.full((1,), 1.0 / depth, dtype=torch.float64).requires_grad_()
+    else:
+        delta = (torch.randn(depth, generator=gen, dtype=torch.float64) / depth).requires_grad_()
+    opt = torch.optim.Adam([A, b, delta], lr=lr)
+
+    def forward(x):
+        for k in range(depth):
+            dk = delta.abs()[0] if delta_type == "shared" else delta[k]
+            x = x + dk * sigma(x @ A[k] + b[k])
+        return x
+
+    def loss_on(x, y):
+        with torch.no_grad():
+            return float(torch.mean((forward(x) - y) ** 2))
+
+    train_loss, test_loss = [loss_on(xtr, ytr)], [loss_on(xte, yte)]
+    it = range(epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(it, desc=f"{config} L={depth}", leave=False)
+    n = xtr.shape[0]
+    for _ in it:
+        perm = torch.randperm(n, generator=gen)
+        for lo in range(0, n, batch_size):
+            idx = perm[lo:lo + batch_size]
+            opt.zero_grad()
+            loss = torch.mean((forward(xtr[idx]) - ytr[idx]) ** 2)
+            loss.backward()
+            opt.step()
+        train_loss.append(loss_on(xtr, ytr))
+        test_loss.append(loss_on(xte, yte))
+        if progress:
+            it.set_postfix(train=f"{train_loss[-1]:.2e}")
+        if train_loss[-1] < epsilon:
+            break
+    return TrainedResNet(config=config, depth=depth, A=A.detach().numpy().copy(), b=b.detach().numpy().copy(),
+                         delta=delta.detach().numpy().copy(), train_loss=train_loss, test_loss=test_loss)
+
+
+def train_sweep(config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=50, seed=0, data_seed=0,
+                progress=True, **kw):
+    """Train ``config`` at every depth (same data, seeds ``seed + depth``), optionally saving ``.npz`` files.
+
+    Returns
+    -------
+    dict of int -> TrainedResNet
+    """
+    data = synthetic_task(seed=data_seed)
+    out = {}
+    depths = [check_depth(L) for L in depths]
+    it = depths
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(depths, desc=f"{config} sweep")
+    for L in it:
+        net = train_resnet(config, L, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed + L, **kw)
+        if outdir is not None:
+            Path(outdir).mkdir(parents=True, exist_ok=True)
+            net.save(Path(outdir) / f"{config}_L{L:04d}.npz")
+        out[L] = net
+    return out

@@ -1,0 +1,288 @@
+"""Random weight sequences indexed by the layer k = 0..L-1 of a depth-L ResNet.
+
+Three families, all seeded through :mod:`deeplimits.rng` (network ``i`` of a
+batch draws from stream ``i``, so a network's weights do not depend on how
+many networks are drawn with it):
+
+* :func:`iid_weights` -- i.i.d. Gaussian, fresh at every layer;
+* :func:`rbf_gp_weights` -- every entry is a Gaussian process in ``t = k/L``
+  with the RBF kernel ``exp(-(t - s)^2 / (2 l^2))`` (smooth in ``k/L``), sampled
+  exactly on the grid; :class:`SmoothWeightFunction` is a continuous-time
+  version (random Fourier features) used for the neural-ODE limit;
+* :func:`fgn_weights` -- every entry is fractional Gaussian noise of Hurst
+  index ``H`` in ``k`` (the increments of a fractional Brownian motion), drawn
+  exactly by circulant embedding (Davies & Harte 1987) with the FFT.
+
+All families are normalised so that every entry has variance ``scale**2``
+(default ``scale = 1/sqrt(fan_in)``, ``fan_in = shape[-1]``): the families
+differ only in their correlation across layers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numba as nb
+import numpy as np
+
+from deeplimits.rng import normal_pair, stream_state
+
+__all__ = [
+    "iid_weights",
+    "rbf_gp_weights",
+    "fgn_weights",
+    "fgn_autocovariance",
+    "SmoothWeightFunction",
+    "check_depth",
+    "check_shape",
+    "normal_rows",
+]
+
+
+@nb.njit(cache=True, parallel=True)
+def _fill_normal_rows(seed, first_row, out):
+    # Row i of ``out`` is the start of stream first_row + i, exactly as rng.normal_array fills row i;
+    # the offset lets a batch be generated in chunks without changing any network's weights.
+    n_rows, m = out.shape
+    for i in nb.prange(n_rows):
+        s = stream_state(seed, first_row + i)
+        j = 0
+        while j + 1 < m:
+            z0, z1, s = normal_pair(s)
+            out[i, j] = z0
+            out[i, j + 1] = z1
+            j += 2
+        if j < m:
+            z0, _, s = normal_pair(s)
+            out[i, j] = z0
+
+
+def normal_rows(seed, shape, first_row=0):
+    """Standard normals of ``shape``; row ``i`` is stream ``first_row + i`` of ``seed``.
+
+    With ``first_row = 0`` this equals :func:`deeplimits.rng.normal_array`.
+    """
+    seed, first_row = int(seed), int(first_row)
+    if seed < 0 or first_row < 0:
+        raise ValueError(f"seed and first_row must be >= 0, got {seed}, {first_row}")
+    shape = tuple(int(n) for n in shape)
+    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
+    if out.size:
+        _fill_normal_rows(seed, first_row, out)
+    return out.reshape(shape)
+
+
+def check_depth(depth, name="depth"):
+    """Return ``depth`` as an int, raising ``ValueError`` unless it is >= 1."""
+    if isinstance(depth, bool) or int(depth) != depth or int(depth) < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {depth!r}")
+    return int(depth)
+
+
+def check_shape(shape):
+    """Return the per-layer weight shape as a tuple of ints >= 1."""
+    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    if len(shape) == 0 or any(s < 1 for s in shape):
+        raise ValueError(f"shape must be a non-empty tuple of integers >= 1, got {shape}")
+    return shape
+
+
+def _check_n(n_nets):
+    return check_depth(n_nets, "n_nets")
+
+
+def _scale(shape, scale):
+    if scale is None:
+        return 1.0 / np.sqrt(shape[-1])
+    scale = float(scale)
+    if not np.isfinite(scale) or scale < 0:
+        raise ValueError(f"scale must be finite and >= 0, got {scale}")
+    return scale
+
+
+def iid_weights(n_nets, depth, shape, seed=0, scale=None, first_row=0):
+    """I.i.d. Gaussian weights, fresh at every layer.
+
+    Parameters
+    ----------
+    n_nets, depth : int
+        Number of networks and layers (>= 1).
+    shape : tuple of int
+        Shape of one layer's weight, e.g. ``(d, d)`` or ``(d,)``.
+    seed : int
+        Non-negative seed; network ``i`` uses stream ``first_row + i``.
+    scale : float, optional
+        Standard deviation of every entry; default ``1/sqrt(shape[-1])``.
+    first_row : int
+        Stream of the first network (to draw a batch in chunks).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n_nets, depth, *shape)``
+    """
+    n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
+    return _scale(shape, scale) * normal_rows(seed, (n_nets, depth) + shape, first_row)
+
+
+@lru_cache(maxsize=16)
+def _rbf_factor(depth, lengthscale):
+    # Square root of the kernel matrix on t_k = k/L by a symmetric eigen-decomposition; tiny negative
+    # eigenvalues (round-off of a numerically low-rank matrix) are clipped to 0, so K = F F^T to ~1e-15.
+    t = np.arange(depth) / depth
+    k = np.exp(-0.5 * ((t[:, None] - t[None, :]) / lengthscale) ** 2)
+    lam, u = np.linalg.eigh(k)
+    f = u * np.sqrt(np.clip(lam, 0.0, None))
+    f.setflags(write=False)
+    return f
+
+
+def rbf_gp_weights(n_nets, depth, shape, lengthscale=0.2, seed=0, scale=None, first_row=0):
+    """Weights smooth in ``k/L``: every entry is an RBF Gaussian process sampled exactly on ``t_k = k/L``.
+
+    ``Cov(A_k[ij], A_m[ij]) = scale^2 exp(-(k/L - m/L)^2 / (2 lengthscale^2))``; distinct entries are
+    independent.
+
+    Parameters
+    ----------
+    n_nets, depth : int
+        Number of networks and layers (>= 1).
+    shape : tuple of int
+        Shape of one layer's weight.
+    lengthscale : float
+        Correlation length in units of the depth (> 0).
+    seed : int
+        Non-negative seed; network ``i`` uses stream ``first_row + i``.
+    scale : float, optional
+        Marginal standard deviation; default ``1/sqrt(shape[-1])``.
+    first_row : int
+        Stream of the first network (to draw a batch in chunks).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n_nets, depth, *shape)``
+    """
+    n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
+    lengthscale = float(lengthscale)
+    if not np.isfinite(lengthscale) or lengthscale <= 0:
+        raise ValueError(f"lengthscale must be finite and > 0, got {lengthscale}")
+    m = int(np.prod(shape))
+    z = normal_rows(seed, (n_nets, m, depth), first_row)
+    x = z @ _rbf_factor(depth, lengthscale).T  # (n, m, L)
+    return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
+
+
+def fgn_autocovariance(hurst, n):
+    """Autocovariance ``gamma(k) = (|k+1|^{2H} - 2|k|^{2H} + |k-1|^{2H}) / 2`` of unit fGn, ``k = 0..n-1``."""
+    hurst = _check_hurst(hurst)
+    k = np.arange(n, dtype=np.float64)
+    h2 = 2.0 * hurst
+    return 0.5 * (np.abs(k + 1) ** h2 - 2.0 * k**h2 + np.abs(k - 1) ** h2)
+
+
+def _check_hurst(hurst):
+    hurst = float(hurst)
+    if not (0.0 < hurst < 1.0):
+        raise ValueError(f"hurst must lie in the open interval (0, 1), got {hurst}")
+    return hurst
+
+
+@lru_cache(maxsize=16)
+def _circulant_sqrt_eigs(hurst, depth):
+    # Davies-Harte: embed the n x n Toeplitz covariance in a 2n x 2n circulant whose eigenvalues are the
+    # FFT of its first row; for fGn they are non-negative for every H in (0, 1) (Craigmile 2003), so the
+    # embedding is exact.
+    g = fgn_autocovariance(hurst, depth + 1)
+    row = np.concatenate([g, g[-2:0:-1]])  # length 2 * depth
+    lam = np.fft.fft(row).real
+    if lam.min() < -1e-9 * lam.max():
+        raise RuntimeError(f"circulant embedding not non-negative for H={hurst}, L={depth}")
+    out = np.sqrt(np.clip(lam, 0.0, None) / row.size)
+    out.setflags(write=False)
+    return out
+
+
+def fgn_weights(n_nets, depth, shape, hurst, seed=0, scale=None, first_row=0):
+    """Weights that are fractional Gaussian noise of Hurst index ``H`` in the layer index.
+
+    Every entry is an independent stationary Gaussian sequence with autocovariance
+    ``scale^2 gamma_H(k)`` (:func:`fgn_autocovariance`), i.e. ``scale * L^H`` times the increments
+    ``B_H((k+1)/L) - B_H(k/L)`` of a fractional Brownian motion.  ``H = 1/2`` is i.i.d. noise;
+    ``H -> 1`` approaches weights that are constant in ``k``.  Drawn exactly by circulant embedding.
+
+    Parameters
+    ----------
+    n_nets, depth : int
+        Number of networks and layers (>= 1).
+    shape : tuple of int
+        Shape of one layer's weight.
+    hurst : float
+        Hurst index in (0, 1).
+    seed : int
+        Non-negative seed; network ``i`` uses stream ``first_row + i``.
+    scale : float, optional
+        Marginal standard deviation; default ``1/sqrt(shape[-1])``.
+    first_row : int
+        Stream of the first network (to draw a batch in chunks).
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n_nets, depth, *shape)``
+    """
+    n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
+    hurst = _check_hurst(hurst)
+    m = int(np.prod(shape))
+    sq = _circulant_sqrt_eigs(hurst, depth)
+    n2 = sq.size
+    z = normal_rows(seed, (n_nets, m, 2, n2), first_row)
+    # The real part of FFT(sqrt(lam/2n) (Z1 + i Z2)) has exactly the circulant covariance.
+    x = np.fft.fft(sq * (z[:, :, 0] + 1j * z[:, :, 1]), axis=-1).real[..., :depth]
+    return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
+
+
+class SmoothWeightFunction:
+    """A random smooth weight function ``t -> A(t)`` on ``[0, 1]`` (continuous time).
+
+    Each entry is ``scale * M^{-1/2} sum_m (a_m cos(w_m t) + b_m sin(w_m t))`` with ``a, b ~ N(0, 1)``
+    and frequencies ``w_m ~ N(0, 1/lengthscale^2)`` (random Fourier features): given the frequencies it
+    is a stationary Gaussian process whose covariance tends to the RBF kernel as ``M`` grows.  It is an
+    entire function of ``t``, so ``A_k = A(k/L)`` is a smooth-weight ResNet with an exact neural-ODE limit.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of ``A(t)``.
+    lengthscale : float
+        Correlation length (> 0).
+    n_features : int
+        Number ``M`` of Fourier features.
+    seed : int
+        Non-negative seed.
+    scale : float, optional
+        Marginal standard deviation; default ``1/sqrt(shape[-1])``.
+    """
+
+    def __init__(self, shape, lengthscale=0.3, n_features=32, seed=0, scale=None):
+        self.shape = check_shape(shape)
+        lengthscale = float(lengthscale)
+        if not np.isfinite(lengthscale) or lengthscale <= 0:
+            raise ValueError(f"lengthscale must be finite and > 0, got {lengthscale}")
+        n_features = check_depth(n_features, "n_features")
+        m = int(np.prod(self.shape))
+        z = normal_rows(seed, (m, 3 * n_features))
+        self.freq = z[:, :n_features] / lengthscale  # (m, M)
+        c = _scale(self.shape, scale) / np.sqrt(n_features)
+        self.a = c * z[:, n_features : 2 * n_features]
+        self.b = c * z[:, 2 * n_features :]
+
+    def __call__(self, t):
+        """Values at times ``t`` (scalar or 1-D array): shape ``shape`` or ``(len(t), *shape)``."""
+        tt = np.atleast_1d(np.asarray(t, dtype=np.float64))
+        ph = tt[:, None, None] * self.freq[None]
+        v = (self.a * np.cos(ph) + self.b * np.sin(ph)).sum(-1)
+        v = v.reshape((tt.size,) + self.shape)
+        return v[0] if np.ndim(t) == 0 else v
+
+    def on_grid(self, depth):
+        """Layer weights ``A(k/L)``, ``k = 0..L-1``: shape ``(depth, *shape)``."""
+        depth = check_depth(depth)
+        return self(np.arange(depth) / depth)
