@@ -114,6 +114,10 @@ def test_beta_regimes_of_the_norm():
     lambda: simulate_resnets(np.ones((2, 3)), "res3", 0.1, V=np.ones((2, 4, 3, 3))),
     lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 3, 3))),
     lambda: simulate_resnets(np.ones((2, 3)), "res1", float("inf"), V=np.ones((2, 4, 3, 3))),
+    lambda: simulate_resnets(np.full((2, 3), np.nan), "res1", 0.1, V=np.ones((2, 4, 3, 3))),
+    lambda: random_resnets("res3", 4, 3, 5, 0.5, weights="smooth", lengthscale=0.0),
+    lambda: random_resnets("cohen", 4, 3, 5, 0.5, gamma=-0.5),
+    lambda: random_resnets("res1", 4, 3, 5, 0.5, h0=np.ones(4)),
     lambda: norm_moments("res1", "tanh", 4, 10, 0.5),
     lambda: norm_moments("res3", "relu", 0, 10, 0.5),
 ])

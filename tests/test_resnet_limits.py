@@ -97,6 +97,22 @@ def test_relu_cohen_branch_has_sqrt_L_drift():
         neural_sde("cohen", "relu", 4)
 
 
+def test_relu_cohen_resnet_log_norm_grows_like_sqrt_L():
+    # Simulated (exact-in-law) Cohen branch sigma(A h), i.i.d. A, beta = 1/2, h_0 = 1/sqrt(d): for ReLU the
+    # sqrt(L) m(q) drift gives d log R/dt = 2 sqrt(L/(2 pi)) = 2 cohen_mean_drift("relu", 1, L) plus O(1)
+    # (derived in docs/theory/resnet.md); tanh (E sigma = 0) stays bounded.  n = 400 networks: the standard
+    # error of E log(R_L/R_0) is about 0.05, i.e. 0.2% of the ReLU value at L = 1024, far inside the 3% band.
+    depths = np.array([64, 256, 1024])
+    d = 10
+    m = {act: np.array([np.mean(2 * np.log((r := exact_resnets("cohen", 400, d, L, 0.5, activation=act, seed=L))
+                                             .norms[:, -1] / r.norms[:, 0])) for L in depths])
+         for act in ("relu", "tanh")}
+    drift = 2 * np.array([cohen_mean_drift("relu", 1.0, L) for L in depths])
+    assert abs(_slope(depths, m["relu"]) - 0.5) < 0.05
+    np.testing.assert_allclose(m["relu"] / drift, 1.0, atol=0.03)
+    assert abs(_slope(depths, np.abs(m["tanh"]))) < 0.1 and np.all(m["tanh"] < 1.5)
+
+
 def test_gaussian_moment_quadrature():
     z = np.random.default_rng(0).standard_normal(400_000)
     for act, f in (("tanh", np.tanh), ("swish", lambda x: x / (1 + np.exp(-x)))):
@@ -127,6 +143,15 @@ def test_regime_map_critical_line_is_beta_equals_H():
     lambda: regime_map([-0.5], [0.5]),
     lambda: regime_map([0.5], [0.5], depths=(64, 32)),
     lambda: critical_beta(0.0),
+    lambda: regime_map([0.5], [0.5], depths=(32, 64, 128)),
+    lambda: neural_sde("cohen", "tanh", 4, bias_std=-1.0),
+    lambda: diffusive_sde("tanh", 4, weight_std=float("nan")),
+    lambda: diffusive_sde("tanh", 0),
+    lambda: norm_sde_law("res1", "linear", 0),
+    lambda: cohen_mean_drift("relu", 1.0, 0),
+    lambda: smooth_resnet("res3", "tanh", H0, 0, V=_weights()[0], W=_weights()[1]),
+    lambda: smooth_resnet("res3", "tanh", H0, 8, V=_weights()[0]),
+    lambda: alternative_ode("relu", H0, _weights()[1]),
 ])
 def test_bad_input(call):
     with pytest.raises(ValueError):

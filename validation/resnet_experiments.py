@@ -17,8 +17,8 @@ from scipy import stats  # noqa: E402
 from deeplimits.resnet.estimation import estimate_scaling  # noqa: E402
 from deeplimits.resnet.exact import exact_resnets  # noqa: E402
 from deeplimits.resnet.finite import random_resnets, simulate_resnets  # noqa: E402
-from deeplimits.resnet.limits import (alternative_ode, diffusive_sde, neural_ode, neural_sde,  # noqa: E402
-                                      norm_sde_law, smooth_resnet)
+from deeplimits.resnet.limits import (alternative_ode, cohen_mean_drift, diffusive_sde, neural_ode,  # noqa: E402
+                                      neural_sde, norm_sde_law, smooth_resnet)
 from deeplimits.resnet.moments import norm_moments, norm_moments_limit  # noqa: E402
 from deeplimits.resnet.regimes import regime_map  # noqa: E402
 from deeplimits.resnet.weights import SmoothWeightFunction, iid_weights  # noqa: E402
@@ -27,6 +27,11 @@ from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
 
 def _slope(x, y):
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def _mean_log_norm_ratio(res):
+    # E log(R_L / R_0), R = ||h||^2, over the networks of a ResNetBatch
+    return float(np.mean(2 * np.log(res.norms[:, -1] / res.norms[:, 0])))
 
 
 def _ks_crit(n1, n2=None, alpha=1e-3):
@@ -63,22 +68,57 @@ def moments(params, *, seed, outdir):
                 name = f"{variant}_{act}_{sim_name}_moment{2 * p}_z"
                 metrics[name.replace("_z", "_mc")] = float(x.mean())
                 metrics[name.replace("_z", "_closed_form")] = float(m)
+                metrics[name.replace("_z", "_se")] = float(x.std(ddof=1) / np.sqrt(n))
                 checks.append(Check(name, abs(z), "<", 4.0, note=f"|z| of the MC mean, n = {n}"))
     lim = {f"{v}_{a}": norm_moments_limit(v, a, d) for v, a in cases}
     metrics["sde_limit_moments"] = {k: [float(x) for x in v] for k, v in lim.items()}
-    return Outcome(checks=checks, metrics=metrics,
+    path = _moments_figure(cases, d, L, metrics, outdir)
+    return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"Closed-form second and fourth moments of ||h_L|| at d={d}, L={L}, alpha=L^-1/2 "
                            "against exact-in-law and dense Monte Carlo.")
+
+
+def _moments_figure(cases, d, L, metrics, outdir):
+    # Closed forms against L (alpha = L^-1/2) with their neural-SDE limits, and the Monte Carlo means at the
+    # checked depth with 4-standard-error bars (the pass criterion).
+    Ls = np.unique(np.round(np.geomspace(1, max(4 * L, 400), 60)).astype(int))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for j, (variant, act) in enumerate(cases):
+        col = f"C{j}"
+        cf = np.array([norm_moments(variant, act, d, int(Lx), 0.5) for Lx in Ls])
+        lim = norm_moments_limit(variant, act, d)
+        for p in (0, 1):
+            ax = axes[p]
+            ax.semilogx(Ls, cf[:, p], "-", color=col, label=f"{variant} {act}: closed form")
+            ax.axhline(lim[p], color=col, ls=":", lw=1)
+            for k, (sim, mk) in enumerate((("exact", "o"), ("dense", "s"))):
+                key = f"{variant}_{act}_{sim}_moment{2 * p + 2}"
+                if key + "_mc" in metrics:
+                    ax.errorbar(L * (1 + 0.08 * k), metrics[key + "_mc"], yerr=4 * metrics[key + "_se"], fmt=mk,
+                                color=col, mfc="none", capsize=3,
+                                label=f"{variant} {act}: MC ({sim}) +- 4 s.e." if p == 0 else None)
+    for p, ax in enumerate(axes):
+        ax.set(xlabel="depth L (alpha = L^-1/2)", ylabel=f"E ||h_L||^{2 * p + 2}")
+        ax.set_title(f"d = {d}; dotted: neural-SDE limit", fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    path = outdir / "resnet_moments.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
     id="resnet.critical_beta",
     checks="||h_L - h_0|| / ||h_0|| against L for i.i.d. weights (linear res1) at beta = 0.25, 0.5, 1: "
-           "explosion / non-trivial limit / identity",
+           "explosion / non-trivial limit / identity; Cohen's branch sigma(A h) at beta = 1/2 with ReLU (E sigma != 0: "
+           "a drift growing like sqrt(L), no limit) against tanh (bounded)",
     criterion="beta=1: log-log slope of the median ratio in [-0.6, -0.4] (theory 1/2 - beta = -1/2); beta=1/2: "
               "slope in [-0.1, 0.1] (theory 0); beta=1/4: slope of log E log(R_L/R_0) in [0.4, 0.6] "
-              "(theory 1 - 2 beta = 1/2, i.e. the ratio grows like exp(c sqrt(L)))",
+              "(theory 1 - 2 beta = 1/2, i.e. the ratio grows like exp(c sqrt(L))). Cohen branch at beta=1/2 "
+              "(ReLU 'no limit'): slope of E log(R_L/R_0) in [0.45, 0.55] and E log(R_L/R_0) / (2 sqrt(L/(2 pi))) "
+              "in [0.95, 1.05] at the largest depth (the sqrt(L) drift, derived); tanh: |slope| < 0.1 (bounded)",
     quick=dict(depths=[16, 32, 64, 128, 256, 512, 1024], n_nets=400, width=10),
     full=dict(depths=[16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], n_nets=4000, width=10),
 )
@@ -92,11 +132,26 @@ def critical_beta(params, *, seed, outdir):
                                 save_trajectories=False)
             h0 = np.full(d, 1.0 / np.sqrt(d))
             med.append(np.median(np.linalg.norm(res.final - h0, axis=1)))
-            mlog.append(np.mean(2 * np.log(res.norms[:, -1] / res.norms[:, 0])))
+            mlog.append(_mean_log_norm_ratio(res))
         ratios[beta], logr[beta] = np.array(med), np.array(mlog)
     s1, s05 = _slope(depths, ratios[1.0]), _slope(depths, ratios[0.5])
     s025 = _slope(depths, logr[0.25])
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    # Cohen's branch sigma(A h), i.i.d. A, beta = 1/2: E sigma != 0 (ReLU) gives the drift sqrt(L) m(q) per unit
+    # time; along h_0 = 1/sqrt(d) it makes d log R / dt = 2 sqrt(L / (2 pi)) (= 2 cohen_mean_drift("relu", 1, L)).
+    cohen = {}
+    for j, act in enumerate(("relu", "tanh")):
+        cohen[act] = np.array([_mean_log_norm_ratio(exact_resnets(
+            "cohen", n, d, int(L), 0.5, activation=act, seed=seed * 1000 + 100 + 10 * j + i)) for i, L in enumerate(depths)])
+    drift = 2 * np.array([cohen_mean_drift("relu", 1.0, int(L)) for L in depths])
+    s_relu, s_tanh = _slope(depths, cohen["relu"]), _slope(depths, np.abs(cohen["tanh"]))
+    relu_ratio = float(cohen["relu"][-1] / drift[-1])
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    ax[2].loglog(depths, cohen["relu"], "o-", label=f"cohen ReLU (slope {s_relu:.3f})")
+    ax[2].loglog(depths, np.abs(cohen["tanh"]), "s-", label=f"cohen tanh (slope {s_tanh:.3f})")
+    ax[2].loglog(depths, drift, "k--", label="2 sqrt(L / (2 pi)): the sqrt(L) drift")
+    ax[2].set(xlabel="L", ylabel="|E log(R_L / R_0)|")
+    ax[2].set_title("beta = 1/2, Cohen branch sigma(A h): ReLU has no limit", fontsize=9)
+    ax[2].legend(fontsize=7)
     for beta in ratios:
         ax[0].loglog(depths, ratios[beta], "o-", label=f"beta={beta}")
         ax[1].loglog(depths, np.abs(logr[beta]), "o-", label=f"beta={beta}")
@@ -110,11 +165,18 @@ def critical_beta(params, *, seed, outdir):
     return Outcome(
         checks=[Check("slope_beta1", s1, "in", (-0.6, -0.4), note="theory -1/2"),
                 Check("slope_beta05", s05, "in", (-0.1, 0.1), note="theory 0"),
-                Check("slope_loglog_beta025", s025, "in", (0.4, 0.6), note="theory 1/2")],
+                Check("slope_loglog_beta025", s025, "in", (0.4, 0.6), note="theory 1/2"),
+                Check("cohen_relu_log_norm_slope", s_relu, "in", (0.45, 0.55), note="theory 1/2: drift ~ sqrt(L)"),
+                Check("cohen_relu_over_sqrtL_drift", relu_ratio, "in", (0.95, 1.05),
+                      note=f"E log(R_L/R_0) / (2 sqrt(L/(2 pi))) at L = {int(depths[-1])}"),
+                Check("cohen_tanh_log_norm_slope", abs(s_tanh), "<", 0.1, note="bounded: a limit exists")],
         metrics={"depths": depths.tolist(), **{f"median_ratio_beta{b}": v.tolist() for b, v in ratios.items()},
-                 **{f"mean_log_R_ratio_beta{b}": v.tolist() for b, v in logr.items()}},
+                 **{f"mean_log_R_ratio_beta{b}": v.tolist() for b, v in logr.items()},
+                 **{f"cohen_{a}_mean_log_R_ratio": v.tolist() for a, v in cohen.items()}},
         figures=[path],
-        summary=f"slopes: beta=1 {s1:.3f}, beta=1/2 {s05:.3f}; beta=1/4: E log(R_L/R_0) ~ L^{s025:.3f}.")
+        summary=f"slopes: beta=1 {s1:.3f}, beta=1/2 {s05:.3f}; beta=1/4: E log(R_L/R_0) ~ L^{s025:.3f}; Cohen "
+                f"branch at beta=1/2: ReLU E log(R_L/R_0) ~ L^{s_relu:.3f}, {relu_ratio:.3f} x 2 sqrt(L/(2 pi)) at "
+                f"L = {int(depths[-1])} (no limit), tanh slope {s_tanh:.3f} (bounded).")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -124,7 +186,7 @@ def critical_beta(params, *, seed, outdir):
            "law (linear res1, ReLU res3) and the SDE engine's solution (tanh res3, tanh Cohen branch with bias)",
     criterion="KS distance below the level-1e-3 critical value (one-sample against the closed form, two-sample "
               "against the engine); moment weak error |E R_L^p - E R_1^p| decays with fitted slope -1 +- 0.25",
-    quick=dict(depth=300, n=3000, width=6, sde_steps=300),
+    quick=dict(depth=1000, n=3000, width=6, sde_steps=1000),
     full=dict(depth=1000, n=20000, width=10, sde_steps=2000),
 )
 def sde_law(params, *, seed, outdir):
@@ -301,7 +363,7 @@ def regime_map_exp(params, *, seed, outdir):
 )
 def estimator_calibration(params, *, seed, outdir):
     depths, d = params["depths"], params["width"]
-    hits, verdicts, slopes = {}, {}, {}
+    hits, verdicts, slopes, cis, truth = {}, {}, {}, {}, {}
     for s in range(params["seeds"]):
         ss = seed * 100 + s
         cases = []
@@ -319,10 +381,28 @@ def estimator_calibration(params, *, seed, outdir):
                 lo, hi = est.ci[key]
                 hits.setdefault(f"{name}_{key}", []).append(bool(lo <= val <= hi))
                 slopes.setdefault(f"{name}_{key}", []).append(est.slopes[key])
+                cis.setdefault(f"{name}_{key}", []).append((lo, hi))
+                truth[f"{name}_{key}"] = val
             verdicts.setdefault(name, []).append(est.verdict == verdict)
     checks = [Check(f"coverage_{k}", sum(v), ">=", 4, note=f"of {len(v)} seeds") for k, v in hits.items()]
     checks += [Check(f"verdict_{k}", sum(v), ">=", 4, note=f"of {len(v)} seeds") for k, v in verdicts.items()]
-    return Outcome(checks=checks,
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for i, key in enumerate(slopes):
+        n_s = len(slopes[key])
+        xs = i + np.linspace(-0.25, 0.25, n_s)
+        lo, hi = np.array(cis[key]).T
+        sl = np.array(slopes[key])
+        ax.errorbar(xs, sl, yerr=[sl - lo, hi - sl], fmt="o", ms=3, capsize=2, color=f"C{i % 10}")
+        ax.plot([i - 0.35, i + 0.35], [truth[key]] * 2, "k-", lw=2)
+    ax.set_xticks(range(len(slopes)), list(slopes), rotation=30, ha="right", fontsize=7)
+    ax.set(ylabel="fitted slope vs log L (95% CI)")
+    ax.set_title(f"estimate_scaling on synthetic weights, {params['seeds']} seeds (black: known exponent)",
+                 fontsize=9)
+    fig.tight_layout()
+    path = outdir / "resnet_estimator_calibration.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Outcome(checks=checks, figures=[path],
                    metrics={"mean_slopes": {k: float(np.mean(v)) for k, v in slopes.items()},
                             "coverage": {k: int(sum(v)) for k, v in hits.items()}},
                    summary="Known exponents recovered within bootstrap CIs.")

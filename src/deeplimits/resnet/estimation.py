@@ -113,9 +113,21 @@ def _layers(w, pattern):
 
 
 def expected_bootstrap_max(x, n=None):
-    """Expectation of the maximum of ``n`` draws with replacement from the sample ``x`` (default ``n = len(x)``).
+    """Expectation of the maximum of ``n`` draws with replacement from the sample ``x``.
 
-    ``sum_j x_(j) [(j/m)^n - ((j-1)/m)^n]`` over the order statistics ``x_(1) <= ... <= x_(m)``.
+    ``sum_j x_(j) [(j/m)^n - ((j-1)/m)^n]`` over the order statistics ``x_(1) <= ... <= x_(m)`` (exact, no
+    resampling).  Used to remove the ``sqrt(2 log L)`` growth of maxima of i.i.d. layer norms.
+
+    Parameters
+    ----------
+    x : array_like, shape (m,)
+        The sample.
+    n : int, optional
+        Number of draws; default ``m = len(x)``.
+
+    Returns
+    -------
+    float
     """
     xs = np.sort(np.asarray(x, dtype=np.float64))
     m = xs.size
@@ -140,7 +152,19 @@ def _stats_from(nrm, inc):
 
 
 def layer_statistics(layers):
-    """The five statistics (order of ``STATISTICS``) of one network's weights, shape ``(L, n_params)``."""
+    """The five scaling statistics of one network's per-layer weights.
+
+    Parameters
+    ----------
+    layers : array_like, shape (L, n_params)
+        Flattened weights of layers ``0..L-1``.
+
+    Returns
+    -------
+    ndarray, shape (5,)
+        ``max_norm``, ``max_norm_corrected``, ``increment``, ``root_ssq``, ``quadratic_variation`` (the order
+        of ``STATISTICS``; definitions in the module docstring).
+    """
     layers = np.asarray(layers, dtype=np.float64)
     nrm = np.linalg.norm(layers, axis=1)
     inc = np.linalg.norm(np.diff(layers, axis=0), axis=1)

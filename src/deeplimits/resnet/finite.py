@@ -53,7 +53,22 @@ class ResNetBatch:
 
 
 def check_beta(beta):
-    """Return ``beta`` as a float, raising ``ValueError`` unless it is finite and >= 0."""
+    """Validate a scaling exponent.
+
+    Parameters
+    ----------
+    beta : float
+        Exponent (``alpha_L = L^-beta``); must be finite and >= 0.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` is negative or not finite.
+    """
     beta = float(beta)
     if not np.isfinite(beta) or beta < 0:
         raise ValueError(f"beta must be finite and >= 0, got {beta}")
@@ -61,9 +76,23 @@ def check_beta(beta):
 
 
 def initial_state(h0, n_nets, width):
-    """Broadcast ``h0`` (None, ``(d,)`` or ``(n_nets, d)``) to a float64 ``(n_nets, d)`` array.
+    """Broadcast the input of a batch of ResNets to a float64 ``(n_nets, d)`` array.
 
-    ``None`` gives the unit vector ``(1, ..., 1)/sqrt(d)`` for every network.
+    Parameters
+    ----------
+    h0 : None or array_like, shape (d,) or (n_nets, d)
+        ``None`` gives the unit vector ``(1, ..., 1)/sqrt(d)`` for every network.
+    n_nets, width : int
+        Batch size and width ``d``.
+
+    Returns
+    -------
+    ndarray, shape (n_nets, d), C-contiguous
+
+    Raises
+    ------
+    ValueError
+        Wrong shape or non-finite entries.
     """
     if h0 is None:
         return np.full((n_nets, width), 1.0 / np.sqrt(width))

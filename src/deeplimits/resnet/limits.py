@@ -55,7 +55,22 @@ _DERIVS = {"linear": (1.0, 0.0), "tanh": (1.0, 0.0), "swish": (0.5, 0.5)}
 
 
 def activation_derivatives(activation):
-    """``(sigma'(0), sigma''(0))``; ``ValueError`` for ReLU (not differentiable at 0) or unknown names."""
+    """First and second derivatives of the activation at 0.
+
+    Parameters
+    ----------
+    activation : {"linear", "tanh", "swish"}
+
+    Returns
+    -------
+    (float, float)
+        ``(sigma'(0), sigma''(0))``: linear ``(1, 0)``, tanh ``(1, 0)``, swish ``(1/2, 1/2)``.
+
+    Raises
+    ------
+    ValueError
+        For ReLU (not differentiable at 0) or an unknown name.
+    """
     activation_code(activation)
     if activation not in _DERIVS:
         raise ValueError(f"activation {activation!r} is not twice differentiable at 0; use one of {sorted(_DERIVS)}")
@@ -63,7 +78,21 @@ def activation_derivatives(activation):
 
 
 def gaussian_moment(activation, q, power=2):
-    """``E sigma(sqrt(q) Z)^power``, ``Z ~ N(0, 1)`` (Gauss--Hermite, 48 nodes; exact for linear/ReLU)."""
+    """Gaussian moment ``E sigma(sqrt(q) Z)^power``, ``Z ~ N(0, 1)``.
+
+    Parameters
+    ----------
+    activation : {"linear", "relu", "tanh", "swish"}
+    q : float or array_like
+        Variance(s) ``q >= 0``.
+    power : int
+        Moment order.
+
+    Returns
+    -------
+    float or ndarray
+        Closed form for linear (power 2) and ReLU (powers 1, 2, 4); Gauss--Hermite with 48 nodes otherwise.
+    """
     code = activation_code(activation)
     q = np.asarray(q, dtype=np.float64)
     if np.any(q < 0) or not np.all(np.isfinite(q)):
@@ -132,6 +161,13 @@ def _iid_diffusion(t, y, p, out):
         out[i, i] = g
 
 
+def _check_std(x, name):
+    x = float(x)
+    if not np.isfinite(x) or x < 0:
+        raise ValueError(f"{name} must be finite and >= 0, got {x}")
+    return x
+
+
 def _params(variant, activation, bias_std=0.0):
     return np.concatenate([[variant_code(variant), activation_code(activation), bias_std, _N_GH], _GH_X, _GH_W])
 
@@ -163,16 +199,33 @@ def neural_sde(variant, activation, width, bias_std=0.0):
         raise ValueError(f"cohen branch with activation {activation!r} has E sigma != 0: its drift grows like "
                          "sqrt(L) and there is no limit (see cohen_mean_drift)")
     return SDE(_zero_drift, _iid_diffusion, dim=width, noise="diagonal",
-               params=_params(variant, activation, float(bias_std)),
+               params=_params(variant, activation, _check_std(bias_std, "bias_std")),
                name=f"neural SDE ({variant}, {activation}, d={width})")
 
 
 def norm_sde_law(variant, activation, width):
-    """Mean and variance of ``log(R_1 / R_0)``, ``R = ||H||^2``, for the neural SDE (Gaussian).
+    """Gaussian law of ``log(R_1 / R_0)``, ``R = ||H||^2``, for the neural SDE at ``t = 1``.
 
     With ``c_2 = E sigma(Z)^2`` and a positively homogeneous ``sigma``, ``dR = c_2 R dt + 2 sqrt(c_2 / d) R dbeta``
-    so ``log(R_1/R_0) ~ N(c_2 (1 - 2/d), 4 c_2 / d)``.  Available for ``res1``/``cohen`` linear and ``res3``
-    linear/ReLU.
+    so ``log(R_1/R_0) ~ N(c_2 (1 - 2/d), 4 c_2 / d)`` (derived; confirmed by ``resnet.sde_law``).
+
+    Parameters
+    ----------
+    variant : {"res1", "cohen", "res3"}
+    activation : str
+        ``"linear"`` for ``res1``/``cohen`` (no bias); ``"linear"`` or ``"relu"`` for ``res3``.
+    width : int
+        ``d >= 1``.
+
+    Returns
+    -------
+    (float, float)
+        Mean and variance.
+
+    Raises
+    ------
+    ValueError
+        For a combination without a closed form, or ``width < 1``.
     """
     width = check_depth(width, "width")
     if (variant in ("res1", "cohen") and activation == "linear") or (variant == "res3" and activation in ("linear", "relu")):
@@ -182,9 +235,24 @@ def norm_sde_law(variant, activation, width):
 
 
 def cohen_mean_drift(activation, q, depth):
-    """Summed conditional mean of Cohen's i.i.d. branch per unit time at ``beta = 1/2``: ``sqrt(L) E sigma(sqrt(q) Z)``.
+    """Drift per unit time of Cohen's i.i.d. branch at ``beta = 1/2``: ``sqrt(L) E sigma(sqrt(q) Z)``.
 
-    Grows like ``sqrt(L)`` unless ``E sigma(sqrt(q) Z) = 0``; for ReLU it is ``sqrt(L q / (2 pi))``.
+    The conditional mean of ``L^-1/2 sigma(A_k h + b_k)`` is ``L^-1/2 m(q)`` per coordinate,
+    ``q = ||h||^2/d + s_b^2``; over the ``L`` layers of a unit of time it adds up to ``sqrt(L) m(q)``: unbounded
+    in ``L`` unless ``m = 0``.  For ReLU ``m(q) = sqrt(q / (2 pi))``; along ``h = ||h|| (1, ..., 1)/sqrt(d)``
+    it makes ``d log ||h||^2 / dt = 2 cohen_mean_drift("relu", 1, L)`` (confirmed by ``resnet.critical_beta``).
+
+    Parameters
+    ----------
+    activation : {"linear", "relu", "tanh", "swish"}
+    q : float or array_like
+        Pre-activation variance ``q >= 0``.
+    depth : int
+        ``L >= 1``.
+
+    Returns
+    -------
+    float or ndarray
     """
     depth = check_depth(depth)
     return np.sqrt(depth) * gaussian_moment(activation, q, power=1)
@@ -237,7 +305,8 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
 
     s1, s2 = activation_derivatives(activation)
     width = check_depth(width, "width")
-    p = [s1, s2, float(weight_std), float(bias_std), 1.0 if drift_correction else 0.0]
+    p = [s1, s2, _check_std(weight_std, "weight_std"), _check_std(bias_std, "bias_std"),
+         1.0 if drift_correction else 0.0]
     return SDE(_diffusive_drift, _diffusive_diffusion, dim=width, noise="general", n_noise=width * width + width,
                params=p, name=f"diffusive SDE ({activation}, d={width})")
 
@@ -288,7 +357,29 @@ def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, 
 
 
 def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
-    """Solve Cohen et al.'s alternative linear ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``."""
+    """Solve Cohen et al.'s alternative linear ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``.
+
+    The limit of ``h_{k+1} = h_k + L^-a sigma(L^-b (A(k/L) h_k + b(k/L)))`` with ``a + b = 1``, ``b > 0``
+    (:func:`smooth_resnet` with ``delta_exp = a``, ``weight_exp = b``).
+
+    Parameters
+    ----------
+    activation : {"linear", "tanh", "swish"}
+        Differentiable at 0.
+    h0 : array, shape (d,)
+    A : callable
+        ``t -> (d, d)`` matrix, e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
+    b : callable, optional
+        ``t -> (d,)`` vector (default 0).
+    t_eval : array, optional
+        Output times (default ``[1]``).
+    rtol, atol : float
+        Tolerances of the DOP853 integrator.
+
+    Returns
+    -------
+    ndarray, shape (len(t_eval), d)
+    """
     s1, _ = activation_derivatives(activation)
     h0 = np.asarray(h0, dtype=np.float64)
     t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
@@ -304,11 +395,30 @@ def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-
 
 def smooth_resnet(variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0,
                   save_trajectories=True):
-    """The finite ResNet with weights ``L^-weight_exp F(k/L)`` sampled from functions, branch scale ``L^-delta_exp``.
+    """The finite ResNet whose weights are functions sampled on the grid: ``L^-weight_exp F(k/L)``.
 
-    ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's ``delta_exp + weight_exp = 1``
-    with ``weight_exp > 0`` approximates :func:`alternative_ode`.  Returns a
-    :class:`~deeplimits.resnet.finite.ResNetBatch` with one network.
+    ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's
+    ``delta_exp + weight_exp = 1`` with ``weight_exp > 0`` approximates :func:`alternative_ode`.
+
+    Parameters
+    ----------
+    variant : {"res1", "res3", "cohen"}
+    activation : str
+    h0 : array, shape (d,)
+    depth : int
+        ``L >= 1``.
+    V, W, b : callable, optional
+        Weight functions with an ``on_grid(L)`` method (:class:`~deeplimits.resnet.weights.SmoothWeightFunction`),
+        as the variant needs them.
+    delta_exp, weight_exp : float
+        Branch scale ``L^-delta_exp`` and weight scale ``L^-weight_exp``.
+    save_trajectories : bool
+        Keep all hidden states.
+
+    Returns
+    -------
+    ResNetBatch
+        One network.
     """
     from deeplimits.resnet.finite import simulate_resnets
 

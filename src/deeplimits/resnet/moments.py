@@ -99,10 +99,23 @@ def norm_moments(variant, activation, width, depth, beta, h0_norm=1.0, gamma=0.0
 
 
 def norm_moments_limit(variant, activation, width, h0_norm=1.0):
-    """``L -> infinity`` limit of :func:`norm_moments` at ``beta = 1/2``: ``(e^{E s^2}, e^{2 E s^2 (1 + 2/d)})`` times ``||h_0||^{2p}``.
+    """``L -> infinity`` limit of :func:`norm_moments` at ``beta = 1/2``.
 
-    These are the moments of the neural-SDE limit (``log R_1`` is Gaussian for ``res1``/``res3`` with a
-    homogeneous activation, see :mod:`deeplimits.resnet.limits`).
+    ``(e^{E s^2}, e^{2 E s^2 (1 + 2/d)})`` times ``||h_0||^{2p}``: the moments of the neural-SDE limit
+    (``log R_1`` is Gaussian for ``res1``/``res3`` with a homogeneous activation, see
+    :mod:`deeplimits.resnet.limits`).  The finite-depth values approach it with error ``O(1/L)``.
+
+    Parameters
+    ----------
+    variant, activation, width
+        See :func:`norm_factor_moments`.
+    h0_norm : float
+        ``||h_0||``.
+
+    Returns
+    -------
+    (float, float)
+        ``(E||H_1||^2, E||H_1||^4)``.
     """
     width = check_depth(width, "width")
     es2, _ = _s_moments(variant, activation, width)

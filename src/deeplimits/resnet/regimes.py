@@ -51,7 +51,20 @@ class RegimeMap:
 
 
 def critical_beta(hurst):
-    """Critical exponent ``beta*(H) = H`` of the linear ``res1`` ResNet with fGn weights (derived, confirmed by simulation)."""
+    """Critical exponent ``beta*(H) = H`` of the linear ``res1`` ResNet with fGn weights.
+
+    Derived (module docstring) and confirmed by simulation (``resnet.regime_map``): for ``beta > H`` the
+    network tends to the identity with ``||h_L - h_0|| ~ L^{H - beta}``, for ``beta < H`` it explodes.
+
+    Parameters
+    ----------
+    hurst : float or array_like
+        Hurst index(es) in (0, 1).
+
+    Returns
+    -------
+    ndarray
+    """
     h = np.asarray(hurst, dtype=np.float64)
     if np.any((h <= 0) | (h >= 1)) or not np.all(np.isfinite(h)):
         raise ValueError(f"hurst must lie in the open interval (0, 1), got {hurst}")
@@ -86,6 +99,8 @@ def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant=
     betas = np.array([check_beta(b) for b in np.atleast_1d(betas)])
     hursts = np.atleast_1d(np.asarray(hursts, dtype=np.float64))
     critical_beta(hursts)  # validates H
+    if len(depths) != 2:
+        raise ValueError(f"depths must be two increasing depths (L_lo, L_hi), got {depths}")
     lo, hi = (check_depth(L) for L in depths)
     if not lo < hi:
         raise ValueError(f"depths must be two increasing depths, got {depths}")

@@ -46,6 +46,17 @@ def _torch():
 def synthetic_task(n_train=1024, n_test=256, dim=10, seed=0, n_steps=100):
     """Cohen et al.'s synthetic regression task (see module docstring).
 
+    Parameters
+    ----------
+    n_train, n_test : int
+        Numbers of training and test points (>= 1).
+    dim : int
+        Input dimension ``d``.
+    seed : int
+        Seed of the inputs (:func:`deeplimits.rng.uniform_array`).
+    n_steps : int
+        Steps of the target map.
+
     Returns
     -------
     (x_train, y_train, x_test, y_test) : ndarrays of float64, shapes ``(n, dim)``
@@ -86,22 +97,46 @@ class TrainedResNet:
     test_loss: list = field(default_factory=list)
 
     def save(self, path):
-        """Write an ``.npz`` file (``A``, ``b``, ``delta``, losses, config, depth)."""
+        """Write an ``.npz`` file (``A``, ``b``, ``delta``, losses, config, depth).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output file.
+        """
         np.savez(path, A=self.A, b=self.b, delta=self.delta, train_loss=np.array(self.train_loss),
                  test_loss=np.array(self.test_loss), config=self.config, depth=self.depth)
 
 
 def load_weights(path):
-    """Read a :class:`TrainedResNet` written by :meth:`TrainedResNet.save`."""
+    """Read a :class:`TrainedResNet` written by :meth:`TrainedResNet.save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.npz`` file.
+
+    Returns
+    -------
+    TrainedResNet
+    """
     z = np.load(path)
     return TrainedResNet(config=str(z["config"]), depth=int(z["depth"]), A=z["A"], b=z["b"], delta=z["delta"],
                          train_loss=list(z["train_loss"]), test_loss=list(z["test_loss"]))
 
 
 def effective_weights(net, which="effective"):
-    """Per-layer weights for :func:`~deeplimits.resnet.estimation.estimate_scaling`: ``(L, d*d + d)``.
+    """Per-layer weights of a trained network for :func:`~deeplimits.resnet.estimation.estimate_scaling`.
 
-    ``which="effective"``: ``|delta_k| (A_k, b_k)`` (the branch the hidden state sees); ``"raw"``: ``(A_k, b_k)``.
+    Parameters
+    ----------
+    net : TrainedResNet
+    which : {"effective", "raw"}
+        ``"effective"``: ``|delta_k| (A_k, b_k)`` (the branch the hidden state sees); ``"raw"``: ``(A_k, b_k)``.
+
+    Returns
+    -------
+    ndarray, shape (L, d*d + d)
     """
     L = net.depth
     w = np.concatenate([net.A.reshape(L, -1), net.b.reshape(L, -1)], axis=1)
@@ -199,6 +234,23 @@ def train_sweep(config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=5
                 progress=True, **kw):
     """Train ``config`` at every depth (same data, seeds ``seed + depth``), optionally saving ``.npz`` files.
 
+    Parameters
+    ----------
+    config : {"tanh_shared", "relu_multi"}
+    depths : sequence of int
+        Depths ``L >= 1``.
+    outdir : str or Path, optional
+        Where to write ``{config}_L{L:04d}.npz``.
+    epochs, lr, batch_size : see :func:`train_resnet`
+    seed : int
+        Network of depth ``L`` uses torch seed ``seed + L``.
+    data_seed : int
+        Seed of :func:`synthetic_task`.
+    progress : bool
+        tqdm bars over depths and epochs.
+    **kw
+        Passed to :func:`train_resnet`.
+
     Returns
     -------
     dict of int -> TrainedResNet
@@ -212,7 +264,8 @@ def train_sweep(config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=5
 
         it = tqdm(depths, desc=f"{config} sweep")
     for L in it:
-        net = train_resnet(config, L, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed + L, **kw)
+        net = train_resnet(config, L, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed + L,
+                           progress=progress, **kw)
         if outdir is not None:
             Path(outdir).mkdir(parents=True, exist_ok=True)
             net.save(Path(outdir) / f"{config}_L{L:04d}.npz")

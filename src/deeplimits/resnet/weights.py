@@ -60,7 +60,21 @@ def _fill_normal_rows(seed, first_row, out):
 def normal_rows(seed, shape, first_row=0):
     """Standard normals of ``shape``; row ``i`` is stream ``first_row + i`` of ``seed``.
 
-    With ``first_row = 0`` this equals :func:`deeplimits.rng.normal_array`.
+    With ``first_row = 0`` this equals :func:`deeplimits.rng.normal_array`; the offset lets a batch be drawn
+    in chunks with the same numbers.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative seed.
+    shape : tuple of int
+        Output shape; the first axis indexes streams.
+    first_row : int
+        Stream of row 0 (>= 0).
+
+    Returns
+    -------
+    ndarray of float64
     """
     seed, first_row = int(seed), int(first_row)
     if seed < 0 or first_row < 0:
@@ -73,14 +87,46 @@ def normal_rows(seed, shape, first_row=0):
 
 
 def check_depth(depth, name="depth"):
-    """Return ``depth`` as an int, raising ``ValueError`` unless it is >= 1."""
+    """Validate a positive integer (a depth, width or count).
+
+    Parameters
+    ----------
+    depth : int
+        Value to check (an integer-valued number >= 1; ``bool`` is refused).
+    name : str
+        Argument name used in the error message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If the value is not an integer >= 1.
+    """
     if isinstance(depth, bool) or int(depth) != depth or int(depth) < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {depth!r}")
     return int(depth)
 
 
 def check_shape(shape):
-    """Return the per-layer weight shape as a tuple of ints >= 1."""
+    """Validate the shape of one layer's weight.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        Entries >= 1.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        Empty shape or an entry < 1.
+    """
     shape = tuple(int(s) for s in np.atleast_1d(shape))
     if len(shape) == 0 or any(s < 1 for s in shape):
         raise ValueError(f"shape must be a non-empty tuple of integers >= 1, got {shape}")
@@ -172,7 +218,21 @@ def rbf_gp_weights(n_nets, depth, shape, lengthscale=0.2, seed=0, scale=None, fi
 
 
 def fgn_autocovariance(hurst, n):
-    """Autocovariance ``gamma(k) = (|k+1|^{2H} - 2|k|^{2H} + |k-1|^{2H}) / 2`` of unit fGn, ``k = 0..n-1``."""
+    """Autocovariance of unit-variance fractional Gaussian noise.
+
+    ``gamma(k) = (|k+1|^{2H} - 2|k|^{2H} + |k-1|^{2H}) / 2``, ``k = 0..n-1``.
+
+    Parameters
+    ----------
+    hurst : float
+        Hurst index in (0, 1).
+    n : int
+        Number of lags.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
     hurst = _check_hurst(hurst)
     k = np.arange(n, dtype=np.float64)
     h2 = 2.0 * hurst
@@ -275,7 +335,16 @@ class SmoothWeightFunction:
         self.b = c * z[:, 2 * n_features :]
 
     def __call__(self, t):
-        """Values at times ``t`` (scalar or 1-D array): shape ``shape`` or ``(len(t), *shape)``."""
+        """Values at times ``t``.
+
+        Parameters
+        ----------
+        t : float or 1-D array
+
+        Returns
+        -------
+        ndarray, shape ``shape`` (scalar ``t``) or ``(len(t), *shape)``
+        """
         tt = np.atleast_1d(np.asarray(t, dtype=np.float64))
         ph = tt[:, None, None] * self.freq[None]
         v = (self.a * np.cos(ph) + self.b * np.sin(ph)).sum(-1)
@@ -283,6 +352,16 @@ class SmoothWeightFunction:
         return v[0] if np.ndim(t) == 0 else v
 
     def on_grid(self, depth):
-        """Layer weights ``A(k/L)``, ``k = 0..L-1``: shape ``(depth, *shape)``."""
+        """Layer weights ``A(k/L)``, ``k = 0..L-1``.
+
+        Parameters
+        ----------
+        depth : int
+            ``L >= 1``.
+
+        Returns
+        -------
+        ndarray, shape ``(depth, *shape)``
+        """
         depth = check_depth(depth)
         return self(np.arange(depth) / depth)
