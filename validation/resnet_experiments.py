@@ -29,6 +29,24 @@ def _slope(x, y):
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
+def _save_figure(fig, outdir, name):
+    # tight layout, PNG under outdir, figure closed; returns the path for Outcome.figures
+    fig.tight_layout()
+    path = outdir / name
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _cell_edges(x):
+    # edges of heat-map cells centred on the sorted grid x
+    x = np.asarray(x, dtype=float)
+    mid = (x[1:] + x[:-1]) / 2 if x.size > 1 else np.array([])
+    first = x[0] - (mid[0] - x[0] if mid.size else 0.5)
+    last = x[-1] + (x[-1] - mid[-1] if mid.size else 0.5)
+    return np.concatenate([[first], mid, [last]])
+
+
 def _mean_log_norm_ratio(res):
     # E log(R_L / R_0), R = ||h||^2, over the networks of a ResNetBatch
     return float(np.mean(2 * np.log(res.norms[:, -1] / res.norms[:, 0])))
@@ -101,10 +119,7 @@ def _moments_figure(cases, d, L, metrics, outdir):
         ax.set(xlabel="depth L (alpha = L^-1/2)", ylabel=f"E ||h_L||^{2 * p + 2}")
         ax.set_title(f"d = {d}; dotted: neural-SDE limit", fontsize=9)
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "resnet_moments.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_moments.png")
     return path
 
 
@@ -158,10 +173,7 @@ def critical_beta(params, *, seed, outdir):
     ax[0].set(xlabel="L", ylabel="median ||h_L - h_0|| / ||h_0||")
     ax[1].set(xlabel="L", ylabel="|E log(R_L / R_0)|")
     ax[0].legend()
-    fig.tight_layout()
-    path = outdir / "resnet_critical_beta.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_critical_beta.png")
     return Outcome(
         checks=[Check("slope_beta1", s1, "in", (-0.6, -0.4), note="theory -1/2"),
                 Check("slope_beta05", s05, "in", (-0.1, 0.1), note="theory 0"),
@@ -226,10 +238,7 @@ def sde_law(params, *, seed, outdir):
             err = [abs(norm_moments(variant, act, d, int(Lx), 0.5)[p] - lim[p]) for Lx in depths]
             s = _slope(depths, err)
             checks.append(Check(f"weak_slope_{variant}_{act}_R^{p + 1}", s, "in", (-1.25, -0.75), note="weak order 1"))
-    fig.tight_layout()
-    path = outdir / "resnet_sde_law.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_sde_law.png")
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"Law of log ||h_L||^2 at L={L}, d={d} against the neural SDE.")
 
@@ -290,10 +299,7 @@ def smooth_ode(params, *, seed, outdir):
     ax.loglog(dep_sde, e_sde[False], "x--", label=f"... without sigma''(0) drift, slope {s_nc:.2f}")
     ax.set(xlabel="L", ylabel="error")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "resnet_smooth_ode.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_smooth_ode.png")
     return Outcome(
         checks=[Check("neural_ode_slope", s_ode, "in", (-1.2, -0.8)),
                 Check("alternative_ode_tanh_slope", s_t, "in", (-1.2, -0.8)),
@@ -332,16 +338,14 @@ def regime_map_exp(params, *, seed, outdir):
                 expl.append(m.growth[ih, ib])
     fig, ax = plt.subplots(figsize=(7, 4.5))
     z = np.clip(m.log10_ratio[..., 1], -4, 4)
-    im = ax.imshow(z, origin="lower", aspect="auto", cmap="coolwarm",
-                   extent=[m.betas[0], m.betas[-1], m.hursts[0], m.hursts[-1]], vmin=-4, vmax=4)
-    ax.plot(m.hursts, m.hursts, "k--", label="beta = H")
+    # cells centred on the grid points (edges half-way between them), so the line beta = H is placed exactly
+    im = ax.pcolormesh(_cell_edges(m.betas), _cell_edges(m.hursts), z, cmap="coolwarm", vmin=-4, vmax=4)
+    he = _cell_edges(m.hursts)[[0, -1]]
+    ax.plot(he, he, "k--", label="beta = H")
     ax.set(xlabel="beta", ylabel="H", title=f"log10 median ||h_L - h_0||/||h_0||, L={m.depths[1]}")
     ax.legend()
     fig.colorbar(im)
-    fig.tight_layout()
-    path = outdir / "resnet_regime_map.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_regime_map.png")
     checks = [Check("max_dev_identity_side", max(dev) if dev else np.nan, "<", 0.15, note=f"{len(dev)} cells"),
               Check("min_growth_explosion_side", min(expl) if expl else np.nan, ">", 0.3, note=f"{len(expl)} cells")]
     return Outcome(checks=checks, figures=[path],
@@ -398,10 +402,7 @@ def estimator_calibration(params, *, seed, outdir):
     ax.set(ylabel="fitted slope vs log L (95% CI)")
     ax.set_title(f"estimate_scaling on synthetic weights, {params['seeds']} seeds (black: known exponent)",
                  fontsize=9)
-    fig.tight_layout()
-    path = outdir / "resnet_estimator_calibration.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_estimator_calibration.png")
     return Outcome(checks=checks, figures=[path],
                    metrics={"mean_slopes": {k: float(np.mean(v)) for k, v in slopes.items()},
                             "coverage": {k: int(sum(v)) for k, v in hits.items()}},
@@ -463,10 +464,7 @@ def trained_exponents(params, *, seed, outdir):
             ax[j].loglog(est.depths, est.statistics[key], "o-", label=f"{key} ({est.slopes[key]:.2f})")
         ax[j].set(title=f"{cfg} ({which}): {est.verdict}", xlabel="L")
         ax[j].legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "resnet_trained_exponents.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = _save_figure(fig, outdir, "resnet_trained_exponents.png")
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"tanh shared: beta {t_est.beta:.2f} ({t_est.verdict}) vs paper ~0.2 smooth; ReLU per-layer "
                            f"delta: beta {r_est.beta:.2f} ({r_est.verdict}) vs paper ~0.5 diffusive.")
