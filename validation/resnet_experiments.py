@@ -216,7 +216,8 @@ def sde_law(params, *, seed, outdir):
         axes[j].hist(x, 60, density=True, alpha=0.6, label=f"ResNet L={L}")
         g = np.linspace(x.min(), x.max(), 200)
         axes[j].plot(g, stats.norm.pdf(g, m, np.sqrt(v)), "k", label="SDE (closed form)")
-        axes[j].set_title(f"{variant} {act}: log R_1")
+        axes[j].set_title(f"{variant} {act}: log R_1 (KS {ks:.3f})")
+        axes[j].legend(fontsize=7)
     grid = uniform_grid(0.0, 1.0, params["sde_steps"])
     for j, (variant, act, sb) in enumerate((("res3", "tanh", 0.0), ("cohen", "tanh", 0.5))):
         x = 2 * np.log(exact_resnets(variant, n, d, L, 0.5, activation=act, bias_std=sb,
@@ -228,7 +229,7 @@ def sde_law(params, *, seed, outdir):
         checks.append(Check(f"ks_{variant}_{act}_vs_engine", ks, "<", _ks_crit(n, n), note=f"n = {n} + {n}"))
         axes[2 + j].hist(x, 60, density=True, alpha=0.5, label=f"ResNet L={L}")
         axes[2 + j].hist(y, 60, density=True, alpha=0.5, label="SDE (engine, Euler)")
-        axes[2 + j].set_title(f"{variant} {act}: log R_1")
+        axes[2 + j].set_title(f"{variant} {act}: log R_1 (KS {ks:.3f})")
         axes[2 + j].legend(fontsize=7)
     # weak convergence of moments (closed forms on both sides)
     depths = np.array([16, 32, 64, 128, 256, 512])
