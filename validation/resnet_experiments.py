@@ -461,7 +461,7 @@ def trained_exponents(params, *, seed, outdir):
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     for j, (cfg, which) in enumerate((("tanh_shared", "raw"), ("relu_multi", "effective"))):
         est = results[(cfg, which)]
-        for key in ("max_norm_corrected", "root_ssq", "quadratic_variation"):
+        for key in est.statistics:  # all five statistics, raw max norm included (see docs, Sec. 8)
             ax[j].loglog(est.depths, est.statistics[key], "o-", label=f"{key} ({est.slopes[key]:.2f})")
         ax[j].set(title=f"{cfg} ({which}): {est.verdict}", xlabel="L")
         ax[j].legend(fontsize=7)

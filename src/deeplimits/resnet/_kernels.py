@@ -15,14 +15,42 @@ ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "swish": 3}
 
 
 def variant_code(variant):
-    """Numba code of a variant name; ``ValueError`` for an unknown one."""
+    """Numba code of a residual-branch variant.
+
+    Parameters
+    ----------
+    variant : {"cohen", "res1", "res3"}
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     return VARIANTS[variant]
 
 
 def activation_code(activation):
-    """Numba code of an activation name; ``ValueError`` for an unknown one."""
+    """Numba code of an activation.
+
+    Parameters
+    ----------
+    activation : {"linear", "relu", "tanh", "swish"}
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     return ACTIVATIONS[activation]
@@ -30,7 +58,18 @@ def activation_code(activation):
 
 @nb.njit(cache=True, inline="always")
 def act(x, code):
-    """sigma(x) for activation ``code`` (0 linear, 1 relu, 2 tanh, 3 swish = x / (1 + e^-x))."""
+    """The activation ``sigma(x)`` (Numba, inlined).
+
+    Parameters
+    ----------
+    x : float
+    code : int
+        0 linear, 1 ReLU, 2 tanh, 3 swish ``x / (1 + e^-x)`` (overflow-safe form for ``x < 0``).
+
+    Returns
+    -------
+    float
+    """
     if code == 0:
         return x
     if code == 1:
@@ -45,7 +84,16 @@ def act(x, code):
 
 @nb.njit(cache=True)
 def norm2(h):
-    """Euclidean norm of a 1-D array."""
+    """Euclidean norm of a 1-D array (Numba).
+
+    Parameters
+    ----------
+    h : ndarray, shape (d,)
+
+    Returns
+    -------
+    float
+    """
     s = 0.0
     for i in range(h.size):
         s += h[i] * h[i]
@@ -54,7 +102,23 @@ def norm2(h):
 
 @nb.njit(cache=True)
 def dense_step(h, V, W, b, variant, code, alpha, u, out):
-    """One residual layer in place: ``h += alpha * branch(h)`` (``u``, ``out``: work arrays of size d)."""
+    """One residual layer in place: ``h += alpha * branch(h)`` (Numba).
+
+    Parameters
+    ----------
+    h : ndarray, shape (d,)
+        Hidden state, updated in place.
+    V, W : ndarray, shape (d, d)
+        Outer and inner matrices (``W`` is Cohen's ``A``); unused ones may be placeholders.
+    b : ndarray, shape (d,)
+        Cohen's bias.
+    variant, code : int
+        Codes from :func:`variant_code` and :func:`activation_code`.
+    alpha : float
+        Branch scale.
+    u, out : ndarray, shape (d,)
+        Work arrays.
+    """
     d = h.size
     if variant == 1:  # res1: V sigma(h)
         for j in range(d):
@@ -81,5 +145,15 @@ def dense_step(h, V, W, b, variant, code, alpha, u, out):
 
 
 def dummy(ndim):
-    """A 1-element float64 array with ``ndim`` axes (placeholder for an unused weight)."""
+    """Placeholder for an unused weight argument of the Numba kernels.
+
+    Parameters
+    ----------
+    ndim : int
+
+    Returns
+    -------
+    ndarray
+        A zero float64 array of shape ``(1,) * ndim``.
+    """
     return np.zeros((1,) * ndim)
