@@ -14,8 +14,15 @@ VARIANTS = {"cohen": 0, "res1": 1, "res3": 2}
 ACTIVATIONS = {"linear": 0, "relu": 1, "tanh": 2, "swish": 3}
 
 
+def _code(table, name, value):
+    # the Numba integer code of a named option, or a ValueError naming the argument and the choices
+    if value not in table:
+        raise ValueError(f"{name} must be one of {sorted(table)}, got {value!r}")
+    return table[value]
+
+
 def variant_code(variant):
-    """Numba code of a residual-branch variant.
+    """Numba code of a residual-branch variant (``ValueError`` for an unknown name).
 
     Parameters
     ----------
@@ -24,19 +31,12 @@ def variant_code(variant):
     Returns
     -------
     int
-
-    Raises
-    ------
-    ValueError
-        For an unknown name.
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
-    return VARIANTS[variant]
+    return _code(VARIANTS, "variant", variant)
 
 
 def activation_code(activation):
-    """Numba code of an activation.
+    """Numba code of an activation (``ValueError`` for an unknown name).
 
     Parameters
     ----------
@@ -45,15 +45,8 @@ def activation_code(activation):
     Returns
     -------
     int
-
-    Raises
-    ------
-    ValueError
-        For an unknown name.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    return ACTIVATIONS[activation]
+    return _code(ACTIVATIONS, "activation", activation)
 
 
 @nb.njit(cache=True, inline="always")
