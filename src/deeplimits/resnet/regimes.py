@@ -12,6 +12,9 @@ in which every layer appears at most once (no Itô-type ``V_k^2`` terms).  By se
 exponent is ``beta*(H) = H``, with growth exponent ``g = H - beta`` for ``beta > H`` (identity in the limit)
 and explosion for ``beta < H``.  (Our first guess ``max(H, 1/2)``, from the ``alpha^2 sum_k V_k^2`` terms of
 ``E||h_L||^2`` for i.i.d. weights, is wrong for ``H < 1/2``: the simulation gives ``g = H - beta`` there too.)
+The line depends on the branch: for ``res3`` the Hermite expansion of ``sigma`` changes the effective Hurst index
+(``max(H, 1/2)`` for ReLU, ``max(1/2, 2H - 1)`` for tanh; measured in a development run, see
+``docs/theory/resnet.md`` Sec. 6); :func:`critical_beta` is the linear ``res1`` line.
 """
 
 from __future__ import annotations
