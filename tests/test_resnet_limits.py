@@ -148,6 +148,23 @@ def test_regime_map_critical_line_is_beta_equals_H():
     np.testing.assert_allclose(critical_beta(hursts), hursts)
 
 
+@pytest.mark.parametrize("variant,activation,line", [
+    ("res1", "linear", lambda H: H),
+    ("res3", "relu", lambda H: max(H, 0.5)),
+])
+def test_regime_map_critical_line_depends_on_the_branch(variant, activation, line):
+    # Identity side: growth exponent + beta = effective Hurst index of the branch (docs/theory/resnet.md Sec. 6):
+    # H for the linear res1 branch, max(H, 1/2) for res3 with ReLU (non-zero mean + an i.i.d.-like part).
+    # Measured deviations <= 0.04 at these sizes (L = 64 -> 1024, d = 10, 24 networks, fixed seed); tolerance 0.1.
+    # (res3 tanh, line max(1/2, 2H - 1), deviates by up to 0.09 pre-asymptotically and is not asserted.)
+    betas, hursts = np.array([0.9, 1.1, 1.3]), np.array([0.2, 0.5, 0.8])
+    m = regime_map(betas, hursts, depths=(64, 1024), width=10, n_nets=24, seed=3, variant=variant,
+                   activation=activation)
+    c = m.growth + betas[None]
+    for ih, H in enumerate(hursts):
+        assert np.all(np.abs(c[ih] - line(H)) < 0.1), (H, c[ih])
+
+
 @pytest.mark.parametrize("call", [
     lambda: neural_sde("res2", "tanh", 4),
     lambda: neural_sde("res1", "tanh", 0),

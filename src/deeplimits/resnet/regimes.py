@@ -13,7 +13,7 @@ exponent is ``beta*(H) = H``, with growth exponent ``g = H - beta`` for ``beta >
 and explosion for ``beta < H``.  (Our first guess ``max(H, 1/2)``, from the ``alpha^2 sum_k V_k^2`` terms of
 ``E||h_L||^2`` for i.i.d. weights, is wrong for ``H < 1/2``: the simulation gives ``g = H - beta`` there too.)
 The line depends on the branch: for ``res3`` the Hermite expansion of ``sigma`` changes the effective Hurst index
-(``max(H, 1/2)`` for ReLU, ``max(1/2, 2H - 1)`` for tanh; measured in a development run, see
+(``max(H, 1/2)`` for ReLU, ``max(1/2, 2H - 1)`` for tanh; ReLU tested, tanh measured; see
 ``docs/theory/resnet.md`` Sec. 6); :func:`critical_beta` is the linear ``res1`` line.
 """
 
