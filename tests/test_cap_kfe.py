@@ -337,7 +337,7 @@ def test_bad_input_errors():
         solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="explicit")
     gl = lattice_1d(9, "reflecting")
     with pytest.raises(ValueError, match="grid too small for the kernel"):
-        MasterEquation(gl, [-5, 1], [0.5, 0.5])
+        MasterEquation(gl, [-5, 4], [0.5, 0.5])   # span 10 > 9 sites
     with pytest.raises(ValueError, match="offsets must not be empty"):
         MasterEquation(gl, [], [])
     with pytest.raises(ValueError, match="weights must sum to 1"):

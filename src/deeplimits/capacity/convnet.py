@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..rng import normal_array
+from .lattice import check_span
 from .layers import ConvLayer, _check_depth, _check_scalar
 
 __all__ = ["ACTIVATIONS", "activation", "decoupling_coefficient", "ConvResNet", "CapacityEstimate",
@@ -215,9 +216,7 @@ class ConvResNet:
         self.alpha = self._layer.alpha
         nd = self._layer.ndim
         grid = tuple(int(n) for n in np.broadcast_to(np.asarray(self.grid), (nd,)))
-        for ax, (n, s) in enumerate(zip(grid, self._layer.span)):
-            if n < s:
-                raise ValueError(f"grid axis {ax} has {n} sites, too small for the kernel spanning {s}")
+        check_span(self._layer.offsets, grid)
         self.grid = grid
         self._phi, self._dphi = activation(self.activation, self.omega)
         K, C, L = self.taps.size, self.channels, self.depth

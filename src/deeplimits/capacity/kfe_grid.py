@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lattice import BOUNDARIES, BOUNDARY_CODES
+
 __all__ = [
     "BOUNDARIES",
     "Grid1D",
@@ -39,13 +41,9 @@ __all__ = [
     "depth_steps",
 ]
 
-#: Boundary names and the integer codes the Numba kernels use.
-BOUNDARIES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
-
-
 def _check_boundary(boundary: str, name: str = "boundary") -> str:
     if boundary not in BOUNDARIES:
-        raise ValueError(f"{name} must be one of {sorted(BOUNDARIES)}, got {boundary!r}")
+        raise ValueError(f"{name} must be one of {list(BOUNDARIES)}, got {boundary!r}")
     return boundary
 
 
@@ -107,7 +105,7 @@ class Grid1D:
     @property
     def bc(self) -> int:
         """Integer boundary code used by the kernels."""
-        return BOUNDARIES[self.boundary]
+        return BOUNDARY_CODES[self.boundary]
 
     def total(self, c) -> np.ndarray:
         """Total capacity ``h * sum(c)`` over the last axis/axes (works on stacks of fields)."""

@@ -31,13 +31,14 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
-import scipy.integrate
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .kfe_coef import check_nonnegative, evaluate
+from .kfe_exact import integral
 from .kfe_grid import Grid1D, Grid2D, KFEResult, depth_steps
-from .kfe_pde import _check_c0, _save_mask
+from .kfe_pde import _check_c0, _explicit_substeps, _save_mask
+from .lattice import LOST, REFUSED, check_span, jump_target
 
 __all__ = ["MasterEquation", "solve_master", "master_exact_periodic", "generator_matrix", "SCHEMES_MASTER"]
 
@@ -92,12 +93,7 @@ class MasterEquation:
                 raise ValueError(f"offsets must have shape (m, 2) on a Grid2D, got {off.shape}")
             off2 = off
             sizes = self.grid.shape
-        for ax in range(dims):
-            reach = int(np.abs(off2[:, ax]).max())
-            if 2 * reach >= sizes[ax]:
-                raise ValueError(
-                    f"grid too small for the kernel: axis {ax} has {sizes[ax]} sites but the kernel reaches "
-                    f"{reach} sites (need more than 2 * {reach} sites)")
+        check_span(off2, sizes)
         self._off2 = np.ascontiguousarray(off2)
         self._dims = dims
         self.coefficients(np.zeros(1))
@@ -155,19 +151,6 @@ class MasterEquation:
 
 
 @nb.njit(cache=True)
-def _target(i, k, n, bc):
-    # (index, status): status 0 inside, 1 rejected (reflecting), 2 lost (absorbing)
-    t = i + k
-    if 0 <= t < n:
-        return t, 0
-    if bc == 0:
-        return t % n, 0
-    if bc == 1:
-        return i, 1
-    return i, 2
-
-
-@nb.njit(cache=True)
 def _apply_master(c, offs, q, lam, kappa, bcx, bcy, s, out):
     # out += s * G c in scatter form: each jump moves capacity from its source to its target
     nx, ny = c.shape
@@ -178,12 +161,12 @@ def _apply_master(c, offs, q, lam, kappa, bcx, bcy, s, out):
             continue
         r = s * lam * q[m]
         for i in range(nx):
-            ti, sx = _target(i, k1, nx, bcx)
+            ti, sx = jump_target(i, k1, nx, bcx)
             for j in range(ny):
-                tj, sy = _target(j, k2, ny, bcy)
-                if sx == 2 or sy == 2:
+                tj, sy = jump_target(j, k2, ny, bcy)
+                if sx == LOST or sy == LOST:
                     out[i, j] -= r * c[i, j]
-                elif sx == 0 and sy == 0:
+                elif sx != REFUSED and sy != REFUSED:
                     f = r * c[i, j]
                     out[i, j] -= f
                     out[ti, tj] += f
@@ -289,12 +272,7 @@ def solve_master(eq: MasterEquation, c0, t_end: float, *, dt: float | None = Non
     if scheme == "explicit":
         q, lam, kap = eq.coefficients(t0 + step * np.arange(n + 1))
         limit = eq.explicit_limit(q, lam, kap)
-        if step > limit * (1 + 1e-12):
-            if not substeps:
-                raise ValueError(
-                    f"explicit step dt={step:.6g} exceeds the stability limit dt_max={limit:.6g} "
-                    "(1 / (lambda (1 - q_0) + kappa)); pass substeps=True, a smaller dt, or use an implicit scheme")
-            m = math.ceil(step / limit * (1 - 1e-12))
+        m = _explicit_substeps(limit, step, substeps, "1 / (lambda (1 - q_0) + kappa)")
     nf, h = n * m, step / m
     mask = np.zeros(nf + 1, dtype=np.bool_)
     mask[::m] = _save_mask(n, save_every)
@@ -369,19 +347,17 @@ def master_exact_periodic(eq: MasterEquation, c0, t_end: float, t0: float = 0.0)
         raise ValueError("master_exact_periodic needs periodic boundaries on every axis")
     c0 = _check_c0(c0, eq.grid)
 
-    def integral(f):
-        if callable(f):
-            return scipy.integrate.quad(f, t0, t_end, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
-        return f * (t_end - t0)
+    t0, t_end = float(t0), float(t_end)
+    if not (math.isfinite(t0) and math.isfinite(t_end)) or t_end < t0:
+        raise ValueError(f"need finite t0 <= t_end (depth runs forward), got t0={t0}, t_end={t_end}")
 
-    m = eq.m
-    if callable(eq.weights) or callable(eq.rate):
-        lq = np.array([integral(lambda t, j=j: eq.coefficients([t])[1][0] * eq.coefficients([t])[0][0, j])
-                       for j in range(m)])
-    else:
-        q, lam, _ = eq.coefficients([t0])
-        lq = lam[0] * q[0] * (t_end - t0)
-    K = integral(eq.kappa) if callable(eq.kappa) else float(eq.kappa) * (t_end - t0)
+    def rates(t):
+        q, lam, _ = eq.coefficients([t])
+        return lam[0] * q[0]
+
+    # integrated jump rates int lambda q_k dt (a product of two callables is integrated as one)
+    lq = integral(rates if callable(eq.weights) or callable(eq.rate) else rates(t0), t0, t_end, (eq.m,))
+    K = float(integral(eq.kappa, t0, t_end))
     # symbol() is linear in (lam * q, kappa): pass lam = 1, q = integrated rates (sum need not be 1)
     g = eq.symbol(lq, 1.0, K)
     ch = np.fft.fft2(c0.reshape(eq._shape2)) * np.exp(g)

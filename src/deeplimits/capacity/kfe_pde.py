@@ -520,18 +520,22 @@ def _check_c0(c0, grid) -> np.ndarray:
     return c0
 
 
-def _explicit_substeps(limit: float, worst: float, dt: float, substeps: bool, advection: str) -> int:
+def _check_peclet(worst: float, advection: str) -> None:
     if worst < -1e-12:
         raise ValueError(
             "explicit scheme is not positive: an off-diagonal coefficient is negative "
             f"(relative value {worst:.3g}); the cell Peclet number |v| h / (2 D) exceeds 1 "
             f"with advection={advection!r}; use advection='upwind', a finer grid, or an implicit scheme")
+
+
+def _explicit_substeps(limit: float, dt: float, substeps: bool, formula: str) -> int:
+    """Sub-steps per step that respect the explicit limit ``dt <= limit``; raise if not allowed."""
     if dt <= limit * (1 + 1e-12):
         return 1
     if not substeps:
         raise ValueError(
             f"explicit step dt={dt:.6g} exceeds the stability limit dt_max={limit:.6g} "
-            "(1 / max diagonal of the operator); pass substeps=True, a smaller dt, or use an implicit scheme")
+            f"({formula}); pass substeps=True, a smaller dt, or use an implicit scheme")
     return math.ceil(dt / limit * (1 - 1e-12))
 
 
@@ -594,7 +598,8 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
                                               grid.gx.bc, grid.gy.bc, upwind)
         else:
             limit, worst = _explicit_limit_1d(cf, grid.n, grid.h, grid.bc, upwind)
-        m = _explicit_substeps(limit, worst, step, substeps, eq.advection)
+        _check_peclet(worst, eq.advection)
+        m = _explicit_substeps(limit, step, substeps, "1 / max diagonal of the operator")
     n_fine, h_t = n * m, step / m
     mask_coarse = _save_mask(n, save_every)
     mask = np.zeros(n_fine + 1, dtype=np.bool_)

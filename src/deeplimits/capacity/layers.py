@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lattice import BOUNDARIES, check_span
+
 __all__ = [
     "BOUNDARIES",
     "PADDINGS",
@@ -37,9 +39,6 @@ __all__ = [
     "plain_stack",
     "check_stack",
 ]
-
-#: Boundary conditions of the capacity chain on a finite lattice.
-BOUNDARIES = ("periodic", "reflecting", "absorbing")
 
 #: Padding names accepted by :class:`ConvLayer` and the boundary each one induces.
 #: ``"zero"`` padding means taps that leave the grid read a constant zero: the
@@ -353,9 +352,5 @@ def check_stack(layers, grid_shape=None) -> tuple:
             seen.add(id(lay))
             if lay.ndim != len(grid_shape):
                 raise ValueError(f"layers[{i}] is {lay.ndim}-D but the grid is {len(grid_shape)}-D")
-            for ax, (n, s) in enumerate(zip(grid_shape, lay.span)):
-                if n < s:
-                    raise ValueError(
-                        f"grid_shape axis {ax} has {n} sites, too small for the kernel of layers[{i}] "
-                        f"spanning {s} sites")
+            check_span(lay.offsets, grid_shape, f"the kernel of layers[{i}]")
     return layers

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..rng import stream_state, uniform
 from .chain import _check_capacity, pack_stack
+from .lattice import LOST, REFUSED, jump_target
 from .layers import check_stack
 
 __all__ = ["WalkerResult", "run_walkers", "walker_capacity"]
@@ -86,22 +87,15 @@ def _walk(seed, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, death):
                 ok = False
                 dl = l
                 break
-            tx = x + offs[l, k, 0]
-            ty = y + offs[l, k, 1]
-            b = bcode[l]
-            if b == 0:
-                tx = tx % nx
-                ty = ty % ny
-            elif tx < 0 or tx >= nx or ty < 0 or ty >= ny:
-                if b == 1:
-                    tx = x
-                    ty = y
-                else:
-                    ok = False
-                    dl = l
-                    break
-            x = tx
-            y = ty
+            tx, sx = jump_target(x, offs[l, k, 0], nx, bcode[l])
+            ty, sy = jump_target(y, offs[l, k, 1], ny, bcode[l])
+            if sx == LOST or sy == LOST:
+                ok = False
+                dl = l
+                break
+            if sx != REFUSED and sy != REFUSED:
+                x = tx
+                y = ty
         pos[i, 0] = x
         pos[i, 1] = y
         alive[i] = ok
