@@ -147,6 +147,10 @@ def test_2d_spatial_order_2_full_tensor():
     ("douglas", TENSOR, 1),               # mixed term explicit: first order (documented)
     ("hundsdorfer_verwer", TENSOR, 2),
     ("explicit", TENSOR, 1),
+    ("implicit_euler", (0.3, 0.2), 1),    # Douglas ADI, theta = 1
+    ("implicit_euler", TENSOR, 1),
+    ("crank_nicolson", (0.3, 0.2), 2),    # Douglas ADI, theta = 1/2
+    ("crank_nicolson", TENSOR, 2),        # Hundsdorfer-Verwer, theta = 1/2
 ])
 def test_2d_depth_orders_against_semidiscrete_exact(scheme, D, order):
     g = Grid2D.square(0.0, 1.0, 12, "periodic")
@@ -217,7 +221,8 @@ def test_1d_total_capacity_conserved(bc, scheme):
     assert np.abs(m - 1).max() < 1e-12, m
 
 
-@pytest.mark.parametrize("scheme", ["explicit", "peaceman_rachford", "douglas", "hundsdorfer_verwer"])
+@pytest.mark.parametrize("scheme", ["explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas",
+                                    "hundsdorfer_verwer"])
 @pytest.mark.parametrize("bc", ["periodic", "reflecting"])
 def test_2d_total_capacity_conserved(bc, scheme):
     g = Grid2D.square(-2.0, 2.0, 20, bc)
@@ -335,6 +340,14 @@ def test_bad_input_errors():
         solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="peaceman_rachford")
     with pytest.raises(ValueError, match="exceeds the stability limit"):
         solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="explicit")
+    with pytest.raises(ValueError, match="theta applies to scheme='douglas'"):
+        solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="crank_nicolson", theta=0.6)
+    with pytest.raises(ValueError, match="theta applies to the 2-D ADI schemes only"):
+        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, theta=0.6)
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):      # negative depth interval
+        solve(DriftDiffusion1D(g), c0, -1.0, dt=0.1)
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):
+        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, t0=2.0)
     gl = lattice_1d(9, "reflecting")
     with pytest.raises(ValueError, match="grid too small for the kernel"):
         MasterEquation(gl, [-5, 4], [0.5, 0.5])   # span 10 > 9 sites
@@ -355,3 +368,7 @@ def test_bad_input_errors():
         solve(em, np.ones(9), 1.0, dt=0.5, scheme="explicit")
     with pytest.raises(ValueError, match="master_exact_periodic needs periodic"):
         master_exact_periodic(em, np.ones(9), 1.0)
+    with pytest.raises(ValueError, match="need finite t0 <= t_end"):
+        master_exact_periodic(MasterEquation(lattice_1d(9), [-1, 1], [0.5, 0.5]), np.ones(9), -0.5)
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):
+        solve(em, np.ones(9), -1.0, n_steps=4)

@@ -26,7 +26,17 @@ __all__ = ["propagate", "pack_stack", "chain_moments", "transitions"]
 
 
 def transitions(layers):
-    """Transitions of a stack, computed once per distinct layer object (stacks often repeat one layer)."""
+    """Transitions of a stack, computed once per distinct layer object (stacks often repeat one layer).
+
+    Parameters
+    ----------
+    layers : sequence of ConvLayer
+
+    Returns
+    -------
+    list of Transition
+        One per layer, in order; repeated layer objects share one :class:`Transition`.
+    """
     cache = {}
     out = []
     for lay in layers:

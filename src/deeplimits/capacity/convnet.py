@@ -124,6 +124,10 @@ def single_thread_blas():
     The products here are small (``C x C`` by ``C x batch*sites``); on a shared, loaded
     machine OpenBLAS worker threads spin-wait and were measured 40x slower than one thread.
     Best effort: a no-op where the library cannot be found.  Results do not change.
+
+    Yields
+    ------
+    None
     """
     if _BLAS_API is None:
         yield
@@ -297,7 +301,17 @@ class ConvResNet:
         return (h, dphis) if keep else h
 
     def output(self, x):
-        """The output unit ``y = h_L[0, :, centre]``, shape (B,)."""
+        """The output unit of the network for a batch of inputs.
+
+        Parameters
+        ----------
+        x : ndarray (C, B, *grid)
+
+        Returns
+        -------
+        ndarray (B,)
+            ``y = h_L[0, :, centre]``.
+        """
         h = self.forward(x)
         return h[(0, slice(None)) + self.output_site]
 

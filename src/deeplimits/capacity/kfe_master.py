@@ -104,7 +104,27 @@ class MasterEquation:
         return self._off2.shape[0]
 
     def coefficients(self, ts):
-        """``(q, lam, kappa)`` at depths ``ts``: shapes ``(len(ts), m)``, ``(len(ts),)``, ``(len(ts),)``."""
+        """The coefficients at a set of depths, validated.
+
+        Parameters
+        ----------
+        ts : array_like
+            Depths.
+
+        Returns
+        -------
+        q : ndarray (len(ts), m)
+            Jump probabilities (non-negative, summing to 1).
+        lam : ndarray (len(ts),)
+            Jump rates (non-negative).
+        kappa : ndarray (len(ts),)
+            Sink rates (non-negative).
+
+        Raises
+        ------
+        ValueError
+            Naming the coefficient and the depth where it is invalid.
+        """
         ts = np.asarray(ts, dtype=float)
         q = evaluate(self.weights, ts, "weights", (self.m,))
         check_nonnegative(q, ts, "weights")
@@ -119,7 +139,18 @@ class MasterEquation:
         return q, lam, kap
 
     def explicit_limit(self, q, lam, kap) -> float:
-        """Explicit-Euler limit ``1 / max_t (lambda (1 - q_0) + kappa)`` (positivity and L1 contraction)."""
+        """Explicit-Euler step limit (positivity and L1 contraction).
+
+        Parameters
+        ----------
+        q, lam, kap : ndarray
+            Coefficients at the step depths, from :meth:`coefficients`.
+
+        Returns
+        -------
+        float
+            ``1 / max_t (lambda (1 - q_0) + kappa)`` (``inf`` when nothing moves).
+        """
         stay = (self._off2 == 0).all(axis=1)
         out = lam * q[:, ~stay].sum(axis=1) + kap
         mx = float(out.max())
@@ -131,7 +162,20 @@ class MasterEquation:
         return self.grid.gx.bc, self.grid.gy.bc
 
     def symbol(self, q, lam, kap) -> np.ndarray:
-        """Fourier symbol of the generator on a periodic lattice, shape ``(nx, ny)`` (``ny = 1`` in 1-D)."""
+        """Fourier symbol of the generator on a periodic lattice.
+
+        Parameters
+        ----------
+        q : ndarray (m,)
+            Jump weights (probabilities, or integrated rates with ``lam = 1``).
+        lam, kap : float
+            Jump rate and sink rate.
+
+        Returns
+        -------
+        ndarray, complex, shape ``(nx, ny)`` (``ny = 1`` in 1-D)
+            ``lam sum_k q_k (exp(-i xi.k) - 1) - kap`` on the FFT frequencies.
+        """
         nx, ny = self._shape2
         xi = 2 * np.pi * np.fft.fftfreq(nx)[:, None]
         eta = 2 * np.pi * np.fft.fftfreq(ny)[None, :]
@@ -192,7 +236,23 @@ def _run_master_explicit(c0, offs, q, lam, kap, bcx, bcy, dt, save_mask, ys):
 
 
 def generator_matrix(eq: MasterEquation, q, lam: float, kap: float) -> sp.csr_matrix:
-    """Sparse generator ``G`` (``dc/dt = G c`` on the flattened field, C order) at fixed coefficients."""
+    """Sparse generator of a master equation at fixed coefficients.
+
+    Parameters
+    ----------
+    eq : MasterEquation
+        The equation (lattice, offsets, boundaries).
+    q : ndarray (m,)
+        Jump probabilities.
+    lam, kap : float
+        Jump rate and sink rate.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix (N, N)
+        ``G`` with ``dc/dt = G c`` on the flattened field (C order); its columns sum to
+        ``-kap`` minus the rate of jumps lost through absorbing boundaries.
+    """
     nx, ny = eq._shape2
     bcx, bcy = eq._bcs()
     N = nx * ny
@@ -342,6 +402,26 @@ def master_exact_periodic(eq: MasterEquation, c0, t_end: float, t0: float = 0.0)
     symbol ``G_hat = sum_k (int lambda q_k)(e^{-i xi.k} - 1) - int kappa``.  The
     depth integrals are computed by adaptive quadrature (``scipy.integrate.quad``,
     absolute error ~1e-14) when the coefficients are callables, exactly otherwise.
+
+    Parameters
+    ----------
+    eq : MasterEquation
+        On a lattice periodic along every axis.
+    c0 : ndarray
+        Field at ``t0``, shape ``eq.grid.shape``.
+    t_end : float
+        Final depth, ``>= t0``.
+    t0 : float
+        Initial depth.
+
+    Returns
+    -------
+    ndarray, shape ``eq.grid.shape``
+
+    Raises
+    ------
+    ValueError
+        Non-periodic lattice, bad field, or ``t_end < t0``.
     """
     if not eq.periodic:
         raise ValueError("master_exact_periodic needs periodic boundaries on every axis")

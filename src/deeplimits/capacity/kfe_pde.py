@@ -45,7 +45,7 @@ __all__ = ["DriftDiffusion1D", "DriftDiffusion2D", "solve_pde", "bands_1d", "SCH
 Coef = Union[float, Callable[[float], float]]
 
 SCHEMES_1D = {"explicit": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5}
-SCHEMES_2D = ("explicit", "peaceman_rachford", "douglas", "hundsdorfer_verwer")
+SCHEMES_2D = ("explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas", "hundsdorfer_verwer")
 _ADVECTION = ("central", "upwind")
 
 
@@ -80,7 +80,23 @@ class DriftDiffusion1D:
         self.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
 
     def coefficients(self, ts) -> np.ndarray:
-        """Columns ``[v, D, kappa]`` at the depths ``ts``, shape ``(len(ts), 3)``, validated."""
+        """The coefficients at a set of depths, validated.
+
+        Parameters
+        ----------
+        ts : array_like
+            Depths.
+
+        Returns
+        -------
+        ndarray, shape ``(len(ts), 3)``
+            Columns ``[v, D, kappa]``.
+
+        Raises
+        ------
+        ValueError
+            Non-finite values, ``D < 0`` or ``kappa < 0`` (naming the depth).
+        """
         ts = np.asarray(ts, dtype=float)
         v = evaluate(self.v, ts, "v")
         D = evaluate(self.D, ts, "D")
@@ -142,7 +158,23 @@ class DriftDiffusion2D:
         self.coefficients(np.zeros(1))
 
     def coefficients(self, ts) -> np.ndarray:
-        """Columns ``[vx, vy, Dxx, Dyy, Dxy, kappa]`` at the depths ``ts``, validated."""
+        """The coefficients at a set of depths, validated.
+
+        Parameters
+        ----------
+        ts : array_like
+            Depths.
+
+        Returns
+        -------
+        ndarray, shape ``(len(ts), 6)``
+            Columns ``[vx, vy, Dxx, Dyy, Dxy, kappa]``.
+
+        Raises
+        ------
+        ValueError
+            Non-finite values, ``D`` not positive semi-definite, ``kappa < 0`` (naming the depth).
+        """
         ts = np.asarray(ts, dtype=float)
         v = evaluate(self.v, ts, "v", (2,))
         if callable(self.D):
@@ -167,9 +199,23 @@ def bands_1d(n, h, v, D, kappa, bc, upwind, lower, diag, upper):
     """Bands of the finite-volume operator ``A`` (``dc/dt = A c``) in 1-D.
 
     Face flux ``F_{i+1/2} = a c_i + b c_{i+1}``; the cell update is
-    ``(F_{i-1/2} - F_{i+1/2}) / h - kappa c_i``.  ``bc``: 0 periodic (corners
-    in ``lower[0]``, ``upper[n-1]``), 1 reflecting (boundary fluxes zero),
-    2 absorbing (``c = 0`` on the boundary face: ghost value ``-c``).
+    ``(F_{i-1/2} - F_{i+1/2}) / h - kappa c_i``.
+
+    Parameters
+    ----------
+    n : int
+        Number of cells.
+    h : float
+        Cell width.
+    v, D, kappa : float
+        Drift, diffusion and sink at one depth.
+    bc : int
+        0 periodic (corners in ``lower[0]``, ``upper[n-1]``), 1 reflecting (boundary
+        fluxes zero), 2 absorbing (``c = 0`` on the boundary face: ghost value ``-c``).
+    upwind : bool
+        Upwind instead of central face values for the advective flux.
+    lower, diag, upper : ndarray (n,)
+        Output bands, overwritten.
     """
     if upwind:
         a = max(v, 0.0) + D / h
@@ -539,6 +585,26 @@ def _explicit_substeps(limit: float, dt: float, substeps: bool, formula: str) ->
     return math.ceil(dt / limit * (1 - 1e-12))
 
 
+def _adi_scheme(scheme: str, theta, mixed: bool):
+    """The 2-D scheme that runs, and its theta: the names of the 1-D theta schemes map to ADI.
+
+    ``"implicit_euler"`` is the Douglas(--Rachford) ADI scheme with ``theta = 1`` (order 1);
+    ``"crank_nicolson"`` is Douglas with ``theta = 1/2`` (the ADI factorisation of Crank--Nicolson,
+    order 2) when ``D_xy = 0``, and Hundsdorfer--Verwer with ``theta = 1/2`` (order 2 with the
+    explicit mixed term) otherwise.
+    """
+    if scheme in ("implicit_euler", "crank_nicolson"):
+        if theta is not None:
+            raise ValueError(f"theta applies to scheme='douglas' or 'hundsdorfer_verwer' only, not {scheme!r}")
+        if scheme == "implicit_euler":
+            return "douglas", 1.0
+        return ("hundsdorfer_verwer" if mixed else "douglas"), 0.5
+    th = theta if theta is not None else (0.5 + math.sqrt(3) / 6 if scheme == "hundsdorfer_verwer" else 0.5)
+    if not (0.0 < th <= 1.0):
+        raise ValueError(f"theta must lie in (0, 1], got {th}")
+    return scheme, th
+
+
 def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | None = None,
               scheme: str = "crank_nicolson", t0: float = 0.0, save_every: int | None = None,
               substeps: bool = False, theta: float | None = None) -> KFEResult:
@@ -556,8 +622,11 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
         Step size or number of steps (exactly one).
     scheme : str
         1-D: ``"explicit"``, ``"implicit_euler"``, ``"crank_nicolson"``.
-        2-D: ``"explicit"``, ``"peaceman_rachford"`` (diagonal ``D`` only),
-        ``"douglas"``, ``"hundsdorfer_verwer"``.
+        2-D: ``"explicit"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
+        ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
+        ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
+        ``D`` only), ``"douglas"``, ``"hundsdorfer_verwer"``.  ``res.stats["scheme_used"]``
+        names the ADI scheme that ran.
     t0 : float
         Initial depth.
     save_every : int, optional
@@ -606,20 +675,21 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
     mask[::m] = mask_coarse
     ys = np.empty((int(mask.sum()),) + grid.shape)
     if is2d:
-        code = {"explicit": 0, "peaceman_rachford": 1, "douglas": 2, "hundsdorfer_verwer": 3}[scheme]
-        th = theta if theta is not None else (0.5 if code != 3 else 0.5 + math.sqrt(3) / 6)
-        if not (0.0 < th <= 1.0):
-            raise ValueError(f"theta must lie in (0, 1], got {th}")
         cf = eq.coefficients(t0 + 0.5 * h_t * np.arange(2 * n_fine + 1))
+        used, th = _adi_scheme(scheme, theta, mixed=bool(np.any(cf[:, 4] != 0)))
+        code = {"explicit": 0, "peaceman_rachford": 1, "douglas": 2, "hundsdorfer_verwer": 3}[used]
         if code == 1 and np.any(cf[:, 4] != 0):
             raise ValueError("peaceman_rachford needs a diagonal D (Dxy = 0); use douglas or hundsdorfer_verwer")
         _run_2d(c0, cf, h_t, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind, code, th, mask, ys)
     else:
+        if theta is not None:
+            raise ValueError("theta applies to the 2-D ADI schemes only; pick scheme= for the 1-D theta scheme")
         th = SCHEMES_1D[scheme]
         cf = eq.coefficients(t0 + h_t * np.arange(n_fine + 1))
         _run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
     ts = (t0 + h_t * np.arange(n_fine + 1))[mask]
     res = KFEResult(ts=ts, ys=ys, grid=grid)
-    res.stats = dict(scheme=scheme, n_steps=n, dt=step, substeps=m, dt_limit=limit,
+    res.stats = dict(scheme=scheme, scheme_used=used if is2d else scheme, theta=th, n_steps=n, dt=step,
+                     substeps=m, dt_limit=limit,
                      wall_time=time.perf_counter() - tic, mass=res.mass())
     return res

@@ -77,10 +77,19 @@ class Transition:
 
     @property
     def ndim(self) -> int:
+        """Number of spatial dimensions of the jumps."""
         return self.offsets.shape[1]
 
     def moments(self):
-        """Mean jump vector ``mu1`` (ndim,) and second-moment matrix ``mu2`` (ndim, ndim), sink excluded."""
+        """Raw moments of one jump, the sink excluded (not renormalised by ``1 - sink``).
+
+        Returns
+        -------
+        mu1 : ndarray (ndim,)
+            ``sum_k p_k o_k``.
+        mu2 : ndarray (ndim, ndim)
+            ``sum_k p_k o_k o_k^T``.
+        """
         o = self.offsets.astype(np.float64)
         mu1 = self.probs @ o
         mu2 = (o * self.probs[:, None]).T @ o
@@ -233,7 +242,14 @@ class ConvLayer:
         return self._offsets.copy(), w2, self.bias**2
 
     def transition(self) -> Transition:
-        """The normalised one-step law (merged duplicate offsets, zero-probability jumps dropped)."""
+        """The normalised one-step law of the capacity chain induced by this layer.
+
+        Returns
+        -------
+        Transition
+            Distinct offsets (the identity merged into a zero-offset tap), their probabilities
+            (zero-probability jumps dropped) and the sink probability; they sum to one.
+        """
         offsets, wts, sink = self.weights()
         z = wts.sum() + sink
         probs = wts / z
@@ -268,6 +284,18 @@ class ScalingLaw:
         object.__setattr__(self, "beta", _check_scalar(self.beta, "beta", allow_negative=True))
 
     def __call__(self, depth: int) -> float:
+        """Residual weight of a stack of ``depth`` layers.
+
+        Parameters
+        ----------
+        depth : int
+            Number of layers ``L >= 1``.
+
+        Returns
+        -------
+        float
+            ``a * L**(-beta)``.
+        """
         depth = _check_depth(depth)
         if depth == 0:
             raise ValueError("depth must be positive to evaluate a scaling law")
@@ -312,7 +340,22 @@ def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
 
 
 def plain_stack(taps, depth, **layer_kwargs) -> tuple:
-    """``depth`` identical plain conv layers (see :func:`residual_stack`)."""
+    """``depth`` identical plain conv layers.
+
+    Parameters
+    ----------
+    taps : array_like
+        Kernel taps (see :class:`ConvLayer`); non-zero, or a non-zero ``bias``.
+    depth : int
+        Number of layers ``L >= 0``.
+    **layer_kwargs
+        Further :class:`ConvLayer` arguments (dilation, causal, bias, padding, decoupling).
+
+    Returns
+    -------
+    tuple of ConvLayer
+        ``depth`` references to one layer object, from the input to the output.
+    """
     depth = _check_depth(depth)
     layer = ConvLayer(taps, alpha=None, **layer_kwargs)
     return (layer,) * depth
@@ -328,6 +371,11 @@ def check_stack(layers, grid_shape=None) -> tuple:
     grid_shape : tuple of int, optional
         Lattice shape; every axis must be at least the kernel's span (for a periodic
         boundary a smaller lattice would alias distinct taps onto one site).
+
+    Returns
+    -------
+    tuple of ConvLayer
+        The layers.
 
     Raises
     ------

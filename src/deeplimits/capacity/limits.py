@@ -95,7 +95,13 @@ class KFECoefficients:
     sink: float
 
     def as_dict(self) -> dict:
-        """Plain ``dict`` of floats and arrays (``lam, offsets, q, v, D, kappa``)."""
+        """The coefficients as plain floats and arrays.
+
+        Returns
+        -------
+        dict
+            Keys ``lam, offsets, q, v, D, kappa``.
+        """
         return dict(lam=self.rate, offsets=self.offsets, q=self.jump_probs, v=self.drift,
                     D=self.diffusion, kappa=self.sink)
 

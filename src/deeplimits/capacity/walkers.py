@@ -45,7 +45,13 @@ class WalkerResult:
     grid_shape: tuple
 
     def capacity(self) -> np.ndarray:
-        """Histogram of surviving walkers on the lattice, divided by the number of walkers."""
+        """Histogram of surviving walkers on the lattice, divided by the number of walkers.
+
+        Returns
+        -------
+        ndarray, shape ``grid_shape``
+            Monte-Carlo estimate of the normalised input capacity (its total is the surviving fraction).
+        """
         n = len(self.alive)
         pos = self.positions[self.alive]
         flat = np.ravel_multi_index(tuple(pos.T), self.grid_shape) if len(pos) else np.zeros(0, np.int64)
@@ -146,6 +152,19 @@ def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
 
 
 def walker_capacity(layers, c_out, n_walkers, seed=0) -> np.ndarray:
-    """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate` (times ``c_out.sum()``)."""
+    """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate`.
+
+    Parameters
+    ----------
+    layers, c_out, n_walkers, seed
+        As in :func:`run_walkers`.
+
+    Returns
+    -------
+    ndarray, shape of ``c_out``
+        Histogram of surviving walkers per walker, times ``c_out.sum()``; its expectation is
+        ``propagate(layers, c_out)`` and site ``j`` has standard deviation
+        ``sqrt(p_j (1 - p_j) / n_walkers) * c_out.sum()``.
+    """
     res = run_walkers(layers, c_out, n_walkers, seed)
     return res.capacity() * float(np.sum(c_out))
