@@ -28,7 +28,7 @@ import numpy as np
 
 from ..rng import normal_array
 from .lattice import check_span
-from .layers import ConvLayer, _check_depth, _check_scalar
+from .layers import ConvLayer, _check_depth, _check_int, _check_scalar
 
 __all__ = ["ACTIVATIONS", "activation", "decoupling_coefficient", "ConvResNet", "CapacityEstimate",
            "capacity_profile", "single_thread_blas"]
@@ -208,9 +208,8 @@ class ConvResNet:
         self.depth = _check_depth(self.depth)
         if self.depth < 1:
             raise ValueError("depth must be >= 1")
-        if int(self.channels) != self.channels or self.channels < 1:
-            raise ValueError(f"channels must be a positive integer, got {self.channels!r}")
-        self.channels = int(self.channels)
+        self.channels = _check_int(self.channels, "channels", 1)
+        self.seed = _check_int(self.seed, "seed", 0)
         if self.padding not in ("circular", "zero"):
             raise ValueError(f"padding must be 'circular' or 'zero', got {self.padding!r}")
         # The layer object validates taps, alpha, dilation and causality.
@@ -390,12 +389,9 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     -------
     CapacityEstimate
     """
-    n_inputs = int(n_inputs)
-    if n_inputs < 2:
-        raise ValueError(f"n_inputs must be >= 2, got {n_inputs}")
-    batch = int(batch)
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+    n_inputs = _check_int(n_inputs, "n_inputs", 2)
+    batch = _check_int(batch, "batch", 1)
+    seed = _check_int(seed, "seed", 0)
     C, P = net.channels, int(np.prod(net.grid))
     x_all = normal_array(int(seed), (n_inputs, C * P)).reshape((n_inputs, C) + net.grid)
     s1 = np.zeros(net.grid)

@@ -76,12 +76,8 @@ def check_nonnegative(vals: np.ndarray, ts: np.ndarray, name: str) -> None:
 
     Parameters
     ----------
-    vals : ndarray, shape ``(len(ts), ...)``
-        Coefficient values, one row per depth.
-    ts : ndarray
-        The depths.
-    name : str
-        Argument name for the message.
+    vals, ts, name
+        As in :func:`check_finite`.
     """
     bad = (vals.reshape(len(ts), -1) < 0).any(axis=1)
     if bad.any():

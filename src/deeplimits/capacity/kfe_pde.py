@@ -50,6 +50,14 @@ _ADVECTION = ("central", "upwind")
 
 
 # ----------------------------------------------------------------------------- equations
+def _check_equation(eq, grid_cls) -> None:
+    if not isinstance(eq.grid, grid_cls):
+        raise ValueError(f"grid must be a {grid_cls.__name__}, got {type(eq.grid).__name__}")
+    if eq.advection not in _ADVECTION:
+        raise ValueError(f"advection must be one of {_ADVECTION}, got {eq.advection!r}")
+    eq.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
+
+
 @dataclass
 class DriftDiffusion1D:
     """``dc/dt = -v c_x + D c_xx - kappa c`` on a :class:`Grid1D`.
@@ -73,11 +81,7 @@ class DriftDiffusion1D:
     advection: str = "central"
 
     def __post_init__(self):
-        if not isinstance(self.grid, Grid1D):
-            raise ValueError(f"grid must be a Grid1D, got {type(self.grid).__name__}")
-        if self.advection not in _ADVECTION:
-            raise ValueError(f"advection must be one of {_ADVECTION}, got {self.advection!r}")
-        self.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
+        _check_equation(self, Grid1D)
 
     def coefficients(self, ts) -> np.ndarray:
         """The coefficients at a set of depths, validated.
@@ -151,11 +155,7 @@ class DriftDiffusion2D:
     advection: str = "central"
 
     def __post_init__(self):
-        if not isinstance(self.grid, Grid2D):
-            raise ValueError(f"grid must be a Grid2D, got {type(self.grid).__name__}")
-        if self.advection not in _ADVECTION:
-            raise ValueError(f"advection must be one of {_ADVECTION}, got {self.advection!r}")
-        self.coefficients(np.zeros(1))
+        _check_equation(self, Grid2D)
 
     def coefficients(self, ts) -> np.ndarray:
         """The coefficients at a set of depths, validated.

@@ -106,6 +106,17 @@ def _as_positive_int_tuple(value, ndim, name):
     return tuple(out)
 
 
+def _check_int(value, name, minimum):
+    """``int(value)`` if it is an integer ``>= minimum``, else ``ValueError`` naming ``name``."""
+    try:
+        ok = float(value).is_integer() and not isinstance(value, (bool, np.bool_))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def _check_scalar(value, name, *, allow_negative=False, allow_zero=True):
     try:
         v = float(value)

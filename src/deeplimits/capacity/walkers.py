@@ -19,7 +19,7 @@ import numpy as np
 from ..rng import stream_state, uniform
 from .chain import _check_capacity, pack_stack
 from .lattice import LOST, REFUSED, jump_target
-from .layers import check_stack
+from .layers import _check_int, check_stack
 
 __all__ = ["WalkerResult", "run_walkers", "walker_capacity"]
 
@@ -134,12 +134,8 @@ def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
     layers = check_stack(layers, c.shape)
     if c.sum() <= 0:
         raise ValueError("c_out must have positive total mass")
-    n_walkers = int(n_walkers)
-    if n_walkers < 1:
-        raise ValueError(f"n_walkers must be >= 1, got {n_walkers}")
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+    n_walkers = _check_int(n_walkers, "n_walkers", 1)
+    seed = _check_int(seed, "seed", 0)
     c2 = c.reshape(c.shape[0], -1)
     cdf = np.cumsum(c2.ravel()) / c2.sum()
     cdf[-1] = 1.0
