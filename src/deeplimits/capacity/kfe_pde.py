@@ -320,27 +320,48 @@ def _run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
 
 # ----------------------------------------------------------------------------- 2-D operator
 @nb.njit(cache=True)
+def _neighbours(i, n, lower, upper, periodic):
+    # (i-1, lower coefficient, i+1, upper coefficient) of row i of a (cyclic) tridiagonal matrix,
+    # as tri_matvec reads them: outside a non-periodic matrix the coefficient is 0
+    lo = lower[i]
+    up = upper[i]
+    im = i - 1
+    ip = i + 1
+    if i == 0:
+        if periodic:
+            im = n - 1
+        else:
+            im = 0
+            lo = 0.0
+    if i == n - 1:
+        if periodic:
+            ip = 0
+        else:
+            ip = i
+            up = 0.0
+    return im, lo, ip, up
+
+
+@nb.njit(cache=True)
 def _axpy_x(c, lower, diag, upper, periodic, s, out):
-    # out[:, j] += s * A_x c[:, j]
+    # out += s * A_x c, A_x acting along axis 0 (rows stay contiguous in the inner loop)
     nx, ny = c.shape
-    for j in range(ny):
-        col = np.empty(nx)
-        res = np.empty(nx)
-        for i in range(nx):
-            col[i] = c[i, j]
-        tri_matvec(lower, diag, upper, periodic, col, res)
-        for i in range(nx):
-            out[i, j] += s * res[i]
+    for i in range(nx):
+        im, lo, ip, up = _neighbours(i, nx, lower, upper, periodic)
+        d = diag[i]
+        for j in range(ny):
+            out[i, j] += s * (lo * c[im, j] + d * c[i, j] + up * c[ip, j])
 
 
 @nb.njit(cache=True)
 def _axpy_y(c, lower, diag, upper, periodic, s, out):
+    # out += s * A_y c, A_y acting along axis 1
     nx, ny = c.shape
-    for i in range(nx):
-        res = np.empty(ny)
-        tri_matvec(lower, diag, upper, periodic, c[i], res)
-        for j in range(ny):
-            out[i, j] += s * res[j]
+    for j in range(ny):
+        jm, lo, jp, up = _neighbours(j, ny, lower, upper, periodic)
+        d = diag[j]
+        for i in range(nx):
+            out[i, j] += s * (lo * c[i, jm] + d * c[i, j] + up * c[i, jp])
 
 
 @nb.njit(cache=True)
@@ -395,25 +416,32 @@ def _axpy_cross(c, dxy, hx, hy, bcx, bcy, s, out):
 
 @nb.njit(cache=True)
 def _solve_x(rhs, ml, cp, inv, z, corr, periodic, out):
+    # out[:, j] = A^{-1} rhs[:, j] for every column: the Thomas sweeps of tri_solve run over
+    # all columns at once so that the inner loop is contiguous (same arithmetic per column)
     nx, ny = rhs.shape
     for j in range(ny):
-        col = np.empty(nx)
-        res = np.empty(nx)
-        for i in range(nx):
-            col[i] = rhs[i, j]
-        tri_solve(ml, cp, inv, z, corr, periodic, col, res)
-        for i in range(nx):
-            out[i, j] = res[i]
+        out[0, j] = rhs[0, j] * inv[0]
+    for i in range(1, nx):
+        a = ml[i]
+        b = inv[i]
+        for j in range(ny):
+            out[i, j] = (rhs[i, j] - a * out[i - 1, j]) * b
+    for i in range(nx - 2, -1, -1):
+        a = cp[i]
+        for j in range(ny):
+            out[i, j] -= a * out[i + 1, j]
+    if periodic:
+        for j in range(ny):
+            f = (out[0, j] + corr[0] * out[nx - 1, j]) * corr[1]
+            for i in range(nx):
+                out[i, j] -= f * z[i]
 
 
 @nb.njit(cache=True)
 def _solve_y(rhs, ml, cp, inv, z, corr, periodic, out):
     nx, ny = rhs.shape
     for i in range(nx):
-        res = np.empty(ny)
-        tri_solve(ml, cp, inv, z, corr, periodic, rhs[i], res)
-        for j in range(ny):
-            out[i, j] = res[j]
+        tri_solve(ml, cp, inv, z, corr, periodic, rhs[i], out[i])
 
 
 @nb.njit(cache=True)
