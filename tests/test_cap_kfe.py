@@ -40,6 +40,32 @@ def test_tridiagonal_solve_matches_dense(periodic):
         np.testing.assert_allclose(x, tri_solve_dense_check(lo, di, up, periodic, d), rtol=1e-13, atol=1e-14)
 
 
+@pytest.mark.parametrize("periodic", [False, True])
+def test_2d_axis_operators_equal_line_by_line_1d_kernels(periodic):
+    # the 2-D kernels apply / invert the 1-D tridiagonal operator along each axis without copies;
+    # they must equal tri_matvec / tri_solve applied line by line (up to summation order)
+    from deeplimits.capacity.kfe_linalg import tri_matvec
+    from deeplimits.capacity.kfe_pde import _axpy_x, _axpy_y, _solve_x, _solve_y
+    rng = np.random.default_rng(7)
+    nx, ny = 7, 5
+    c = rng.standard_normal((nx, ny))
+    for axis, n in ((0, nx), (1, ny)):
+        lo, up = -rng.random(n), -rng.random(n)
+        di = 2.5 + rng.random(n)
+        lines = c if axis == 1 else c.T
+        ref = np.array([np.empty(n) for _ in range(lines.shape[0])])
+        for r, line in zip(ref, lines):
+            tri_matvec(lo, di, up, periodic, np.ascontiguousarray(line), r)
+        out = np.zeros((nx, ny))
+        (_axpy_y if axis == 1 else _axpy_x)(c, lo, di, up, periodic, 1.0, out)
+        np.testing.assert_allclose(out, ref if axis == 1 else ref.T, rtol=1e-14, atol=1e-14)
+        cp, inv, z, corr = tri_factor(lo, di, up, periodic)
+        sol = np.empty((nx, ny))
+        (_solve_y if axis == 1 else _solve_x)(c, lo, cp, inv, z, corr, periodic, sol)
+        dense = np.array([tri_solve_dense_check(lo, di, up, periodic, line) for line in lines])
+        np.testing.assert_allclose(sol, dense if axis == 1 else dense.T, rtol=1e-12, atol=1e-13)
+
+
 # ----------------------------------------------------------------------------- 1-D PDE: space
 def test_1d_spatial_order_2_fourier_mode_periodic_depth_dependent():
     ns = [32, 64, 128, 256]

@@ -387,7 +387,8 @@ def finite_network(params, *, seed, outdir):
     # figures: profiles, 2-D receptive field, heat map
     figs = []
     acts = ("sin", "relu", "tanh")
-    fig, axes = plt.subplots(1, 4, figsize=(18, 4))
+    npan = len(params["depths"]) + 1  # one panel per depth, plus zero padding
+    fig, axes = plt.subplots(1, npan, figsize=(4.6 * npan, 4))
     x = np.arange(N) - N // 2
     for ax, L in zip(axes, params["depths"]):
         for i, act in enumerate(("sin", "relu")):
@@ -404,15 +405,13 @@ def finite_network(params, *, seed, outdir):
         ax.set_title(f"1-D ResNet, L = {L}, C = {C}", fontsize=9)
         ax.set_xlabel("input position - output position")
         ax.legend(fontsize=7)
-    ax = axes[len(params["depths"])] if len(params["depths"]) < 4 else axes[-1]
+    ax = axes[-1]
     xz = np.arange(Nz)
     ax.errorbar(xz, rz["mean"], yerr=2 * rz["se"], fmt="o", ms=3, label="zero-padded sin nets")
     ax.plot(xz, rz["chain"], "k-", label=f"absorbing chain | survival (L1 {rz['l1']:.3f})")
     ax.plot(xz, refl, "r--", label=f"reflecting chain (L1 {metrics['zero_pad_l1_reflecting']:.3f})")
     ax.set_title(f"zero padding, L = {Lz}, N = {Nz}", fontsize=9)
     ax.legend(fontsize=7)
-    for j in range(len(params["depths"]) + 1, 4):
-        axes[j].axis("off")
     fig.tight_layout()
     p1 = outdir / "cap_finite_network_profiles.png"
     fig.savefig(p1, dpi=110)

@@ -169,12 +169,8 @@ def fourier_mode_2d(X, Y, kvec, amp: float, v_int, D_int, kappa_int: float = 0.0
         Wave vector.
     amp : float
         Amplitude.
-    v_int : (2,)
-        Integrated drift.
-    D_int : (2, 2)
-        Integrated diffusion tensor.
-    kappa_int : float
-        Integrated sink.
+    v_int, D_int, kappa_int
+        Integrated drift ``(2,)``, diffusion tensor ``(2, 2)`` and sink (float).
 
     Returns
     -------

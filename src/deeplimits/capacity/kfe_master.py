@@ -104,12 +104,12 @@ class MasterEquation:
         return self._off2.shape[0]
 
     def coefficients(self, ts):
-        """The coefficients at a set of depths, validated.
+        """Evaluate and validate the jump law, jump rate and sink at the depths ``ts``.
 
         Parameters
         ----------
         ts : array_like
-            Depths.
+            Depths; a callable coefficient is called once at each.
 
         Returns
         -------

@@ -158,12 +158,12 @@ class DriftDiffusion2D:
         _check_equation(self, Grid2D)
 
     def coefficients(self, ts) -> np.ndarray:
-        """The coefficients at a set of depths, validated.
+        """Evaluate and validate the drift vector, diffusion tensor and sink at the depths ``ts``.
 
         Parameters
         ----------
         ts : array_like
-            Depths.
+            Depths at which callables are evaluated (constants are broadcast).
 
         Returns
         -------
