@@ -20,7 +20,7 @@ Example
 >>> eq = DriftDiffusion1D(g, v=0.3, D=0.5, kappa=0.0)
 >>> c0 = np.exp(-g.x**2 / 0.1); c0 /= g.total(c0)
 >>> res = solve(eq, c0, 1.0, dt=0.01, scheme="crank_nicolson")
->>> abs(res.mass()[-1] - 1) < 1e-12
+>>> bool(abs(res.mass()[-1] - 1) < 1e-12)
 True
 """
 
