@@ -59,6 +59,24 @@ def J1(rho):
     return (np.sqrt(1.0 - r**2) + r * (np.pi - np.arccos(r))) / (2.0 * np.pi)
 
 
+def _check_sigma_r(sigma_r):
+    sigma_r = float(sigma_r)
+    if not (np.isfinite(sigma_r) and sigma_r >= 0):
+        raise ValueError(f"sigma_r must be finite and >= 0, got {sigma_r}")
+    return sigma_r
+
+
+def _check_V0(V0):
+    V0 = np.array(V0, dtype=float)
+    if V0.ndim != 2 or V0.shape[0] != V0.shape[1]:
+        raise ValueError(f"V0 must be square, got shape {V0.shape}")
+    if not np.all(np.isfinite(V0)) or not np.allclose(V0, V0.T, rtol=1e-12, atol=0):
+        raise ValueError("V0 must be finite and symmetric")
+    if np.any(np.diag(V0) <= 0) or np.linalg.eigvalsh(V0).min() < -1e-12 * np.abs(V0).max():
+        raise ValueError("V0 must be positive semi-definite with a positive diagonal")
+    return V0
+
+
 def _check_times(t):
     ta = np.atleast_1d(np.asarray(t, dtype=float))
     if not np.all(np.isfinite(ta)) or np.any(ta < 0):
@@ -122,9 +140,7 @@ def shaped_mlp_correlation_ode(rho0, t, c_plus, c_minus, return_u=False):
 
 def resnet_correlation_ode(rho0, t, sigma_r, return_u=False):
     """Correlation limit of the ResNet with a ``d^{-1/2}`` branch at ``t = l/d``."""
-    sigma_r = float(sigma_r)
-    if not (np.isfinite(sigma_r) and sigma_r >= 0):
-        raise ValueError(f"sigma_r must be finite and >= 0, got {sigma_r}")
+    sigma_r = _check_sigma_r(sigma_r)
     return correlation_ode(rho0, t, sigma_r**2, return_u=return_u)
 
 
@@ -147,15 +163,12 @@ def resnet_covariance_ode(V0, t, sigma_r):
     -------
     numpy.ndarray, shape (len(t), m, m)
     """
-    V0 = np.asarray(V0, dtype=float)
-    if V0.ndim != 2 or V0.shape[0] != V0.shape[1]:
-        raise ValueError(f"V0 must be square, got shape {V0.shape}")
-    if np.any(np.diag(V0) <= 0) or np.linalg.eigvalsh(0.5 * (V0 + V0.T)).min() < -1e-12 * np.abs(V0).max():
-        raise ValueError("V0 must be positive semi-definite with a positive diagonal")
+    V0 = _check_V0(V0)
     ts = _check_times(t)
+    sigma_r = _check_sigma_r(sigma_r)
     m = V0.shape[0]
     d0 = np.sqrt(np.diag(V0))
-    scale = np.exp(float(sigma_r) ** 2 * ts / 2.0)
+    scale = np.exp(sigma_r**2 * ts / 2.0)
     out = np.empty((ts.size, m, m))
     for a in range(m):
         out[:, a, a] = V0[a, a] * scale
@@ -196,10 +209,8 @@ def resnet_recursion(V0, depth, sigma_r):
     depth = int(depth)
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
-    V = np.array(V0, dtype=float)
-    if V.ndim != 2 or V.shape[0] != V.shape[1] or np.any(np.diag(V) <= 0):
-        raise ValueError("V0 must be square with a positive diagonal")
-    c = float(sigma_r) ** 2 / depth
+    V = _check_V0(V0)
+    c = _check_sigma_r(sigma_r) ** 2 / depth
     out = np.empty((depth + 1,) + V.shape)
     out[0] = V
     for l in range(depth):

@@ -27,9 +27,13 @@ Integrators (all start at ``t = 0`` exactly unless stated)
   started at ``t0 > 0`` from the asymptotic value ``q(t0) = Q_STAR``; its bias
   in ``t0`` and ``h`` is given in closed form by :func:`mean_y_from_t0`,
   :func:`second_moment_y_from_t0`.
-* :func:`simulate_y_implicit` -- (iii) drift-implicit scheme on ``y = q^{-1/2}``:
-  the singular part ``(Y_STAR - y)/t`` is taken at ``t_{k+1}`` (never evaluated
-  at ``t = 0``), ``2 y`` explicitly; optional Milstein correction.
+* :func:`simulate_q_implicit` -- (iii) drift-implicit (theta = 1) Euler or Milstein
+  on ``q`` itself: the drift is taken at ``t_{k+1}`` (never evaluated at ``t = 0``);
+  each step solves a cubic in ``sqrt(q)`` with a unique positive root.  The Milstein
+  variant keeps ``q > 0`` for every step ``h < 1/8``.
+* :func:`simulate_y_implicit` -- (iii') the same idea on ``y = q^{-1/2}``, where the
+  equation is linear: the singular part ``(Y_STAR - y)/t`` is taken at ``t_{k+1}``,
+  ``2 y`` explicitly; optional Milstein correction.
 
 Each kernel is Numba-parallel over paths with per-path ``deeplimits.rng``
 streams (bit-identical results for any thread count), or takes coupled
@@ -64,7 +68,9 @@ __all__ = [
     "simulate_J",
     "simulate_q_em",
     "simulate_y_implicit",
+    "simulate_q_implicit",
     "y_implicit_scheme_mean",
+    "J_scheme_moments",
     "sample_q",
     "q_from_J",
     "y_from_J",
@@ -342,6 +348,61 @@ def _q_em_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, q0, a, out
         n_neg[i] = neg
 
 
+@nb.njit(cache=True, inline="always")
+def _implicit_q_root(r, alpha, beta):
+    # Unique positive root x of p(x) = alpha x^3 + beta x^2 - r (alpha > 0, r > 0): p(0) < 0 and
+    # p(x) = x^2 (alpha x + beta) <= 0 < r for x <= -beta/alpha, so the root exceeds max(0, -beta/alpha),
+    # where p is increasing and convex; Newton started at x0 = max(0, -beta/alpha) + (r/alpha)^{1/3}
+    # (p(x0) >= 0) therefore decreases monotonically to the root, with no overshoot.
+    x = max(0.0, -beta / alpha) + (r / alpha) ** (1.0 / 3.0)
+    for _ in range(200):
+        px = (alpha * x + beta) * x * x - r
+        dp = (3.0 * alpha * x + 2.0 * beta) * x
+        step = px / dp
+        x -= step
+        if abs(step) <= 4e-16 * x:
+            break
+    return x
+
+
+@nb.njit(cache=True, parallel=True)
+def _q_implicit_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, q0, a, out, n_neg):
+    # Drift-implicit (theta = 1) Euler / Milstein on q:
+    #   q_{k+1} - h f(t_{k+1}, q_{k+1}) = q_k + 2 sqrt2 q_k dB [+ 4 q_k (dB^2 - h)],
+    #   f(t, q) = (2 q - a q^{3/2}) / t + 2 q.
+    # With x = sqrt(q_{k+1}): (a h / t_{k+1}) x^3 + (1 - 2h / t_{k+1} - 2h) x^2 = rhs.
+    n_steps = grid.size - 1
+    c = 2.0 * _SQRT2
+    for i in nb.prange(n_paths):
+        s = stream_state(seed, i)
+        cache = 0.0
+        have = False
+        q = q0
+        j = 0
+        neg = 0
+        if save_idx[0] == 0:
+            out[i, 0] = q
+            j = 1
+        for k in range(n_steps):
+            h = grid[k + 1] - grid[k]
+            t1 = grid[k + 1]
+            dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
+            rhs = q * (1.0 + c * dB)
+            if milstein:
+                rhs += 4.0 * q * (dB * dB - h)
+            if rhs <= 0.0:
+                # Euler noise overshoot (impossible with the Milstein term for h < 1/8, since
+                # 1 + 2 sqrt2 dB + 4 (dB^2 - h) >= 1/2 - 4h): reflect and count
+                rhs = -rhs if rhs < 0.0 else 1e-300
+                neg += 1
+            x = _implicit_q_root(rhs, a * h / t1, 1.0 - 2.0 * h / t1 - 2.0 * h)
+            q = x * x
+            if j < save_idx.size and save_idx[j] == k + 1:
+                out[i, j] = q
+                j += 1
+        n_neg[i] = neg
+
+
 # ----------------------------------------------------------------------------- drivers
 
 
@@ -497,6 +558,118 @@ def y_implicit_scheme_mean(grid, y0=Y_STAR):
         t1 = g[k + 1]
         m[k + 1] = (m[k] * (1.0 + 2.0 * h) + h * Y_STAR / t1) / (1.0 + h / t1)
     return m
+
+
+def simulate_q_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, return_stats=False):
+    """Drift-implicit (theta = 1) Euler or Milstein scheme on ``q`` itself, from ``t = 0`` exactly.
+
+    One step ``t_k -> t_{k+1}``::
+
+        q_{k+1} - h f(t_{k+1}, q_{k+1}) = q_k + 2 sqrt(2) q_k dB  [+ 4 q_k (dB^2 - h)   (Milstein)],
+        f(t, q) = (2 q - a q^{3/2}) / t + 2 q.
+
+    The singular drift is only evaluated at ``t_{k+1} > 0``, so the scheme starts at
+    ``q_0 = Q_STAR``, ``t_0 = 0``.  In ``x = sqrt(q_{k+1})`` the step is the cubic
+    ``(a h/t_{k+1}) x^3 + (1 - 2h/t_{k+1} - 2h) x^2 = rhs``, which has exactly one
+    positive root for ``rhs > 0``; it is found by monotone Newton iteration.
+    With the Milstein term ``rhs >= q_k (1/2 - 4h) > 0`` for ``h < 1/8``, so the
+    scheme keeps ``q > 0`` without any fix; plain Euler can produce ``rhs <= 0``
+    (probability ``P(Z < -1/(2 sqrt(2h)))`` per step), which is reflected and counted.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times starting at ``t_0 = 0``, strictly increasing.
+    n_paths : int
+        Number of paths (ignored when ``dW`` is given).
+    seed : int
+        Seed of the per-path streams (the same increments as :func:`simulate_J`
+        for the same ``grid`` and ``seed``).
+    milstein : bool
+        Add the Milstein term (strong order 1 instead of 1/2; keeps ``q > 0``).
+    dW : array_like, optional
+        Brownian increments ``(n_paths, N)`` for coupled runs.
+    saveat : array_like, optional
+        Output times (points of ``grid``); default every grid point.
+    return_stats : bool
+        Also return the number of reflected steps, summed over paths.
+
+    Returns
+    -------
+    ts : numpy.ndarray
+        Output times.
+    q : numpy.ndarray
+        ``(n_paths, len(ts))``.
+    n_reflected : int
+        Only if ``return_stats``.
+
+    Raises
+    ------
+    ValueError
+        If the grid does not start at 0 or is not strictly increasing, if
+        ``milstein`` and a step is ``>= 1/8``, or on invalid counts, seed or ``dW``.
+    """
+    g = _check_grid(grid)
+    if g[0] != 0.0:
+        raise ValueError("grid must start at t = 0 (q_0 = Q_STAR is pinned there)")
+    if milstein and np.max(np.diff(g)) >= 0.125:
+        raise ValueError("grid steps must be < 1/8 for the Milstein variant (positivity of the right-hand side)")
+    seed = _check_seed(seed)
+    n_paths = _check_positive_int(n_paths, "n_paths")
+    idx, ts = _save_indices(g, saveat)
+    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
+    out = np.empty((n_paths, idx.size))
+    n_neg = np.zeros(n_paths, dtype=np.int64)
+    _q_implicit_kernel(g, idx, n_paths, seed, dWa, use_dW, bool(milstein), Q_STAR, A_COEF, out, n_neg)
+    if return_stats:
+        return ts, out, int(n_neg.sum())
+    return ts, out
+
+
+def J_scheme_moments(grid, scheme="milstein"):
+    """Exact first and second moments of :func:`simulate_J`'s discrete solution.
+
+    Both J-schemes are linear, ``J_{k+1} = A_k J_k + h_k`` with ``A_k`` independent
+    of ``J_k``: ``A = 1 + 2h - sqrt(2) dB`` (Euler) or ``A = 1 + h + dB^2 - sqrt(2) dB``
+    (Milstein), so ``E[J]`` and ``E[J^2]`` follow deterministic recursions with
+    ``E[A] = 1 + 2h`` and ``E[A^2] = (1 + 2h)^2 + 2h`` (Euler) or
+    ``(1 + h)^2 + 2 (1 + h) h + 3 h^2 + 2 h`` (Milstein).  Used as an exact
+    control variate for weak errors of schemes driven by the same increments.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times starting at 0, strictly increasing.
+    scheme : {"euler", "milstein"}
+        Which J-scheme.
+
+    Returns
+    -------
+    m1, m2 : numpy.ndarray
+        ``E[J_k]`` and ``E[J_k^2]`` at every grid point.
+
+    Raises
+    ------
+    ValueError
+        On an invalid grid or scheme.
+    """
+    g = _check_grid(grid)
+    if g[0] != 0.0:
+        raise ValueError("grid must start at t = 0 (J_0 = 0)")
+    if scheme not in ("euler", "milstein"):
+        raise ValueError(f"scheme must be 'euler' or 'milstein', got {scheme!r}")
+    m1 = np.zeros(g.size)
+    m2 = np.zeros(g.size)
+    for k in range(g.size - 1):
+        h = g[k + 1] - g[k]
+        ea = 1.0 + 2.0 * h
+        if scheme == "euler":
+            ea2 = ea * ea + 2.0 * h
+        else:
+            ea2 = (1.0 + h) ** 2 + 2.0 * (1.0 + h) * h + 3.0 * h * h + 2.0 * h
+        m1[k + 1] = ea * m1[k] + h
+        m2[k + 1] = ea2 * m2[k] + 2.0 * h * ea * m1[k] + h * h
+    return m1, m2
 
 
 def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None, saveat=None, return_stats=False):
