@@ -59,12 +59,13 @@ def _fit_with_intercept(x, y, w=None, deg=1):
            "moments that define the unshaped q-SDE (drift 2u/n, variance 8u^2/n) and the shaped SDE",
     criterion="MC means within 4.5 standard errors of the closed form (max over 16 points: Bonferroni-level "
               "~1e-4); u-map within 4 ulp of mpmath; |l^2 u_l / (9 pi^2/2) - 1| < 1e-4 at l = 1e6; fitted log "
-              "coefficient -3 +- 0.05; the unshaped drift constant (extrapolated to n = inf) within 4 SE of 2 and "
+              "coefficient -3 +- 0.05; float64 recursion within 1e-12 relative of a long-double recursion at l = 2e5 (full: "
+              "1e6); the unshaped drift constant (extrapolated to n = inf) within 4 SE of 2 and "
               "the variance constant within 4 SE of 8; shaped drift and variance within 4 SE of the SDE's",
     quick=dict(n_mc=200_000, widths=[32, 64, 128, 256], n_layers=100_000, u_small=1e-4,
-               shaped_widths=[64, 256], n_shaped=100_000),
+               shaped_widths=[64, 256], n_shaped=100_000, ref_depth=200_000),
     full=dict(n_mc=2_000_000, widths=[64, 128, 256, 512, 1024], n_layers=400_000, u_small=1e-5,
-              shaped_widths=[64, 256, 1024], n_shaped=400_000),
+              shaped_widths=[64, 256, 1024], n_shaped=400_000, ref_depth=1_000_000),
 )
 def infinite_width(params, *, seed, outdir):
     checks, metrics = [], {}
@@ -106,6 +107,20 @@ def infinite_width(params, *, seed, outdir):
     checks.append(Check("asymptote_rel_dev_l1e6", abs(ratio), "<", 1e-4))
     checks.append(Check("log_correction_coefficient", slope, "in", (-3.05, -2.95)))
     metrics.update(l2u_over_qstar_minus1_at_1e6=float(ratio), log_coefficient=float(slope))
+    # (c') accumulated rounding: float64 recursion in u against the long-double recursion, and the naive
+    # recursion on rho (closed-form f, then 1 - rho), at l = ref_depth
+    L = params["ref_depth"]
+    if np.finfo(np.longdouble).eps < 1e-18:
+        ref = float(maps.depth_recursion_reference(0.5, L, stride=L)[-1])
+        rel = abs(u[L // 10] / ref - 1)
+        rho_naive = 0.5
+        for _ in range(L):
+            th = np.arccos(rho_naive)
+            rho_naive = rho_naive + (np.sin(th) - th * np.cos(th)) / np.pi
+        naive = abs((1 - rho_naive) / ref - 1)
+        checks.append(Check("recursion_vs_long_double_rel", rel, "<", 1e-12,
+                            note=f"l = {L}; the naive rho recursion is off by {naive:.1e}"))
+        metrics.update(recursion_vs_long_double_rel=float(rel), naive_rho_recursion_rel=float(naive))
     # (d) unshaped one-layer conditional moments at finite width
     us_ = params["u_small"]
     u_inf = float(maps.corr_map_u(us_))
@@ -218,18 +233,20 @@ def _unshaped_strong(params, seed):
             errs.append(e.mean())
             ses.append(e.std() / np.sqrt(P))
         out.append(_order_result("strong", f"unshaped {label} (E|y_h - y|)", T / Ns, errs, exp, P, ses))
-    # drift-implicit theta on q itself from t = 0 (engine), error in log q
-    dW3 = dW[:, :, None]
+    # drift-implicit (theta = 1) Euler / Milstein on q itself from t = 0, error E|log q_h - log q|
     lq_ref = np.log(Q_STAR * T**2 / Jr[:, 0] ** 2)
-    Nq = np.asarray(params["q_strong_steps"])
-    errs, ses = [], []
-    for N in Nq:
-        q = solve(unshaped_sde.q_sde(), [Q_STAR], uniform_grid(0, T, N), saveat=[T], scheme="theta",
-                  dW=coarsen_increments(dW3, n_ref // N), nonfinite="keep").ys[:, 0, 0]
-        e = np.abs(np.log(np.abs(q)) - lq_ref)
-        errs.append(e.mean())
-        ses.append(e.std() / np.sqrt(P))
-    out.append(_order_result("strong", "unshaped q theta=1 from t=0 (E|log q_h - log q|)", T / Nq, errs, 0.5, P, ses))
+    for milstein, key, exp in [(True, "q_mil_strong_steps", 1.0), (False, "q_strong_steps", 0.5)]:
+        Nq = np.asarray(params[key])
+        errs, ses = [], []
+        for N in Nq:
+            _, q = unshaped_sde.simulate_q_implicit(np.linspace(0, T, N + 1), dW=unshaped_sde.coarsen_increments(
+                dW, n_ref // N), milstein=milstein, saveat=[T])
+            e = np.abs(np.log(q[:, 0]) - lq_ref)
+            errs.append(e.mean())
+            ses.append(e.std() / np.sqrt(P))
+        name = "milstein" if milstein else "euler"
+        out.append(_order_result("strong", f"unshaped q-implicit-{name} from t=0 (E|log q_h - log q|)", T / Nq,
+                                 errs, exp, P, ses))
     return out
 
 
@@ -251,6 +268,23 @@ def _unshaped_weak(params, seed):
             errs.append(abs(np.mean(y**2) - exact))
             ses.append(np.std(y**2) / np.sqrt(P))
         out.append(_order_result("weak", f"unshaped {label} (E[1/q] closed form)", T / Ns, errs, 1.0, P, ses))
+    # drift-implicit q-schemes: control variate J-Milstein on the same seed, whose E[J_N^2] is exact
+    for milstein, key in [(True, "q_mil_weak_steps"), (False, "q_weak_steps")]:
+        Nq = np.asarray(params[key])
+        errs, ses = [], []
+        for k, N in enumerate(Nq):
+            g = np.linspace(0, T, N + 1)
+            s_ = seed * 1000 + 500 + k
+            _, q = unshaped_sde.simulate_q_implicit(g, n_paths=params["q_weak_paths"], seed=s_, milstein=milstein,
+                                                    saveat=[T])
+            _, J = unshaped_sde.simulate_J(g, n_paths=params["q_weak_paths"], seed=s_, scheme="milstein", saveat=[T])
+            d = 1.0 / q[:, 0] - unshaped_sde.y_from_J(T, J[:, 0]) ** 2
+            cv = unshaped_sde.J_scheme_moments(g)[1][-1] * Y_STAR**2 / T**2
+            errs.append(abs(d.mean() + cv - exact))
+            ses.append(d.std() / np.sqrt(d.size))
+        name = "milstein" if milstein else "euler"
+        out.append(_order_result("weak", f"unshaped q-implicit-{name} (E[1/q] closed form, exact CV)", T / Nq, errs,
+                                 1.0, params["q_weak_paths"], ses))
     return out
 
 
@@ -279,10 +313,13 @@ def _q_em_from_t0(params, seed):
         table.append(dict(t0=t0_, start_bias_E_y=float(unshaped_sde.mean_y_from_t0(T, t0_) - unshaped_sde.mean_y(T)),
                           start_bias_E_inv_q=float(unshaped_sde.second_moment_y_from_t0(T, t0_)
                                                    - unshaped_sde.mean_inv_q(T))))
-    # step bias of Euler on q as a function of (h, t0), same control variate
-    step_table = []
-    for h in params["bias_h"]:
-        for t0_ in params["bias_t0"]:
+    # total bias of Euler on q, E[q_T^{-1/2}] - (exact singular-start mean), on an (h, t0) table, same
+    # control variate; per t0 the fit  bias(h) = B(t0) + c h  extrapolates to h -> 0, and the simulated
+    # start bias B(t0) is compared with the closed form (mean_y_from_t0 - mean_y)
+    step_table, start_fit = [], []
+    for t0_ in params["bias_t0"]:
+        hs, tot, ses = [], [], []
+        for h in params["bias_h"]:
             N = int(round((T - t0_) / h))
             g = np.linspace(t0_, T, N + 1)
             _, q, n_refl = unshaped_sde.simulate_q_em(g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T],
@@ -290,10 +327,16 @@ def _q_em_from_t0(params, seed):
             _, ycv = unshaped_sde.simulate_y_implicit(g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T])
             d = q[:, 0] ** -0.5 - ycv[:, 0]
             m = d.mean() + unshaped_sde.y_implicit_scheme_mean(g)[-1]
-            step_table.append(dict(h=h, t0=t0_, step_bias=float(m - unshaped_sde.mean_y_from_t0(T, t0_)),
-                                   total_bias=float(m - unshaped_sde.mean_y(T)),
-                                   stderr=float(d.std() / np.sqrt(d.size)), n_reflected=n_refl))
-    return out, table, step_table
+            hs.append((T - t0_) / N)
+            tot.append(float(m - unshaped_sde.mean_y(T)))
+            ses.append(float(d.std() / np.sqrt(d.size)))
+            step_table.append(dict(h=hs[-1], t0=t0_, step_bias=float(m - unshaped_sde.mean_y_from_t0(T, t0_)),
+                                   total_bias=tot[-1], stderr=ses[-1], n_reflected=n_refl))
+        B, c, seB = _fit_with_intercept(hs, tot, 1.0 / np.square(ses))
+        closed = float(unshaped_sde.mean_y_from_t0(T, t0_) - unshaped_sde.mean_y(T))
+        start_fit.append(dict(t0=t0_, B_sim=float(B), B_se=seB, B_closed=closed, step_coef=float(c[0]),
+                              z=float((B - closed) / seB)))
+    return out, table, step_table, start_fit
 
 
 def _shaped_orders(params, seed):
@@ -326,34 +369,51 @@ def _shaped_orders(params, seed):
     e = [np.sqrt(np.sum((V_at(N) - ref) ** 2, axis=(1, 2))) for N in Nc]
     out.append(_order_result("strong", "shaped covariance factor (Euler on L, m=2)", T / Nc, [x.mean() for x in e],
                              0.5, Pc, [x.std() / np.sqrt(Pc) for x in e]))
+
+    def rho_of(V):
+        return V[:, 0, 1] / np.sqrt(V[:, 0, 0] * V[:, 1, 1])
+
+    r_ref = rho_of(ref)
+    Nw = np.asarray(params["cov_weak_steps"])
+    dr = [rho_of(V_at(N)) - r_ref for N in Nw]
+    out.append(_order_result("weak", "shaped covariance factor (Euler on L, E[rho], coupled)", T / Nw,
+                             [abs(x.mean()) for x in dr], 1.0, Pc, [x.std() / np.sqrt(Pc) for x in dr]))
     return out
 
 
 @experiment(
     id="corr.orders",
     checks="strong and weak orders of every integrator of the unshaped q-SDE started at the singular t = 0 "
-           "(regular J-equation, drift-implicit y-scheme, drift-implicit q-scheme), of Euler/Milstein on q from "
-           "t0 > 0 with the asymptotic start, and of the shaped correlation (Fisher-z) and covariance (factor) SDEs",
+           "(regular J-equation, drift-implicit y-scheme, drift-implicit Euler/Milstein on q itself), of "
+           "Euler/Milstein on q from t0 > 0 with the asymptotic start (and its start bias, extrapolated h -> 0, "
+           "against the closed form), and of the shaped correlation (Fisher-z) and covariance (factor) SDEs",
     criterion="fitted log-log slopes over >= 4 step sizes within +-0.2 (strong) / +-0.25 (weak) of theory; weak "
-              "errors resolved (finest error > 3 standard errors)",
-    quick=dict(T=0.5, n_ref=4096, strong_paths=1000, strong_steps=[32, 64, 128, 256, 512],
-               q_strong_steps=[128, 256, 512, 1024], weak_paths=200_000, weak_steps=[8, 16, 32, 64],
+              "errors resolved (finest error > 3 standard errors); simulated start bias of Euler-from-t0 within "
+              "4 standard errors of the closed form at every t0",
+    quick=dict(T=0.5, n_ref=8192, strong_paths=1000, strong_steps=[32, 64, 128, 256, 512],
+               q_strong_steps=[256, 512, 1024, 2048], q_mil_strong_steps=[32, 64, 128, 256],
+               weak_paths=200_000, weak_steps=[8, 16, 32, 64],
+               q_weak_paths=20_000, q_mil_weak_steps=[16, 32, 64, 128], q_weak_steps=[128, 256, 512, 1024],
                t0=0.05, cv_paths=10_000, q_em_steps=[128, 256, 512, 1024], q_mil_steps=[64, 128, 256, 512],
-               t0_table=[0.2, 0.1, 0.05, 0.02, 0.01], bias_h=[1 / 512], bias_t0=[0.2, 0.05, 0.0125], bias_paths=5000,
-               kappa=10.0, rho0=-0.5, shaped_T=0.5, shaped_paths=5000, shaped_ref=512,
-               shaped_steps=[8, 16, 32, 64, 128], cov_paths=1000, cov_ref=512, cov_steps=[8, 16, 32, 64]),
+               t0_table=[0.2, 0.1, 0.05, 0.02, 0.01], bias_h=[1 / 256, 1 / 512, 1 / 1024], bias_t0=[0.2, 0.1, 0.05],
+               bias_paths=10_000, kappa=10.0, rho0=-0.5, shaped_T=0.5, shaped_paths=5000, shaped_ref=512,
+               shaped_steps=[8, 16, 32, 64, 128], cov_paths=3000, cov_ref=512, cov_steps=[8, 16, 32, 64],
+               cov_weak_steps=[4, 8, 16, 32], path_samples=2000),
     full=dict(T=0.5, n_ref=16384, strong_paths=10_000, strong_steps=[32, 64, 128, 256, 512, 1024],
-              q_strong_steps=[128, 256, 512, 1024, 2048], weak_paths=2_000_000, weak_steps=[8, 16, 32, 64, 128],
+              q_strong_steps=[256, 512, 1024, 2048, 4096], q_mil_strong_steps=[32, 64, 128, 256, 512],
+              weak_paths=2_000_000, weak_steps=[8, 16, 32, 64, 128],
+              q_weak_paths=100_000, q_mil_weak_steps=[16, 32, 64, 128, 256], q_weak_steps=[128, 256, 512, 1024, 2048],
               t0=0.05, cv_paths=100_000, q_em_steps=[128, 256, 512, 1024, 2048], q_mil_steps=[64, 128, 256, 512, 1024],
-              t0_table=[0.2, 0.1, 0.05, 0.02, 0.01, 0.005], bias_h=[1 / 512, 1 / 1024],
-              bias_t0=[0.2, 0.1, 0.05, 0.025, 0.0125], bias_paths=20_000,
+              t0_table=[0.2, 0.1, 0.05, 0.02, 0.01, 0.005], bias_h=[1 / 256, 1 / 512, 1 / 1024, 1 / 2048],
+              bias_t0=[0.2, 0.1, 0.05, 0.025], bias_paths=40_000,
               kappa=10.0, rho0=-0.5, shaped_T=0.5, shaped_paths=50_000, shaped_ref=1024,
-              shaped_steps=[8, 16, 32, 64, 128, 256], cov_paths=3000, cov_ref=1024, cov_steps=[8, 16, 32, 64, 128]),
+              shaped_steps=[8, 16, 32, 64, 128, 256], cov_paths=10_000, cov_ref=1024, cov_steps=[8, 16, 32, 64, 128],
+              cov_weak_steps=[4, 8, 16, 32, 64], path_samples=20_000),
 )
 def orders(params, *, seed, outdir):
     res_strong = _unshaped_strong(params, seed)
     res_weak = _unshaped_weak(params, seed)
-    res_t0, bias_table, step_table = _q_em_from_t0(params, seed)
+    res_t0, bias_table, step_table, start_fit = _q_em_from_t0(params, seed)
     res_shaped = _shaped_orders(params, seed)
     allres = res_strong + res_weak + res_t0 + res_shaped
     checks = []
@@ -364,6 +424,10 @@ def orders(params, *, seed, outdir):
         if r.kind == "weak":
             checks.append(Check(f"weak_resolved[{r.label}]", float(r.errors[-1] / max(r.stderr[-1], 1e-300)), ">",
                                 3.0, note="finest weak error / its standard error"))
+    for row in start_fit:
+        checks.append(Check(f"q_em_start_bias_z[t0={row['t0']}]", abs(row["z"]), "<", 4.0,
+                            note=f"simulated B(t0) = {row['B_sim']:.3e} +- {row['B_se']:.1e} (extrapolated h -> 0) vs "
+                                 f"closed form {row['B_closed']:.3e}"))
     fig, axs = plt.subplots(1, 3, figsize=(15, 4.5))
     plot_orders(res_strong, ax=axs[0], title="unshaped q-SDE: strong (from t = 0)")
     plot_orders(res_weak + res_t0, ax=axs[1], title="unshaped q-SDE: weak")
@@ -371,8 +435,46 @@ def orders(params, *, seed, outdir):
     for ax in axs:
         ax.legend(fontsize=6)
     fig_path = _save(fig, outdir, "corr_orders.png")
+    paths_path = _sample_paths_figure(params, seed, outdir)
     metrics = {r.label: r.as_dict() for r in allres}
     metrics["q_em_start_bias_table"] = bias_table
     metrics["q_em_step_bias_table"] = step_table
+    metrics["q_em_start_bias_extrapolated"] = start_fit
     summary = "; ".join(f"{r.label}: {r.kind} {r.order:.2f} ({r.expected})" for r in allres)
-    return Outcome(checks=checks, metrics=metrics, figures=[fig_path], summary=summary)
+    return Outcome(checks=checks, metrics=metrics, figures=[fig_path, paths_path], summary=summary)
+
+
+def _sample_paths_figure(params, seed, outdir):
+    """Sample paths of q_t (through J, from t = 0) and of the shaped correlation, with their means."""
+    T = 1.0
+    g = np.linspace(0, T, 1025)
+    _, J = unshaped_sde.simulate_J(g, n_paths=params["path_samples"], seed=seed + 21)
+    _, qi = unshaped_sde.simulate_q_implicit(g, n_paths=8, seed=seed + 21)
+    q = unshaped_sde.q_from_J(g[None, :], J)
+    y = unshaped_sde.y_from_J(g[None, :], J)
+    fig, axs = plt.subplots(1, 3, figsize=(15, 4.2))
+    for i in range(8):
+        axs[0].plot(g, q[i], lw=0.8)
+        axs[0].plot(g, qi[i], "k:", lw=0.6)
+    axs[0].axhline(Q_STAR, c="k", lw=0.5)
+    axs[0].set_yscale("log")
+    axs[0].set_xlabel("t = l / n")
+    axs[0].set_title("unshaped $q_t$ (J-Milstein; dotted: q-implicit, same noise)", fontsize=9)
+    axs[0].set_ylabel("$q_t = l^2 (1 - \\rho_l)$")
+    axs[1].set_ylabel("$y_t = q_t^{-1/2}$")
+    axs[1].plot(g, y.mean(axis=0), label=f"mean of {y.shape[0]} paths")
+    axs[1].plot(g[1:], unshaped_sde.mean_y(g[1:]), "--", label="closed form $E[q_t^{-1/2}]$")
+    axs[1].fill_between(g, np.quantile(y, 0.05, axis=0), np.quantile(y, 0.95, axis=0), alpha=0.2, label="5-95%")
+    axs[1].set_xlabel("t")
+    axs[1].legend(fontsize=7)
+    ts = np.linspace(0, 1.0, 201)
+    rho = shaped_sde.sample_correlation(0.3, 1.0, 0.0, -1.0, n_paths=params["path_samples"], seed=seed + 22,
+                                        n_steps=200, saveat=ts)
+    for i in range(8):
+        axs[2].plot(ts, rho[i], lw=0.8)
+    axs[2].plot(ts, rho.mean(axis=0), "k", lw=2, label="mean")
+    axs[2].set_ylim(-1, 1)
+    axs[2].set_xlabel("tau = l / n")
+    axs[2].set_title("shaped ReLU correlation, kappa = 1 (Fisher-z Euler)", fontsize=9)
+    axs[2].legend(fontsize=7)
+    return _save(fig, outdir, "corr_sample_paths.png")
