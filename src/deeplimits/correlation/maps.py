@@ -233,7 +233,23 @@ def theta_from_u(u):
 
 
 def u_from_theta(theta):
-    """``1 - cos(theta)`` computed as ``2 sin^2(theta / 2)`` (no cancellation)."""
+    """``1 - cos(theta)`` computed as ``2 sin^2(theta / 2)`` (no cancellation).
+
+    Parameters
+    ----------
+    theta : array_like
+        Angles in ``[0, pi]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``u = 1 - cos(theta)`` with full relative accuracy for small angles.
+
+    Raises
+    ------
+    ValueError
+        If an angle is non-finite or outside ``[0, pi]``.
+    """
     th = _as_float_array(theta, "theta")
     if np.any(th < 0.0) or np.any(th > np.pi):
         raise ValueError("theta must lie in [0, pi]")

@@ -72,7 +72,22 @@ _SQRT2 = math.sqrt(2.0)
 
 
 def kappa_from_shaping(c_plus, c_minus):
-    """``kappa = (c+ - c-)^2`` (validated finite)."""
+    """``kappa = (c+ - c-)^2``, the only combination of the shaping constants that enters the limits.
+
+    Parameters
+    ----------
+    c_plus, c_minus : float
+        Shaping constants of ``s_pm = 1 + c_pm / sqrt(n)``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If a constant is non-finite.
+    """
     c_plus = float(c_plus)
     c_minus = float(c_minus)
     if not (np.isfinite(c_plus) and np.isfinite(c_minus)):
@@ -262,7 +277,18 @@ def sample_correlation(rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0
 
 
 def theta_martingale_mean(rho0):
-    """For ``kappa = 0`` the angle is a martingale: ``E[arccos rho_t] = arccos rho0`` for all t."""
+    """Mean angle for ``kappa = 0``: the angle is then a martingale, ``E[arccos rho_t] = arccos rho0``.
+
+    Parameters
+    ----------
+    rho0 : float
+        Initial correlation in ``(-1, 1)``.
+
+    Returns
+    -------
+    float
+        ``arccos(rho0)`` for every ``t``.
+    """
     return float(np.arccos(_check_rho0(rho0)))
 
 

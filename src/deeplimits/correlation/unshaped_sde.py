@@ -99,7 +99,24 @@ _SQRT2 = math.sqrt(2.0)
 
 
 def q_drift(t, q):
-    """Drift of the q-SDE, ``(2 q - a q^{3/2}) / t + 2 q`` (vectorised; ``t > 0``)."""
+    """Drift of the q-SDE, ``(2 q - a q^{3/2}) / t + 2 q`` (vectorised).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``> 0`` (the drift is singular at ``t = 0``).
+    q : array_like
+        States ``q >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If a time is ``<= 0``.
+    """
     t = np.asarray(t, dtype=float)
     if np.any(t <= 0.0):
         raise ValueError("t must be > 0: the q-drift is singular at t = 0")
@@ -108,7 +125,17 @@ def q_drift(t, q):
 
 
 def q_diffusion(q):
-    """Diffusion coefficient of the q-SDE, ``2 sqrt(2) q``."""
+    """Diffusion coefficient of the q-SDE, ``2 sqrt(2) q``.
+
+    Parameters
+    ----------
+    q : array_like
+        States.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     return 2.0 * _SQRT2 * np.asarray(q, dtype=float)
 
 
@@ -125,7 +152,23 @@ def _check_t(t, allow_zero=True):
 
 
 def mean_J(t):
-    """``E[J_t] = (e^{2t} - 1) / 2``."""
+    """``E[J_t] = (e^{2t} - 1) / 2`` (``expm1`` form, accurate as ``t -> 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[J_t]``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
+    """
     ta = _check_t(t)
     return 0.5 * np.expm1(2.0 * ta)
 
@@ -135,13 +178,44 @@ def second_moment_J(t):
 
     Written as ``expm1(6t)/12 - expm1(2t)/4`` so that it stays accurate as ``t -> 0``
     (where it behaves like ``t^2``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[J_t^2]``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
     """
     ta = _check_t(t)
     return np.expm1(6.0 * ta) / 12.0 - np.expm1(2.0 * ta) / 4.0
 
 
 def mean_y(t):
-    """``E[q_t^{-1/2}] = Y_STAR (e^{2t} - 1) / (2t)`` (``Y_STAR`` at ``t = 0``)."""
+    """``E[q_t^{-1/2}] = Y_STAR (e^{2t} - 1) / (2t)`` (``Y_STAR`` at ``t = 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[y_t]``, ``y = q^{-1/2}``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
+    """
     ta = _check_t(t)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(ta > 0, 0.5 * np.expm1(2.0 * ta) / np.where(ta > 0, ta, 1.0), 1.0)
@@ -149,13 +223,45 @@ def mean_y(t):
 
 
 def mean_inv_q(t):
-    """``E[q_t^{-1}] = E[J_t^2] / (Q_STAR t^2)`` for ``t > 0``."""
+    """``E[q_t^{-1}] = E[J_t^2] / (Q_STAR t^2)``.
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[1/q_t]``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or <= 0.
+    """
     ta = _check_t(t, allow_zero=False)
     return second_moment_J(ta) / (Q_STAR * ta**2)
 
 
 def var_q_small_t(t):
-    """Leading small-t variance ``Var q_t ~ (8/3) Q_STAR^2 t``."""
+    """Leading small-t variance ``Var q_t ~ (8/3) Q_STAR^2 t`` (relative correction ``O(t)``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The leading term.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
+    """
     ta = _check_t(t)
     return 8.0 / 3.0 * Q_STAR**2 * ta
 
@@ -166,6 +272,24 @@ def mean_y_from_t0(t, t0, y0=Y_STAR):
     With ``m = E[y]``: ``(t m)' = Y_STAR + 2 t m``, so
     ``t m(t) = (t0 y0 + Y_STAR/2) e^{2(t - t0)} - Y_STAR / 2``.  For ``y0 = Y_STAR``
     the bias against :func:`mean_y` is ``-Y_STAR e^{2t} t0^2 / t + O(t0^3)``.
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= t0``.
+    t0 : float
+        Start time ``> 0``.
+    y0 : float, optional
+        Start value (default ``Y_STAR``, the asymptotic start).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < t0 <= t``.
     """
     ta = _check_t(t, allow_zero=False)
     t0 = float(t0)
@@ -182,6 +306,24 @@ def second_moment_y_from_t0(t, t0, y0=Y_STAR):
     ``P = B e^{6t} - (Y_STAR A / 2) e^{2t} + Y_STAR^2 / 6``, ``B`` from ``P(t0) = t0^2 y0^2``.
     The bias against :func:`mean_inv_q` is ``O(t0^2)``, not ``O(t0)``: the missing
     variance ``O(t0)`` of ``y_{t0}`` is damped by ``(t0/t)^2`` by the drift ``-y/t``.
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= t0``.
+    t0 : float
+        Start time ``> 0``.
+    y0 : float, optional
+        Start value (default ``Y_STAR``).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < t0 <= t``.
     """
     ta = _check_t(t, allow_zero=False)
     t0 = float(t0)
@@ -198,7 +340,19 @@ def second_moment_y_from_t0(t, t0, y0=Y_STAR):
 
 
 def q_from_J(t, J):
-    """``q = Q_STAR t^2 / J^2`` (``Q_STAR`` where ``t = 0``)."""
+    """``q = Q_STAR t^2 / J^2`` (``Q_STAR`` where ``t = 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times (broadcast against ``J``).
+    J : array_like
+        Values of the regular J-process.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     t = np.asarray(t, dtype=float)
     J = np.asarray(J, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -206,7 +360,19 @@ def q_from_J(t, J):
 
 
 def y_from_J(t, J):
-    """``y = q^{-1/2} = Y_STAR J / t`` (``Y_STAR`` where ``t = 0``)."""
+    """``y = q^{-1/2} = Y_STAR J / t`` (``Y_STAR`` where ``t = 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times (broadcast against ``J``).
+    J : array_like
+        Values of the regular J-process.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     t = np.asarray(t, dtype=float)
     J = np.asarray(J, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -241,7 +407,24 @@ def brownian_increments(grid, n_paths, seed):
 
 
 def coarsen_increments(dW, factor):
-    """Sum consecutive groups of ``factor`` increments (the same Brownian path on a coarser grid)."""
+    """Sum consecutive groups of ``factor`` increments (the same Brownian path on a coarser grid).
+
+    Parameters
+    ----------
+    dW : array_like, shape (n_paths, N)
+        Increments on a fine grid.
+    factor : int
+        Coarsening factor; must divide ``N``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_paths, N // factor)
+
+    Raises
+    ------
+    ValueError
+        If ``factor`` is not a positive divisor of ``N``.
+    """
     dW = np.asarray(dW, dtype=float)
     factor = _check_positive_int(factor, "factor")
     if dW.shape[1] % factor:
@@ -549,6 +732,18 @@ def y_implicit_scheme_mean(grid, y0=Y_STAR):
     mean follows the deterministic recursion
     ``m_{k+1} (1 + h/t_{k+1}) = m_k (1 + 2h) + h Y_STAR / t_{k+1}`` (the
     Milstein term has mean zero).  Used as a control variate for weak errors.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times (strictly increasing).
+    y0 : float, optional
+        Start value.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[y_k]`` for every grid point.
     """
     g = _check_grid(grid)
     m = np.empty(g.size)
@@ -847,6 +1042,10 @@ def q_sde():
     with an explicit scheme from ``t0 > 0`` (``y0 = Q_STAR``).  Torch versions of
     the coefficients are attached, so ``backend="torchsde"`` runs natively in
     torch (CPU or GPU).
+
+    Returns
+    -------
+    deeplimits.sde.SDE
     """
     from ..sde import SDE
 
@@ -856,7 +1055,13 @@ def q_sde():
 
 
 def y_sde():
-    """``y = q^{-1/2}``: ``dy = [(Y_STAR - y)/t + 2y] dt - sqrt(2) y dB`` as an engine ``SDE``."""
+    """``y = q^{-1/2}``: ``dy = [(Y_STAR - y)/t + 2y] dt - sqrt(2) y dB`` as an engine ``SDE``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        Linear, diagonal noise; start with ``scheme="theta"`` at ``t = 0`` (``y0 = Y_STAR``).
+    """
     from ..sde import SDE
 
     return SDE(_y_drift_nb, _y_diffusion_nb, dim=1, params=[Y_STAR], drift_jacobian=_y_jac_nb,
@@ -864,7 +1069,13 @@ def y_sde():
 
 
 def J_sde():
-    """Regular transformed equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``, as an engine ``SDE``."""
+    """Regular transformed equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``, as an engine ``SDE``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        No singularity: any scheme starts at ``t = 0``; ``q = Q_STAR t^2 / J^2``.
+    """
     from ..sde import SDE
 
     return SDE(_J_drift_nb, _y_diffusion_nb, dim=1, drift_jacobian=_J_jac_nb,
