@@ -85,6 +85,10 @@ def test_bad_input():
         correlation_ode(0.1, [-1.0], 1.0)
     with pytest.raises(ValueError, match="kappa"):
         correlation_ode(0.1, [1.0], -1.0)
+    with pytest.raises(ValueError, match="c_plus"):
+        shaped_mlp_correlation_ode(0.1, [1.0], np.nan, 0.0)
+    with pytest.raises(ValueError, match="rho"):
+        J1(1.2)
     with pytest.raises(ValueError, match="depth"):
         shaped_mlp_recursion(0.1, 0, 0.0, -1.0)
     with pytest.raises(ValueError, match="c_pm"):

@@ -185,6 +185,16 @@ def test_bad_input():
         correlation_sde(-1.0)
     with pytest.raises(ValueError, match="rho"):
         nu(1.5, 1.0)
+    with pytest.raises(ValueError, match="V must be positive semi-definite"):
+        covariance_drift([[1.0, 2.0], [2.0, 1.0]], 1.0)
+    with pytest.raises(ValueError, match="n_steps"):
+        sample_covariance(np.eye(2), 1.0, n_steps=0)
+    with pytest.raises(ValueError, match="n_steps"):
+        sample_correlation(0.2, 1.0, n_steps=0)
+    with pytest.raises(ValueError, match="dW"):
+        sample_covariance(np.eye(2), 1.0, n_steps=4, dW=np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match="m must"):
+        covariance_factor_sde(0, 1.0)
     with pytest.raises(ValueError, match="finite"):
         kappa_from_shaping(np.inf, 0.0)
     assert g_angle(0.0) == 0.0

@@ -274,6 +274,12 @@ def test_bad_input():
         coarsen_increments(np.zeros((2, 6)), 4)
     with pytest.raises(ValueError, match="scheme"):
         J_scheme_moments(np.linspace(0, 1, 3), "rk4")
+    with pytest.raises(ValueError, match="q must"):
+        q_drift(0.5, -1.0)
+    with pytest.raises(ValueError, match="n_paths"):
+        sample_q([0.0], n_paths=0)
+    with pytest.raises(ValueError, match="t must"):
+        y_from_J(-0.5, 1.0)
 
 
 def test_engine_objects_agree_with_kernels_and_torchsde():

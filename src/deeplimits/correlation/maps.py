@@ -207,9 +207,7 @@ def g_angle(theta):
     ValueError
         If an angle lies outside ``[0, pi]``.
     """
-    th = _as_float_array(theta, "theta")
-    if np.any(th < 0.0) or np.any(th > np.pi):
-        raise ValueError("theta must lie in [0, pi]")
+    th = _check_theta(theta)
     out = np.empty(th.size)
     _g_vec(th.ravel(), out)
     return out.reshape(th.shape)
@@ -250,10 +248,14 @@ def u_from_theta(theta):
     ValueError
         If an angle is non-finite or outside ``[0, pi]``.
     """
+    return 2.0 * np.sin(0.5 * _check_theta(theta)) ** 2
+
+
+def _check_theta(theta):
     th = _as_float_array(theta, "theta")
     if np.any(th < 0.0) or np.any(th > np.pi):
         raise ValueError("theta must lie in [0, pi]")
-    return 2.0 * np.sin(0.5 * th) ** 2
+    return th
 
 
 def _check_u(u):

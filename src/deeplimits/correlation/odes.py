@@ -39,7 +39,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .maps import _check_rho, depth_recursion_u, g_angle, shaped_slopes, theta_from_u, u_from_theta
-from .shaped_sde import _check_kappa
+from .shaped_sde import _check_kappa, kappa_from_shaping
 
 __all__ = [
     "J1",
@@ -171,8 +171,7 @@ def shaped_mlp_correlation_ode(rho0, t, c_plus, c_minus, return_u=False):
     ValueError
         On an invalid ``rho0``, times, or non-finite shaping constants.
     """
-    kappa = (float(c_plus) - float(c_minus)) ** 2
-    return correlation_ode(rho0, t, kappa, return_u=return_u)
+    return correlation_ode(rho0, t, kappa_from_shaping(c_plus, c_minus), return_u=return_u)
 
 
 def resnet_correlation_ode(rho0, t, sigma_r, return_u=False):

@@ -121,6 +121,8 @@ def q_drift(t, q):
     if np.any(t <= 0.0):
         raise ValueError("t must be > 0: the q-drift is singular at t = 0")
     q = np.asarray(q, dtype=float)
+    if not np.all(np.isfinite(q)) or np.any(q < 0.0):
+        raise ValueError("q must be finite and >= 0 (q = l^2 (1 - rho) >= 0)")
     return (2.0 * q - A_COEF * q**1.5) / t + 2.0 * q
 
 
@@ -340,23 +342,10 @@ def second_moment_y_from_t0(t, t0, y0=Y_STAR):
 
 
 def q_from_J(t, J):
-    """``q = Q_STAR t^2 / J^2`` (``Q_STAR`` where ``t = 0``).
-
-    Parameters
-    ----------
-    t : array_like
-        Times (broadcast against ``J``).
-    J : array_like
-        Values of the regular J-process.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    t = np.asarray(t, dtype=float)
-    J = np.asarray(J, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(t > 0, Q_STAR * (t / np.where(t > 0, J, 1.0)) ** 2, Q_STAR)
+    """``q = Q_STAR t^2 / J^2 = y^{-2}`` (``Q_STAR`` where ``t = 0``); arguments as :func:`y_from_J`."""
+    t = _check_t(t)
+    with np.errstate(divide="ignore"):
+        return np.where(t > 0, y_from_J(t, J) ** -2.0, Q_STAR)
 
 
 def y_from_J(t, J):
@@ -372,8 +361,9 @@ def y_from_J(t, J):
     Returns
     -------
     numpy.ndarray
+        ``y``, broadcast shape of ``t`` and ``J``.
     """
-    t = np.asarray(t, dtype=float)
+    t = _check_t(t)
     J = np.asarray(J, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(t > 0, Y_STAR * J / np.where(t > 0, t, 1.0), Y_STAR)
@@ -447,90 +437,6 @@ def _next_dB(use_dW, dW, i, k, h, s, cache, have):
     return z0 * math.sqrt(h), s, z1, True
 
 
-@nb.njit(cache=True, parallel=True)
-def _j_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, out):
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
-        cache = 0.0
-        have = False
-        J = 0.0
-        j = 0
-        if save_idx[0] == 0:
-            out[i, 0] = J
-            j = 1
-        for k in range(n_steps):
-            h = grid[k + 1] - grid[k]
-            dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            Jn = J + (1.0 + 2.0 * J) * h - _SQRT2 * J * dB
-            if milstein:
-                # (1/2) g g' (dB^2 - h) with g = -sqrt2 J, g' = -sqrt2
-                Jn += J * (dB * dB - h)
-            J = Jn
-            if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = J
-                j += 1
-
-
-@nb.njit(cache=True, parallel=True)
-def _y_implicit_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, y_star, y0, out):
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
-        cache = 0.0
-        have = False
-        y = y0
-        j = 0
-        if save_idx[0] == 0:
-            out[i, 0] = y
-            j = 1
-        for k in range(n_steps):
-            h = grid[k + 1] - grid[k]
-            t1 = grid[k + 1]
-            dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            rhs = y * (1.0 + 2.0 * h) + h * y_star / t1 - _SQRT2 * y * dB
-            if milstein:
-                rhs += y * (dB * dB - h)
-            # singular part (y* - y)/t taken implicitly at t_{k+1} > 0
-            y = rhs / (1.0 + h / t1)
-            if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = y
-                j += 1
-
-
-@nb.njit(cache=True, parallel=True)
-def _q_em_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, q0, a, out, n_neg):
-    n_steps = grid.size - 1
-    c = 2.0 * _SQRT2
-    for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
-        cache = 0.0
-        have = False
-        q = q0
-        j = 0
-        neg = 0
-        if save_idx[0] == 0:
-            out[i, 0] = q
-            j = 1
-        for k in range(n_steps):
-            h = grid[k + 1] - grid[k]
-            t = grid[k]
-            dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            qn = q + ((2.0 * q - a * q * math.sqrt(q)) / t + 2.0 * q) * h + c * q * dB
-            if milstein:
-                qn += 4.0 * q * (dB * dB - h)
-            if qn <= 0.0:
-                # an Euler step can overshoot below 0 (probability ~ P(Z < -1/(2 sqrt(2h))));
-                # reflect and count it so callers can see it happened
-                qn = -qn if qn < 0.0 else 1e-300
-                neg += 1
-            q = qn
-            if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = q
-                j += 1
-        n_neg[i] = neg
-
-
 @nb.njit(cache=True, inline="always")
 def _implicit_q_root(r, alpha, beta):
     # Unique positive root x of p(x) = alpha x^3 + beta x^2 - r (alpha > 0, r > 0): p(0) < 0 and
@@ -548,42 +454,70 @@ def _implicit_q_root(r, alpha, beta):
     return x
 
 
+# scheme kinds of _path_kernel
+_J_SCHEME, _Y_IMPLICIT, _Q_EXPLICIT, _Q_IMPLICIT = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, inline="always")
+def _step(kind, x, t0, t1, h, dB, milstein, p):
+    """One step of the scalar schemes of this module; returns (x_next, reflected)."""
+    if kind == _J_SCHEME:
+        # dJ = (1 + 2J) dt - sqrt2 J dB; Milstein: (1/2) g g' (dB^2 - h) with g = -sqrt2 J, g' = -sqrt2
+        xn = x + (1.0 + 2.0 * x) * h - _SQRT2 * x * dB
+        if milstein:
+            xn += x * (dB * dB - h)
+        return xn, False
+    if kind == _Y_IMPLICIT:
+        # dy = [(y* - y)/t + 2y] dt - sqrt2 y dB; singular part (y* - y)/t implicit at t_{k+1} > 0
+        rhs = x * (1.0 + 2.0 * h) + h * p / t1 - _SQRT2 * x * dB
+        if milstein:
+            rhs += x * (dB * dB - h)
+        return rhs / (1.0 + h / t1), False
+    # q-schemes, f(t, q) = (2 q - a q^{3/2}) / t + 2 q, a = p, v = q + 2 sqrt2 q dB [+ 4 q (dB^2 - h)]:
+    #   explicit:  q_{k+1} = v + h f(t_k, q_k)                 (needs t_k > 0)
+    #   implicit:  q_{k+1} - h f(t_{k+1}, q_{k+1}) = v,  i.e. with x = sqrt(q_{k+1}):
+    #              (a h / t_{k+1}) x^3 + (1 - 2h / t_{k+1} - 2h) x^2 = v
+    v = x * (1.0 + 2.0 * _SQRT2 * dB)
+    if milstein:
+        v += 4.0 * x * (dB * dB - h)
+    if kind == _Q_EXPLICIT:
+        v += ((2.0 * x - p * x * math.sqrt(x)) / t0 + 2.0 * x) * h
+    reflected = False
+    if v <= 0.0:
+        # the Euler noise term can overshoot below 0 (probability ~ P(Z < -1/(2 sqrt(2h))) per step;
+        # in the implicit Milstein scheme v >= q (1/2 - 4h) > 0 for h < 1/8): reflect, and count it
+        v = -v if v < 0.0 else 1e-300
+        reflected = True
+    if kind == _Q_IMPLICIT:
+        r = _implicit_q_root(v, p * h / t1, 1.0 - 2.0 * h / t1 - 2.0 * h)
+        return r * r, reflected
+    return v, reflected
+
+
 @nb.njit(cache=True, parallel=True)
-def _q_implicit_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, q0, a, out, n_neg):
-    # Drift-implicit (theta = 1) Euler / Milstein on q:
-    #   q_{k+1} - h f(t_{k+1}, q_{k+1}) = q_k + 2 sqrt2 q_k dB [+ 4 q_k (dB^2 - h)],
-    #   f(t, q) = (2 q - a q^{3/2}) / t + 2 q.
-    # With x = sqrt(q_{k+1}): (a h / t_{k+1}) x^3 + (1 - 2h / t_{k+1} - 2h) x^2 = rhs.
+def _path_kernel(kind, grid, save_idx, n_paths, seed, dW, use_dW, milstein, x0, p, out, n_refl):
+    # one path per prange iteration, stream i (thread-count independent); saves at grid[save_idx]
     n_steps = grid.size - 1
-    c = 2.0 * _SQRT2
     for i in nb.prange(n_paths):
         s = stream_state(seed, i)
         cache = 0.0
         have = False
-        q = q0
+        x = x0
         j = 0
-        neg = 0
+        refl = 0
         if save_idx[0] == 0:
-            out[i, 0] = q
+            out[i, 0] = x
             j = 1
         for k in range(n_steps):
             h = grid[k + 1] - grid[k]
-            t1 = grid[k + 1]
             dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            rhs = q * (1.0 + c * dB)
-            if milstein:
-                rhs += 4.0 * q * (dB * dB - h)
-            if rhs <= 0.0:
-                # Euler noise overshoot (impossible with the Milstein term for h < 1/8, since
-                # 1 + 2 sqrt2 dB + 4 (dB^2 - h) >= 1/2 - 4h): reflect and count
-                rhs = -rhs if rhs < 0.0 else 1e-300
-                neg += 1
-            x = _implicit_q_root(rhs, a * h / t1, 1.0 - 2.0 * h / t1 - 2.0 * h)
-            q = x * x
+            x, reflected = _step(kind, x, grid[k], grid[k + 1], h, dB, milstein, p)
+            if reflected:
+                refl += 1
             if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = q
+                out[i, j] = x
                 j += 1
-        n_neg[i] = neg
+        n_refl[i] = refl
 
 
 # ----------------------------------------------------------------------------- drivers
@@ -636,6 +570,18 @@ def _check_seed(seed):
     return int(seed)
 
 
+def _run_paths(kind, g, n_paths, seed, dW, saveat, milstein, x0, p):
+    """Validate the common arguments, run ``_path_kernel``; returns (ts, out, n_reflected)."""
+    seed = _check_seed(seed)
+    n_paths = _check_positive_int(n_paths, "n_paths")
+    idx, ts = _save_indices(g, saveat)
+    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
+    out = np.empty((n_paths, idx.size))
+    n_refl = np.zeros(n_paths, dtype=np.int64)
+    _path_kernel(kind, g, idx, n_paths, seed, dWa, use_dW, bool(milstein), float(x0), float(p), out, n_refl)
+    return ts, out, int(n_refl.sum())
+
+
 def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=None):
     """Integrate the regular J-equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``.
 
@@ -673,12 +619,7 @@ def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=No
         raise ValueError("grid must start at t = 0 (J_0 = 0)")
     if scheme not in ("euler", "milstein"):
         raise ValueError(f"scheme must be 'euler' or 'milstein', got {scheme!r}")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    _j_kernel(g, idx, n_paths, seed, dWa, use_dW, scheme == "milstein", out)
+    ts, out, _ = _run_paths(_J_SCHEME, g, n_paths, seed, dW, saveat, scheme == "milstein", 0.0, 0.0)
     return ts, out
 
 
@@ -716,12 +657,7 @@ def simulate_y_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, save
         raise ValueError("y0 must be Y_STAR when the grid starts at t = 0 (the start is pinned)")
     if not (y0 > 0 and np.isfinite(y0)):
         raise ValueError(f"y0 must be positive and finite, got {y0}")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    _y_implicit_kernel(g, idx, n_paths, seed, dWa, use_dW, bool(milstein), Y_STAR, y0, out)
+    ts, out, _ = _run_paths(_Y_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, y0, Y_STAR)
     return ts, out
 
 
@@ -809,16 +745,8 @@ def simulate_q_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, save
         raise ValueError("grid must start at t = 0 (q_0 = Q_STAR is pinned there)")
     if milstein and np.max(np.diff(g)) >= 0.125:
         raise ValueError("grid steps must be < 1/8 for the Milstein variant (positivity of the right-hand side)")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    n_neg = np.zeros(n_paths, dtype=np.int64)
-    _q_implicit_kernel(g, idx, n_paths, seed, dWa, use_dW, bool(milstein), Q_STAR, A_COEF, out, n_neg)
-    if return_stats:
-        return ts, out, int(n_neg.sum())
-    return ts, out
+    ts, out, n_refl = _run_paths(_Q_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, Q_STAR, A_COEF)
+    return (ts, out, n_refl) if return_stats else (ts, out)
 
 
 def J_scheme_moments(grid, scheme="milstein"):
@@ -910,16 +838,8 @@ def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None
     q0 = float(q0)
     if not (q0 > 0 and np.isfinite(q0)):
         raise ValueError(f"q0 must be positive and finite, got {q0}")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    n_neg = np.zeros(n_paths, dtype=np.int64)
-    _q_em_kernel(g, idx, n_paths, seed, dWa, use_dW, bool(milstein), q0, A_COEF, out, n_neg)
-    if return_stats:
-        return ts, out, int(n_neg.sum())
-    return ts, out
+    ts, out, n_refl = _run_paths(_Q_EXPLICIT, g, n_paths, seed, dW, saveat, milstein, q0, A_COEF)
+    return (ts, out, n_refl) if return_stats else (ts, out)
 
 
 def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
@@ -960,9 +880,10 @@ def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
     if np.any(np.diff(ta) <= 0):
         raise ValueError("ts must be strictly increasing")
     m = _check_positive_int(n_steps_per_unit, "n_steps_per_unit")
+    n_paths = _check_positive_int(n_paths, "n_paths")
     n_total = int(round(ta[-1] * m))
     if n_total < 1:
-        return np.full((int(n_paths), ta.size), (Y_STAR if return_y else Q_STAR))
+        return np.full((n_paths, ta.size), (Y_STAR if return_y else Q_STAR))
     grid = np.arange(n_total + 1) / m
     k = np.rint(ta * m)
     if np.any(np.abs(k / m - ta) > 1e-12 * max(1.0, ta[-1])):
