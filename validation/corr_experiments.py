@@ -18,10 +18,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402,F401
 import numpy as np  # noqa: E402
 
 from deeplimits.convergence import OrderResult, fit_order, plot_orders  # noqa: E402
-from deeplimits.correlation import maps, shaped_sde, unshaped_sde  # noqa: E402
+from deeplimits.correlation import maps, odes, shaped_sde, unshaped_sde  # noqa: E402
 from deeplimits.correlation.unshaped_sde import Q_STAR, Y_STAR  # noqa: E402
 from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid  # noqa: E402
 from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
@@ -55,17 +56,22 @@ def _fit_with_intercept(x, y, w=None, deg=1):
 @experiment(
     id="corr.infinite_width",
     checks="exact (leaky) ReLU correlation maps against one-layer Monte Carlo; u-form accuracy; the depth "
-           "recursion's 9 pi^2/2 asymptote and -3 log(l)/l correction; finite-width one-layer conditional "
-           "moments that define the unshaped q-SDE (drift 2u/n, variance 8u^2/n) and the shaped SDE",
+           "recursion's 9 pi^2/2 asymptote and -3 log(l)/l correction, and its rounding against long double; "
+           "finite-width one-layer conditional moments that define the unshaped q-SDE (drift 2u/n, variance "
+           "8u^2/n) and the shaped SDE; the d << n limits of the shaped MLP and the ResNet coincide",
     criterion="MC means within 4.5 standard errors of the closed form (max over 16 points: Bonferroni-level "
               "~1e-4); u-map within 4 ulp of mpmath; |l^2 u_l / (9 pi^2/2) - 1| < 1e-4 at l = 1e6; fitted log "
               "coefficient -3 +- 0.05; float64 recursion within 1e-12 relative of a long-double recursion at l = 2e5 (full: "
               "1e6); the unshaped drift constant (extrapolated to n = inf) within 4 SE of 2 and "
-              "the variance constant within 4 SE of 8; shaped drift and variance within 4 SE of the SDE's",
+              "the variance constant within 4 SE of 8; shaped drift and variance within 4 SE of the SDE's; the "
+              "shaped-MLP/ResNet finite-depth gap of order 1 +- 0.2 in 1/d when (c+ - c-)^2 = sigma_r^2 and > 0.05 "
+              "at every depth otherwise",
     quick=dict(n_mc=200_000, widths=[32, 64, 128, 256], n_layers=100_000, u_small=1e-4,
-               shaped_widths=[64, 256], n_shaped=100_000, ref_depth=200_000),
+               shaped_widths=[64, 256], n_shaped=100_000, ref_depth=200_000,
+               ode_depths=[16, 32, 64, 128, 256, 512]),
     full=dict(n_mc=2_000_000, widths=[64, 128, 256, 512, 1024], n_layers=400_000, u_small=1e-5,
-              shaped_widths=[64, 256, 1024], n_shaped=400_000, ref_depth=1_000_000),
+              shaped_widths=[64, 256, 1024], n_shaped=400_000, ref_depth=1_000_000,
+              ode_depths=[16, 32, 64, 128, 256, 512, 1024, 2048]),
 )
 def infinite_width(params, *, seed, outdir):
     checks, metrics = [], {}
@@ -171,7 +177,26 @@ def infinite_width(params, *, seed, outdir):
                         note=f"n Var = {last['var']:.4f} +- {last['var_se']:.4f}, SDE {th_var:.4f}"))
     metrics["shaped_one_layer"] = sh
 
-    fig, axs = plt.subplots(1, 3, figsize=(13, 4))
+    # (f) d << n limits: the infinite-width shaped MLP (s_pm = 1 + c_pm/sqrt(d)) and the ResNet with a d^{-1/2}
+    # branch, two independent finite-depth recursions, approach each other iff (c+ - c-)^2 = sigma_r^2
+    depths = np.asarray(params["ode_depths"])
+    V0 = np.array([[1.0, -0.3], [-0.3, 1.0]])
+    gaps = {}
+    for label, (cp, cm, sig) in {"kappa = sigma_r^2": (0.6, -0.6, 1.2), "kappa != sigma_r^2": (0.6, -0.6, 1.0)}.items():
+        gap = []
+        for d in depths:
+            V = odes.resnet_recursion(V0, d, sig)
+            u_res = 1 - V[:, 0, 1] / np.sqrt(V[:, 0, 0] * V[:, 1, 1])
+            gap.append(float(np.max(np.abs(odes.shaped_mlp_recursion(-0.3, d, cp, cm) - u_res))))
+        gaps[label] = gap
+    gap_order = fit_order(1.0 / depths, gaps["kappa = sigma_r^2"])
+    checks.append(Check("resnet_vs_shaped_gap_order", gap_order, "in", (0.8, 1.2),
+                        note="max_l |u_l(shaped MLP) - u_l(ResNet)| = O(1/d) when (c+ - c-)^2 = sigma_r^2, c+ + c- = 0"))
+    checks.append(Check("resnet_vs_shaped_gap_mismatched", min(gaps["kappa != sigma_r^2"]), ">", 0.05,
+                        note="no convergence when (c+ - c-)^2 != sigma_r^2"))
+    metrics["resnet_vs_shaped_gaps"] = dict(depths=depths.tolist(), **gaps, order=gap_order)
+
+    fig, axs = plt.subplots(1, 4, figsize=(17, 4))
     lv = np.unique(np.logspace(0, 6, 200).astype(int))
     uu = maps.depth_recursion_u(0.5, 10**6)
     axs[0].semilogx(lv, lv**2 * uu[lv] / Q_STAR, label="recursion $l^2 u_l / q^*$")
@@ -194,6 +219,14 @@ def infinite_width(params, *, seed, outdir):
     axs[2].plot(r, r, ":", c="k")
     axs[2].set_xlabel("rho")
     axs[2].legend()
+    for label, gap in gaps.items():
+        axs[3].loglog(depths, gap, "o-", label=label)
+    axs[3].loglog(depths, gaps["kappa = sigma_r^2"][0] * depths[0] / depths, "k--", lw=0.8, label="1/d")
+    axs[3].set_xlabel("depth d")
+    axs[3].set_title("shaped MLP vs ResNet (infinite width)", fontsize=9)
+    axs[3].legend(fontsize=7)
+    for ax in (axs[1], axs[3]):
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     fig_path = _save(fig, outdir, "corr_infinite_width.png")
     summary = (f"maps match MC (max z {zmax:.2f}); l^2 u_l/q* - 1 = {ratio:.2e} at l = 1e6, log coefficient "
                f"{slope:.3f}; unshaped one-layer constants: drift {a_d:.2f} +- {se_d:.2f} (2), variance "
