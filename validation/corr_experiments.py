@@ -61,13 +61,13 @@ def _fit_with_intercept(x, y, w=None, deg=1):
            "8u^2/n) and the shaped SDE; the d << n limits of the shaped MLP and the ResNet coincide",
     criterion="MC means within 4.5 standard errors of the closed form (max over 16 points: Bonferroni-level "
               "~1e-4); u-map within 4 ulp of mpmath; |l^2 u_l / (9 pi^2/2) - 1| < 1e-4 at l = 1e6; fitted log "
-              "coefficient -3 +- 0.05; float64 recursion within 1e-12 relative of a long-double recursion at l = 2e5 (full: "
+              "coefficient -3 +- 0.05; float64 recursion within 1e-12 relative of a long-double recursion at l = 1e5 (full: "
               "1e6); the unshaped drift constant (extrapolated to n = inf) within 4 SE of 2 and "
               "the variance constant within 4 SE of 8; shaped drift and variance within 4 SE of the SDE's; the "
               "shaped-MLP/ResNet finite-depth gap of order 1 +- 0.2 in 1/d when (c+ - c-)^2 = sigma_r^2 and > 0.05 "
               "at every depth otherwise",
     quick=dict(n_mc=200_000, widths=[32, 64, 128, 256], n_layers=100_000, u_small=1e-4,
-               shaped_widths=[64, 256], n_shaped=100_000, ref_depth=200_000,
+               shaped_widths=[64, 256], n_shaped=100_000, ref_depth=100_000,
                ode_depths=[16, 32, 64, 128, 256, 512]),
     full=dict(n_mc=2_000_000, widths=[64, 128, 256, 512, 1024], n_layers=400_000, u_small=1e-5,
               shaped_widths=[64, 256, 1024], n_shaped=400_000, ref_depth=1_000_000,
@@ -437,10 +437,10 @@ def _shaped_orders(params, seed):
     quick=dict(T=0.5, n_ref=8192, strong_paths=1000, strong_steps=[32, 64, 128, 256, 512],
                q_strong_steps=[256, 512, 1024, 2048], q_mil_strong_steps=[32, 64, 128, 256],
                weak_paths=20_000, weak_steps=[16, 32, 64, 128],
-               q_weak_paths=10_000, q_mil_weak_steps=[16, 32, 64, 128], q_weak_steps=[128, 256, 512, 1024],
+               q_weak_paths=5_000, q_mil_weak_steps=[16, 32, 64, 128], q_weak_steps=[128, 256, 512, 1024],
                t0=0.05, cv_paths=10_000, q_em_steps=[128, 256, 512, 1024], q_mil_steps=[64, 128, 256, 512],
                t0_table=[0.2, 0.1, 0.05, 0.02, 0.01], bias_h=[1 / 256, 1 / 512, 1 / 1024], bias_t0=[0.2, 0.1, 0.05],
-               bias_paths=10_000, kappa=10.0, rho0=-0.5, shaped_T=0.5, shaped_paths=5000, shaped_ref=512,
+               bias_paths=6_000, kappa=10.0, rho0=-0.5, shaped_T=0.5, shaped_paths=5000, shaped_ref=512,
                shaped_steps=[8, 16, 32, 64, 128], cov_paths=3000, cov_ref=512, cov_steps=[8, 16, 32, 64],
                cov_weak_steps=[4, 8, 16, 32], path_samples=2000),
     full=dict(T=0.5, n_ref=16384, strong_paths=10_000, strong_steps=[32, 64, 128, 256, 512, 1024],
