@@ -25,6 +25,7 @@ from deeplimits.correlation.unshaped_sde import (
     var_q_small_t,
     y_from_J,
     y_implicit_scheme_mean,
+    y_implicit_scheme_moments,
 )
 
 T = 0.5
@@ -222,6 +223,18 @@ def test_J_scheme_moments_match_monte_carlo():
     assert _slope(T / Ns, e) == pytest.approx(1.0, abs=0.1)
 
 
+def test_y_implicit_scheme_moments_match_monte_carlo():
+    # exact moments of the discrete y-scheme (both variants, start at 0 and at t0) against 4e5 paths, 4 SE
+    n = 400_000
+    for g in [np.linspace(0, T, 9), np.linspace(0.05, T, 9)]:
+        for milstein in [False, True]:
+            _, y = simulate_y_implicit(g, n_paths=n, seed=3, milstein=milstein, saveat=[T])
+            m1, m2 = y_implicit_scheme_moments(g, milstein=milstein)
+            assert abs(y.mean() - m1[-1]) < 4 * y.std() / np.sqrt(n)
+            assert abs((y**2).mean() - m2[-1]) < 4 * (y**2).std() / np.sqrt(n)
+    assert np.array_equal(y_implicit_scheme_mean(g), y_implicit_scheme_moments(g)[0])
+
+
 def test_q_euler_from_t0_orders_and_start_bias():
     t0 = 0.05
     # strong orders in h against a fine Milstein run from the same start (coupled noise).
@@ -239,24 +252,27 @@ def test_q_euler_from_t0_orders_and_start_bias():
             _, q = simulate_q_em(np.linspace(t0, T, N + 1), dW=dWc, saveat=[T], milstein=milstein)
             errs.append(np.mean(np.abs(np.log(q[:, 0]) - np.log(qr[:, 0]))))
         assert _slope((T - t0) / Ns, errs) == pytest.approx(order, abs=0.2)
-    # weak order 1 in h against the closed-form E[q_T^{-1/2}] of the deterministic start at t0.
-    # Control variate: the drift-implicit y-scheme on the same grid and seed (same dB), whose
-    # exact mean is a deterministic recursion; the MC error of the difference is ~1e-4,
-    # below 1/5 of the finest-level error (asserted).
+    # weak order 1 in h against the closed-form E[q_T^{-1/2}] and E[q_T^{-1}] of the deterministic start
+    # at t0.  Control variate: the drift-implicit Milstein y-scheme on the same grid and seed (same dB),
+    # whose first and second moments are exact recursions; the MC error of the difference is asserted
+    # below 1/4 of the finest-level error.
     n = 10_000
-    exact = mean_y_from_t0(T, t0)
+    exact = {1: mean_y_from_t0(T, t0), 2: second_moment_y_from_t0(T, t0)}
     for milstein, Ns in [(False, np.array([128, 256, 512, 1024])), (True, np.array([64, 128, 256, 512]))]:
-        werrs, ses = [], []
+        werrs, ses = {1: [], 2: []}, {1: [], 2: []}
         for N in Ns:
             g = np.linspace(t0, T, N + 1)
             _, q, n_refl = simulate_q_em(g, n_paths=n, seed=7, saveat=[T], milstein=milstein, return_stats=True)
             _, y_cv = simulate_y_implicit(g, n_paths=n, seed=7, saveat=[T], y0=Y_STAR)
             assert n_refl == 0
-            d = q[:, 0] ** -0.5 - y_cv[:, 0]
-            werrs.append(abs(d.mean() + y_implicit_scheme_mean(g)[-1] - exact))
-            ses.append(d.std() / np.sqrt(n))
-        assert 5 * ses[-1] < werrs[-1]
-        assert _slope((T - t0) / Ns, werrs) == pytest.approx(1.0, abs=0.25)
+            m = y_implicit_scheme_moments(g, milstein=True)
+            for p_ in (1, 2):
+                d = q[:, 0] ** (-p_ / 2) - y_cv[:, 0] ** p_
+                werrs[p_].append(abs(d.mean() + m[p_ - 1][-1] - exact[p_]))
+                ses[p_].append(d.std() / np.sqrt(n))
+        for p_ in (1, 2):
+            assert 4 * ses[p_][-1] < werrs[p_][-1]
+            assert _slope((T - t0) / Ns, werrs[p_]) == pytest.approx(1.0, abs=0.25)
     # the start bias itself is O(t0^2) in E[q^{-1/2}] and E[q^{-1}] (closed forms)
     assert abs(mean_y_from_t0(T, t0) - mean_y(T)) < 0.01 * mean_y(T)
 

@@ -70,6 +70,7 @@ __all__ = [
     "simulate_y_implicit",
     "simulate_q_implicit",
     "y_implicit_scheme_mean",
+    "y_implicit_scheme_moments",
     "J_scheme_moments",
     "sample_q",
     "q_from_J",
@@ -661,13 +662,56 @@ def simulate_y_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, save
     return ts, out
 
 
-def y_implicit_scheme_mean(grid, y0=Y_STAR):
-    """Exact expectation of :func:`simulate_y_implicit` at every grid point.
+def y_implicit_scheme_moments(grid, y0=Y_STAR, milstein=False):
+    """Exact first and second moments of :func:`simulate_y_implicit` at every grid point.
 
-    The scheme is linear in ``y`` with increments independent of ``y_k``, so its
-    mean follows the deterministic recursion
-    ``m_{k+1} (1 + h/t_{k+1}) = m_k (1 + 2h) + h Y_STAR / t_{k+1}`` (the
-    Milstein term has mean zero).  Used as a control variate for weak errors.
+    The scheme is linear, ``y_{k+1} = A_k y_k + b_k`` with ``A_k`` independent of ``y_k``:
+    ``A = (1 + 2h - sqrt(2) dB [+ dB^2 - h]) / (1 + h/t_{k+1})``, ``b = (h Y_STAR/t_{k+1}) / (1 + h/t_{k+1})``,
+    so ``E[y]`` and ``E[y^2]`` follow deterministic recursions with ``E[A] = (1 + 2h)/(1 + h/t_{k+1})`` and
+    ``E[A^2] = ((1 + 2h)^2 + 2h)/(1 + h/t_{k+1})^2`` (Euler) or
+    ``((1 + h)^2 + 2 (1 + h) h + 3 h^2 + 2h)/(1 + h/t_{k+1})^2`` (Milstein).  Used as exact control
+    variates for weak errors in ``E[q^{-1/2}]`` and ``E[q^{-1}]``.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times (strictly increasing; ``grid[0] = 0`` or ``> 0``).
+    y0 : float, optional
+        Start value (deterministic).
+    milstein : bool, optional
+        Moments of the Milstein variant.
+
+    Returns
+    -------
+    m1, m2 : numpy.ndarray
+        ``E[y_k]`` and ``E[y_k^2]`` for every grid point.
+
+    Raises
+    ------
+    ValueError
+        On an invalid grid.
+    """
+    g = _check_grid(grid)
+    m1 = np.empty(g.size)
+    m2 = np.empty(g.size)
+    m1[0] = float(y0)
+    m2[0] = float(y0) ** 2
+    for k in range(g.size - 1):
+        h = g[k + 1] - g[k]
+        den = 1.0 + h / g[k + 1]
+        b = h * Y_STAR / g[k + 1] / den
+        ea = (1.0 + 2.0 * h) / den
+        if milstein:
+            ea2 = ((1.0 + h) ** 2 + 2.0 * (1.0 + h) * h + 3.0 * h * h + 2.0 * h) / den**2
+        else:
+            ea2 = ((1.0 + 2.0 * h) ** 2 + 2.0 * h) / den**2
+        m1[k + 1] = ea * m1[k] + b
+        m2[k + 1] = ea2 * m2[k] + 2.0 * b * ea * m1[k] + b * b
+    return m1, m2
+
+
+def y_implicit_scheme_mean(grid, y0=Y_STAR):
+    """Exact expectation of :func:`simulate_y_implicit` at every grid point (see :func:`y_implicit_scheme_moments`).
 
     Parameters
     ----------
@@ -679,16 +723,9 @@ def y_implicit_scheme_mean(grid, y0=Y_STAR):
     Returns
     -------
     numpy.ndarray
-        ``E[y_k]`` for every grid point.
+        ``E[y_k]`` for every grid point (the Milstein term has mean zero: the same for both variants).
     """
-    g = _check_grid(grid)
-    m = np.empty(g.size)
-    m[0] = float(y0)
-    for k in range(g.size - 1):
-        h = g[k + 1] - g[k]
-        t1 = g[k + 1]
-        m[k + 1] = (m[k] * (1.0 + 2.0 * h) + h * Y_STAR / t1) / (1.0 + h / t1)
-    return m
+    return y_implicit_scheme_moments(grid, y0)[0]
 
 
 def simulate_q_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, return_stats=False):
