@@ -75,6 +75,11 @@ def test_covariance_factor_is_psd_and_matches_correlation_marginal():
     # three inputs, very coarse steps: still PSD (V = L L^T by construction)
     V3 = sample_covariance(np.eye(3) + 0.5, 1.0, 1.0, -1.0, n_paths=500, seed=3, n_steps=4)
     assert np.linalg.eigvalsh(V3).min() >= -1e-12 * np.abs(V3).max()
+    # five inputs, nearly collinear (condition number ~1e3), strong shaping, every sample and save point
+    V5_0 = 0.9 * np.ones((5, 5)) + 0.1 * np.eye(5) + 0.02 * np.diag(np.arange(5))
+    V5 = sample_covariance(V5_0, 2.0, 2.0, -2.0, n_paths=300, seed=6, n_steps=40, saveat=np.linspace(0, 2.0, 11))
+    ev = np.linalg.eigvalsh(V5)
+    assert np.all(ev >= -1e-12 * ev.max(axis=-1, keepdims=True))
 
 
 def test_covariance_factor_strong_order_half_and_engine_agreement():

@@ -282,13 +282,15 @@ def test_reproducible_across_thread_counts():
     default = numba.get_num_threads()
     a = simulate_y_implicit(g, n_paths=1000, seed=9)[1]
     b = simulate_J(g, n_paths=1000, seed=9)[1]
+    c = simulate_q_implicit(g, n_paths=1000, seed=9)[1]
     numba.set_num_threads(1)
     try:
         a1 = simulate_y_implicit(g, n_paths=1000, seed=9)[1]
         b1 = simulate_J(g, n_paths=1000, seed=9)[1]
+        c1 = simulate_q_implicit(g, n_paths=1000, seed=9)[1]
     finally:
         numba.set_num_threads(default)
-    assert np.array_equal(a, a1) and np.array_equal(b, b1)
+    assert np.array_equal(a, a1) and np.array_equal(b, b1) and np.array_equal(c, c1)
 
 
 def test_bad_input():
