@@ -5,6 +5,7 @@ Importing this file registers the experiments ``resnet.*`` with :mod:`deeplimits
 
 from __future__ import annotations
 
+import sys
 import time
 
 import matplotlib
@@ -437,7 +438,8 @@ def trained_exponents(params, *, seed, outdir):
     results = {}
     for cfg in ("tanh_shared", "relu_multi"):
         nets = train_sweep(cfg, params["depths"], outdir=wdir, epochs=params["epochs"], seed=seed * 10_000,
-                           data_seed=seed, progress=True)
+                           data_seed=seed,
+                           progress=sys.stderr.isatty())  # bars in a terminal, none in CI logs
         ratio = max(n.train_loss[-1] / n.train_loss[0] for n in nets.values())
         checks.append(Check(f"{cfg}_loss_ratio", ratio, "<", params["max_loss_ratio"],
                             note="worst final/initial train MSE over the depths"))
