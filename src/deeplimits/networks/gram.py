@@ -31,7 +31,29 @@ __all__ = ["mlp_gram", "resnet_gram"]
 
 
 def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
-    """Gram-exact MLP; returns (sqnorm, D) for the saved layers (see :func:`mlp_gram_kernel`)."""
+    """Gram-exact MLP (module docstring): samples the Markov chain of the m x m Gram matrices.
+
+    Parameters
+    ----------
+    P0, D0 : ndarray
+        Diagonal of the input Gram and ``2 (1 - rho_0)``.
+    n, depth : int
+        Width and number of layers.
+    s_plus, s_minus, cnorm : float
+        Slopes and He constant.
+    seed : int
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``.
+    layers, slot : ndarray of int64
+        Saved layers and slot table.
+    n_nets : int
+        Number of networks.
+
+    Returns
+    -------
+    sqnorm : ndarray, shape (n_nets, n_save, m)
+    D : ndarray, shape (n_nets, n_save, m, m)
+        ``2 (1 - rho)``, NaN where a column died.
+    """
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
     out_D = np.empty((n_nets, layers.size, m, m))
@@ -40,7 +62,30 @@ def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_net
 
 
 def resnet_gram(P0, D0, n, depth, sigma_r, seed, layers, slot, n_nets):
-    """Gram-exact ResNet; returns (sqnorm, D) for the saved layers (see :func:`resnet_gram_kernel`)."""
+    """Gram-exact ResNet (module docstring): keeps ``h_l`` (n x m), samples each branch from its Gram.
+
+    Parameters
+    ----------
+    P0, D0 : ndarray
+        Diagonal of the covariance of the rows of ``h_0`` and ``2 (1 - rho_0)``.
+    n, depth : int
+        Width and number of residual blocks.
+    sigma_r : float
+        Standard deviation of the branch weights.
+    seed : int
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``.
+    layers, slot : ndarray of int64
+        Saved layers and slot table.
+    n_nets : int
+        Number of networks.
+
+    Returns
+    -------
+    sqnorm : ndarray, shape (n_nets, n_save, m)
+        ``|h_l^a|^2 / n``.
+    D : ndarray, shape (n_nets, n_save, m, m)
+        ``2 (1 - rho)`` of the columns of ``h_l``.
+    """
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
     out_D = np.empty((n_nets, layers.size, m, m))
