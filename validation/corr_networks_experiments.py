@@ -7,8 +7,11 @@ corr.shaped_limit     shaped leaky-ReLU MLP, d/n = T: final correlation against 
 corr.resnet_vs_shaped ResNet with a d^-1/2 branch and shaped MLP at rate d^-1/2 reach the same ODE limit.
 
 The finite networks come from :mod:`deeplimits.networks` (Gram-exact engine, checked against real weight
-matrices in ``tests/test_networks_engines.py``).  The limits come from ``deeplimits.correlation``: ``sample_q`` (unshaped q-SDE), ``sample_correlation`` (shaped correlation SDE,
-Fisher-z form), ``correlation_ode`` and the infinite-width recursions.
+matrices in ``tests/test_networks_engines.py``).  The limits come from ``deeplimits.correlation``:
+``sample_q`` (unshaped q-SDE), ``sample_correlation`` (shaped correlation SDE, Fisher-z form),
+``correlation_ode`` and the infinite-width recursions.  How "the distance extrapolates to zero" is tested
+(signed quantile differences, bootstrap null): :func:`quantile_extrapolation` and
+``docs/theory/finite-networks.md`` section 6.0.
 """
 
 from __future__ import annotations
@@ -198,6 +201,22 @@ def _hist(ax, x, bins, **kw):
               n_sde=100000, steps_per_unit=1024, fit_min_width=128, n_boot=200),
 )
 def unshaped_limit(params, *, seed, outdir):
+    """Unshaped ReLU MLPs at several widths against the q-SDE (see the decorator's criterion).
+
+    Parameters
+    ----------
+    params : dict
+        The ``quick`` or ``full`` parameter set of the decorator.
+    seed : int
+        Base seed; sub-tasks use ``seed * 1000 + k``.
+    outdir : pathlib.Path
+        Folder for the PNG figures.
+
+    Returns
+    -------
+    deeplimits.validation.Outcome
+        Checks (criterion of the decorator), metrics and figures.
+    """
     widths = np.array(params["widths"])
     ts = np.array(params["ts"], dtype=float)
     if np.any(np.abs(np.outer(widths, ts) - np.rint(np.outer(widths, ts))) > 1e-9):
@@ -342,6 +361,22 @@ def _plot_unshaped_errors(outdir, ts, widths, metrics):
               n_sde=200000, sde_steps=4000, fit_min_width=16, n_boot=200),
 )
 def shaped_limit(params, *, seed, outdir):
+    """Shaped MLPs with d = T n at several widths against the correlation SDE.
+
+    Parameters
+    ----------
+    params : dict
+        The ``quick`` or ``full`` parameter set of the decorator.
+    seed : int
+        Base seed; sub-tasks use ``seed * 1000 + k``.
+    outdir : pathlib.Path
+        Folder for the PNG figures.
+
+    Returns
+    -------
+    deeplimits.validation.Outcome
+        Checks (criterion of the decorator), metrics and figures.
+    """
     widths = np.array(params["widths"])
     T, rho0 = float(params["T"]), float(params["rho0"])
     cp, cm = float(params["c_plus"]), float(params["c_minus"])
@@ -453,6 +488,22 @@ def shaped_limit(params, *, seed, outdir):
     full=dict(depths=[4, 8, 16, 32, 64], width_factor=4, n_nets=2000, rho0=0.0, c_plus=1.0, c_minus=-1.0),
 )
 def resnet_vs_shaped(params, *, seed, outdir):
+    """ResNet (d^-1/2 branch) and shaped MLP (rate d^-1/2) against the correlation ODE.
+
+    Parameters
+    ----------
+    params : dict
+        The ``quick`` or ``full`` parameter set of the decorator.
+    seed : int
+        Base seed; sub-tasks use ``seed * 1000 + k``.
+    outdir : pathlib.Path
+        Folder for the PNG figures.
+
+    Returns
+    -------
+    deeplimits.validation.Outcome
+        Checks (criterion of the decorator), metrics and figures.
+    """
     depths = np.array(params["depths"])
     rho0 = float(params["rho0"])
     cp, cm = float(params["c_plus"]), float(params["c_minus"])

@@ -35,24 +35,15 @@ def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_net
 
     Parameters
     ----------
-    P0, D0 : ndarray
-        Diagonal of the input Gram and ``2 (1 - rho_0)``.
-    n, depth : int
-        Width and number of layers.
-    s_plus, s_minus, cnorm : float
-        Slopes and He constant.
+    P0, D0, n, depth, s_plus, s_minus, cnorm, layers, slot, n_nets
+        As in :func:`deeplimits.networks.dense.mlp_dense` (which takes the Gram itself in addition).
     seed : int
-        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``.
-    layers, slot : ndarray of int64
-        Saved layers and slot table.
-    n_nets : int
-        Number of networks.
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``: bit-identical for any thread count.
 
     Returns
     -------
-    sqnorm : ndarray, shape (n_nets, n_save, m)
-    D : ndarray, shape (n_nets, n_save, m, m)
-        ``2 (1 - rho)``, NaN where a column died.
+    sqnorm, D : ndarray
+        As in :func:`deeplimits.networks.dense.mlp_dense`.
     """
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
@@ -68,23 +59,15 @@ def resnet_gram(P0, D0, n, depth, sigma_r, seed, layers, slot, n_nets):
     ----------
     P0, D0 : ndarray
         Diagonal of the covariance of the rows of ``h_0`` and ``2 (1 - rho_0)``.
-    n, depth : int
-        Width and number of residual blocks.
-    sigma_r : float
-        Standard deviation of the branch weights.
+    n, depth, sigma_r, layers, slot, n_nets
+        As in :func:`deeplimits.networks.dense.resnet_dense`.
     seed : int
-        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``.
-    layers, slot : ndarray of int64
-        Saved layers and slot table.
-    n_nets : int
-        Number of networks.
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``: bit-identical for any thread count.
 
     Returns
     -------
-    sqnorm : ndarray, shape (n_nets, n_save, m)
-        ``|h_l^a|^2 / n``.
-    D : ndarray, shape (n_nets, n_save, m, m)
-        ``2 (1 - rho)`` of the columns of ``h_l``.
+    sqnorm, D : ndarray
+        As in :func:`deeplimits.networks.dense.resnet_dense`.
     """
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
