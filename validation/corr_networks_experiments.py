@@ -183,6 +183,27 @@ def quantile_extrapolation(samples, ref, widths, fit, *, scale=1.0, n_boot=200, 
                 intercepts=a.tolist())
 
 
+def _experiment_doc(func):
+    """Append the Parameters/Returns sections shared by every experiment function to its docstring."""
+    func.__doc__ = func.__doc__ + """
+
+    Parameters
+    ----------
+    params : dict
+        The ``quick`` or ``full`` parameter set of the decorator.
+    seed : int
+        Base seed; sub-tasks use ``seed * 1000 + k``.
+    outdir : pathlib.Path
+        Folder for the PNG figures.
+
+    Returns
+    -------
+    deeplimits.validation.Outcome
+        Checks (criterion of the decorator), metrics and figures.
+    """
+    return func
+
+
 def _hist(ax, x, bins, **kw):
     h, e = np.histogram(x, bins=bins, density=True)
     ax.step(0.5 * (e[1:] + e[:-1]), h, where="mid", **kw)
@@ -209,23 +230,9 @@ def _hist(ax, x, bins, **kw):
     full=dict(widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=3000, ts=[0.25, 0.5, 1.0], rho0=0.5,
               n_sde=100000, steps_per_unit=1024, fit_min_width=128, n_boot=200),
 )
+@_experiment_doc
 def unshaped_limit(params, *, seed, outdir):
-    """Unshaped ReLU MLPs at several widths against the q-SDE (see the decorator's criterion).
-
-    Parameters
-    ----------
-    params : dict
-        The ``quick`` or ``full`` parameter set of the decorator.
-    seed : int
-        Base seed; sub-tasks use ``seed * 1000 + k``.
-    outdir : pathlib.Path
-        Folder for the PNG figures.
-
-    Returns
-    -------
-    deeplimits.validation.Outcome
-        Checks (criterion of the decorator), metrics and figures.
-    """
+    """Unshaped ReLU MLPs at several widths against the q-SDE (see the decorator's criterion)."""
     widths = np.array(params["widths"])
     ts = np.array(params["ts"], dtype=float)
     if np.any(np.abs(np.outer(widths, ts) - np.rint(np.outer(widths, ts))) > 1e-9):
@@ -371,23 +378,9 @@ def _plot_unshaped_errors(outdir, ts, widths, metrics):
     full=dict(widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, T=1.0, rho0=0.3, c_plus=1.0, c_minus=-1.0,
               n_sde=200000, sde_steps=4000, fit_min_width=16, n_boot=200),
 )
+@_experiment_doc
 def shaped_limit(params, *, seed, outdir):
-    """Shaped MLPs with d = T n at several widths against the correlation SDE.
-
-    Parameters
-    ----------
-    params : dict
-        The ``quick`` or ``full`` parameter set of the decorator.
-    seed : int
-        Base seed; sub-tasks use ``seed * 1000 + k``.
-    outdir : pathlib.Path
-        Folder for the PNG figures.
-
-    Returns
-    -------
-    deeplimits.validation.Outcome
-        Checks (criterion of the decorator), metrics and figures.
-    """
+    """Shaped MLPs with d = T n at several widths against the correlation SDE."""
     widths = np.array(params["widths"])
     T, rho0 = float(params["T"]), float(params["rho0"])
     cp, cm = float(params["c_plus"]), float(params["c_minus"])
@@ -498,23 +491,9 @@ def shaped_limit(params, *, seed, outdir):
     quick=dict(depths=[4, 8, 16, 32], width_factor=2, n_nets=600, rho0=0.0, c_plus=1.0, c_minus=-1.0),
     full=dict(depths=[4, 8, 16, 32, 64], width_factor=4, n_nets=2000, rho0=0.0, c_plus=1.0, c_minus=-1.0),
 )
+@_experiment_doc
 def resnet_vs_shaped(params, *, seed, outdir):
-    """ResNet (d^-1/2 branch) and shaped MLP (rate d^-1/2) against the correlation ODE.
-
-    Parameters
-    ----------
-    params : dict
-        The ``quick`` or ``full`` parameter set of the decorator.
-    seed : int
-        Base seed; sub-tasks use ``seed * 1000 + k``.
-    outdir : pathlib.Path
-        Folder for the PNG figures.
-
-    Returns
-    -------
-    deeplimits.validation.Outcome
-        Checks (criterion of the decorator), metrics and figures.
-    """
+    """ResNet (d^-1/2 branch) and shaped MLP (rate d^-1/2) against the correlation ODE."""
     depths = np.array(params["depths"])
     rho0 = float(params["rho0"])
     cp, cm = float(params["c_plus"]), float(params["c_minus"])
