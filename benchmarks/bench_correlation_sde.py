@@ -11,6 +11,9 @@ Rows
 * torchsde            ``torchsde.sdeint(method="euler")`` with native torch coefficients
                       (via ``solve(..., backend="torchsde")``), float64, CPU
 * J-Milstein          the recommended sampler (regular J-equation, exact start at t = 0, strong order 1)
+* drift-implicit q    from t = 0: specialised kernel ``simulate_q_implicit`` (cubic in sqrt q, monotone Newton)
+                      against the generic engine ``solve(q_sde(), scheme="theta")`` (Newton with the
+                      analytic Jacobian), same increments (checked to agree to rounding)
 
 Run:  python benchmarks/bench_correlation_sde.py [--paths 20000] [--steps 1024] [--repeat 3]
 Prints path-steps per second and the ratio to torchsde measured in the same run.
@@ -80,10 +83,22 @@ def main(argv=None):
     rows.append(("J-Milstein from t=0 (internal RNG)",
                  best_time(lambda: unshaped_sde.simulate_J(gJ, n_paths=P, seed=3, saveat=[T]), args.repeat)))
 
+    dWJ = unshaped_sde.brownian_increments(gJ, P, seed=4)
+    _, q_imp = unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T])
+    q_theta = solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta").ys[:, 0, 0]
+    dev_theta = float(np.max(np.abs(q_theta / q_imp[:, 0] - 1)))
+    rows.append(("q drift-implicit from t=0, kernel",
+                 best_time(lambda: unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T]),
+                           args.repeat)))
+    rows.append(("q drift-implicit from t=0, engine theta",
+                 best_time(lambda: solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta"),
+                           args.repeat)))
+
     t_ref = dict(rows)["torchsde sdeint euler (coupled dW)"]
     print(f"# q-SDE Euler, t0={t0}, T={T}, {N} steps, {P} paths; numba threads={numba.get_num_threads()}, "
           f"torch threads={torch.get_num_threads()}, {platform.processor() or platform.machine()}")
-    print(f"# max relative deviation of final q: engine vs kernel {dev_engine:.1e}, torchsde vs kernel {dev_torch:.1e}")
+    print(f"# max relative deviation of final q: engine vs kernel {dev_engine:.1e}, torchsde vs kernel {dev_torch:.1e}, "
+          f"drift-implicit engine vs kernel {dev_theta:.1e}")
     print(f"{'contender':40s} {'time [s]':>10s} {'path-steps/s':>14s} {'speed-up vs torchsde':>22s}")
     for name, t in rows:
         print(f"{name:40s} {t:10.4f} {P * N / t:14.3e} {t_ref / t:22.1f}")

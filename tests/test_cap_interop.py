@@ -4,8 +4,10 @@ with the same conventions: jump direction, rate, sink and the three boundary con
 import numpy as np
 import pytest
 
-from deeplimits.capacity import kfe_coefficients, master_equation_periodic, propagate, residual_stack
-from deeplimits.capacity.kfe import MasterEquation, kramers_moyal, lattice_1d, lattice_2d, solve
+from deeplimits.capacity import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, kfe_coefficients, kramers_moyal,
+                                 lattice_1d, lattice_2d, master_equation_periodic, propagate, residual_stack,
+                                 solve_kfe)
+from deeplimits.capacity.kfe import MasterEquation, solve
 
 _BOUNDARY = {"circular": "periodic", "zero": "absorbing", "reflecting": "reflecting"}
 
@@ -22,8 +24,8 @@ def test_chain_converges_to_fd_master_equation_all_boundaries(padding):
     for L in depths:
         st = residual_stack([0.5, 1.0, 2.0, 1.0], L, 1.2, causal=True, dilation=2, bias=0.4, padding=padding)
         co = kfe_coefficients(st[0], L)
-        eq = MasterEquation(lattice_1d(N, _BOUNDARY[padding]), co.offsets[:, 0], co.jump_probs, co.rate, co.sink)
-        me = solve(eq, c0, 1.0, n_steps=400, scheme="crank_nicolson").ys[-1]
+        eq = co.master_equation(lattice_1d(N, _BOUNDARY[padding]))
+        me = solve_kfe(eq, c0, 1.0, n_steps=400, scheme="crank_nicolson").ys[-1]
         errs.append(np.abs(propagate(st, c0) - me).sum())
         if padding == "circular":
             assert np.abs(master_equation_periodic(co, c0, 1.0) - me).sum() < 1e-4
@@ -46,3 +48,27 @@ def test_2d_master_equation_solver_matches_exact_fft():
     eq = MasterEquation(lattice_2d(12, 12, "periodic"), co.offsets, co.jump_probs, co.rate, co.sink)
     me = solve(eq, c0, 1.0, n_steps=200, scheme="crank_nicolson").ys[-1]
     assert np.abs(master_equation_periodic(co, c0, 1.0) - me).sum() < 1e-3
+
+
+def test_coefficients_build_the_solver_equations():
+    co = kfe_coefficients(residual_stack([0.5, 1.0, 2.0], 64, 1.3, causal=True, bias=0.2)[0], 64)
+    eq = co.master_equation(lattice_1d(20, "absorbing"))
+    assert isinstance(eq, MasterEquation) and eq.m == 3
+    np.testing.assert_array_equal(eq.offsets, co.offsets[:, 0])
+    assert (eq.rate, eq.kappa) == (co.rate, co.sink)
+    pde = co.drift_diffusion(lattice_1d(20, "reflecting"), advection="upwind")
+    assert isinstance(pde, DriftDiffusion1D) and pde.advection == "upwind"
+    assert (pde.v, pde.D, pde.kappa) == pytest.approx((co.drift[0], co.diffusion[0, 0], co.sink), rel=1e-15)
+    co2 = kfe_coefficients(residual_stack(np.ones((3, 2)), 16, 1.0, causal=(False, True))[0], 16)
+    pde2 = co2.drift_diffusion(lattice_2d(9, 9))
+    assert isinstance(pde2, DriftDiffusion2D)
+    np.testing.assert_allclose(pde2.D, co2.diffusion, rtol=1e-15)
+    with pytest.raises(ValueError, match="grid must be a Grid2D for 2-D coefficients"):
+        co2.master_equation(lattice_1d(9))
+    with pytest.raises(ValueError, match="grid must be a Grid1D for 1-D coefficients"):
+        co.drift_diffusion(lattice_2d(5, 5))
+    # all-zero taps: no jumps, only the sink
+    co0 = kfe_coefficients(residual_stack([0.0, 0.0, 0.0], 4, 1.0, bias=0.5)[0], 4)
+    c0 = np.zeros(7)
+    c0[3] = 1.0
+    np.testing.assert_allclose(master_equation_periodic(co0, c0, 1.0), c0 * np.exp(-co0.sink), atol=1e-15)  # FFT roundoff

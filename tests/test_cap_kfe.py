@@ -40,6 +40,32 @@ def test_tridiagonal_solve_matches_dense(periodic):
         np.testing.assert_allclose(x, tri_solve_dense_check(lo, di, up, periodic, d), rtol=1e-13, atol=1e-14)
 
 
+@pytest.mark.parametrize("periodic", [False, True])
+def test_2d_axis_operators_equal_line_by_line_1d_kernels(periodic):
+    # the 2-D kernels apply / invert the 1-D tridiagonal operator along each axis without copies;
+    # they must equal tri_matvec / tri_solve applied line by line (up to summation order)
+    from deeplimits.capacity.kfe_linalg import tri_matvec
+    from deeplimits.capacity.kfe_pde import _axpy_x, _axpy_y, _solve_x, _solve_y
+    rng = np.random.default_rng(7)
+    nx, ny = 7, 5
+    c = rng.standard_normal((nx, ny))
+    for axis, n in ((0, nx), (1, ny)):
+        lo, up = -rng.random(n), -rng.random(n)
+        di = 2.5 + rng.random(n)
+        lines = c if axis == 1 else c.T
+        ref = np.array([np.empty(n) for _ in range(lines.shape[0])])
+        for r, line in zip(ref, lines):
+            tri_matvec(lo, di, up, periodic, np.ascontiguousarray(line), r)
+        out = np.zeros((nx, ny))
+        (_axpy_y if axis == 1 else _axpy_x)(c, lo, di, up, periodic, 1.0, out)
+        np.testing.assert_allclose(out, ref if axis == 1 else ref.T, rtol=1e-14, atol=1e-14)
+        cp, inv, z, corr = tri_factor(lo, di, up, periodic)
+        sol = np.empty((nx, ny))
+        (_solve_y if axis == 1 else _solve_x)(c, lo, cp, inv, z, corr, periodic, sol)
+        dense = np.array([tri_solve_dense_check(lo, di, up, periodic, line) for line in lines])
+        np.testing.assert_allclose(sol, dense if axis == 1 else dense.T, rtol=1e-12, atol=1e-13)
+
+
 # ----------------------------------------------------------------------------- 1-D PDE: space
 def test_1d_spatial_order_2_fourier_mode_periodic_depth_dependent():
     ns = [32, 64, 128, 256]
@@ -147,6 +173,10 @@ def test_2d_spatial_order_2_full_tensor():
     ("douglas", TENSOR, 1),               # mixed term explicit: first order (documented)
     ("hundsdorfer_verwer", TENSOR, 2),
     ("explicit", TENSOR, 1),
+    ("implicit_euler", (0.3, 0.2), 1),    # Douglas ADI, theta = 1
+    ("implicit_euler", TENSOR, 1),
+    ("crank_nicolson", (0.3, 0.2), 2),    # Douglas ADI, theta = 1/2
+    ("crank_nicolson", TENSOR, 2),        # Hundsdorfer-Verwer, theta = 1/2
 ])
 def test_2d_depth_orders_against_semidiscrete_exact(scheme, D, order):
     g = Grid2D.square(0.0, 1.0, 12, "periodic")
@@ -217,7 +247,8 @@ def test_1d_total_capacity_conserved(bc, scheme):
     assert np.abs(m - 1).max() < 1e-12, m
 
 
-@pytest.mark.parametrize("scheme", ["explicit", "peaceman_rachford", "douglas", "hundsdorfer_verwer"])
+@pytest.mark.parametrize("scheme", ["explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas",
+                                    "hundsdorfer_verwer"])
 @pytest.mark.parametrize("bc", ["periodic", "reflecting"])
 def test_2d_total_capacity_conserved(bc, scheme):
     g = Grid2D.square(-2.0, 2.0, 20, bc)
@@ -335,9 +366,17 @@ def test_bad_input_errors():
         solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="peaceman_rachford")
     with pytest.raises(ValueError, match="exceeds the stability limit"):
         solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="explicit")
+    with pytest.raises(ValueError, match="theta applies to scheme='douglas'"):
+        solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="crank_nicolson", theta=0.6)
+    with pytest.raises(ValueError, match="theta applies to the 2-D ADI schemes only"):
+        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, theta=0.6)
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):      # negative depth interval
+        solve(DriftDiffusion1D(g), c0, -1.0, dt=0.1)
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):
+        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, t0=2.0)
     gl = lattice_1d(9, "reflecting")
     with pytest.raises(ValueError, match="grid too small for the kernel"):
-        MasterEquation(gl, [-5, 1], [0.5, 0.5])
+        MasterEquation(gl, [-5, 4], [0.5, 0.5])   # span 10 > 9 sites
     with pytest.raises(ValueError, match="offsets must not be empty"):
         MasterEquation(gl, [], [])
     with pytest.raises(ValueError, match="weights must sum to 1"):
@@ -355,3 +394,7 @@ def test_bad_input_errors():
         solve(em, np.ones(9), 1.0, dt=0.5, scheme="explicit")
     with pytest.raises(ValueError, match="master_exact_periodic needs periodic"):
         master_exact_periodic(em, np.ones(9), 1.0)
+    with pytest.raises(ValueError, match="need finite t0 <= t_end"):
+        master_exact_periodic(MasterEquation(lattice_1d(9), [-1, 1], [0.5, 0.5]), np.ones(9), -0.5)
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):
+        solve(em, np.ones(9), -1.0, n_steps=4)

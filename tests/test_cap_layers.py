@@ -77,7 +77,7 @@ def test_grid_too_small_for_kernel():
     with pytest.raises(ValueError, match="too small for the kernel"):
         propagate(st, np.ones(4))
     st2 = residual_stack(np.ones((3, 3)), 2, a=1.0, dilation=(1, 4))
-    with pytest.raises(ValueError, match="axis 1 has 8 sites, too small"):
+    with pytest.raises(ValueError, match="axis 1 has 8 sites but the kernel spans 9"):
         check_stack(st2, (10, 8))
 
 

@@ -9,6 +9,7 @@ from deeplimits.correlation.maps import (
     angle_map,
     corr_map,
     corr_map_u,
+    depth_recursion_reference,
     depth_recursion_u,
     g_angle,
     relu_asymptote,
@@ -98,6 +99,29 @@ def test_recursion_matches_mpmath_and_asymptote_with_log_correction():
     assert np.ptp(ell[1:][tail] * err[tail]) < 0.2
 
 
+def test_recursion_keeps_relative_accuracy_in_the_tiny_u_regime():
+    # (a) per-step accuracy where u is far below eps (l ~ 1e6 has u ~ 4e-11; also u ~ 1e-200):
+    # 2000 layers against 40-digit mpmath
+    mp.mp.dps = 40
+    k = 1 / mp.pi
+    for u0 in [1e-10, 1e-200]:
+        x = mp.mpf(u0)
+        for _ in range(2000):
+            x = _u_map_mp(x, k)
+        assert abs(depth_recursion_u(u0, 2000)[-1] / float(x) - 1) < 1e-13
+    # (b) accumulated rounding over 3e4 layers against the long-double recursion; the naive recursion
+    # on rho (f(rho) by the closed form, then 1 - rho) is already wrong in the 8th digit
+    if np.finfo(np.longdouble).eps > 1e-18:
+        pytest.skip("no extended precision long double on this platform")
+    ref = depth_recursion_reference(0.5, 30_000, stride=30_000).astype(float)
+    fast = depth_recursion_u(0.5, 30_000, stride=30_000)
+    assert abs(fast[-1] / ref[-1] - 1) < 1e-13
+    rho = 0.5
+    for _ in range(30_000):
+        rho = float(corr_map(rho))
+    assert abs((1 - rho) / ref[-1] - 1) > 1e-9
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="rho"):
         corr_map([0.5, 1.0000001])
@@ -119,4 +143,14 @@ def test_bad_input():
         corr_map(np.nan)
     with pytest.raises(ValueError, match="l must"):
         relu_asymptote(0.5)
+    with pytest.raises(ValueError, match="u0"):
+        depth_recursion_u(0.0, 10)
+    with pytest.raises(ValueError, match="stride"):
+        depth_recursion_u(0.5, 10, stride=3)
+    with pytest.raises(ValueError, match="n_samples"):
+        maps.sample_one_layer(0.1, 8, 0)
+    with pytest.raises(ValueError, match="width"):
+        maps.sample_one_layer(0.1, 0, 10)
+    with pytest.raises(ValueError, match="order"):
+        relu_asymptote(10.0, order=2)
     assert maps.shaped_slopes(1.0, -1.0, 4) == (1.5, 0.5)

@@ -19,10 +19,13 @@ from deeplimits.correlation.unshaped_sde import (
     second_moment_y_from_t0,
     simulate_J,
     simulate_q_em,
+    simulate_q_implicit,
+    J_scheme_moments,
     simulate_y_implicit,
     var_q_small_t,
     y_from_J,
     y_implicit_scheme_mean,
+    y_implicit_scheme_moments,
 )
 
 T = 0.5
@@ -44,6 +47,8 @@ def _run(name, grid, dW=None, n_paths=None, seed=0):
         return simulate_y_implicit(grid, milstein=False, saveat=[T], **kw)[1][:, 0]
     if name == "y-implicit-milstein":
         return simulate_y_implicit(grid, milstein=True, saveat=[T], **kw)[1][:, 0]
+    if name == "q-implicit-milstein":
+        return simulate_q_implicit(grid, milstein=True, saveat=[T], **kw)[1][:, 0] ** -0.5
     raise AssertionError(name)
 
 
@@ -101,30 +106,117 @@ def test_strong_order_from_singular_start(name, order):
     assert _slope(T / Ns, errs) == pytest.approx(order, abs=0.2)
 
 
-@pytest.mark.parametrize("name", ["J-euler", "J-milstein", "y-implicit", "y-implicit-milstein"])
+@pytest.mark.parametrize("name", ["J-euler", "y-implicit", "y-implicit-milstein", "q-implicit-milstein"])
 def test_weak_order_against_closed_form(name):
-    # E[q_T^{-1}] = E[y_T^2] against the closed form; 4e5 paths give a standard error
-    # ~3e-4, below 1/5 of the finest-level bias (asserted, so the fit is meaningful).
-    n = 400_000
-    Ns = np.array([8, 16, 32, 64])
+    # E[q_T^{-1}] = E[y_T^2] against the closed form.  Exact control variate: J-Milstein on the same seed
+    # (same increments), whose E[J_N^2] is an exact recursion (J_scheme_moments, itself checked against
+    # Monte Carlo below): weak error = E[y^2 - y_JM^2] + (Y*/T)^2 E[J_N^2] - E[1/q_T].  With 2e4 paths the
+    # coupled difference has a standard error below 1/5 of the finest-level error (asserted).
+    # (J-Milstein itself: its weak error is the deterministic one of test_J_scheme_moments_match_monte_carlo;
+    # q-implicit-milstein is the drift-implicit scheme on q itself, y = q^{-1/2}.)
+    n = 20_000
+    Ns = np.array([16, 32, 64, 128])
     errs, ses = [], []
     for N in Ns:
-        y = _run(name, np.linspace(0, T, N + 1), n_paths=n, seed=100 + N)
-        errs.append(abs(np.mean(y**2) - mean_inv_q(T)))
-        ses.append(np.std(y**2) / np.sqrt(n))
+        g = np.linspace(0, T, N + 1)
+        y = _run(name, g, n_paths=n, seed=100 + N)
+        y_jm = _run("J-milstein", g, n_paths=n, seed=100 + N)
+        d = y**2 - y_jm**2
+        errs.append(abs(d.mean() + J_scheme_moments(g)[1][-1] * Y_STAR**2 / T**2 - mean_inv_q(T)))
+        ses.append(d.std() / np.sqrt(n))
     assert 5 * ses[-1] < errs[-1]
     assert _slope(T / Ns, errs) == pytest.approx(1.0, abs=0.25)
 
 
 def test_weak_order_of_E_J_euler():
-    # E[J_T] = (e^{2T} - 1)/2; std(J_T) = 0.65 at T = 0.5 -> SE 1e-3 with 4e5 paths
-    n = 400_000
+    # E[J_T] = (e^{2T} - 1)/2; control variate J-Milstein on the same seed with its exact E[J_N]
+    n = 20_000
     Ns = np.array([8, 16, 32, 64])
+    errs, ses = [], []
+    for N in Ns:
+        g = np.linspace(0, T, N + 1)
+        _, Je = simulate_J(g, n_paths=n, seed=200 + N, scheme="euler", saveat=[T])
+        _, Jm = simulate_J(g, n_paths=n, seed=200 + N, scheme="milstein", saveat=[T])
+        d = Je[:, 0] - Jm[:, 0]
+        errs.append(abs(d.mean() + J_scheme_moments(g)[0][-1] - mean_J(T)))
+        ses.append(d.std() / np.sqrt(n))
+    assert 5 * ses[-1] < errs[-1]
+    assert _slope(T / Ns, errs) == pytest.approx(1.0, abs=0.25)
+
+
+def test_q_euler_from_t0_start_bias_matches_closed_form():
+    # Simulated start bias of Euler on q from t0 with q(t0) = q*: per t0 the total bias of E[q_T^{-1/2}]
+    # against the exact singular-start mean is fitted as B(t0) + c h over h = 1/256, 1/512, 1/1024 and
+    # extrapolated to h -> 0 (control variate: the y-scheme on the same grid and seed, exact mean by
+    # recursion).  B(t0) must match the closed form mean_y_from_t0 - mean_y within 4 standard errors, and
+    # it shrinks like t0^2.
+    n = 10_000
+    B = {}
+    for t0 in [0.2, 0.1]:
+        hs, tot, w = [], [], []
+        for h in [1 / 256, 1 / 512, 1 / 1024]:
+            N = int(round((T - t0) / h))
+            g = np.linspace(t0, T, N + 1)
+            _, q = simulate_q_em(g, n_paths=n, seed=11, saveat=[T])
+            _, ycv = simulate_y_implicit(g, n_paths=n, seed=11, saveat=[T])
+            d = q[:, 0] ** -0.5 - ycv[:, 0]
+            hs.append((T - t0) / N)
+            tot.append(d.mean() + y_implicit_scheme_mean(g)[-1] - mean_y(T))
+            w.append(n / d.var())
+        A = np.vstack([np.ones(3), hs]).T * np.sqrt(w)[:, None]
+        coef = np.linalg.lstsq(A, np.asarray(tot) * np.sqrt(w), rcond=None)[0]
+        se = np.sqrt(np.linalg.inv(A.T @ A)[0, 0])
+        closed = mean_y_from_t0(T, t0) - mean_y(T)
+        assert abs(coef[0] - closed) < 4 * se
+        B[t0] = coef[0]
+    assert B[0.2] / B[0.1] > 2.5  # closed form: 3.5 (t0^2 would be 4)
+
+@pytest.mark.parametrize("milstein,Ns,order", [(True, [32, 64, 128, 256], 1.0), (False, [256, 512, 1024, 2048], 0.5)])
+def test_q_implicit_strong_order_from_singular_start(milstein, Ns, order):
+    # drift-implicit scheme on q itself from t = 0, error E|log q_h - log q_ref| (q is heavy-tailed,
+    # log q is not) against J-Milstein at h = T/8192 on the same Brownian path.  Euler's levels start
+    # at h = T/256: coarser steps hit rhs <= 0 (noise overshoot) and sit in a pre-asymptotic range.
+    n_ref, paths = 8192, 1000
+    g = np.linspace(0, T, n_ref + 1)
+    dW = brownian_increments(g, paths, seed=3)
+    _, Jr = simulate_J(g, dW=dW, saveat=[T])
+    log_q_ref = np.log(Q_STAR * T**2 / Jr[:, 0] ** 2)
+    Ns = np.array(Ns)
     errs = []
     for N in Ns:
-        _, J = simulate_J(np.linspace(0, T, N + 1), n_paths=n, seed=200 + N, scheme="euler", saveat=[T])
-        errs.append(abs(J.mean() - mean_J(T)))
-    assert _slope(T / Ns, errs) == pytest.approx(1.0, abs=0.25)
+        _, q, n_refl = simulate_q_implicit(np.linspace(0, T, N + 1), dW=coarsen_increments(dW, n_ref // N),
+                                           milstein=milstein, saveat=[T], return_stats=True)
+        assert n_refl == 0 and np.all(q > 0)
+        errs.append(np.mean(np.abs(np.log(q[:, 0]) - log_q_ref)))
+    assert _slope(T / Ns, errs) == pytest.approx(order, abs=0.2)
+
+
+def test_J_scheme_moments_match_monte_carlo():
+    # exact moments of the discrete J-schemes against 2e5 paths, 4 standard errors
+    g = np.linspace(0, T, 9)
+    n = 200_000
+    for scheme in ["euler", "milstein"]:
+        _, J = simulate_J(g, n_paths=n, seed=21, scheme=scheme, saveat=[T])
+        m1, m2 = J_scheme_moments(g, scheme)
+        assert abs(J.mean() - m1[-1]) < 4 * J.std() / np.sqrt(n)
+        assert abs((J**2).mean() - m2[-1]) < 4 * (J**2).std() / np.sqrt(n)
+    # and they converge to the closed forms at first order (deterministic: the weak error of the
+    # J-schemes in E[J^2], i.e. in E[1/q], without Monte Carlo; local slopes 0.93 -> 0.98 here)
+    Ns = np.array([32, 64, 128, 256])
+    e = [abs(J_scheme_moments(np.linspace(0, T, N + 1), "euler")[1][-1] - second_moment_J(T)) for N in Ns]
+    assert _slope(T / Ns, e) == pytest.approx(1.0, abs=0.1)
+
+
+def test_y_implicit_scheme_moments_match_monte_carlo():
+    # exact moments of the discrete y-scheme (both variants, start at 0 and at t0) against 4e5 paths, 4 SE
+    n = 400_000
+    for g in [np.linspace(0, T, 9), np.linspace(0.05, T, 9)]:
+        for milstein in [False, True]:
+            _, y = simulate_y_implicit(g, n_paths=n, seed=3, milstein=milstein, saveat=[T])
+            m1, m2 = y_implicit_scheme_moments(g, milstein=milstein)
+            assert abs(y.mean() - m1[-1]) < 4 * y.std() / np.sqrt(n)
+            assert abs((y**2).mean() - m2[-1]) < 4 * (y**2).std() / np.sqrt(n)
+    assert np.array_equal(y_implicit_scheme_mean(g), y_implicit_scheme_moments(g)[0])
 
 
 def test_q_euler_from_t0_orders_and_start_bias():
@@ -144,24 +236,27 @@ def test_q_euler_from_t0_orders_and_start_bias():
             _, q = simulate_q_em(np.linspace(t0, T, N + 1), dW=dWc, saveat=[T], milstein=milstein)
             errs.append(np.mean(np.abs(np.log(q[:, 0]) - np.log(qr[:, 0]))))
         assert _slope((T - t0) / Ns, errs) == pytest.approx(order, abs=0.2)
-    # weak order 1 in h against the closed-form E[q_T^{-1/2}] of the deterministic start at t0.
-    # Control variate: the drift-implicit y-scheme on the same grid and seed (same dB), whose
-    # exact mean is a deterministic recursion; the MC error of the difference is ~1e-4,
-    # below 1/5 of the finest-level error (asserted).
+    # weak order 1 in h against the closed-form E[q_T^{-1/2}] and E[q_T^{-1}] of the deterministic start
+    # at t0.  Control variate: the drift-implicit Milstein y-scheme on the same grid and seed (same dB),
+    # whose first and second moments are exact recursions; the MC error of the difference is asserted
+    # below 1/4 of the finest-level error.
     n = 10_000
-    exact = mean_y_from_t0(T, t0)
+    exact = {1: mean_y_from_t0(T, t0), 2: second_moment_y_from_t0(T, t0)}
     for milstein, Ns in [(False, np.array([128, 256, 512, 1024])), (True, np.array([64, 128, 256, 512]))]:
-        werrs, ses = [], []
+        werrs, ses = {1: [], 2: []}, {1: [], 2: []}
         for N in Ns:
             g = np.linspace(t0, T, N + 1)
             _, q, n_refl = simulate_q_em(g, n_paths=n, seed=7, saveat=[T], milstein=milstein, return_stats=True)
             _, y_cv = simulate_y_implicit(g, n_paths=n, seed=7, saveat=[T], y0=Y_STAR)
             assert n_refl == 0
-            d = q[:, 0] ** -0.5 - y_cv[:, 0]
-            werrs.append(abs(d.mean() + y_implicit_scheme_mean(g)[-1] - exact))
-            ses.append(d.std() / np.sqrt(n))
-        assert 5 * ses[-1] < werrs[-1]
-        assert _slope((T - t0) / Ns, werrs) == pytest.approx(1.0, abs=0.25)
+            m = y_implicit_scheme_moments(g, milstein=True)
+            for p_ in (1, 2):
+                d = q[:, 0] ** (-p_ / 2) - y_cv[:, 0] ** p_
+                werrs[p_].append(abs(d.mean() + m[p_ - 1][-1] - exact[p_]))
+                ses[p_].append(d.std() / np.sqrt(n))
+        for p_ in (1, 2):
+            assert 4 * ses[p_][-1] < werrs[p_][-1]
+            assert _slope((T - t0) / Ns, werrs[p_]) == pytest.approx(1.0, abs=0.25)
     # the start bias itself is O(t0^2) in E[q^{-1/2}] and E[q^{-1}] (closed forms)
     assert abs(mean_y_from_t0(T, t0) - mean_y(T)) < 0.01 * mean_y(T)
 
@@ -171,13 +266,15 @@ def test_reproducible_across_thread_counts():
     default = numba.get_num_threads()
     a = simulate_y_implicit(g, n_paths=1000, seed=9)[1]
     b = simulate_J(g, n_paths=1000, seed=9)[1]
+    c = simulate_q_implicit(g, n_paths=1000, seed=9)[1]
     numba.set_num_threads(1)
     try:
         a1 = simulate_y_implicit(g, n_paths=1000, seed=9)[1]
         b1 = simulate_J(g, n_paths=1000, seed=9)[1]
+        c1 = simulate_q_implicit(g, n_paths=1000, seed=9)[1]
     finally:
         numba.set_num_threads(default)
-    assert np.array_equal(a, a1) and np.array_equal(b, b1)
+    assert np.array_equal(a, a1) and np.array_equal(b, b1) and np.array_equal(c, c1)
 
 
 def test_bad_input():
@@ -201,6 +298,28 @@ def test_bad_input():
         simulate_J(np.linspace(0, 1, 11), scheme="rk4")
     with pytest.raises(ValueError, match="t0"):
         mean_y_from_t0(0.1, 0.2)
+    with pytest.raises(ValueError, match="start at t = 0"):
+        simulate_q_implicit(np.linspace(0.1, 1, 11))
+    with pytest.raises(ValueError, match="1/8"):
+        simulate_q_implicit(np.linspace(0, 1, 5))
+    with pytest.raises(ValueError, match="increasing"):
+        simulate_y_implicit(np.array([0.0, 0.1, 0.1, 0.2]))
+    with pytest.raises(ValueError, match="t must"):
+        mean_inv_q(0.0)
+    with pytest.raises(ValueError, match="y0"):
+        simulate_y_implicit(np.linspace(0, 1, 11), y0=1.0)
+    with pytest.raises(ValueError, match="q0"):
+        simulate_q_em(np.linspace(0.1, 1, 11), q0=-1.0)
+    with pytest.raises(ValueError, match="factor"):
+        coarsen_increments(np.zeros((2, 6)), 4)
+    with pytest.raises(ValueError, match="scheme"):
+        J_scheme_moments(np.linspace(0, 1, 3), "rk4")
+    with pytest.raises(ValueError, match="q must"):
+        q_drift(0.5, -1.0)
+    with pytest.raises(ValueError, match="n_paths"):
+        sample_q([0.0], n_paths=0)
+    with pytest.raises(ValueError, match="t must"):
+        y_from_J(-0.5, 1.0)
 
 
 def test_engine_objects_agree_with_kernels_and_torchsde():
@@ -218,24 +337,22 @@ def test_engine_objects_agree_with_kernels_and_torchsde():
     ys = solve(y_sde(), [Y_STAR], uniform_grid(0.0, T, 1024), saveat=[T], scheme="theta", dW=bi(2, 500, uniform_grid(0.0, T, 1024)))
     yk = simulate_y_implicit(uniform_grid(0.0, T, 1024), dW=bi(2, 500, uniform_grid(0.0, T, 1024))[:, :, 0], milstein=False, saveat=[T])[1]
     assert np.sqrt(np.mean((ys.ys[:, 0, 0] - yk[:, 0]) ** 2)) < 2e-3
-    # drift-implicit theta = 1 on q itself from t = 0 (engine, Newton): strong order 1/2 in
-    # E|log q_h - log q_ref| against J-Milstein at h = T/8192 on the same Brownian path
-    from deeplimits.sde import coarsen_increments as ci
-
-    n_ref = 8192
-    gq = uniform_grid(0.0, T, n_ref)
-    dq = bi(3, 1000, gq)
-    _, Jr = simulate_J(gq, dW=dq[:, :, 0], saveat=[T])
-    log_q_ref = np.log(Q_STAR * T**2 / Jr[:, 0] ** 2)
-    Ns = np.array([128, 256, 512, 1024])
-    errs = []
-    for N in Ns:
-        qs = solve(q_sde(), [Q_STAR], uniform_grid(0.0, T, N), saveat=[T], scheme="theta", dW=ci(dq, n_ref // N)).ys[:, 0, 0]
-        assert np.all(qs > 0)
-        errs.append(np.mean(np.abs(np.log(qs) - log_q_ref)))
-    assert _slope(T / Ns, errs) == pytest.approx(0.5, abs=0.2)
+    # drift-implicit theta = 1 on q itself from t = 0: the engine (generic Newton) and the dedicated
+    # kernel (cubic in sqrt q) are the same scheme
+    gq = uniform_grid(0.0, T, 256)
+    dq = brownian_increments(gq, 300, seed=5)
+    _, qk = simulate_q_implicit(gq, dW=dq, milstein=False)
+    qe = solve(q_sde(), [Q_STAR], gq, scheme="theta", dW=dq[:, :, None]).ys[:, :, 0]
+    assert np.max(np.abs(qk - qe) / qe) < 1e-12
     # torchsde backend: same equation, same increments, Euler: agreement to rounding
     pytest.importorskip("torchsde")
     a = solve(J_sde(), [0.0], g, saveat=g, dW=dW, backend="torchsde").ys
     b = solve(J_sde(), [0.0], g, saveat=g, dW=dW).ys
     assert np.max(np.abs(a - b)) < 1e-12
+    # the singular equations run through torchsde from t0 > 0 (Euler; q with its torch coefficients)
+    g0 = uniform_grid(0.05, T, 64)
+    dW0 = bi(4, 200, g0)
+    for sde, x0 in [(q_sde(), Q_STAR), (y_sde(), Y_STAR)]:
+        a = solve(sde, [x0], g0, dW=dW0, backend="torchsde").ys
+        b = solve(sde, [x0], g0, dW=dW0).ys
+        assert np.max(np.abs(a - b) / np.abs(b)) < 1e-12

@@ -118,8 +118,9 @@ def _depth_master(scheme, steps, dims=1):
 
 @experiment(
     id="cap.fd_orders",
-    checks="spatial order 2 (central; upwind 1) and depth orders 1 (explicit, implicit Euler, Douglas with "
-           "mixed term) / 2 (Crank-Nicolson, Peaceman-Rachford, Douglas diagonal, Hundsdorfer-Verwer) of the KFE "
+    checks="spatial order 2 (central; upwind 1) and depth orders 1 (explicit, implicit Euler [2-D: Douglas ADI "
+           "theta = 1], Douglas with mixed term) / 2 (Crank-Nicolson [2-D: ADI], Peaceman-Rachford, Douglas diagonal, "
+           "Hundsdorfer-Verwer) of the KFE "
            "finite-difference schemes, 1-D, 2-D and master equation, depth-dependent coefficients",
     criterion="every log-log slope of max error against h or dt, over >= 4 halvings, within +-0.2 of its theoretical order",
     quick=dict(ns_1d=[32, 64, 128, 256], ns_2d=[12, 24, 48, 96], n_steps_2d=400,
@@ -147,6 +148,9 @@ def fd_orders(params, *, seed, outdir):
         "1d_implicit_euler": (s1, _depth_1d("implicit_euler", s1), 1),
         "1d_crank_nicolson": (s1, _depth_1d("crank_nicolson", s1), 2),
         "2d_explicit": (s2, _depth_2d("explicit", _TENSOR, s2), 1),
+        "2d_implicit_euler_adi_diagonal": (s2, _depth_2d("implicit_euler", (0.3, 0.2), s2), 1),
+        "2d_crank_nicolson_adi_diagonal": (s2, _depth_2d("crank_nicolson", (0.3, 0.2), s2), 2),
+        "2d_crank_nicolson_adi_mixed": (s2, _depth_2d("crank_nicolson", _TENSOR, s2), 2),
         "2d_peaceman_rachford": (s2, _depth_2d("peaceman_rachford", (0.3, 0.2), s2), 2),
         "2d_douglas_diagonal": (s2, _depth_2d("douglas", (0.3, 0.2), s2), 2),
         "2d_douglas_mixed": (s2, _depth_2d("douglas", _TENSOR, s2), 1),

@@ -1,31 +1,68 @@
 """Capacity propagation through deep convolutional networks (Donier 2019).
 
+The finite systems and their limits, side by side:
+
 * :mod:`.layers`    -- conv layers as data and the capacity transition rule they induce;
+* :mod:`.lattice`   -- boundary conventions shared by the chain, the walkers and the KFE solvers;
 * :mod:`.chain`     -- exact propagation of the capacity distribution (stencil / FFT);
 * :mod:`.walkers`   -- Monte-Carlo walkers sampling the same chain (Numba, parallel, seeded);
-* :mod:`.limits`    -- deep-limit (KFE) coefficients of a layer, exact periodic master equation;
+* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation;
+* :mod:`.limits`    -- deep-limit (KFE) coefficients of a layer, Kramers--Moyal moments, exact
+  periodic master equation; ``KFECoefficients.master_equation(grid)`` /
+  ``.drift_diffusion(grid)`` hand a layer's limit to the solvers;
+* :mod:`.kfe`       -- finite-difference / finite-volume solvers of the Kolmogorov forward
+  equations (master equation and drift--diffusion--sink PDE, 1-D and 2-D, explicit, implicit
+  Euler, Crank--Nicolson, ADI) and their exact reference solutions;
 * :mod:`.regimes`   -- scaling regimes ``alpha = a L^-beta``: spread, growth exponent, classification;
-* :mod:`.catalogue` -- architectures with their scaling relations and limit coefficients;
-* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation.
+* :mod:`.catalogue` -- architectures with their scaling relations and limit coefficients.
 
-The theory and what was confirmed by simulation: ``docs/theory/capacity.md``.
+Theory and what was confirmed by simulation: ``docs/theory/capacity.md`` (chain, limits, networks)
+and ``docs/theory/capacity-kfe.md`` (solvers, orders).
+
+Example
+-------
+>>> import numpy as np
+>>> from deeplimits.capacity import residual_stack, propagate, kfe_coefficients, lattice_1d, solve_kfe
+>>> L = 256
+>>> stack = residual_stack([1.0, 2.0, 1.0], L, a=1.5)            # alpha = 1.5 / sqrt(L)
+>>> c_out = np.zeros(41); c_out[20] = 1.0                         # one output unit
+>>> chain = propagate(stack, c_out)                               # exact chain, input capacity
+>>> eq = kfe_coefficients(stack[0], L).master_equation(lattice_1d(41))
+>>> limit = solve_kfe(eq, c_out, 1.0, n_steps=200, scheme="crank_nicolson").y
+>>> bool(np.abs(chain - limit).sum() < 0.05)                      # O(1/L) apart
+True
 """
 
+from . import kfe
 from .catalogue import ArchitectureEntry, catalogue
 from .chain import chain_moments, pack_stack, propagate
 from .convnet import (ACTIVATIONS, CapacityEstimate, ConvResNet, activation, capacity_profile,
                       decoupling_coefficient)
-from .layers import (BOUNDARIES, PADDINGS, ConvLayer, ScalingLaw, Transition, check_stack, plain_stack,
-                     residual_stack)
-from .limits import KFECoefficients, kfe_coefficients, master_equation_periodic
+from .kfe import (SCHEMES_1D, SCHEMES_2D, SCHEMES_MASTER, DriftDiffusion1D, DriftDiffusion2D, Grid1D, Grid2D,
+                  KFEResult, MasterEquation, fourier_mode_1d, fourier_mode_2d, gaussian_1d, gaussian_2d,
+                  generator_matrix, lattice_1d, lattice_2d, master_exact_periodic, semidiscrete_exact,
+                  solve_master, solve_pde)
+from .kfe import solve as solve_kfe
+from .lattice import BOUNDARIES
+from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, check_stack, plain_stack, residual_stack
+from .limits import KFECoefficients, kfe_coefficients, kramers_moyal, master_equation_periodic
 from .regimes import classify_regime, growth_exponent, spread, spread_vs_depth
 from .walkers import WalkerResult, run_walkers, walker_capacity
 
 __all__ = [
-    "ACTIVATIONS", "ArchitectureEntry", "BOUNDARIES", "CapacityEstimate", "ConvLayer", "ConvResNet",
-    "KFECoefficients", "PADDINGS", "ScalingLaw", "Transition", "WalkerResult", "activation",
-    "capacity_profile", "catalogue", "chain_moments", "check_stack", "classify_regime",
-    "decoupling_coefficient", "growth_exponent", "kfe_coefficients", "master_equation_periodic",
-    "pack_stack", "plain_stack", "propagate", "residual_stack", "run_walkers", "spread",
-    "spread_vs_depth", "walker_capacity",
+    # chain
+    "BOUNDARIES", "PADDINGS", "ConvLayer", "ScalingLaw", "Transition", "check_stack", "plain_stack",
+    "residual_stack", "propagate", "pack_stack", "chain_moments",
+    "WalkerResult", "run_walkers", "walker_capacity",
+    # finite networks
+    "ACTIVATIONS", "activation", "decoupling_coefficient", "ConvResNet", "CapacityEstimate", "capacity_profile",
+    # deep limits
+    "KFECoefficients", "kfe_coefficients", "kramers_moyal", "master_equation_periodic",
+    "classify_regime", "growth_exponent", "spread", "spread_vs_depth", "ArchitectureEntry", "catalogue",
+    # KFE solvers (module deeplimits.capacity.kfe)
+    "kfe", "Grid1D", "Grid2D", "lattice_1d", "lattice_2d", "KFEResult",
+    "MasterEquation", "DriftDiffusion1D", "DriftDiffusion2D", "solve_kfe", "solve_master", "solve_pde",
+    "SCHEMES_1D", "SCHEMES_2D", "SCHEMES_MASTER", "generator_matrix",
+    "master_exact_periodic", "semidiscrete_exact", "gaussian_1d", "gaussian_2d", "fourier_mode_1d",
+    "fourier_mode_2d",
 ]

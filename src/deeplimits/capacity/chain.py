@@ -19,15 +19,24 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .layers import BOUNDARIES, check_stack
+from .lattice import BOUNDARY_CODES, LOST, REFUSED, jump_target
+from .layers import check_stack
 
 __all__ = ["propagate", "pack_stack", "chain_moments", "transitions"]
 
-_BCODE = {b: i for i, b in enumerate(BOUNDARIES)}  # periodic 0, reflecting 1, absorbing 2
-
 
 def transitions(layers):
-    """Transitions of a stack, computed once per distinct layer object (stacks often repeat one layer)."""
+    """Transitions of a stack, computed once per distinct layer object (stacks often repeat one layer).
+
+    Parameters
+    ----------
+    layers : sequence of ConvLayer
+
+    Returns
+    -------
+    list of Transition
+        One per layer, in order; repeated layer objects share one :class:`Transition`.
+    """
     cache = {}
     out = []
     for lay in layers:
@@ -69,7 +78,7 @@ def pack_stack(layers):
         offs[i, :k, : t.ndim] = t.offsets
         probs[i, :k] = t.probs
         nk[i] = k
-        bcode[i] = _BCODE[t.boundary]
+        bcode[i] = BOUNDARY_CODES[t.boundary]
     return offs, probs, nk, bcode
 
 
@@ -92,17 +101,13 @@ def _stencil(c, offs, probs, nk, bcode, history):
                 if m == 0.0:
                     continue
                 for k in range(nk[l]):
-                    tx = x + offs[l, k, 0]
-                    ty = y + offs[l, k, 1]
-                    if b == 0:
-                        tx = tx % nx
-                        ty = ty % ny
-                    elif tx < 0 or tx >= nx or ty < 0 or ty >= ny:
-                        if b == 1:  # reflecting: the jump is refused, the walker stays
-                            tx = x
-                            ty = y
-                        else:  # absorbing: the capacity leaves the lattice
-                            continue
+                    tx, sx = jump_target(x, offs[l, k, 0], nx, b)
+                    ty, sy = jump_target(y, offs[l, k, 1], ny, b)
+                    if sx == LOST or sy == LOST:  # absorbing: the capacity leaves the lattice
+                        continue
+                    if sx == REFUSED or sy == REFUSED:  # reflecting: the jump is refused, the walker stays
+                        tx = x
+                        ty = y
                     new[tx, ty] += m * probs[l, k]
         cur, new = new, cur
         if history.shape[0] > 0:

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..rng import normal_array
-from .layers import ConvLayer, _check_depth, _check_scalar
+from .lattice import check_span
+from .layers import ConvLayer, _check_depth, _check_int, _check_scalar
 
 __all__ = ["ACTIVATIONS", "activation", "decoupling_coefficient", "ConvResNet", "CapacityEstimate",
            "capacity_profile", "single_thread_blas"]
@@ -123,6 +124,10 @@ def single_thread_blas():
     The products here are small (``C x C`` by ``C x batch*sites``); on a shared, loaded
     machine OpenBLAS worker threads spin-wait and were measured 40x slower than one thread.
     Best effort: a no-op where the library cannot be found.  Results do not change.
+
+    Yields
+    ------
+    None
     """
     if _BLAS_API is None:
         yield
@@ -203,9 +208,8 @@ class ConvResNet:
         self.depth = _check_depth(self.depth)
         if self.depth < 1:
             raise ValueError("depth must be >= 1")
-        if int(self.channels) != self.channels or self.channels < 1:
-            raise ValueError(f"channels must be a positive integer, got {self.channels!r}")
-        self.channels = int(self.channels)
+        self.channels = _check_int(self.channels, "channels", 1)
+        self.seed = _check_int(self.seed, "seed", 0)
         if self.padding not in ("circular", "zero"):
             raise ValueError(f"padding must be 'circular' or 'zero', got {self.padding!r}")
         # The layer object validates taps, alpha, dilation and causality.
@@ -215,9 +219,7 @@ class ConvResNet:
         self.alpha = self._layer.alpha
         nd = self._layer.ndim
         grid = tuple(int(n) for n in np.broadcast_to(np.asarray(self.grid), (nd,)))
-        for ax, (n, s) in enumerate(zip(grid, self._layer.span)):
-            if n < s:
-                raise ValueError(f"grid axis {ax} has {n} sites, too small for the kernel spanning {s}")
+        check_span(self._layer.offsets, grid)
         self.grid = grid
         self._phi, self._dphi = activation(self.activation, self.omega)
         K, C, L = self.taps.size, self.channels, self.depth
@@ -298,7 +300,17 @@ class ConvResNet:
         return (h, dphis) if keep else h
 
     def output(self, x):
-        """The output unit ``y = h_L[0, :, centre]``, shape (B,)."""
+        """The output unit of the network for a batch of inputs.
+
+        Parameters
+        ----------
+        x : ndarray (C, B, *grid)
+
+        Returns
+        -------
+        ndarray (B,)
+            ``y = h_L[0, :, centre]``.
+        """
         h = self.forward(x)
         return h[(0, slice(None)) + self.output_site]
 
@@ -377,12 +389,9 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     -------
     CapacityEstimate
     """
-    n_inputs = int(n_inputs)
-    if n_inputs < 2:
-        raise ValueError(f"n_inputs must be >= 2, got {n_inputs}")
-    batch = int(batch)
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+    n_inputs = _check_int(n_inputs, "n_inputs", 2)
+    batch = _check_int(batch, "batch", 1)
+    seed = _check_int(seed, "seed", 0)
     C, P = net.channels, int(np.prod(net.grid))
     x_all = normal_array(int(seed), (n_inputs, C * P)).reshape((n_inputs, C) + net.grid)
     s1 = np.zeros(net.grid)

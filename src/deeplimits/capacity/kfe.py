@@ -20,7 +20,7 @@ Example
 >>> eq = DriftDiffusion1D(g, v=0.3, D=0.5, kappa=0.0)
 >>> c0 = np.exp(-g.x**2 / 0.1); c0 /= g.total(c0)
 >>> res = solve(eq, c0, 1.0, dt=0.01, scheme="crank_nicolson")
->>> abs(res.mass()[-1] - 1) < 1e-12
+>>> bool(abs(res.mass()[-1] - 1) < 1e-12)
 True
 """
 
@@ -33,6 +33,7 @@ from .kfe_exact import (fourier_mode_1d, fourier_mode_2d, gaussian_1d, gaussian_
 from .kfe_grid import BOUNDARIES, Grid1D, Grid2D, KFEResult, lattice_1d, lattice_2d
 from .kfe_master import SCHEMES_MASTER, MasterEquation, generator_matrix, master_exact_periodic, solve_master
 from .kfe_pde import SCHEMES_1D, SCHEMES_2D, DriftDiffusion1D, DriftDiffusion2D, solve_pde
+from .limits import kramers_moyal
 
 __all__ = [
     "BOUNDARIES", "Grid1D", "Grid2D", "KFEResult", "lattice_1d", "lattice_2d",
@@ -67,25 +68,3 @@ def solve(eq, c0, t_end: float, **kwargs) -> KFEResult:
     if isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
         return solve_pde(eq, c0, t_end, **kwargs)
     raise ValueError(f"eq must be a MasterEquation, DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
-
-
-def kramers_moyal(offsets, weights, rate: float, spacing: float = 1.0):
-    """Drift and diffusion of the PDE approximating a master equation (second-order Kramers--Moyal).
-
-    With jumps ``spacing * k`` at rate ``rate * q_k``:
-    ``v = rate * spacing * sum_k q_k k`` and ``D = (rate * spacing^2 / 2) sum_k q_k k k^T``
-    (the raw second moment: the variance of a compound Poisson process is
-    ``rate * E[jump^2]``).
-
-    Returns
-    -------
-    v : float or ndarray (2,)
-    D : float or ndarray (2, 2)
-    """
-    k = np.asarray(offsets, dtype=float)
-    q = np.asarray(weights, dtype=float)
-    if k.ndim == 1:
-        return rate * spacing * float(q @ k), 0.5 * rate * spacing**2 * float(q @ k**2)
-    v = rate * spacing * (q[:, None] * k).sum(axis=0)
-    D = 0.5 * rate * spacing**2 * np.einsum("m,mi,mj->ij", q, k, k)
-    return v, D

@@ -28,6 +28,10 @@ def evaluate(value, ts: np.ndarray, name: str, shape: tuple = ()) -> np.ndarray:
     shape : tuple
         Shape of one value (``()`` for scalars).
 
+    Returns
+    -------
+    ndarray, shape ``(len(ts), *shape)``
+
     Raises
     ------
     ValueError
@@ -50,7 +54,17 @@ def evaluate(value, ts: np.ndarray, name: str, shape: tuple = ()) -> np.ndarray:
 
 
 def check_finite(vals: np.ndarray, ts: np.ndarray, name: str) -> None:
-    """Raise ``ValueError`` naming ``name`` and the first depth where ``vals`` is not finite."""
+    """Raise ``ValueError`` naming ``name`` and the first depth where ``vals`` is not finite.
+
+    Parameters
+    ----------
+    vals : ndarray, shape ``(len(ts), ...)``
+        Coefficient values, one row per depth.
+    ts : ndarray
+        The depths.
+    name : str
+        Argument name for the message.
+    """
     bad = ~np.isfinite(vals.reshape(len(ts), -1)).all(axis=1)
     if bad.any():
         k = int(np.argmax(bad))
@@ -58,7 +72,13 @@ def check_finite(vals: np.ndarray, ts: np.ndarray, name: str) -> None:
 
 
 def check_nonnegative(vals: np.ndarray, ts: np.ndarray, name: str) -> None:
-    """Raise ``ValueError`` naming ``name`` and the first depth where ``vals < 0``."""
+    """Raise ``ValueError`` naming ``name`` and the first depth where ``vals < 0``.
+
+    Parameters
+    ----------
+    vals, ts, name
+        As in :func:`check_finite`.
+    """
     bad = (vals.reshape(len(ts), -1) < 0).any(axis=1)
     if bad.any():
         k = int(np.argmax(bad))

@@ -27,7 +27,22 @@ __all__ = ["integral", "gaussian_1d", "gaussian_2d", "fourier_mode_1d", "fourier
 
 
 def integral(f, t0: float, t1: float, shape: tuple = ()) -> np.ndarray:
-    """``int_{t0}^{t1} f(t) dt`` for a constant or callable coefficient (quadrature to ~1e-14)."""
+    """``int_{t0}^{t1} f(t) dt`` for a constant or callable coefficient (quadrature to ~1e-14).
+
+    Parameters
+    ----------
+    f : float, array_like or callable
+        Constant coefficient, or ``f(t)`` returning a value of shape ``shape``.
+    t0, t1 : float
+        Integration bounds.
+    shape : tuple
+        Shape of one value of ``f`` (callables only; each component is integrated by
+        ``scipy.integrate.quad``).
+
+    Returns
+    -------
+    ndarray, shape ``shape``
+    """
     if not callable(f):
         return np.asarray(f, dtype=float) * (t1 - t0)
     if shape == ():
@@ -41,7 +56,25 @@ def gaussian_1d(x, v_int: float, D_int: float, kappa_int: float = 0.0, x0: float
                 period: float | None = None, n_images: int = 6) -> np.ndarray:
     """Unit-mass Gaussian started with variance ``s0**2`` at ``x0``, after integrated drift/diffusion/sink.
 
-    ``c = exp(-kappa_int) N(x; x0 + v_int, s0^2 + 2 D_int)``, summed over images ``x + j period``.
+    ``c = exp(-kappa_int) N(x; x0 + v_int, s0^2 + 2 D_int)``, summed over images ``x + j period``:
+    the exact solution of ``dc/dt = -v c_x + D c_xx - kappa c`` with depth-dependent coefficients.
+
+    Parameters
+    ----------
+    x : array_like
+        Positions.
+    v_int, D_int, kappa_int : float
+        ``int v dt``, ``int D dt``, ``int kappa dt`` over the depth interval.
+    x0, s0 : float
+        Initial mean and standard deviation (``s0 = 0``: Green's function).
+    period : float, optional
+        Sum over periodic images of this period.
+    n_images : int
+        Images on each side.
+
+    Returns
+    -------
+    ndarray, shape of ``x``
     """
     var = s0**2 + 2.0 * D_int
     if not var > 0:
@@ -57,7 +90,31 @@ def gaussian_1d(x, v_int: float, D_int: float, kappa_int: float = 0.0, x0: float
 
 def gaussian_2d(X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: float = 0.0,
                 period=None, n_images: int = 4) -> np.ndarray:
-    """2-D analogue of :func:`gaussian_1d`; ``D_int`` is the integrated 2x2 tensor, ``period`` ``(Lx, Ly)``."""
+    """2-D analogue of :func:`gaussian_1d`.
+
+    Parameters
+    ----------
+    X, Y : ndarray
+        Coordinates (e.g. from :meth:`Grid2D.mesh`).
+    v_int : (2,)
+        Integrated drift.
+    D_int : (2, 2)
+        Integrated diffusion tensor.
+    kappa_int : float
+        Integrated sink.
+    x0 : (2,)
+        Initial mean.
+    s0 : float
+        Initial isotropic standard deviation.
+    period : (Lx, Ly), optional
+        Sum over periodic images.
+    n_images : int
+        Images on each side per axis.
+
+    Returns
+    -------
+    ndarray, shape of ``X``
+    """
     S = s0**2 * np.eye(2) + 2.0 * np.asarray(D_int, dtype=float).reshape(2, 2)
     Si = np.linalg.inv(S)
     out = np.zeros_like(np.asarray(X, dtype=float))
@@ -72,7 +129,27 @@ def gaussian_2d(X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: f
 
 def fourier_mode_1d(x, k: float, amp: float, v_int: float, D_int: float, kappa_int: float = 0.0,
                     kind: str = "cos") -> np.ndarray:
-    """``(1 + amp cos(k (x - v_int)) exp(-k^2 D_int)) exp(-kappa_int)``; ``kind="sin"``: ``amp sin(...)``, no 1."""
+    """Exact Fourier-mode solution in 1-D.
+
+    ``(1 + amp cos(k (x - v_int)) exp(-k^2 D_int)) exp(-kappa_int)``; ``kind="sin"``:
+    ``amp sin(k (x - v_int)) exp(-k^2 D_int - kappa_int)`` (no constant).
+
+    Parameters
+    ----------
+    x : array_like
+        Positions.
+    k : float
+        Wave number.
+    amp : float
+        Amplitude.
+    v_int, D_int, kappa_int : float
+        Integrated drift, diffusion, sink.
+    kind : {"cos", "sin"}
+
+    Returns
+    -------
+    ndarray, shape of ``x``
+    """
     x = np.asarray(x, dtype=float)
     if kind == "cos":
         return (1.0 + amp * np.cos(k * (x - v_int)) * np.exp(-k * k * D_int)) * np.exp(-kappa_int)
@@ -82,7 +159,23 @@ def fourier_mode_1d(x, k: float, amp: float, v_int: float, D_int: float, kappa_i
 
 
 def fourier_mode_2d(X, Y, kvec, amp: float, v_int, D_int, kappa_int: float = 0.0) -> np.ndarray:
-    """``(1 + amp cos(k.(x - v_int)) exp(-k.D_int k)) exp(-kappa_int)`` with ``D_int`` a 2x2 tensor."""
+    """Exact Fourier-mode solution in 2-D: ``(1 + amp cos(k.(x - v_int)) exp(-k.D_int k)) exp(-kappa_int)``.
+
+    Parameters
+    ----------
+    X, Y : ndarray
+        Coordinates.
+    kvec : (kx, ky)
+        Wave vector.
+    amp : float
+        Amplitude.
+    v_int, D_int, kappa_int
+        Integrated drift ``(2,)``, diffusion tensor ``(2, 2)`` and sink (float).
+
+    Returns
+    -------
+    ndarray, shape of ``X``
+    """
     kx, ky = kvec
     Dm = np.asarray(D_int, dtype=float).reshape(2, 2)
     kk = np.array([kx, ky])
@@ -108,6 +201,21 @@ def semidiscrete_exact(eq, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
     when the ``A(t)`` commute (periodic grids, or zero drift) the solution is
     ``exp(A[int v, int D, int kappa]) c0``.  Periodic grids use the FFT of the
     circulant stencil; other 1-D grids a dense ``expm``.
+
+    Parameters
+    ----------
+    eq : DriftDiffusion1D or DriftDiffusion2D
+        The equation (2-D: periodic grid only).
+    c0 : ndarray
+        Field at ``t0``.
+    t_end : float
+        Final depth.
+    t0 : float
+        Initial depth.
+
+    Returns
+    -------
+    ndarray, shape of ``c0``
 
     Raises
     ------

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lattice import BOUNDARIES, BOUNDARY_CODES
+
 __all__ = [
     "BOUNDARIES",
     "Grid1D",
@@ -39,13 +41,9 @@ __all__ = [
     "depth_steps",
 ]
 
-#: Boundary names and the integer codes the Numba kernels use.
-BOUNDARIES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
-
-
 def _check_boundary(boundary: str, name: str = "boundary") -> str:
     if boundary not in BOUNDARIES:
-        raise ValueError(f"{name} must be one of {sorted(BOUNDARIES)}, got {boundary!r}")
+        raise ValueError(f"{name} must be one of {list(BOUNDARIES)}, got {boundary!r}")
     return boundary
 
 
@@ -107,10 +105,21 @@ class Grid1D:
     @property
     def bc(self) -> int:
         """Integer boundary code used by the kernels."""
-        return BOUNDARIES[self.boundary]
+        return BOUNDARY_CODES[self.boundary]
 
     def total(self, c) -> np.ndarray:
-        """Total capacity ``h * sum(c)`` over the last axis/axes (works on stacks of fields)."""
+        """Total capacity of a field, or of every field of a stack.
+
+        Parameters
+        ----------
+        c : array_like, shape ``(..., n)``
+            Field(s) on this grid.
+
+        Returns
+        -------
+        ndarray, shape ``(...)``
+            ``h * sum(c)`` over the last axis.
+        """
         c = np.asarray(c)
         return self.h * c.sum(axis=-1)
 
@@ -131,7 +140,21 @@ class Grid2D:
 
     @classmethod
     def square(cls, x_min: float, x_max: float, n: int, boundary: str = "periodic") -> "Grid2D":
-        """Square grid ``[x_min, x_max]^2`` with ``n x n`` cells and the same boundary on both axes."""
+        """Square grid ``[x_min, x_max]^2`` with ``n x n`` cells and the same boundary on both axes.
+
+        Parameters
+        ----------
+        x_min, x_max : float
+            Domain ends on both axes.
+        n : int
+            Cells per axis, at least 3.
+        boundary : {"periodic", "reflecting", "absorbing"}
+            Boundary on both axes.
+
+        Returns
+        -------
+        Grid2D
+        """
         g = Grid1D(x_min, x_max, n, boundary)
         return cls(g, g)
 
@@ -146,11 +169,28 @@ class Grid2D:
         return self.gx.h * self.gy.h
 
     def mesh(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cell-centre coordinates ``(X, Y)``, each of shape :attr:`shape` (``indexing="ij"``)."""
+        """Cell-centre coordinates.
+
+        Returns
+        -------
+        X, Y : ndarray
+            Each of shape :attr:`shape` (``indexing="ij"``).
+        """
         return np.meshgrid(self.gx.x, self.gy.x, indexing="ij")
 
     def total(self, c) -> np.ndarray:
-        """Total capacity ``hx * hy * sum(c)`` over the last two axes."""
+        """Total capacity of a field, or of every field of a stack.
+
+        Parameters
+        ----------
+        c : array_like, shape ``(..., nx, ny)``
+            Field(s) on this grid.
+
+        Returns
+        -------
+        ndarray, shape ``(...)``
+            ``hx * hy * sum(c)`` over the last two axes.
+        """
         c = np.asarray(c)
         return self.cell_volume * c.sum(axis=(-2, -1))
 
@@ -159,12 +199,42 @@ def lattice_1d(n: int, boundary: str = "periodic", spacing: float = 1.0, origin:
     """Lattice of ``n`` sites ``origin + spacing * j``, ``j = 0..n-1``, as a :class:`Grid1D`.
 
     With ``spacing = 1`` the field is the capacity per site and ``total = sum(c)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of sites, at least 3.
+    boundary : {"periodic", "reflecting", "absorbing"}
+        Boundary condition.
+    spacing : float
+        Distance between sites (the cell width).
+    origin : float
+        Position of site 0.
+
+    Returns
+    -------
+    Grid1D
+        One cell centred on each site.
     """
     return Grid1D(origin - 0.5 * spacing, origin + (n - 0.5) * spacing, n, boundary)
 
 
 def lattice_2d(nx: int, ny: int, boundary: str = "periodic", spacing: float = 1.0) -> Grid2D:
-    """2-D lattice with sites at integer multiples of ``spacing`` (see :func:`lattice_1d`)."""
+    """2-D lattice with sites at integer multiples of ``spacing`` (see :func:`lattice_1d`).
+
+    Parameters
+    ----------
+    nx, ny : int
+        Sites per axis, at least 3.
+    boundary : {"periodic", "reflecting", "absorbing"}
+        Boundary condition on both axes.
+    spacing : float
+        Distance between sites.
+
+    Returns
+    -------
+    Grid2D
+    """
     return Grid2D(lattice_1d(nx, boundary, spacing), lattice_1d(ny, boundary, spacing))
 
 
@@ -174,6 +244,27 @@ def depth_steps(t0: float, t1: float, dt: float | None, n_steps: int | None) -> 
     Exactly one of ``dt`` / ``n_steps`` is given.  With ``dt`` the number of
     steps is ``ceil((t1 - t0) / dt)`` (to 1e-9 relative) and the step is shrunk
     to divide the interval exactly.
+
+    Parameters
+    ----------
+    t0, t1 : float
+        Initial and final depth, ``t0 < t1``.
+    dt : float or None
+        Requested step, ``> 0``.
+    n_steps : int or None
+        Requested number of steps, ``>= 1``.
+
+    Returns
+    -------
+    n : int
+        Number of steps.
+    step : float
+        Their size ``(t1 - t0) / n``.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite or empty (``t1 <= t0``: negative depth) interval, or a bad ``dt`` / ``n_steps``.
     """
     if not (math.isfinite(t0) and math.isfinite(t1)) or not t1 > t0:
         raise ValueError(f"need finite t0 < t_end, got t0={t0}, t_end={t1}")
@@ -218,5 +309,10 @@ class KFEResult:
         return self.ys[-1]
 
     def mass(self) -> np.ndarray:
-        """Total capacity of every saved field, shape ``(n_save,)``."""
+        """Total capacity of every saved field.
+
+        Returns
+        -------
+        ndarray, shape ``(n_save,)``
+        """
         return self.grid.total(self.ys)

@@ -25,7 +25,19 @@ __all__ = ["tri_matvec", "tri_factor", "tri_solve", "tri_solve_dense_check"]
 
 @nb.njit(cache=True)
 def tri_matvec(lower, diag, upper, periodic, x, out):
-    """``out = A x`` for the (cyclic when ``periodic``) tridiagonal ``A``."""
+    """``out = A x`` for the (cyclic when ``periodic``) tridiagonal ``A``.
+
+    Parameters
+    ----------
+    lower, diag, upper : ndarray (n,)
+        Bands (see the module docstring for the corners of a cyclic matrix).
+    periodic : bool
+        Cyclic matrix.
+    x : ndarray (n,)
+        Vector, ``n >= 2``.
+    out : ndarray (n,)
+        Result, overwritten (must not alias ``x``).
+    """
     n = x.shape[0]
     for i in range(1, n - 1):
         out[i] = lower[i] * x[i - 1] + diag[i] * x[i] + upper[i] * x[i + 1]
@@ -60,6 +72,13 @@ def _thomas_solve(lower, cp, inv, d, x):
 @nb.njit(cache=True)
 def tri_factor(lower, diag, upper, periodic):
     """Factor a (cyclic) tridiagonal matrix for repeated solves.
+
+    Parameters
+    ----------
+    lower, diag, upper : ndarray (n,)
+        Bands of the matrix (diagonally dominant: no pivoting).
+    periodic : bool
+        Cyclic matrix (corners ``lower[0]``, ``upper[n-1]``).
 
     Returns
     -------
@@ -96,7 +115,21 @@ def tri_factor(lower, diag, upper, periodic):
 
 @nb.njit(cache=True)
 def tri_solve(lower, cp, inv, z, corr, periodic, d, x):
-    """Solve ``A x = d`` with the factors of :func:`tri_factor` (``x`` may not alias ``d``)."""
+    """Solve ``A x = d`` with the factors of :func:`tri_factor`.
+
+    Parameters
+    ----------
+    lower : ndarray (n,)
+        Lower band of ``A``.
+    cp, inv, z, corr : ndarray
+        Factors from :func:`tri_factor`.
+    periodic : bool
+        As given to :func:`tri_factor`.
+    d : ndarray (n,)
+        Right-hand side.
+    x : ndarray (n,)
+        Solution, overwritten (must not alias ``d``).
+    """
     _thomas_solve(lower, cp, inv, d, x)
     if periodic:
         n = d.shape[0]
@@ -106,7 +139,21 @@ def tri_solve(lower, cp, inv, z, corr, periodic, d, x):
 
 
 def tri_solve_dense_check(lower, diag, upper, periodic, d):
-    """Reference dense solve of the same system (NumPy; for tests)."""
+    """Reference dense solve of the same system (NumPy; for tests).
+
+    Parameters
+    ----------
+    lower, diag, upper : ndarray (n,)
+        Bands.
+    periodic : bool
+        Cyclic matrix.
+    d : ndarray (n,)
+        Right-hand side.
+
+    Returns
+    -------
+    ndarray (n,)
+    """
     n = len(diag)
     a = np.diag(diag) + np.diag(upper[:-1], 1) + np.diag(lower[1:], -1)
     if periodic:

@@ -31,13 +31,14 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
-import scipy.integrate
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .kfe_coef import check_nonnegative, evaluate
+from .kfe_exact import integral
 from .kfe_grid import Grid1D, Grid2D, KFEResult, depth_steps
-from .kfe_pde import _check_c0, _save_mask
+from .kfe_pde import _check_c0, _explicit_substeps, _save_mask
+from .lattice import LOST, REFUSED, check_span, jump_target
 
 __all__ = ["MasterEquation", "solve_master", "master_exact_periodic", "generator_matrix", "SCHEMES_MASTER"]
 
@@ -92,12 +93,7 @@ class MasterEquation:
                 raise ValueError(f"offsets must have shape (m, 2) on a Grid2D, got {off.shape}")
             off2 = off
             sizes = self.grid.shape
-        for ax in range(dims):
-            reach = int(np.abs(off2[:, ax]).max())
-            if 2 * reach >= sizes[ax]:
-                raise ValueError(
-                    f"grid too small for the kernel: axis {ax} has {sizes[ax]} sites but the kernel reaches "
-                    f"{reach} sites (need more than 2 * {reach} sites)")
+        check_span(off2, sizes)
         self._off2 = np.ascontiguousarray(off2)
         self._dims = dims
         self.coefficients(np.zeros(1))
@@ -108,7 +104,27 @@ class MasterEquation:
         return self._off2.shape[0]
 
     def coefficients(self, ts):
-        """``(q, lam, kappa)`` at depths ``ts``: shapes ``(len(ts), m)``, ``(len(ts),)``, ``(len(ts),)``."""
+        """Evaluate and validate the jump law, jump rate and sink at the depths ``ts``.
+
+        Parameters
+        ----------
+        ts : array_like
+            Depths; a callable coefficient is called once at each.
+
+        Returns
+        -------
+        q : ndarray (len(ts), m)
+            Jump probabilities (non-negative, summing to 1).
+        lam : ndarray (len(ts),)
+            Jump rates (non-negative).
+        kappa : ndarray (len(ts),)
+            Sink rates (non-negative).
+
+        Raises
+        ------
+        ValueError
+            Naming the coefficient and the depth where it is invalid.
+        """
         ts = np.asarray(ts, dtype=float)
         q = evaluate(self.weights, ts, "weights", (self.m,))
         check_nonnegative(q, ts, "weights")
@@ -123,7 +139,18 @@ class MasterEquation:
         return q, lam, kap
 
     def explicit_limit(self, q, lam, kap) -> float:
-        """Explicit-Euler limit ``1 / max_t (lambda (1 - q_0) + kappa)`` (positivity and L1 contraction)."""
+        """Explicit-Euler step limit (positivity and L1 contraction).
+
+        Parameters
+        ----------
+        q, lam, kap : ndarray
+            Coefficients at the step depths, from :meth:`coefficients`.
+
+        Returns
+        -------
+        float
+            ``1 / max_t (lambda (1 - q_0) + kappa)`` (``inf`` when nothing moves).
+        """
         stay = (self._off2 == 0).all(axis=1)
         out = lam * q[:, ~stay].sum(axis=1) + kap
         mx = float(out.max())
@@ -135,7 +162,20 @@ class MasterEquation:
         return self.grid.gx.bc, self.grid.gy.bc
 
     def symbol(self, q, lam, kap) -> np.ndarray:
-        """Fourier symbol of the generator on a periodic lattice, shape ``(nx, ny)`` (``ny = 1`` in 1-D)."""
+        """Fourier symbol of the generator on a periodic lattice.
+
+        Parameters
+        ----------
+        q : ndarray (m,)
+            Jump weights (probabilities, or integrated rates with ``lam = 1``).
+        lam, kap : float
+            Jump rate and sink rate.
+
+        Returns
+        -------
+        ndarray, complex, shape ``(nx, ny)`` (``ny = 1`` in 1-D)
+            ``lam sum_k q_k (exp(-i xi.k) - 1) - kap`` on the FFT frequencies.
+        """
         nx, ny = self._shape2
         xi = 2 * np.pi * np.fft.fftfreq(nx)[:, None]
         eta = 2 * np.pi * np.fft.fftfreq(ny)[None, :]
@@ -155,19 +195,6 @@ class MasterEquation:
 
 
 @nb.njit(cache=True)
-def _target(i, k, n, bc):
-    # (index, status): status 0 inside, 1 rejected (reflecting), 2 lost (absorbing)
-    t = i + k
-    if 0 <= t < n:
-        return t, 0
-    if bc == 0:
-        return t % n, 0
-    if bc == 1:
-        return i, 1
-    return i, 2
-
-
-@nb.njit(cache=True)
 def _apply_master(c, offs, q, lam, kappa, bcx, bcy, s, out):
     # out += s * G c in scatter form: each jump moves capacity from its source to its target
     nx, ny = c.shape
@@ -178,12 +205,12 @@ def _apply_master(c, offs, q, lam, kappa, bcx, bcy, s, out):
             continue
         r = s * lam * q[m]
         for i in range(nx):
-            ti, sx = _target(i, k1, nx, bcx)
+            ti, sx = jump_target(i, k1, nx, bcx)
             for j in range(ny):
-                tj, sy = _target(j, k2, ny, bcy)
-                if sx == 2 or sy == 2:
+                tj, sy = jump_target(j, k2, ny, bcy)
+                if sx == LOST or sy == LOST:
                     out[i, j] -= r * c[i, j]
-                elif sx == 0 and sy == 0:
+                elif sx != REFUSED and sy != REFUSED:
                     f = r * c[i, j]
                     out[i, j] -= f
                     out[ti, tj] += f
@@ -209,7 +236,23 @@ def _run_master_explicit(c0, offs, q, lam, kap, bcx, bcy, dt, save_mask, ys):
 
 
 def generator_matrix(eq: MasterEquation, q, lam: float, kap: float) -> sp.csr_matrix:
-    """Sparse generator ``G`` (``dc/dt = G c`` on the flattened field, C order) at fixed coefficients."""
+    """Sparse generator of a master equation at fixed coefficients.
+
+    Parameters
+    ----------
+    eq : MasterEquation
+        The equation (lattice, offsets, boundaries).
+    q : ndarray (m,)
+        Jump probabilities.
+    lam, kap : float
+        Jump rate and sink rate.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix (N, N)
+        ``G`` with ``dc/dt = G c`` on the flattened field (C order); its columns sum to
+        ``-kap`` minus the rate of jumps lost through absorbing boundaries.
+    """
     nx, ny = eq._shape2
     bcx, bcy = eq._bcs()
     N = nx * ny
@@ -289,12 +332,7 @@ def solve_master(eq: MasterEquation, c0, t_end: float, *, dt: float | None = Non
     if scheme == "explicit":
         q, lam, kap = eq.coefficients(t0 + step * np.arange(n + 1))
         limit = eq.explicit_limit(q, lam, kap)
-        if step > limit * (1 + 1e-12):
-            if not substeps:
-                raise ValueError(
-                    f"explicit step dt={step:.6g} exceeds the stability limit dt_max={limit:.6g} "
-                    "(1 / (lambda (1 - q_0) + kappa)); pass substeps=True, a smaller dt, or use an implicit scheme")
-            m = math.ceil(step / limit * (1 - 1e-12))
+        m = _explicit_substeps(limit, step, substeps, "1 / (lambda (1 - q_0) + kappa)")
     nf, h = n * m, step / m
     mask = np.zeros(nf + 1, dtype=np.bool_)
     mask[::m] = _save_mask(n, save_every)
@@ -364,24 +402,42 @@ def master_exact_periodic(eq: MasterEquation, c0, t_end: float, t0: float = 0.0)
     symbol ``G_hat = sum_k (int lambda q_k)(e^{-i xi.k} - 1) - int kappa``.  The
     depth integrals are computed by adaptive quadrature (``scipy.integrate.quad``,
     absolute error ~1e-14) when the coefficients are callables, exactly otherwise.
+
+    Parameters
+    ----------
+    eq : MasterEquation
+        On a lattice periodic along every axis.
+    c0 : ndarray
+        Field at ``t0``, shape ``eq.grid.shape``.
+    t_end : float
+        Final depth, ``>= t0``.
+    t0 : float
+        Initial depth.
+
+    Returns
+    -------
+    ndarray, shape ``eq.grid.shape``
+
+    Raises
+    ------
+    ValueError
+        Non-periodic lattice, bad field, or ``t_end < t0``.
     """
     if not eq.periodic:
         raise ValueError("master_exact_periodic needs periodic boundaries on every axis")
     c0 = _check_c0(c0, eq.grid)
 
-    def integral(f):
-        if callable(f):
-            return scipy.integrate.quad(f, t0, t_end, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
-        return f * (t_end - t0)
+    t0, t_end = float(t0), float(t_end)
+    if not (math.isfinite(t0) and math.isfinite(t_end)) or t_end < t0:
+        raise ValueError(f"need finite t0 <= t_end (depth runs forward), got t0={t0}, t_end={t_end}")
 
-    m = eq.m
-    if callable(eq.weights) or callable(eq.rate):
-        lq = np.array([integral(lambda t, j=j: eq.coefficients([t])[1][0] * eq.coefficients([t])[0][0, j])
-                       for j in range(m)])
-    else:
-        q, lam, _ = eq.coefficients([t0])
-        lq = lam[0] * q[0] * (t_end - t0)
-    K = integral(eq.kappa) if callable(eq.kappa) else float(eq.kappa) * (t_end - t0)
+    def rates(t):
+        q, lam, _ = eq.coefficients([t])
+        return lam[0] * q[0]
+
+    # integrated jump rates int lambda q_k dt (a product of two callables is integrated as one)
+    lq = integral(rates if callable(eq.weights) or callable(eq.rate) else rates(t0), t0, t_end, (eq.m,))
+    K = float(integral(eq.kappa, t0, t_end))
     # symbol() is linear in (lam * q, kappa): pass lam = 1, q = integrated rates (sum need not be 1)
     g = eq.symbol(lq, 1.0, K)
     ch = np.fft.fft2(c0.reshape(eq._shape2)) * np.exp(g)

@@ -45,11 +45,19 @@ __all__ = ["DriftDiffusion1D", "DriftDiffusion2D", "solve_pde", "bands_1d", "SCH
 Coef = Union[float, Callable[[float], float]]
 
 SCHEMES_1D = {"explicit": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5}
-SCHEMES_2D = ("explicit", "peaceman_rachford", "douglas", "hundsdorfer_verwer")
+SCHEMES_2D = ("explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas", "hundsdorfer_verwer")
 _ADVECTION = ("central", "upwind")
 
 
 # ----------------------------------------------------------------------------- equations
+def _check_equation(eq, grid_cls) -> None:
+    if not isinstance(eq.grid, grid_cls):
+        raise ValueError(f"grid must be a {grid_cls.__name__}, got {type(eq.grid).__name__}")
+    if eq.advection not in _ADVECTION:
+        raise ValueError(f"advection must be one of {_ADVECTION}, got {eq.advection!r}")
+    eq.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
+
+
 @dataclass
 class DriftDiffusion1D:
     """``dc/dt = -v c_x + D c_xx - kappa c`` on a :class:`Grid1D`.
@@ -73,14 +81,26 @@ class DriftDiffusion1D:
     advection: str = "central"
 
     def __post_init__(self):
-        if not isinstance(self.grid, Grid1D):
-            raise ValueError(f"grid must be a Grid1D, got {type(self.grid).__name__}")
-        if self.advection not in _ADVECTION:
-            raise ValueError(f"advection must be one of {_ADVECTION}, got {self.advection!r}")
-        self.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
+        _check_equation(self, Grid1D)
 
     def coefficients(self, ts) -> np.ndarray:
-        """Columns ``[v, D, kappa]`` at the depths ``ts``, shape ``(len(ts), 3)``, validated."""
+        """The coefficients at a set of depths, validated.
+
+        Parameters
+        ----------
+        ts : array_like
+            Depths.
+
+        Returns
+        -------
+        ndarray, shape ``(len(ts), 3)``
+            Columns ``[v, D, kappa]``.
+
+        Raises
+        ------
+        ValueError
+            Non-finite values, ``D < 0`` or ``kappa < 0`` (naming the depth).
+        """
         ts = np.asarray(ts, dtype=float)
         v = evaluate(self.v, ts, "v")
         D = evaluate(self.D, ts, "D")
@@ -135,14 +155,26 @@ class DriftDiffusion2D:
     advection: str = "central"
 
     def __post_init__(self):
-        if not isinstance(self.grid, Grid2D):
-            raise ValueError(f"grid must be a Grid2D, got {type(self.grid).__name__}")
-        if self.advection not in _ADVECTION:
-            raise ValueError(f"advection must be one of {_ADVECTION}, got {self.advection!r}")
-        self.coefficients(np.zeros(1))
+        _check_equation(self, Grid2D)
 
     def coefficients(self, ts) -> np.ndarray:
-        """Columns ``[vx, vy, Dxx, Dyy, Dxy, kappa]`` at the depths ``ts``, validated."""
+        """Evaluate and validate the drift vector, diffusion tensor and sink at the depths ``ts``.
+
+        Parameters
+        ----------
+        ts : array_like
+            Depths at which callables are evaluated (constants are broadcast).
+
+        Returns
+        -------
+        ndarray, shape ``(len(ts), 6)``
+            Columns ``[vx, vy, Dxx, Dyy, Dxy, kappa]``.
+
+        Raises
+        ------
+        ValueError
+            Non-finite values, ``D`` not positive semi-definite, ``kappa < 0`` (naming the depth).
+        """
         ts = np.asarray(ts, dtype=float)
         v = evaluate(self.v, ts, "v", (2,))
         if callable(self.D):
@@ -167,9 +199,23 @@ def bands_1d(n, h, v, D, kappa, bc, upwind, lower, diag, upper):
     """Bands of the finite-volume operator ``A`` (``dc/dt = A c``) in 1-D.
 
     Face flux ``F_{i+1/2} = a c_i + b c_{i+1}``; the cell update is
-    ``(F_{i-1/2} - F_{i+1/2}) / h - kappa c_i``.  ``bc``: 0 periodic (corners
-    in ``lower[0]``, ``upper[n-1]``), 1 reflecting (boundary fluxes zero),
-    2 absorbing (``c = 0`` on the boundary face: ghost value ``-c``).
+    ``(F_{i-1/2} - F_{i+1/2}) / h - kappa c_i``.
+
+    Parameters
+    ----------
+    n : int
+        Number of cells.
+    h : float
+        Cell width.
+    v, D, kappa : float
+        Drift, diffusion and sink at one depth.
+    bc : int
+        0 periodic (corners in ``lower[0]``, ``upper[n-1]``), 1 reflecting (boundary
+        fluxes zero), 2 absorbing (``c = 0`` on the boundary face: ghost value ``-c``).
+    upwind : bool
+        Upwind instead of central face values for the advective flux.
+    lower, diag, upper : ndarray (n,)
+        Output bands, overwritten.
     """
     if upwind:
         a = max(v, 0.0) + D / h
@@ -274,27 +320,48 @@ def _run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
 
 # ----------------------------------------------------------------------------- 2-D operator
 @nb.njit(cache=True)
+def _neighbours(i, n, lower, upper, periodic):
+    # (i-1, lower coefficient, i+1, upper coefficient) of row i of a (cyclic) tridiagonal matrix,
+    # as tri_matvec reads them: outside a non-periodic matrix the coefficient is 0
+    lo = lower[i]
+    up = upper[i]
+    im = i - 1
+    ip = i + 1
+    if i == 0:
+        if periodic:
+            im = n - 1
+        else:
+            im = 0
+            lo = 0.0
+    if i == n - 1:
+        if periodic:
+            ip = 0
+        else:
+            ip = i
+            up = 0.0
+    return im, lo, ip, up
+
+
+@nb.njit(cache=True)
 def _axpy_x(c, lower, diag, upper, periodic, s, out):
-    # out[:, j] += s * A_x c[:, j]
+    # out += s * A_x c, A_x acting along axis 0 (rows stay contiguous in the inner loop)
     nx, ny = c.shape
-    for j in range(ny):
-        col = np.empty(nx)
-        res = np.empty(nx)
-        for i in range(nx):
-            col[i] = c[i, j]
-        tri_matvec(lower, diag, upper, periodic, col, res)
-        for i in range(nx):
-            out[i, j] += s * res[i]
+    for i in range(nx):
+        im, lo, ip, up = _neighbours(i, nx, lower, upper, periodic)
+        d = diag[i]
+        for j in range(ny):
+            out[i, j] += s * (lo * c[im, j] + d * c[i, j] + up * c[ip, j])
 
 
 @nb.njit(cache=True)
 def _axpy_y(c, lower, diag, upper, periodic, s, out):
+    # out += s * A_y c, A_y acting along axis 1
     nx, ny = c.shape
-    for i in range(nx):
-        res = np.empty(ny)
-        tri_matvec(lower, diag, upper, periodic, c[i], res)
-        for j in range(ny):
-            out[i, j] += s * res[j]
+    for j in range(ny):
+        jm, lo, jp, up = _neighbours(j, ny, lower, upper, periodic)
+        d = diag[j]
+        for i in range(nx):
+            out[i, j] += s * (lo * c[i, jm] + d * c[i, j] + up * c[i, jp])
 
 
 @nb.njit(cache=True)
@@ -349,25 +416,32 @@ def _axpy_cross(c, dxy, hx, hy, bcx, bcy, s, out):
 
 @nb.njit(cache=True)
 def _solve_x(rhs, ml, cp, inv, z, corr, periodic, out):
+    # out[:, j] = A^{-1} rhs[:, j] for every column: the Thomas sweeps of tri_solve run over
+    # all columns at once so that the inner loop is contiguous (same arithmetic per column)
     nx, ny = rhs.shape
     for j in range(ny):
-        col = np.empty(nx)
-        res = np.empty(nx)
-        for i in range(nx):
-            col[i] = rhs[i, j]
-        tri_solve(ml, cp, inv, z, corr, periodic, col, res)
-        for i in range(nx):
-            out[i, j] = res[i]
+        out[0, j] = rhs[0, j] * inv[0]
+    for i in range(1, nx):
+        a = ml[i]
+        b = inv[i]
+        for j in range(ny):
+            out[i, j] = (rhs[i, j] - a * out[i - 1, j]) * b
+    for i in range(nx - 2, -1, -1):
+        a = cp[i]
+        for j in range(ny):
+            out[i, j] -= a * out[i + 1, j]
+    if periodic:
+        for j in range(ny):
+            f = (out[0, j] + corr[0] * out[nx - 1, j]) * corr[1]
+            for i in range(nx):
+                out[i, j] -= f * z[i]
 
 
 @nb.njit(cache=True)
 def _solve_y(rhs, ml, cp, inv, z, corr, periodic, out):
     nx, ny = rhs.shape
     for i in range(nx):
-        res = np.empty(ny)
-        tri_solve(ml, cp, inv, z, corr, periodic, rhs[i], res)
-        for j in range(ny):
-            out[i, j] = res[j]
+        tri_solve(ml, cp, inv, z, corr, periodic, rhs[i], out[i])
 
 
 @nb.njit(cache=True)
@@ -520,19 +594,43 @@ def _check_c0(c0, grid) -> np.ndarray:
     return c0
 
 
-def _explicit_substeps(limit: float, worst: float, dt: float, substeps: bool, advection: str) -> int:
+def _check_peclet(worst: float, advection: str) -> None:
     if worst < -1e-12:
         raise ValueError(
             "explicit scheme is not positive: an off-diagonal coefficient is negative "
             f"(relative value {worst:.3g}); the cell Peclet number |v| h / (2 D) exceeds 1 "
             f"with advection={advection!r}; use advection='upwind', a finer grid, or an implicit scheme")
+
+
+def _explicit_substeps(limit: float, dt: float, substeps: bool, formula: str) -> int:
+    """Sub-steps per step that respect the explicit limit ``dt <= limit``; raise if not allowed."""
     if dt <= limit * (1 + 1e-12):
         return 1
     if not substeps:
         raise ValueError(
             f"explicit step dt={dt:.6g} exceeds the stability limit dt_max={limit:.6g} "
-            "(1 / max diagonal of the operator); pass substeps=True, a smaller dt, or use an implicit scheme")
+            f"({formula}); pass substeps=True, a smaller dt, or use an implicit scheme")
     return math.ceil(dt / limit * (1 - 1e-12))
+
+
+def _adi_scheme(scheme: str, theta, mixed: bool):
+    """The 2-D scheme that runs, and its theta: the names of the 1-D theta schemes map to ADI.
+
+    ``"implicit_euler"`` is the Douglas(--Rachford) ADI scheme with ``theta = 1`` (order 1);
+    ``"crank_nicolson"`` is Douglas with ``theta = 1/2`` (the ADI factorisation of Crank--Nicolson,
+    order 2) when ``D_xy = 0``, and Hundsdorfer--Verwer with ``theta = 1/2`` (order 2 with the
+    explicit mixed term) otherwise.
+    """
+    if scheme in ("implicit_euler", "crank_nicolson"):
+        if theta is not None:
+            raise ValueError(f"theta applies to scheme='douglas' or 'hundsdorfer_verwer' only, not {scheme!r}")
+        if scheme == "implicit_euler":
+            return "douglas", 1.0
+        return ("hundsdorfer_verwer" if mixed else "douglas"), 0.5
+    th = theta if theta is not None else (0.5 + math.sqrt(3) / 6 if scheme == "hundsdorfer_verwer" else 0.5)
+    if not (0.0 < th <= 1.0):
+        raise ValueError(f"theta must lie in (0, 1], got {th}")
+    return scheme, th
 
 
 def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | None = None,
@@ -552,8 +650,11 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
         Step size or number of steps (exactly one).
     scheme : str
         1-D: ``"explicit"``, ``"implicit_euler"``, ``"crank_nicolson"``.
-        2-D: ``"explicit"``, ``"peaceman_rachford"`` (diagonal ``D`` only),
-        ``"douglas"``, ``"hundsdorfer_verwer"``.
+        2-D: ``"explicit"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
+        ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
+        ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
+        ``D`` only), ``"douglas"``, ``"hundsdorfer_verwer"``.  ``res.stats["scheme_used"]``
+        names the ADI scheme that ran.
     t0 : float
         Initial depth.
     save_every : int, optional
@@ -594,27 +695,29 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
                                               grid.gx.bc, grid.gy.bc, upwind)
         else:
             limit, worst = _explicit_limit_1d(cf, grid.n, grid.h, grid.bc, upwind)
-        m = _explicit_substeps(limit, worst, step, substeps, eq.advection)
+        _check_peclet(worst, eq.advection)
+        m = _explicit_substeps(limit, step, substeps, "1 / max diagonal of the operator")
     n_fine, h_t = n * m, step / m
     mask_coarse = _save_mask(n, save_every)
     mask = np.zeros(n_fine + 1, dtype=np.bool_)
     mask[::m] = mask_coarse
     ys = np.empty((int(mask.sum()),) + grid.shape)
     if is2d:
-        code = {"explicit": 0, "peaceman_rachford": 1, "douglas": 2, "hundsdorfer_verwer": 3}[scheme]
-        th = theta if theta is not None else (0.5 if code != 3 else 0.5 + math.sqrt(3) / 6)
-        if not (0.0 < th <= 1.0):
-            raise ValueError(f"theta must lie in (0, 1], got {th}")
         cf = eq.coefficients(t0 + 0.5 * h_t * np.arange(2 * n_fine + 1))
+        used, th = _adi_scheme(scheme, theta, mixed=bool(np.any(cf[:, 4] != 0)))
+        code = {"explicit": 0, "peaceman_rachford": 1, "douglas": 2, "hundsdorfer_verwer": 3}[used]
         if code == 1 and np.any(cf[:, 4] != 0):
             raise ValueError("peaceman_rachford needs a diagonal D (Dxy = 0); use douglas or hundsdorfer_verwer")
         _run_2d(c0, cf, h_t, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind, code, th, mask, ys)
     else:
+        if theta is not None:
+            raise ValueError("theta applies to the 2-D ADI schemes only; pick scheme= for the 1-D theta scheme")
         th = SCHEMES_1D[scheme]
         cf = eq.coefficients(t0 + h_t * np.arange(n_fine + 1))
         _run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
     ts = (t0 + h_t * np.arange(n_fine + 1))[mask]
     res = KFEResult(ts=ts, ys=ys, grid=grid)
-    res.stats = dict(scheme=scheme, n_steps=n, dt=step, substeps=m, dt_limit=limit,
+    res.stats = dict(scheme=scheme, scheme_used=used if is2d else scheme, theta=th, n_steps=n, dt=step,
+                     substeps=m, dt_limit=limit,
                      wall_time=time.perf_counter() - tic, mass=res.mass())
     return res

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lattice import BOUNDARIES, check_span
+
 __all__ = [
     "BOUNDARIES",
     "PADDINGS",
@@ -37,9 +39,6 @@ __all__ = [
     "plain_stack",
     "check_stack",
 ]
-
-#: Boundary conditions of the capacity chain on a finite lattice.
-BOUNDARIES = ("periodic", "reflecting", "absorbing")
 
 #: Padding names accepted by :class:`ConvLayer` and the boundary each one induces.
 #: ``"zero"`` padding means taps that leave the grid read a constant zero: the
@@ -78,10 +77,19 @@ class Transition:
 
     @property
     def ndim(self) -> int:
+        """Number of spatial dimensions of the jumps."""
         return self.offsets.shape[1]
 
     def moments(self):
-        """Mean jump vector ``mu1`` (ndim,) and second-moment matrix ``mu2`` (ndim, ndim), sink excluded."""
+        """Raw moments of one jump, the sink excluded (not renormalised by ``1 - sink``).
+
+        Returns
+        -------
+        mu1 : ndarray (ndim,)
+            ``sum_k p_k o_k``.
+        mu2 : ndarray (ndim, ndim)
+            ``sum_k p_k o_k o_k^T``.
+        """
         o = self.offsets.astype(np.float64)
         mu1 = self.probs @ o
         mu2 = (o * self.probs[:, None]).T @ o
@@ -96,6 +104,17 @@ def _as_positive_int_tuple(value, ndim, name):
             raise ValueError(f"{name} must be a positive integer (or one per axis), got {value!r}")
         out.append(int(v))
     return tuple(out)
+
+
+def _check_int(value, name, minimum):
+    """``int(value)`` if it is an integer ``>= minimum``, else ``ValueError`` naming ``name``."""
+    try:
+        ok = float(value).is_integer() and not isinstance(value, (bool, np.bool_))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _check_scalar(value, name, *, allow_negative=False, allow_zero=True):
@@ -234,7 +253,14 @@ class ConvLayer:
         return self._offsets.copy(), w2, self.bias**2
 
     def transition(self) -> Transition:
-        """The normalised one-step law (merged duplicate offsets, zero-probability jumps dropped)."""
+        """The normalised one-step law of the capacity chain induced by this layer.
+
+        Returns
+        -------
+        Transition
+            Distinct offsets (the identity merged into a zero-offset tap), their probabilities
+            (zero-probability jumps dropped) and the sink probability; they sum to one.
+        """
         offsets, wts, sink = self.weights()
         z = wts.sum() + sink
         probs = wts / z
@@ -269,6 +295,18 @@ class ScalingLaw:
         object.__setattr__(self, "beta", _check_scalar(self.beta, "beta", allow_negative=True))
 
     def __call__(self, depth: int) -> float:
+        """Residual weight of a stack of ``depth`` layers.
+
+        Parameters
+        ----------
+        depth : int
+            Number of layers ``L >= 1``.
+
+        Returns
+        -------
+        float
+            ``a * L**(-beta)``.
+        """
         depth = _check_depth(depth)
         if depth == 0:
             raise ValueError("depth must be positive to evaluate a scaling law")
@@ -313,7 +351,22 @@ def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
 
 
 def plain_stack(taps, depth, **layer_kwargs) -> tuple:
-    """``depth`` identical plain conv layers (see :func:`residual_stack`)."""
+    """``depth`` identical plain conv layers.
+
+    Parameters
+    ----------
+    taps : array_like
+        Kernel taps (see :class:`ConvLayer`); non-zero, or a non-zero ``bias``.
+    depth : int
+        Number of layers ``L >= 0``.
+    **layer_kwargs
+        Further :class:`ConvLayer` arguments (dilation, causal, bias, padding, decoupling).
+
+    Returns
+    -------
+    tuple of ConvLayer
+        ``depth`` references to one layer object, from the input to the output.
+    """
     depth = _check_depth(depth)
     layer = ConvLayer(taps, alpha=None, **layer_kwargs)
     return (layer,) * depth
@@ -329,6 +382,11 @@ def check_stack(layers, grid_shape=None) -> tuple:
     grid_shape : tuple of int, optional
         Lattice shape; every axis must be at least the kernel's span (for a periodic
         boundary a smaller lattice would alias distinct taps onto one site).
+
+    Returns
+    -------
+    tuple of ConvLayer
+        The layers.
 
     Raises
     ------
@@ -353,9 +411,5 @@ def check_stack(layers, grid_shape=None) -> tuple:
             seen.add(id(lay))
             if lay.ndim != len(grid_shape):
                 raise ValueError(f"layers[{i}] is {lay.ndim}-D but the grid is {len(grid_shape)}-D")
-            for ax, (n, s) in enumerate(zip(grid_shape, lay.span)):
-                if n < s:
-                    raise ValueError(
-                        f"grid_shape axis {ax} has {n} sites, too small for the kernel of layers[{i}] "
-                        f"spanning {s} sites")
+            check_span(lay.offsets, grid_shape, f"the kernel of layers[{i}]")
     return layers

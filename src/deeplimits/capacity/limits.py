@@ -25,9 +25,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kfe_grid import Grid1D, Grid2D, lattice_1d, lattice_2d
+from .kfe_master import MasterEquation, master_exact_periodic
+from .kfe_pde import DriftDiffusion1D, DriftDiffusion2D
 from .layers import ConvLayer, _check_depth, _check_scalar
 
-__all__ = ["KFECoefficients", "kfe_coefficients", "master_equation_periodic"]
+__all__ = ["KFECoefficients", "kfe_coefficients", "kramers_moyal", "master_equation_periodic"]
+
+
+def kramers_moyal(offsets, weights, rate: float, spacing: float = 1.0):
+    """Drift and diffusion of the PDE approximating a master equation (second-order Kramers--Moyal).
+
+    With jumps ``spacing * k`` at rate ``rate * q_k``::
+
+        v = rate * spacing * sum_k q_k k,      D = (rate * spacing^2 / 2) sum_k q_k k k^T
+
+    (the raw second moment: the variance of a compound Poisson process is ``rate * E[jump^2]``).
+
+    Parameters
+    ----------
+    offsets : array_like of int, shape (m,) in 1-D or (m, ndim)
+        Jump offsets ``k`` in lattice units.
+    weights : array_like, shape (m,)
+        Jump probabilities ``q_k`` (any non-negative weights: the formulas are linear in them).
+    rate : float
+        Jump rate ``lambda``.
+    spacing : float
+        Lattice spacing.
+
+    Returns
+    -------
+    v : float (1-D offsets) or ndarray (ndim,)
+    D : float (1-D offsets) or ndarray (ndim, ndim)
+    """
+    k = np.asarray(offsets, dtype=float)
+    q = np.asarray(weights, dtype=float)
+    if k.ndim == 1:
+        return rate * spacing * float(q @ k), 0.5 * rate * spacing**2 * float(q @ k**2)
+    v = rate * spacing * (q[:, None] * k).sum(axis=0)
+    D = 0.5 * rate * spacing**2 * np.einsum("m,mi,mj->ij", q, k, k)
+    return v, D
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,9 +95,69 @@ class KFECoefficients:
     sink: float
 
     def as_dict(self) -> dict:
-        """Plain ``dict`` of floats and arrays (``lam, offsets, q, v, D, kappa``)."""
+        """The coefficients as plain floats and arrays.
+
+        Returns
+        -------
+        dict
+            Keys ``lam, offsets, q, v, D, kappa``.
+        """
         return dict(lam=self.rate, offsets=self.offsets, q=self.jump_probs, v=self.drift,
                     D=self.diffusion, kappa=self.sink)
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions (1 or 2)."""
+        return self.offsets.shape[1]
+
+    def master_equation(self, grid) -> MasterEquation:
+        """The lattice master equation with these coefficients, for the KFE solvers.
+
+        Parameters
+        ----------
+        grid : Grid1D or Grid2D
+            A lattice whose cells are the sites (:func:`~deeplimits.capacity.kfe.lattice_1d`,
+            :func:`~deeplimits.capacity.kfe.lattice_2d`); its boundary is the chain's.
+
+        Returns
+        -------
+        MasterEquation
+            Solve it with :func:`deeplimits.capacity.solve_kfe` or
+            :func:`deeplimits.capacity.kfe.master_exact_periodic`.
+        """
+        self._check_grid(grid)
+        if self.jump_probs.sum() == 0:  # all-zero taps: no jumps, only the sink
+            return MasterEquation(grid, self.offsets[:1, 0] if self.ndim == 1 else self.offsets[:1], [1.0],
+                                  0.0, self.sink)
+        offs = self.offsets[:, 0] if self.ndim == 1 else self.offsets
+        return MasterEquation(grid, offs, self.jump_probs, self.rate, self.sink)
+
+    def drift_diffusion(self, grid, advection: str = "central"):
+        """The drift--diffusion--sink PDE (Kramers--Moyal truncation) with these coefficients.
+
+        Parameters
+        ----------
+        grid : Grid1D or Grid2D
+            Finite-volume grid in lattice units (``lattice_1d`` / ``lattice_2d`` put one cell
+            on each site, so that the density equals the capacity per site).
+        advection : {"central", "upwind"}
+            Face value of the advective flux.
+
+        Returns
+        -------
+        DriftDiffusion1D or DriftDiffusion2D
+        """
+        self._check_grid(grid)
+        if self.ndim == 1:
+            return DriftDiffusion1D(grid, v=float(self.drift[0]), D=float(self.diffusion[0, 0]), kappa=self.sink,
+                                    advection=advection)
+        return DriftDiffusion2D(grid, v=tuple(self.drift), D=self.diffusion, kappa=self.sink, advection=advection)
+
+    def _check_grid(self, grid):
+        want = Grid1D if self.ndim == 1 else Grid2D
+        if not isinstance(grid, want):
+            raise ValueError(f"grid must be a {want.__name__} for {self.ndim}-D coefficients, got "
+                             f"{type(grid).__name__}")
 
 
 def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
@@ -95,32 +192,27 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     else:
         a = _check_scalar(a, "a")
     w2 = layer.taps.ravel() ** 2
-    a2d = a * a * layer.decoupling
-    o = layer.offsets.astype(np.float64)
     norm = w2.sum()
+    rate = float(a * a * layer.decoupling * norm)
     q = w2 / norm if norm > 0 else np.zeros_like(w2)
-    return KFECoefficients(
-        rate=float(a2d * norm),
-        offsets=layer.offsets.copy(),
-        jump_probs=q,
-        drift=a2d * (w2 @ o),
-        diffusion=0.5 * a2d * (o * w2[:, None]).T @ o,
-        sink=float(a * a * layer.bias**2),
-    )
+    drift, diffusion = kramers_moyal(layer.offsets, q, rate)
+    return KFECoefficients(rate=rate, offsets=layer.offsets.copy(), jump_probs=q, drift=drift,
+                           diffusion=diffusion, sink=float(a * a * layer.bias**2))
 
 
 def master_equation_periodic(coeffs, c0, t):
     """Exact solution of the lattice master equation on a periodic lattice (by FFT).
 
     ``c_hat(t, xi) = exp(t * (lambda (q_hat(xi) - 1) - kappa)) * c_hat(0, xi)``, with
-    ``q_hat`` the discrete Fourier transform of the jump law placed on the lattice.
+    ``q_hat`` the discrete Fourier transform of the jump law placed on the lattice; a
+    shortcut for ``master_exact_periodic(coeffs.master_equation(lattice), c0, t)``.
 
     Parameters
     ----------
     coeffs : KFECoefficients
         From :func:`kfe_coefficients`.
     c0 : array_like (N,) or (Nx, Ny)
-        Initial capacity (at the output, ``t = 0``).
+        Initial capacity (at the output, ``t = 0``); its shape is the periodic lattice.
     t : float
         Depth fraction, ``>= 0``.
 
@@ -130,14 +222,7 @@ def master_equation_periodic(coeffs, c0, t):
     """
     c0 = np.asarray(c0, dtype=np.float64)
     t = _check_scalar(t, "t")
-    if c0.ndim != coeffs.offsets.shape[1]:
-        raise ValueError(f"c0 must be {coeffs.offsets.shape[1]}-D, got shape {c0.shape}")
-    if not np.all(np.isfinite(c0)):
-        raise ValueError("c0 must be finite")
-    q = np.zeros(c0.shape)
-    idx = tuple(coeffs.offsets[:, ax] % c0.shape[ax] for ax in range(c0.ndim))
-    np.add.at(q, idx, coeffs.jump_probs)
-    qhat = np.fft.fftn(q)
-    qsum = coeffs.jump_probs.sum()  # 1, or 0 for all-zero taps
-    gen = coeffs.rate * (qhat - qsum) - coeffs.sink
-    return np.real(np.fft.ifftn(np.exp(t * gen) * np.fft.fftn(c0)))
+    if c0.ndim != coeffs.ndim:
+        raise ValueError(f"c0 must be {coeffs.ndim}-D, got shape {c0.shape}")
+    grid = lattice_1d(c0.shape[0], "periodic") if c0.ndim == 1 else lattice_2d(*c0.shape, "periodic")
+    return master_exact_periodic(coeffs.master_equation(grid), c0, t)

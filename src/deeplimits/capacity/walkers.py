@@ -18,7 +18,8 @@ import numpy as np
 
 from ..rng import stream_state, uniform
 from .chain import _check_capacity, pack_stack
-from .layers import check_stack
+from .lattice import LOST, REFUSED, jump_target
+from .layers import _check_int, check_stack
 
 __all__ = ["WalkerResult", "run_walkers", "walker_capacity"]
 
@@ -44,7 +45,13 @@ class WalkerResult:
     grid_shape: tuple
 
     def capacity(self) -> np.ndarray:
-        """Histogram of surviving walkers on the lattice, divided by the number of walkers."""
+        """Histogram of surviving walkers on the lattice, divided by the number of walkers.
+
+        Returns
+        -------
+        ndarray, shape ``grid_shape``
+            Monte-Carlo estimate of the normalised input capacity (its total is the surviving fraction).
+        """
         n = len(self.alive)
         pos = self.positions[self.alive]
         flat = np.ravel_multi_index(tuple(pos.T), self.grid_shape) if len(pos) else np.zeros(0, np.int64)
@@ -86,22 +93,15 @@ def _walk(seed, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, death):
                 ok = False
                 dl = l
                 break
-            tx = x + offs[l, k, 0]
-            ty = y + offs[l, k, 1]
-            b = bcode[l]
-            if b == 0:
-                tx = tx % nx
-                ty = ty % ny
-            elif tx < 0 or tx >= nx or ty < 0 or ty >= ny:
-                if b == 1:
-                    tx = x
-                    ty = y
-                else:
-                    ok = False
-                    dl = l
-                    break
-            x = tx
-            y = ty
+            tx, sx = jump_target(x, offs[l, k, 0], nx, bcode[l])
+            ty, sy = jump_target(y, offs[l, k, 1], ny, bcode[l])
+            if sx == LOST or sy == LOST:
+                ok = False
+                dl = l
+                break
+            if sx != REFUSED and sy != REFUSED:
+                x = tx
+                y = ty
         pos[i, 0] = x
         pos[i, 1] = y
         alive[i] = ok
@@ -134,12 +134,8 @@ def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
     layers = check_stack(layers, c.shape)
     if c.sum() <= 0:
         raise ValueError("c_out must have positive total mass")
-    n_walkers = int(n_walkers)
-    if n_walkers < 1:
-        raise ValueError(f"n_walkers must be >= 1, got {n_walkers}")
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+    n_walkers = _check_int(n_walkers, "n_walkers", 1)
+    seed = _check_int(seed, "seed", 0)
     c2 = c.reshape(c.shape[0], -1)
     cdf = np.cumsum(c2.ravel()) / c2.sum()
     cdf[-1] = 1.0
@@ -152,6 +148,19 @@ def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
 
 
 def walker_capacity(layers, c_out, n_walkers, seed=0) -> np.ndarray:
-    """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate` (times ``c_out.sum()``)."""
+    """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate`.
+
+    Parameters
+    ----------
+    layers, c_out, n_walkers, seed
+        As in :func:`run_walkers`.
+
+    Returns
+    -------
+    ndarray, shape of ``c_out``
+        Histogram of surviving walkers per walker, times ``c_out.sum()``; its expectation is
+        ``propagate(layers, c_out)`` and site ``j`` has standard deviation
+        ``sqrt(p_j (1 - p_j) / n_walkers) * c_out.sum()``.
+    """
     res = run_walkers(layers, c_out, n_walkers, seed)
     return res.capacity() * float(np.sum(c_out))

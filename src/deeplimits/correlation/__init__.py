@@ -12,8 +12,9 @@ shaped_sde
     Neural covariance SDE (shaped ReLU, ``d/n = T``): PSD-preserving integration for
     ``m`` inputs and the correlation marginal in Fisher-z form (``rho`` stays in ``(-1, 1)``).
 unshaped_sde
-    Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n``; three integrators from
-    ``t = 0``; closed-form moments.
+    Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n``; integrators from ``t = 0``
+    (regular J-equation, drift-implicit schemes on ``y = q^{-1/2}`` and on ``q`` itself) and
+    Euler/Milstein from ``t0 > 0``; closed-form moments.
 
 Quick use
 ---------
@@ -27,12 +28,12 @@ from . import maps, odes, shaped_sde, unshaped_sde
 from .maps import Q_STAR, corr_map, corr_map_u, depth_recursion_u, relu_asymptote
 from .odes import correlation_ode, resnet_covariance_ode
 from .shaped_sde import correlation_sde, covariance_factor_sde, sample_correlation, sample_covariance
-from .unshaped_sde import J_sde, q_sde, sample_q, y_sde
+from .unshaped_sde import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
 
 __all__ = [
     "maps", "odes", "shaped_sde", "unshaped_sde",
     "Q_STAR", "corr_map", "corr_map_u", "depth_recursion_u", "relu_asymptote",
     "correlation_ode", "resnet_covariance_ode",
     "correlation_sde", "covariance_factor_sde", "sample_correlation", "sample_covariance",
-    "J_sde", "q_sde", "y_sde", "sample_q",
+    "J_sde", "q_sde", "y_sde", "sample_q", "simulate_q_implicit",
 ]

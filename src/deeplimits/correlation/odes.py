@@ -39,7 +39,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .maps import _check_rho, depth_recursion_u, g_angle, shaped_slopes, theta_from_u, u_from_theta
-from .shaped_sde import _check_kappa
+from .shaped_sde import _check_kappa, kappa_from_shaping
 
 __all__ = [
     "J1",
@@ -53,10 +53,43 @@ __all__ = [
 
 
 def J1(rho):
-    """``E[relu(z_a) relu(z_b)]`` for unit-variance ``z`` with correlation ``rho``:
-    ``(sqrt(1 - rho^2) + rho (pi - arccos rho)) / (2 pi)``."""
+    """Arc-cosine kernel ``E[relu(z_a) relu(z_b)]`` for unit-variance Gaussians with correlation ``rho``.
+
+    Parameters
+    ----------
+    rho : array_like
+        Correlations in ``[-1, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sqrt(1 - rho^2) + rho (pi - arccos rho)) / (2 pi)``; ``J1(1) = 1/2``.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is outside ``[-1, 1]`` or non-finite.
+    """
     r = _check_rho(rho)
     return (np.sqrt(1.0 - r**2) + r * (np.pi - np.arccos(r))) / (2.0 * np.pi)
+
+
+def _check_sigma_r(sigma_r):
+    sigma_r = float(sigma_r)
+    if not (np.isfinite(sigma_r) and sigma_r >= 0):
+        raise ValueError(f"sigma_r must be finite and >= 0, got {sigma_r}")
+    return sigma_r
+
+
+def _check_V0(V0):
+    V0 = np.array(V0, dtype=float)
+    if V0.ndim != 2 or V0.shape[0] != V0.shape[1]:
+        raise ValueError(f"V0 must be square, got shape {V0.shape}")
+    if not np.all(np.isfinite(V0)) or not np.allclose(V0, V0.T, rtol=1e-12, atol=0):
+        raise ValueError("V0 must be finite and symmetric")
+    if np.any(np.diag(V0) <= 0) or np.linalg.eigvalsh(V0).min() < -1e-12 * np.abs(V0).max():
+        raise ValueError("V0 must be positive semi-definite with a positive diagonal")
+    return V0
 
 
 def _check_times(t):
@@ -115,16 +148,58 @@ def correlation_ode(rho0, t, kappa, return_u=False):
 
 
 def shaped_mlp_correlation_ode(rho0, t, c_plus, c_minus, return_u=False):
-    """Correlation limit of the shaped MLP (``s_pm = 1 + c_pm/sqrt(d)``, ``d << n``) at ``t = l/d``."""
-    kappa = (float(c_plus) - float(c_minus)) ** 2
-    return correlation_ode(rho0, t, kappa, return_u=return_u)
+    """Correlation limit of the shaped MLP (``s_pm = 1 + c_pm/sqrt(d)``, ``d << n``) at ``t = l/d``.
+
+    Parameters
+    ----------
+    rho0 : float
+        Input correlation in ``[-1, 1]``.
+    t : array_like
+        Non-decreasing output times ``>= 0``.
+    c_plus, c_minus : float
+        Shaping constants; the ODE depends on ``kappa = (c+ - c-)^2`` only.
+    return_u : bool
+        Return ``1 - rho`` instead of ``rho``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rho_t`` (or ``1 - rho_t``) solving ``d rho/dt = nu(rho)``.
+
+    Raises
+    ------
+    ValueError
+        On an invalid ``rho0``, times, or non-finite shaping constants.
+    """
+    return correlation_ode(rho0, t, kappa_from_shaping(c_plus, c_minus), return_u=return_u)
 
 
 def resnet_correlation_ode(rho0, t, sigma_r, return_u=False):
-    """Correlation limit of the ResNet with a ``d^{-1/2}`` branch at ``t = l/d``."""
-    sigma_r = float(sigma_r)
-    if not (np.isfinite(sigma_r) and sigma_r >= 0):
-        raise ValueError(f"sigma_r must be finite and >= 0, got {sigma_r}")
+    """Correlation limit of the ResNet with a ``d^{-1/2}`` branch at ``t = l/d``.
+
+    Parameters
+    ----------
+    rho0 : float
+        Input correlation in ``[-1, 1]``.
+    t : array_like
+        Non-decreasing output times ``>= 0``.
+    sigma_r : float
+        Standard deviation of the branch weights (``>= 0``).
+    return_u : bool
+        Return ``1 - rho`` instead of ``rho``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rho_t`` (or ``1 - rho_t``) solving
+        ``d rho/dt = (sigma_r^2/(2 pi)) (sqrt(1 - rho^2) - rho arccos rho)``.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma_r`` is negative or non-finite, or on invalid ``rho0`` / times.
+    """
+    sigma_r = _check_sigma_r(sigma_r)
     return correlation_ode(rho0, t, sigma_r**2, return_u=return_u)
 
 
@@ -147,15 +222,12 @@ def resnet_covariance_ode(V0, t, sigma_r):
     -------
     numpy.ndarray, shape (len(t), m, m)
     """
-    V0 = np.asarray(V0, dtype=float)
-    if V0.ndim != 2 or V0.shape[0] != V0.shape[1]:
-        raise ValueError(f"V0 must be square, got shape {V0.shape}")
-    if np.any(np.diag(V0) <= 0) or np.linalg.eigvalsh(0.5 * (V0 + V0.T)).min() < -1e-12 * np.abs(V0).max():
-        raise ValueError("V0 must be positive semi-definite with a positive diagonal")
+    V0 = _check_V0(V0)
     ts = _check_times(t)
+    sigma_r = _check_sigma_r(sigma_r)
     m = V0.shape[0]
     d0 = np.sqrt(np.diag(V0))
-    scale = np.exp(float(sigma_r) ** 2 * ts / 2.0)
+    scale = np.exp(sigma_r**2 * ts / 2.0)
     out = np.empty((ts.size, m, m))
     for a in range(m):
         out[:, a, a] = V0[a, a] * scale
@@ -169,7 +241,22 @@ def resnet_covariance_ode(V0, t, sigma_r):
 def shaped_mlp_recursion(rho0, depth, c_plus, c_minus):
     """Infinite-width shaped MLP of depth ``d``: ``rho_{l+1} = f_s(rho_l)``, ``s_pm = 1 + c_pm/sqrt(d)``.
 
-    Returns ``1 - rho_l`` for ``l = 0..d`` (times ``t = l/d``), iterated in ``u``.
+    The finite-depth system whose ``d -> infinity`` limit is
+    :func:`shaped_mlp_correlation_ode`; iterated in ``u = 1 - rho``.
+
+    Parameters
+    ----------
+    rho0 : float
+        Input correlation in ``[-1, 1]``.
+    depth : int
+        Depth ``d >= 1``.
+    c_plus, c_minus : float
+        Shaping constants.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``1 - rho_l`` for ``l = 0..d`` (times ``t = l/d``).
 
     Raises
     ------
@@ -189,17 +276,31 @@ def shaped_mlp_recursion(rho0, depth, c_plus, c_minus):
 def resnet_recursion(V0, depth, sigma_r):
     """Infinite-width ResNet: ``V_{l+1} = V_l + (sigma_r^2/d) sqrt(V^aa V^bb) J1(rho_l)``, ``l = 0..d``.
 
+    The finite-depth system whose ``d -> infinity`` limit is :func:`resnet_covariance_ode`.
+
+    Parameters
+    ----------
+    V0 : array_like, shape (m, m)
+        Positive semi-definite input covariance with positive diagonal.
+    depth : int
+        Depth ``d >= 1``.
+    sigma_r : float
+        Branch weight standard deviation (``>= 0``).
+
     Returns
     -------
     numpy.ndarray, shape (depth + 1, m, m)
+
+    Raises
+    ------
+    ValueError
+        If ``depth < 1``, ``V0`` is not PSD with a positive diagonal, or ``sigma_r`` is invalid.
     """
     depth = int(depth)
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
-    V = np.array(V0, dtype=float)
-    if V.ndim != 2 or V.shape[0] != V.shape[1] or np.any(np.diag(V) <= 0):
-        raise ValueError("V0 must be square with a positive diagonal")
-    c = float(sigma_r) ** 2 / depth
+    V = _check_V0(V0)
+    c = _check_sigma_r(sigma_r) ** 2 / depth
     out = np.empty((depth + 1,) + V.shape)
     out[0] = V
     for l in range(depth):

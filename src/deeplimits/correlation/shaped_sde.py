@@ -72,7 +72,22 @@ _SQRT2 = math.sqrt(2.0)
 
 
 def kappa_from_shaping(c_plus, c_minus):
-    """``kappa = (c+ - c-)^2`` (validated finite)."""
+    """``kappa = (c+ - c-)^2``, the only combination of the shaping constants that enters the limits.
+
+    Parameters
+    ----------
+    c_plus, c_minus : float
+        Shaping constants of ``s_pm = 1 + c_pm / sqrt(n)``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If a constant is non-finite.
+    """
     c_plus = float(c_plus)
     c_minus = float(c_minus)
     if not (np.isfinite(c_plus) and np.isfinite(c_minus)):
@@ -130,7 +145,7 @@ def covariance_drift(V, kappa):
     -------
     numpy.ndarray, shape (m, m)
     """
-    V = _check_cov(V, require_pd=False)
+    V = _check_cov(V, require_pd=False, name="V")
     kappa = _check_kappa(kappa)
     d = np.sqrt(np.diag(V))
     rho = np.clip(V / np.outer(d, d), -1.0, 1.0)
@@ -138,20 +153,20 @@ def covariance_drift(V, kappa):
     return nu(rho, kappa) * np.outer(d, d)
 
 
-def _check_cov(V, require_pd=True):
+def _check_cov(V, require_pd=True, name="V0"):
     V = np.asarray(V, dtype=float)
     if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] < 1:
-        raise ValueError(f"V0 must be a square (m, m) matrix, got shape {V.shape}")
+        raise ValueError(f"{name} must be a square (m, m) matrix, got shape {V.shape}")
     if not np.all(np.isfinite(V)):
-        raise ValueError("V0 must be finite")
+        raise ValueError(f"{name} must be finite")
     if not np.allclose(V, V.T, rtol=1e-12, atol=1e-14 * np.abs(V).max()):
-        raise ValueError("V0 must be symmetric")
+        raise ValueError(f"{name} must be symmetric")
     ev = np.linalg.eigvalsh(V)
     if ev.min() < -1e-12 * max(ev.max(), 1e-300):
-        raise ValueError(f"V0 must be positive semi-definite (smallest eigenvalue {ev.min():.3g})")
+        raise ValueError(f"{name} must be positive semi-definite (smallest eigenvalue {ev.min():.3g})")
     if require_pd and ev.min() <= 1e-12 * ev.max():
         raise ValueError(
-            "V0 must be positive definite: a singular covariance (identical or linearly dependent inputs) "
+            f"{name} must be positive definite: a singular covariance (identical or linearly dependent inputs) "
             "stays singular, and the factor form needs L^{-1}; drop the duplicate inputs")
     return V
 
@@ -262,7 +277,18 @@ def sample_correlation(rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0
 
 
 def theta_martingale_mean(rho0):
-    """For ``kappa = 0`` the angle is a martingale: ``E[arccos rho_t] = arccos rho0`` for all t."""
+    """Mean angle for ``kappa = 0``: the angle is then a martingale, ``E[arccos rho_t] = arccos rho0``.
+
+    Parameters
+    ----------
+    rho0 : float
+        Initial correlation in ``(-1, 1)``.
+
+    Returns
+    -------
+    float
+        ``arccos(rho0)`` for every ``t``.
+    """
     return float(np.arccos(_check_rho0(rho0)))
 
 

@@ -27,9 +27,13 @@ Integrators (all start at ``t = 0`` exactly unless stated)
   started at ``t0 > 0`` from the asymptotic value ``q(t0) = Q_STAR``; its bias
   in ``t0`` and ``h`` is given in closed form by :func:`mean_y_from_t0`,
   :func:`second_moment_y_from_t0`.
-* :func:`simulate_y_implicit` -- (iii) drift-implicit scheme on ``y = q^{-1/2}``:
-  the singular part ``(Y_STAR - y)/t`` is taken at ``t_{k+1}`` (never evaluated
-  at ``t = 0``), ``2 y`` explicitly; optional Milstein correction.
+* :func:`simulate_q_implicit` -- (iii) drift-implicit (theta = 1) Euler or Milstein
+  on ``q`` itself: the drift is taken at ``t_{k+1}`` (never evaluated at ``t = 0``);
+  each step solves a cubic in ``sqrt(q)`` with a unique positive root.  The Milstein
+  variant keeps ``q > 0`` for every step ``h < 1/8``.
+* :func:`simulate_y_implicit` -- (iii') the same idea on ``y = q^{-1/2}``, where the
+  equation is linear: the singular part ``(Y_STAR - y)/t`` is taken at ``t_{k+1}``,
+  ``2 y`` explicitly; optional Milstein correction.
 
 Each kernel is Numba-parallel over paths with per-path ``deeplimits.rng``
 streams (bit-identical results for any thread count), or takes coupled
@@ -64,7 +68,10 @@ __all__ = [
     "simulate_J",
     "simulate_q_em",
     "simulate_y_implicit",
+    "simulate_q_implicit",
     "y_implicit_scheme_mean",
+    "y_implicit_scheme_moments",
+    "J_scheme_moments",
     "sample_q",
     "q_from_J",
     "y_from_J",
@@ -93,16 +100,45 @@ _SQRT2 = math.sqrt(2.0)
 
 
 def q_drift(t, q):
-    """Drift of the q-SDE, ``(2 q - a q^{3/2}) / t + 2 q`` (vectorised; ``t > 0``)."""
+    """Drift of the q-SDE, ``(2 q - a q^{3/2}) / t + 2 q`` (vectorised).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``> 0`` (the drift is singular at ``t = 0``).
+    q : array_like
+        States ``q >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        If a time is ``<= 0``.
+    """
     t = np.asarray(t, dtype=float)
     if np.any(t <= 0.0):
         raise ValueError("t must be > 0: the q-drift is singular at t = 0")
     q = np.asarray(q, dtype=float)
+    if not np.all(np.isfinite(q)) or np.any(q < 0.0):
+        raise ValueError("q must be finite and >= 0 (q = l^2 (1 - rho) >= 0)")
     return (2.0 * q - A_COEF * q**1.5) / t + 2.0 * q
 
 
 def q_diffusion(q):
-    """Diffusion coefficient of the q-SDE, ``2 sqrt(2) q``."""
+    """Diffusion coefficient of the q-SDE, ``2 sqrt(2) q``.
+
+    Parameters
+    ----------
+    q : array_like
+        States.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     return 2.0 * _SQRT2 * np.asarray(q, dtype=float)
 
 
@@ -119,7 +155,23 @@ def _check_t(t, allow_zero=True):
 
 
 def mean_J(t):
-    """``E[J_t] = (e^{2t} - 1) / 2``."""
+    """``E[J_t] = (e^{2t} - 1) / 2`` (``expm1`` form, accurate as ``t -> 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[J_t]``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
+    """
     ta = _check_t(t)
     return 0.5 * np.expm1(2.0 * ta)
 
@@ -129,13 +181,44 @@ def second_moment_J(t):
 
     Written as ``expm1(6t)/12 - expm1(2t)/4`` so that it stays accurate as ``t -> 0``
     (where it behaves like ``t^2``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[J_t^2]``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
     """
     ta = _check_t(t)
     return np.expm1(6.0 * ta) / 12.0 - np.expm1(2.0 * ta) / 4.0
 
 
 def mean_y(t):
-    """``E[q_t^{-1/2}] = Y_STAR (e^{2t} - 1) / (2t)`` (``Y_STAR`` at ``t = 0``)."""
+    """``E[q_t^{-1/2}] = Y_STAR (e^{2t} - 1) / (2t)`` (``Y_STAR`` at ``t = 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[y_t]``, ``y = q^{-1/2}``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
+    """
     ta = _check_t(t)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(ta > 0, 0.5 * np.expm1(2.0 * ta) / np.where(ta > 0, ta, 1.0), 1.0)
@@ -143,13 +226,45 @@ def mean_y(t):
 
 
 def mean_inv_q(t):
-    """``E[q_t^{-1}] = E[J_t^2] / (Q_STAR t^2)`` for ``t > 0``."""
+    """``E[q_t^{-1}] = E[J_t^2] / (Q_STAR t^2)``.
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``> 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[1/q_t]``.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or <= 0.
+    """
     ta = _check_t(t, allow_zero=False)
     return second_moment_J(ta) / (Q_STAR * ta**2)
 
 
 def var_q_small_t(t):
-    """Leading small-t variance ``Var q_t ~ (8/3) Q_STAR^2 t``."""
+    """Leading small-t variance ``Var q_t ~ (8/3) Q_STAR^2 t`` (relative correction ``O(t)``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= 0``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The leading term.
+
+    Raises
+    ------
+    ValueError
+        If a time is non-finite or negative.
+    """
     ta = _check_t(t)
     return 8.0 / 3.0 * Q_STAR**2 * ta
 
@@ -160,6 +275,24 @@ def mean_y_from_t0(t, t0, y0=Y_STAR):
     With ``m = E[y]``: ``(t m)' = Y_STAR + 2 t m``, so
     ``t m(t) = (t0 y0 + Y_STAR/2) e^{2(t - t0)} - Y_STAR / 2``.  For ``y0 = Y_STAR``
     the bias against :func:`mean_y` is ``-Y_STAR e^{2t} t0^2 / t + O(t0^3)``.
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= t0``.
+    t0 : float
+        Start time ``> 0``.
+    y0 : float, optional
+        Start value (default ``Y_STAR``, the asymptotic start).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < t0 <= t``.
     """
     ta = _check_t(t, allow_zero=False)
     t0 = float(t0)
@@ -176,6 +309,24 @@ def second_moment_y_from_t0(t, t0, y0=Y_STAR):
     ``P = B e^{6t} - (Y_STAR A / 2) e^{2t} + Y_STAR^2 / 6``, ``B`` from ``P(t0) = t0^2 y0^2``.
     The bias against :func:`mean_inv_q` is ``O(t0^2)``, not ``O(t0)``: the missing
     variance ``O(t0)`` of ``y_{t0}`` is damped by ``(t0/t)^2`` by the drift ``-y/t``.
+
+    Parameters
+    ----------
+    t : array_like
+        Times ``>= t0``.
+    t0 : float
+        Start time ``> 0``.
+    y0 : float, optional
+        Start value (default ``Y_STAR``).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < t0 <= t``.
     """
     ta = _check_t(t, allow_zero=False)
     t0 = float(t0)
@@ -192,16 +343,28 @@ def second_moment_y_from_t0(t, t0, y0=Y_STAR):
 
 
 def q_from_J(t, J):
-    """``q = Q_STAR t^2 / J^2`` (``Q_STAR`` where ``t = 0``)."""
-    t = np.asarray(t, dtype=float)
-    J = np.asarray(J, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(t > 0, Q_STAR * (t / np.where(t > 0, J, 1.0)) ** 2, Q_STAR)
+    """``q = Q_STAR t^2 / J^2 = y^{-2}`` (``Q_STAR`` where ``t = 0``); arguments as :func:`y_from_J`."""
+    t = _check_t(t)
+    with np.errstate(divide="ignore"):
+        return np.where(t > 0, y_from_J(t, J) ** -2.0, Q_STAR)
 
 
 def y_from_J(t, J):
-    """``y = q^{-1/2} = Y_STAR J / t`` (``Y_STAR`` where ``t = 0``)."""
-    t = np.asarray(t, dtype=float)
+    """``y = q^{-1/2} = Y_STAR J / t`` (``Y_STAR`` where ``t = 0``).
+
+    Parameters
+    ----------
+    t : array_like
+        Times (broadcast against ``J``).
+    J : array_like
+        Values of the regular J-process.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``y``, broadcast shape of ``t`` and ``J``.
+    """
+    t = _check_t(t)
     J = np.asarray(J, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(t > 0, Y_STAR * J / np.where(t > 0, t, 1.0), Y_STAR)
@@ -235,7 +398,24 @@ def brownian_increments(grid, n_paths, seed):
 
 
 def coarsen_increments(dW, factor):
-    """Sum consecutive groups of ``factor`` increments (the same Brownian path on a coarser grid)."""
+    """Sum consecutive groups of ``factor`` increments (the same Brownian path on a coarser grid).
+
+    Parameters
+    ----------
+    dW : array_like, shape (n_paths, N)
+        Increments on a fine grid.
+    factor : int
+        Coarsening factor; must divide ``N``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_paths, N // factor)
+
+    Raises
+    ------
+    ValueError
+        If ``factor`` is not a positive divisor of ``N``.
+    """
     dW = np.asarray(dW, dtype=float)
     factor = _check_positive_int(factor, "factor")
     if dW.shape[1] % factor:
@@ -258,88 +438,87 @@ def _next_dB(use_dW, dW, i, k, h, s, cache, have):
     return z0 * math.sqrt(h), s, z1, True
 
 
+@nb.njit(cache=True, inline="always")
+def _implicit_q_root(r, alpha, beta):
+    # Unique positive root x of p(x) = alpha x^3 + beta x^2 - r (alpha > 0, r > 0): p(0) < 0 and
+    # p(x) = x^2 (alpha x + beta) <= 0 < r for x <= -beta/alpha, so the root exceeds max(0, -beta/alpha),
+    # where p is increasing and convex; Newton started at x0 = max(0, -beta/alpha) + (r/alpha)^{1/3}
+    # (p(x0) >= 0) therefore decreases monotonically to the root, with no overshoot.
+    x = max(0.0, -beta / alpha) + (r / alpha) ** (1.0 / 3.0)
+    for _ in range(200):
+        px = (alpha * x + beta) * x * x - r
+        dp = (3.0 * alpha * x + 2.0 * beta) * x
+        step = px / dp
+        x -= step
+        if abs(step) <= 4e-16 * x:
+            break
+    return x
+
+
+# scheme kinds of _path_kernel
+_J_SCHEME, _Y_IMPLICIT, _Q_EXPLICIT, _Q_IMPLICIT = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, inline="always")
+def _step(kind, x, t0, t1, h, dB, milstein, p):
+    """One step of the scalar schemes of this module; returns (x_next, reflected)."""
+    if kind == _J_SCHEME:
+        # dJ = (1 + 2J) dt - sqrt2 J dB; Milstein: (1/2) g g' (dB^2 - h) with g = -sqrt2 J, g' = -sqrt2
+        xn = x + (1.0 + 2.0 * x) * h - _SQRT2 * x * dB
+        if milstein:
+            xn += x * (dB * dB - h)
+        return xn, False
+    if kind == _Y_IMPLICIT:
+        # dy = [(y* - y)/t + 2y] dt - sqrt2 y dB; singular part (y* - y)/t implicit at t_{k+1} > 0
+        rhs = x * (1.0 + 2.0 * h) + h * p / t1 - _SQRT2 * x * dB
+        if milstein:
+            rhs += x * (dB * dB - h)
+        return rhs / (1.0 + h / t1), False
+    # q-schemes, f(t, q) = (2 q - a q^{3/2}) / t + 2 q, a = p, v = q + 2 sqrt2 q dB [+ 4 q (dB^2 - h)]:
+    #   explicit:  q_{k+1} = v + h f(t_k, q_k)                 (needs t_k > 0)
+    #   implicit:  q_{k+1} - h f(t_{k+1}, q_{k+1}) = v,  i.e. with x = sqrt(q_{k+1}):
+    #              (a h / t_{k+1}) x^3 + (1 - 2h / t_{k+1} - 2h) x^2 = v
+    v = x * (1.0 + 2.0 * _SQRT2 * dB)
+    if milstein:
+        v += 4.0 * x * (dB * dB - h)
+    if kind == _Q_EXPLICIT:
+        v += ((2.0 * x - p * x * math.sqrt(x)) / t0 + 2.0 * x) * h
+    reflected = False
+    if v <= 0.0:
+        # the Euler noise term can overshoot below 0 (probability ~ P(Z < -1/(2 sqrt(2h))) per step;
+        # in the implicit Milstein scheme v >= q (1/2 - 4h) > 0 for h < 1/8): reflect, and count it
+        v = -v if v < 0.0 else 1e-300
+        reflected = True
+    if kind == _Q_IMPLICIT:
+        r = _implicit_q_root(v, p * h / t1, 1.0 - 2.0 * h / t1 - 2.0 * h)
+        return r * r, reflected
+    return v, reflected
+
+
 @nb.njit(cache=True, parallel=True)
-def _j_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, out):
+def _path_kernel(kind, grid, save_idx, n_paths, seed, dW, use_dW, milstein, x0, p, out, n_refl):
+    # one path per prange iteration, stream i (thread-count independent); saves at grid[save_idx]
     n_steps = grid.size - 1
     for i in nb.prange(n_paths):
         s = stream_state(seed, i)
         cache = 0.0
         have = False
-        J = 0.0
+        x = x0
         j = 0
+        refl = 0
         if save_idx[0] == 0:
-            out[i, 0] = J
+            out[i, 0] = x
             j = 1
         for k in range(n_steps):
             h = grid[k + 1] - grid[k]
             dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            Jn = J + (1.0 + 2.0 * J) * h - _SQRT2 * J * dB
-            if milstein:
-                # (1/2) g g' (dB^2 - h) with g = -sqrt2 J, g' = -sqrt2
-                Jn += J * (dB * dB - h)
-            J = Jn
+            x, reflected = _step(kind, x, grid[k], grid[k + 1], h, dB, milstein, p)
+            if reflected:
+                refl += 1
             if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = J
+                out[i, j] = x
                 j += 1
-
-
-@nb.njit(cache=True, parallel=True)
-def _y_implicit_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, y_star, y0, out):
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
-        cache = 0.0
-        have = False
-        y = y0
-        j = 0
-        if save_idx[0] == 0:
-            out[i, 0] = y
-            j = 1
-        for k in range(n_steps):
-            h = grid[k + 1] - grid[k]
-            t1 = grid[k + 1]
-            dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            rhs = y * (1.0 + 2.0 * h) + h * y_star / t1 - _SQRT2 * y * dB
-            if milstein:
-                rhs += y * (dB * dB - h)
-            # singular part (y* - y)/t taken implicitly at t_{k+1} > 0
-            y = rhs / (1.0 + h / t1)
-            if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = y
-                j += 1
-
-
-@nb.njit(cache=True, parallel=True)
-def _q_em_kernel(grid, save_idx, n_paths, seed, dW, use_dW, milstein, q0, a, out, n_neg):
-    n_steps = grid.size - 1
-    c = 2.0 * _SQRT2
-    for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
-        cache = 0.0
-        have = False
-        q = q0
-        j = 0
-        neg = 0
-        if save_idx[0] == 0:
-            out[i, 0] = q
-            j = 1
-        for k in range(n_steps):
-            h = grid[k + 1] - grid[k]
-            t = grid[k]
-            dB, s, cache, have = _next_dB(use_dW, dW, i, k, h, s, cache, have)
-            qn = q + ((2.0 * q - a * q * math.sqrt(q)) / t + 2.0 * q) * h + c * q * dB
-            if milstein:
-                qn += 4.0 * q * (dB * dB - h)
-            if qn <= 0.0:
-                # an Euler step can overshoot below 0 (probability ~ P(Z < -1/(2 sqrt(2h))));
-                # reflect and count it so callers can see it happened
-                qn = -qn if qn < 0.0 else 1e-300
-                neg += 1
-            q = qn
-            if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = q
-                j += 1
-        n_neg[i] = neg
+        n_refl[i] = refl
 
 
 # ----------------------------------------------------------------------------- drivers
@@ -392,6 +571,18 @@ def _check_seed(seed):
     return int(seed)
 
 
+def _run_paths(kind, g, n_paths, seed, dW, saveat, milstein, x0, p):
+    """Validate the common arguments, run ``_path_kernel``; returns (ts, out, n_reflected)."""
+    seed = _check_seed(seed)
+    n_paths = _check_positive_int(n_paths, "n_paths")
+    idx, ts = _save_indices(g, saveat)
+    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
+    out = np.empty((n_paths, idx.size))
+    n_refl = np.zeros(n_paths, dtype=np.int64)
+    _path_kernel(kind, g, idx, n_paths, seed, dWa, use_dW, bool(milstein), float(x0), float(p), out, n_refl)
+    return ts, out, int(n_refl.sum())
+
+
 def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=None):
     """Integrate the regular J-equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``.
 
@@ -429,12 +620,7 @@ def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=No
         raise ValueError("grid must start at t = 0 (J_0 = 0)")
     if scheme not in ("euler", "milstein"):
         raise ValueError(f"scheme must be 'euler' or 'milstein', got {scheme!r}")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    _j_kernel(g, idx, n_paths, seed, dWa, use_dW, scheme == "milstein", out)
+    ts, out, _ = _run_paths(_J_SCHEME, g, n_paths, seed, dW, saveat, scheme == "milstein", 0.0, 0.0)
     return ts, out
 
 
@@ -472,31 +658,178 @@ def simulate_y_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, save
         raise ValueError("y0 must be Y_STAR when the grid starts at t = 0 (the start is pinned)")
     if not (y0 > 0 and np.isfinite(y0)):
         raise ValueError(f"y0 must be positive and finite, got {y0}")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    _y_implicit_kernel(g, idx, n_paths, seed, dWa, use_dW, bool(milstein), Y_STAR, y0, out)
+    ts, out, _ = _run_paths(_Y_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, y0, Y_STAR)
     return ts, out
 
 
-def y_implicit_scheme_mean(grid, y0=Y_STAR):
-    """Exact expectation of :func:`simulate_y_implicit` at every grid point.
+def y_implicit_scheme_moments(grid, y0=Y_STAR, milstein=False):
+    """Exact first and second moments of :func:`simulate_y_implicit` at every grid point.
 
-    The scheme is linear in ``y`` with increments independent of ``y_k``, so its
-    mean follows the deterministic recursion
-    ``m_{k+1} (1 + h/t_{k+1}) = m_k (1 + 2h) + h Y_STAR / t_{k+1}`` (the
-    Milstein term has mean zero).  Used as a control variate for weak errors.
+    The scheme is linear, ``y_{k+1} = A_k y_k + b_k`` with ``A_k`` independent of ``y_k``:
+    ``A = (1 + 2h - sqrt(2) dB [+ dB^2 - h]) / (1 + h/t_{k+1})``, ``b = (h Y_STAR/t_{k+1}) / (1 + h/t_{k+1})``,
+    so ``E[y]`` and ``E[y^2]`` follow deterministic recursions with ``E[A] = (1 + 2h)/(1 + h/t_{k+1})`` and
+    ``E[A^2] = ((1 + 2h)^2 + 2h)/(1 + h/t_{k+1})^2`` (Euler) or
+    ``((1 + h)^2 + 2 (1 + h) h + 3 h^2 + 2h)/(1 + h/t_{k+1})^2`` (Milstein).  Used as exact control
+    variates for weak errors in ``E[q^{-1/2}]`` and ``E[q^{-1}]``.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times (strictly increasing; ``grid[0] = 0`` or ``> 0``).
+    y0 : float, optional
+        Start value (deterministic).
+    milstein : bool, optional
+        Moments of the Milstein variant.
+
+    Returns
+    -------
+    m1, m2 : numpy.ndarray
+        ``E[y_k]`` and ``E[y_k^2]`` for every grid point.
+
+    Raises
+    ------
+    ValueError
+        On an invalid grid.
     """
     g = _check_grid(grid)
-    m = np.empty(g.size)
-    m[0] = float(y0)
+    m1 = np.empty(g.size)
+    m2 = np.empty(g.size)
+    m1[0] = float(y0)
+    m2[0] = float(y0) ** 2
     for k in range(g.size - 1):
         h = g[k + 1] - g[k]
-        t1 = g[k + 1]
-        m[k + 1] = (m[k] * (1.0 + 2.0 * h) + h * Y_STAR / t1) / (1.0 + h / t1)
-    return m
+        den = 1.0 + h / g[k + 1]
+        b = h * Y_STAR / g[k + 1] / den
+        ea = (1.0 + 2.0 * h) / den
+        if milstein:
+            ea2 = ((1.0 + h) ** 2 + 2.0 * (1.0 + h) * h + 3.0 * h * h + 2.0 * h) / den**2
+        else:
+            ea2 = ((1.0 + 2.0 * h) ** 2 + 2.0 * h) / den**2
+        m1[k + 1] = ea * m1[k] + b
+        m2[k + 1] = ea2 * m2[k] + 2.0 * b * ea * m1[k] + b * b
+    return m1, m2
+
+
+def y_implicit_scheme_mean(grid, y0=Y_STAR):
+    """Exact expectation of :func:`simulate_y_implicit` at every grid point (see :func:`y_implicit_scheme_moments`).
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times (strictly increasing).
+    y0 : float, optional
+        Start value.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``E[y_k]`` for every grid point (the Milstein term has mean zero: the same for both variants).
+    """
+    return y_implicit_scheme_moments(grid, y0)[0]
+
+
+def simulate_q_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, return_stats=False):
+    """Drift-implicit (theta = 1) Euler or Milstein scheme on ``q`` itself, from ``t = 0`` exactly.
+
+    One step ``t_k -> t_{k+1}``::
+
+        q_{k+1} - h f(t_{k+1}, q_{k+1}) = q_k + 2 sqrt(2) q_k dB  [+ 4 q_k (dB^2 - h)   (Milstein)],
+        f(t, q) = (2 q - a q^{3/2}) / t + 2 q.
+
+    The singular drift is only evaluated at ``t_{k+1} > 0``, so the scheme starts at
+    ``q_0 = Q_STAR``, ``t_0 = 0``.  In ``x = sqrt(q_{k+1})`` the step is the cubic
+    ``(a h/t_{k+1}) x^3 + (1 - 2h/t_{k+1} - 2h) x^2 = rhs``, which has exactly one
+    positive root for ``rhs > 0``; it is found by monotone Newton iteration.
+    With the Milstein term ``rhs >= q_k (1/2 - 4h) > 0`` for ``h < 1/8``, so the
+    scheme keeps ``q > 0`` without any fix; plain Euler can produce ``rhs <= 0``
+    (probability ``P(Z < -1/(2 sqrt(2h)))`` per step), which is reflected and counted.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times starting at ``t_0 = 0``, strictly increasing.
+    n_paths : int
+        Number of paths (ignored when ``dW`` is given).
+    seed : int
+        Seed of the per-path streams (the same increments as :func:`simulate_J`
+        for the same ``grid`` and ``seed``).
+    milstein : bool
+        Add the Milstein term (strong order 1 instead of 1/2; keeps ``q > 0``).
+    dW : array_like, optional
+        Brownian increments ``(n_paths, N)`` for coupled runs.
+    saveat : array_like, optional
+        Output times (points of ``grid``); default every grid point.
+    return_stats : bool
+        Also return the number of reflected steps, summed over paths.
+
+    Returns
+    -------
+    ts : numpy.ndarray
+        Output times.
+    q : numpy.ndarray
+        ``(n_paths, len(ts))``.
+    n_reflected : int
+        Only if ``return_stats``.
+
+    Raises
+    ------
+    ValueError
+        If the grid does not start at 0 or is not strictly increasing, if
+        ``milstein`` and a step is ``>= 1/8``, or on invalid counts, seed or ``dW``.
+    """
+    g = _check_grid(grid)
+    if g[0] != 0.0:
+        raise ValueError("grid must start at t = 0 (q_0 = Q_STAR is pinned there)")
+    if milstein and np.max(np.diff(g)) >= 0.125:
+        raise ValueError("grid steps must be < 1/8 for the Milstein variant (positivity of the right-hand side)")
+    ts, out, n_refl = _run_paths(_Q_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, Q_STAR, A_COEF)
+    return (ts, out, n_refl) if return_stats else (ts, out)
+
+
+def J_scheme_moments(grid, scheme="milstein"):
+    """Exact first and second moments of :func:`simulate_J`'s discrete solution.
+
+    Both J-schemes are linear, ``J_{k+1} = A_k J_k + h_k`` with ``A_k`` independent
+    of ``J_k``: ``A = 1 + 2h - sqrt(2) dB`` (Euler) or ``A = 1 + h + dB^2 - sqrt(2) dB``
+    (Milstein), so ``E[J]`` and ``E[J^2]`` follow deterministic recursions with
+    ``E[A] = 1 + 2h`` and ``E[A^2] = (1 + 2h)^2 + 2h`` (Euler) or
+    ``(1 + h)^2 + 2 (1 + h) h + 3 h^2 + 2 h`` (Milstein).  Used as an exact
+    control variate for weak errors of schemes driven by the same increments.
+
+    Parameters
+    ----------
+    grid : array_like
+        Step times starting at 0, strictly increasing.
+    scheme : {"euler", "milstein"}
+        Which J-scheme.
+
+    Returns
+    -------
+    m1, m2 : numpy.ndarray
+        ``E[J_k]`` and ``E[J_k^2]`` at every grid point.
+
+    Raises
+    ------
+    ValueError
+        On an invalid grid or scheme.
+    """
+    g = _check_grid(grid)
+    if g[0] != 0.0:
+        raise ValueError("grid must start at t = 0 (J_0 = 0)")
+    if scheme not in ("euler", "milstein"):
+        raise ValueError(f"scheme must be 'euler' or 'milstein', got {scheme!r}")
+    m1 = np.zeros(g.size)
+    m2 = np.zeros(g.size)
+    for k in range(g.size - 1):
+        h = g[k + 1] - g[k]
+        ea = 1.0 + 2.0 * h
+        if scheme == "euler":
+            ea2 = ea * ea + 2.0 * h
+        else:
+            ea2 = (1.0 + h) ** 2 + 2.0 * (1.0 + h) * h + 3.0 * h * h + 2.0 * h
+        m1[k + 1] = ea * m1[k] + h
+        m2[k + 1] = ea2 * m2[k] + 2.0 * h * ea * m1[k] + h * h
+    return m1, m2
 
 
 def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None, saveat=None, return_stats=False):
@@ -542,16 +875,8 @@ def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None
     q0 = float(q0)
     if not (q0 > 0 and np.isfinite(q0)):
         raise ValueError(f"q0 must be positive and finite, got {q0}")
-    seed = _check_seed(seed)
-    n_paths = _check_positive_int(n_paths, "n_paths")
-    idx, ts = _save_indices(g, saveat)
-    dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
-    out = np.empty((n_paths, idx.size))
-    n_neg = np.zeros(n_paths, dtype=np.int64)
-    _q_em_kernel(g, idx, n_paths, seed, dWa, use_dW, bool(milstein), q0, A_COEF, out, n_neg)
-    if return_stats:
-        return ts, out, int(n_neg.sum())
-    return ts, out
+    ts, out, n_refl = _run_paths(_Q_EXPLICIT, g, n_paths, seed, dW, saveat, milstein, q0, A_COEF)
+    return (ts, out, n_refl) if return_stats else (ts, out)
 
 
 def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
@@ -592,9 +917,10 @@ def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
     if np.any(np.diff(ta) <= 0):
         raise ValueError("ts must be strictly increasing")
     m = _check_positive_int(n_steps_per_unit, "n_steps_per_unit")
+    n_paths = _check_positive_int(n_paths, "n_paths")
     n_total = int(round(ta[-1] * m))
     if n_total < 1:
-        return np.full((int(n_paths), ta.size), (Y_STAR if return_y else Q_STAR))
+        return np.full((n_paths, ta.size), (Y_STAR if return_y else Q_STAR))
     grid = np.arange(n_total + 1) / m
     k = np.rint(ta * m)
     if np.any(np.abs(k / m - ta) > 1e-12 * max(1.0, ta[-1])):
@@ -674,6 +1000,10 @@ def q_sde():
     with an explicit scheme from ``t0 > 0`` (``y0 = Q_STAR``).  Torch versions of
     the coefficients are attached, so ``backend="torchsde"`` runs natively in
     torch (CPU or GPU).
+
+    Returns
+    -------
+    deeplimits.sde.SDE
     """
     from ..sde import SDE
 
@@ -683,7 +1013,13 @@ def q_sde():
 
 
 def y_sde():
-    """``y = q^{-1/2}``: ``dy = [(Y_STAR - y)/t + 2y] dt - sqrt(2) y dB`` as an engine ``SDE``."""
+    """``y = q^{-1/2}``: ``dy = [(Y_STAR - y)/t + 2y] dt - sqrt(2) y dB`` as an engine ``SDE``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        Linear, diagonal noise; start with ``scheme="theta"`` at ``t = 0`` (``y0 = Y_STAR``).
+    """
     from ..sde import SDE
 
     return SDE(_y_drift_nb, _y_diffusion_nb, dim=1, params=[Y_STAR], drift_jacobian=_y_jac_nb,
@@ -691,7 +1027,13 @@ def y_sde():
 
 
 def J_sde():
-    """Regular transformed equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``, as an engine ``SDE``."""
+    """Regular transformed equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``, as an engine ``SDE``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        No singularity: any scheme starts at ``t = 0``; ``q = Q_STAR t^2 / J^2``.
+    """
     from ..sde import SDE
 
     return SDE(_J_drift_nb, _y_diffusion_nb, dim=1, drift_jacobian=_J_jac_nb,
