@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
-from corr_networks_experiments import quantile_extrapolation  # noqa: E402
+from corr_networks_experiments import fit_rates, quantile_extrapolation  # noqa: E402
 
 WIDTHS = np.array([16, 32, 64, 128])
 FIT = WIDTHS >= 16
@@ -62,3 +62,15 @@ def test_non_vanishing_difference_is_detected():
     assert q["w1_inf"] > q["null_mean"] + 8 * q["null_sd"], (q["w1_inf"], q["null_mean"], q["null_sd"])
     # mean_p |0.1 + e(p)| lies within mean_p |e(p)| of 0.1; mean_p |e(p)| is below null mean + 4 null sd
     assert abs(q["w1_inf"] - 0.1) < q["null_mean"] + 4 * q["null_sd"]
+
+
+def test_two_rate_model_recovers_planted_limit():
+    # y = a + b1 n^-1/2 + b2/n exactly (se only sets the weights): the fit returns a to rounding, and the
+    # quantile extrapolation with rates (0.5, 1) of a law shifted by 1/sqrt(n) - 2/n passes the zero check.
+    n = np.array([32.0, 64, 128, 256, 512])
+    a, se_a, chi2 = fit_rates(n, 0.3 + 0.7 / np.sqrt(n) - 2.0 / n, np.full(n.size, 0.01), (0.5, 1.0))
+    assert abs(a - 0.3) < 1e-12 and chi2 < 1e-20
+    samples, ref = synthetic(lambda w: 1.0 / np.sqrt(w) - 2.0 / w, 103)
+    q = quantile_extrapolation(samples, ref, WIDTHS, FIT, n_boot=100, seed=4, rates=(0.5, 1.0))
+    assert q["w1_inf"] < q["null_mean"] + 4 * q["null_sd"]
+    assert set(q["models"]) == {"1/n", "n^-1/2", "n^-1/2 + 1/n"}
