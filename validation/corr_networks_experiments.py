@@ -404,8 +404,8 @@ def _plot_unshaped_errors(outdir, ts, widths, metrics):
               "differences a(p) + b(p)/n (widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap "
               "null mean + 4 null standard deviations; (4) mean and variance of log Phi^aa fitted as a + b/n "
               "extrapolate to -T and 2T within 4 standard errors.",
-    quick=dict(widths=[8, 16, 32, 64, 128], n_nets=6000, T=1.0, rho0=0.3, c_plus=1.0, c_minus=-1.0,
-               n_sde=40000, sde_steps=1000, fit_min_width=16, n_boot=200),
+    quick=dict(widths=[8, 16, 32, 64, 128], n_nets=4000, T=1.0, rho0=0.3, c_plus=1.0, c_minus=-1.0,
+               n_sde=20000, sde_steps=1000, fit_min_width=16, n_boot=200),
     full=dict(widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, T=1.0, rho0=0.3, c_plus=1.0, c_minus=-1.0,
               n_sde=200000, sde_steps=4000, fit_min_width=16, n_boot=200),
 )
