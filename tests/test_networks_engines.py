@@ -115,21 +115,27 @@ def test_one_layer_exact_moments_leaky_and_resnet():
     assert abs(v.mean() - (1 + s**2 / (2 * d))) < 4 * v.std() / np.sqrt(N)
 
 
-@pytest.mark.parametrize("model", ["mlp", "resnet"])
+G3 = np.array([[1.0, 0.6, -0.2], [0.6, 1.5, 0.1], [-0.2, 0.1, 0.8]])
+MODELS = {
+    "mlp": lambda seed: relu_mlp(gram_from_correlation(0.1), 20, 6, 64, seed=seed),
+    "resnet": lambda seed: resnet(gram_from_correlation(0.1), 20, 6, 64, seed=seed),
+    "shaped_m3": lambda seed: shaped_mlp(G3, 10, 7, 33, c_plus=0.5, c_minus=-1.0, seed=seed),
+}
+
+
+@pytest.mark.parametrize("model", list(MODELS))
 def test_gram_engine_thread_independent_and_seeded(model):
-    G = gram_from_correlation(0.1)
-    f = (lambda: relu_mlp(G, 20, 6, 64, seed=12)) if model == "mlp" else (lambda: resnet(G, 20, 6, 64, seed=12))
-    a = f()
+    f = MODELS[model]
+    a = f(12)
     old = nb.get_num_threads()
     try:
         nb.set_num_threads(1)
-        b = f()
+        b = f(12)
     finally:
         nb.set_num_threads(old)
     np.testing.assert_array_equal(a.one_minus_corr, b.one_minus_corr)
     np.testing.assert_array_equal(a.sqnorm, b.sqnorm)
-    c = relu_mlp(G, 20, 6, 64, seed=13) if model == "mlp" else resnet(G, 20, 6, 64, seed=13)
-    assert not np.array_equal(a.sqnorm, c.sqnorm)
+    assert not np.array_equal(a.sqnorm, f(13).sqnorm)
 
 
 def test_dense_engine_independent_of_batching():
@@ -150,3 +156,16 @@ def test_output_shapes_and_layer_zero():
         assert np.all(b.one_minus_corr[:, :, 0, 0] == 0)
         last = relu_mlp(G, 8, 5, 7, engine=eng, seed=0, save="last")
         np.testing.assert_allclose(last.sqnorm[:, 0], b.sqnorm[:, -1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["gram", "dense"])
+def test_same_seed_bit_identical_all_models(engine):
+    # m = 3 inputs, every architecture: a repeated call with the same seed reproduces every bit
+    runs = [lambda: relu_mlp(G3, 12, 5, 6, engine=engine, seed=21),
+            lambda: shaped_mlp(G3, 12, 5, 6, c_plus=0.5, engine=engine, seed=21),
+            lambda: resnet(G3, 12, 5, 6, sigma_r=0.7, engine=engine, seed=21)]
+    for f in runs:
+        a, b = f(), f()
+        np.testing.assert_array_equal(a.sqnorm, b.sqnorm)
+        np.testing.assert_array_equal(a.one_minus_corr, b.one_minus_corr)
+

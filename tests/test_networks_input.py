@@ -86,3 +86,48 @@ def test_shaped_slopes_and_normalisation():
     assert b.params["c"] == 2.0 / (1.5**2 + 0.5**2)
     b = shaped_mlp(G, width=16, depth=4, n_nets=2, c_plus=1.0, c_minus=-1.0, shaping="width")
     assert (b.params["s_plus"], b.params["s_minus"]) == (1.25, 0.75)
+
+
+@pytest.mark.parametrize("engine", ["gram", "dense"])
+@pytest.mark.parametrize("kw,match", [
+    (dict(seed=1.5), "seed"), (dict(seed=np.nan), "seed"), (dict(seed=True), "seed"), (dict(seed="0"), "seed"),
+    (dict(width="abc"), "width"), (dict(width=np.inf), "width"), (dict(depth=np.nan), "depth"),
+    (dict(n_nets=None), "n_nets"), (dict(save=[1.5]), "save"), (dict(save=[np.nan]), "save"),
+    (dict(save=[]), "save"), (dict(save=[-1]), "save"),
+])
+def test_bad_types_and_non_finite_sizes(engine, kw, match):
+    args = dict(width=4, depth=3, n_nets=2, engine=engine) | kw
+    with pytest.raises(ValueError, match=match):
+        relu_mlp(G, **args)
+
+
+@pytest.mark.parametrize("gram,match", [
+    (np.array([[1.0, 0.5], [0.5, np.inf]]), "finite"),
+    ([["a", "b"], ["c", "d"]], "gram0"),
+])
+def test_non_finite_or_non_numeric_gram(gram, match):
+    with pytest.raises(ValueError, match=match):
+        relu_mlp(gram, 4, 3, 2)
+
+
+@pytest.mark.parametrize("kw", [dict(s_plus=np.nan), dict(s_minus=np.inf), dict(s_plus="x")])
+def test_non_finite_slopes(kw):
+    with pytest.raises(ValueError, match="s_plus, s_minus"):
+        leaky_mlp(G, 4, 3, 2, **kw)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -1.0, "x"])
+def test_non_finite_sigma_r(value):
+    with pytest.raises(ValueError, match="sigma_r"):
+        resnet(G, 4, 3, 2, sigma_r=value)
+
+
+def test_non_finite_correlation_norms_and_shaping():
+    with pytest.raises(ValueError, match="rho"):
+        gram_from_correlation(np.nan)
+    with pytest.raises(ValueError, match="rho"):
+        gram_from_correlation("x")
+    with pytest.raises(ValueError, match="sqnorm"):
+        gram_from_correlation(0.1, (1.0, np.inf))
+    with pytest.raises(ValueError, match="finite"):
+        shaped_mlp(G, 16, 4, 2, c_plus=np.nan)

@@ -16,12 +16,36 @@ __all__ = ["shaped_slopes", "he_normalisation", "leaky_relu"]
 
 
 def he_normalisation(s_plus, s_minus):
-    """``c = 2 / (s_plus^2 + s_minus^2)``: the He constant of the leaky ReLU with these slopes."""
+    """He constant of the leaky ReLU with slopes ``s_plus``, ``s_minus``.
+
+    Parameters
+    ----------
+    s_plus, s_minus : float
+        Slopes for positive and negative arguments (not both zero).
+
+    Returns
+    -------
+    float
+        ``c = 2 / (s_plus^2 + s_minus^2) = 1 / E[phi(w)^2]``, ``w ~ N(0, 1)``.
+    """
     return 2.0 / (s_plus * s_plus + s_minus * s_minus)
 
 
 def leaky_relu(x, s_plus=1.0, s_minus=0.0):
-    """``s_plus max(x, 0) + s_minus min(x, 0)`` elementwise."""
+    """Leaky ReLU ``s_plus max(x, 0) + s_minus min(x, 0)``, elementwise.
+
+    Parameters
+    ----------
+    x : array_like
+        Pre-activations.
+    s_plus, s_minus : float
+        Slopes (ReLU: 1, 0).
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``.
+    """
     return np.where(x > 0, s_plus * x, s_minus * x)
 
 
@@ -55,7 +79,22 @@ def shaped_slopes(c_plus, c_minus, scale):
 
 
 def check_slopes(s_plus, s_minus, what=""):
-    """ValueError unless both slopes are >= 0 and not both 0 (monotone, non-trivial activation)."""
+    """Validate the slopes of a leaky ReLU.
+
+    Parameters
+    ----------
+    s_plus, s_minus : float
+        Slopes.
+    what : str
+        Where the slopes come from (for the message).
+
+    Raises
+    ------
+    ValueError
+        Unless both slopes are finite and >= 0 (monotone activation) and not both 0.
+    """
+    if not (np.isfinite(s_plus) and np.isfinite(s_minus)):
+        raise ValueError(f"slopes s_plus, s_minus {what} must be finite, got {s_plus}, {s_minus}")
     if s_plus < 0 or s_minus < 0:
         raise ValueError(f"shaping {what} gives slopes s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
                          "a negative slope makes the activation non-monotone; use |c_pm| < sqrt(scale)")

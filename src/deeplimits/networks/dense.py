@@ -44,7 +44,33 @@ def _batches(n_nets, n):
 
 
 def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
-    """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)``; returns (sqnorm, D) for the saved layers."""
+    """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)`` with real n x n weight matrices.
+
+    Called by :func:`deeplimits.networks.leaky_mlp` after validation.
+
+    Parameters
+    ----------
+    gram : ndarray, shape (m, m)
+        Input Gram ``Phi_0``.
+    P0, D0 : ndarray
+        Its diagonal and ``2 (1 - rho_0)`` (stored as layer 0).
+    n, depth : int
+        Width and number of layers.
+    s_plus, s_minus, cnorm : float
+        Slopes and He constant.
+    seed : int
+        Network ``k`` uses ``numpy.random.default_rng([seed, k])``.
+    layers, slot : ndarray of int64
+        Saved layers and slot table (:func:`deeplimits.networks.batch.save_slots`).
+    n_nets : int
+        Number of networks.
+
+    Returns
+    -------
+    sqnorm : ndarray, shape (n_nets, n_save, m)
+    D : ndarray, shape (n_nets, n_save, m, m)
+        ``2 (1 - rho)``, NaN where a column died.
+    """
     m = gram.shape[0]
     x = _input_vectors(gram)
     out_P = np.empty((n_nets, layers.size, m))
@@ -75,7 +101,32 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
 
 
 def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
-    """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2)."""
+    """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2).
+
+    Called by :func:`deeplimits.networks.resnet` after validation.
+
+    Parameters
+    ----------
+    gram : ndarray, shape (m, m)
+        Covariance of the rows of ``h_0``.
+    n, depth : int
+        Width and number of residual blocks.
+    sigma_r : float
+        Standard deviation of the branch weights.
+    seed : int
+        Network ``k`` uses ``numpy.random.default_rng([seed, k])``.
+    layers, slot : ndarray of int64
+        Saved layers and slot table.
+    n_nets : int
+        Number of networks.
+
+    Returns
+    -------
+    sqnorm : ndarray, shape (n_nets, n_save, m)
+        ``|h_l^a|^2 / n``.
+    D : ndarray, shape (n_nets, n_save, m, m)
+        ``2 (1 - rho)`` of the columns of ``h_l``.
+    """
     m = gram.shape[0]
     x = _input_vectors(gram)
     out_P = np.empty((n_nets, layers.size, m))

@@ -31,7 +31,20 @@ __all__ = ["mlp_gram", "resnet_gram"]
 
 
 def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
-    """Gram-exact MLP; returns (sqnorm, D) for the saved layers (see :func:`mlp_gram_kernel`)."""
+    """Gram-exact MLP (module docstring): samples the Markov chain of the m x m Gram matrices.
+
+    Parameters
+    ----------
+    P0, D0, n, depth, s_plus, s_minus, cnorm, layers, slot, n_nets
+        As in :func:`deeplimits.networks.dense.mlp_dense` (which takes the Gram itself in addition).
+    seed : int
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``: bit-identical for any thread count.
+
+    Returns
+    -------
+    sqnorm, D : ndarray
+        As in :func:`deeplimits.networks.dense.mlp_dense`.
+    """
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
     out_D = np.empty((n_nets, layers.size, m, m))
@@ -40,7 +53,22 @@ def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_net
 
 
 def resnet_gram(P0, D0, n, depth, sigma_r, seed, layers, slot, n_nets):
-    """Gram-exact ResNet; returns (sqnorm, D) for the saved layers (see :func:`resnet_gram_kernel`)."""
+    """Gram-exact ResNet (module docstring): keeps ``h_l`` (n x m), samples each branch from its Gram.
+
+    Parameters
+    ----------
+    P0, D0 : ndarray
+        Diagonal of the covariance of the rows of ``h_0`` and ``2 (1 - rho_0)``.
+    n, depth, sigma_r, layers, slot, n_nets
+        As in :func:`deeplimits.networks.dense.resnet_dense`.
+    seed : int
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``: bit-identical for any thread count.
+
+    Returns
+    -------
+    sqnorm, D : ndarray
+        As in :func:`deeplimits.networks.dense.resnet_dense`.
+    """
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
     out_D = np.empty((n_nets, layers.size, m, m))

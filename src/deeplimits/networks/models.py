@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import check_slopes, he_normalisation, shaped_slopes
-from .batch import NetworkBatch, check_gram, check_positive_int, save_slots
+from .batch import NetworkBatch, check_gram, check_positive_int, check_seed, save_slots
 from .dense import mlp_dense, resnet_dense
 from .gram import mlp_gram, resnet_gram
 
@@ -38,9 +38,7 @@ def _common(gram0, width, depth, n_nets, engine, seed, save):
     width = check_positive_int("width", width)
     depth = check_positive_int("depth", depth)
     n_nets = check_positive_int("n_nets", n_nets)
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    seed = check_seed(seed)
     gram, P0, D0 = check_gram(gram0)
     layers, slot = save_slots(save, depth)
     return gram, P0, D0, width, depth, n_nets, seed, layers, slot
@@ -68,9 +66,19 @@ def leaky_mlp(gram0, width, depth, n_nets, *, s_plus=1.0, s_minus=0.0, engine="g
     -------
     NetworkBatch
         ``sqnorm`` (n_nets, n_save, m) and ``one_minus_corr`` (n_nets, n_save, m, m) of ``Phi_l``.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: ``width``, ``depth``, ``n_nets`` not integers >= 1; ``seed`` not an integer
+        >= 0; ``gram0`` not a finite symmetric PSD m x m matrix (m >= 2, positive diagonal, correlations in
+        [-1, 1]); slopes negative, both zero or not finite; unknown ``engine``; ``save`` outside 0..depth.
     """
     gram, P0, D0, width, depth, n_nets, seed, layers, slot = _common(gram0, width, depth, n_nets, engine, seed, save)
-    s_plus, s_minus = float(s_plus), float(s_minus)
+    try:
+        s_plus, s_minus = float(s_plus), float(s_minus)
+    except (TypeError, ValueError):
+        raise ValueError(f"s_plus, s_minus must be numbers, got {s_plus!r}, {s_minus!r}") from None
     check_slopes(s_plus, s_minus, what="(s_plus, s_minus)")
     cnorm = he_normalisation(s_plus, s_minus)
     if engine == "gram":
@@ -83,7 +91,22 @@ def leaky_mlp(gram0, width, depth, n_nets, *, s_plus=1.0, s_minus=0.0, engine="g
 
 
 def relu_mlp(gram0, width, depth, n_nets, *, engine="gram", seed=0, save="all"):
-    """Unshaped He-initialised ReLU MLP (``c = 2``); see :func:`leaky_mlp` for parameters.
+    """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
+
+    Parameters
+    ----------
+    gram0, width, depth, n_nets, engine, seed, save
+        As in :func:`leaky_mlp`.
+
+    Returns
+    -------
+    NetworkBatch
+        ``arch = "relu_mlp"``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`leaky_mlp`.
 
     Examples
     --------
@@ -114,6 +137,13 @@ def shaped_mlp(gram0, width, depth, n_nets, *, c_plus=0.0, c_minus=-1.0, shaping
     Returns
     -------
     NetworkBatch
+        ``arch = "shaped_mlp"``; ``params`` holds the slopes, ``c``, ``c_plus``, ``c_minus``, ``shaping``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`leaky_mlp`; also unknown ``shaping``, and ``c_pm`` that make a slope negative
+        (non-monotone activation) or are not finite.
     """
     if shaping not in ("width", "depth"):
         raise ValueError(f"shaping must be 'width' or 'depth', got {shaping!r}")
@@ -141,9 +171,17 @@ def resnet(gram0, width, depth, n_nets, *, sigma_r=1.0, engine="gram", seed=0, s
     -------
     NetworkBatch
         ``sqnorm`` = ``|h_l^a|^2 / n``; ``one_minus_corr`` of the columns of ``h_l``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`leaky_mlp`; also ``sigma_r`` not a positive finite number.
     """
     gram, P0, D0, width, depth, n_nets, seed, layers, slot = _common(gram0, width, depth, n_nets, engine, seed, save)
-    sigma_r = float(sigma_r)
+    try:
+        sigma_r = float(sigma_r)
+    except (TypeError, ValueError):
+        raise ValueError(f"sigma_r must be a positive number, got {sigma_r!r}") from None
     if not (np.isfinite(sigma_r) and sigma_r > 0):
         raise ValueError(f"sigma_r must be a positive number, got {sigma_r}")
     if engine == "gram":
