@@ -12,7 +12,7 @@ networks and are compared by throughput (network-layers per second); the exact s
 batch.  ``--scale s`` multiplies the numbers of networks by ``s`` (e.g. 0.1 for a quick run).  Ratios are
 throughput ratios against ``torch dense``.  Numba compilation is excluded (one warm-up call).
 
-Usage: ``python benchmarks/bench_resnet.py [--scale 1.0] [--dense-nets 50] [--threads N] [--torch-threads 1]``
+Usage: ``python benchmarks/bench_resnet.py [--scale 1.0] [--dense-nets 50] [--threads N] [--torch-threads N]``
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ def main():
     ap.add_argument("--depth", type=int, default=1000)
     ap.add_argument("--nets", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
-    ap.add_argument("--torch-threads", type=int, default=1,
-                    help="torch threads (default 1: on a loaded 2-core machine 2 torch threads were 16x slower)")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch threads (default: as many as numba uses, so the comparison is at equal cores; "
+                         "on a heavily loaded machine 1 thread can be faster)")
     ap.add_argument("--torch-od-nets", type=int, default=1000, help="networks for the torch O(d) loop")
     args = ap.parse_args()
 
@@ -54,7 +55,7 @@ def main():
 
     if args.threads:
         numba.set_num_threads(args.threads)
-    torch.set_num_threads(args.torch_threads)
+    torch.set_num_threads(args.torch_threads or numba.get_num_threads())
     d, L = args.width, args.depth
     n_full = max(1, int(args.nets * args.scale))
     n_dense = max(1, int(args.dense_nets * args.scale))
