@@ -48,8 +48,28 @@ def test_row_i_is_stream_i():
     assert np.array_equal(a[:3], b)
 
 
+def test_first_stream_draws_a_batch_in_chunks_with_the_same_numbers():
+    whole = rng.normal_array(9, (10, 7))
+    chunks = [rng.normal_array(9, (4, 7), first_stream=0), rng.normal_array(9, (6, 7), first_stream=4)]
+    assert np.array_equal(np.concatenate(chunks), whole)
+    assert np.array_equal(rng.uniform_array(9, (3, 5), first_stream=2), rng.uniform_array(9, (5, 5))[2:])
+
+
+def test_fill_normals_matches_row_of_normal_array():
+    # odd length: the last pair's second value is discarded, as in normal_array
+    @nb.njit
+    def draw(seed, stream, m):
+        out = np.empty(m)
+        rng.fill_normals(rng.stream_state(seed, stream), out)
+        return out
+
+    assert np.array_equal(draw(3, 5, 7), rng.normal_array(3, (6, 7))[5])
+
+
 def test_bad_seed_and_shape():
     with pytest.raises(ValueError, match="seed"):
         rng.normal_array(-1, (2, 2))
     with pytest.raises(ValueError, match="shape"):
         rng.uniform_array(0, (2, -1))
+    with pytest.raises(ValueError, match="first_stream"):
+        rng.normal_array(0, (2, 2), first_stream=-1)

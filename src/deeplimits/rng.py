@@ -29,6 +29,7 @@ __all__ = [
     "uniform",
     "normal_pair",
     "normal",
+    "fill_normals",
     "normal_array",
     "uniform_array",
 ]
@@ -102,27 +103,38 @@ def normal(s):
     return z0, s
 
 
-@nb.njit(cache=True, parallel=True)
-def _fill_normal(seed, out):
-    n_streams, m = out.shape
-    for i in nb.prange(n_streams):
-        s = stream_state(seed, i)
-        j = 0
-        while j + 1 < m:
-            z0, z1, s = normal_pair(s)
-            out[i, j] = z0
-            out[i, j + 1] = z1
-            j += 2
-        if j < m:
-            z0, _, s = normal_pair(s)
-            out[i, j] = z0
+@nb.njit(cache=True, inline="always")
+def fill_normals(s, out):
+    """Fill the 1-D array ``out`` with standard normals drawn in pairs; return the new state.
+
+    Values are taken two at a time from :func:`normal_pair`; for odd lengths the
+    second value of the last pair is discarded.  Every kernel that needs a vector
+    of normals from one stream uses this, so equal streams give equal vectors.
+    """
+    m = out.shape[0]
+    j = 0
+    while j + 1 < m:
+        z0, z1, s = normal_pair(s)
+        out[j] = z0
+        out[j + 1] = z1
+        j += 2
+    if j < m:
+        z0, _, s = normal_pair(s)
+        out[j] = z0
+    return s
 
 
 @nb.njit(cache=True, parallel=True)
-def _fill_uniform(seed, out):
+def _fill_normal(seed, first_stream, out):
+    for i in nb.prange(out.shape[0]):
+        fill_normals(stream_state(seed, first_stream + i), out[i])
+
+
+@nb.njit(cache=True, parallel=True)
+def _fill_uniform(seed, first_stream, out):
     n_streams, m = out.shape
     for i in nb.prange(n_streams):
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_stream + i)
         for j in range(m):
             u, s = uniform(s)
             out[i, j] = u
@@ -135,13 +147,30 @@ def _check_seed(seed):
     return seed
 
 
-def normal_array(seed, shape):
-    """Standard normals of the given shape; row ``i`` (first axis) is stream ``i``.
+def _draw(fill, seed, shape, first_stream):
+    """Validate the arguments, then fill a ``(streams, values)`` matrix with ``fill`` and reshape it."""
+    seed = _check_seed(seed)
+    first_stream = int(first_stream)
+    if first_stream < 0:
+        raise ValueError(f"first_stream must be a non-negative integer, got {first_stream}")
+    shape = tuple(int(n) for n in np.atleast_1d(shape))
+    if any(n < 0 for n in shape):
+        raise ValueError(f"shape must have non-negative entries, got {shape}")
+    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
+    if out.size:
+        fill(seed, first_stream, out)
+    return out.reshape(shape)
 
-    The result is a deterministic function of ``seed`` and ``shape`` and does
-    not depend on the number of threads.  Row ``i`` is the same as the first
-    values a kernel would draw from ``stream_state(seed, i)`` with
-    :func:`normal_pair`.
+
+def normal_array(seed, shape, first_stream=0):
+    """Standard normals of the given shape; row ``i`` (first axis) is stream ``first_stream + i``.
+
+    The result is a deterministic function of ``seed``, ``shape`` and
+    ``first_stream`` and does not depend on the number of threads.  Row ``i``
+    holds the first values a kernel would draw from
+    ``stream_state(seed, first_stream + i)`` with :func:`fill_normals`, so a
+    large batch can be drawn in chunks (``first_stream`` = the chunk's first
+    row) with exactly the same numbers.
 
     Parameters
     ----------
@@ -149,28 +178,21 @@ def normal_array(seed, shape):
         Non-negative seed.
     shape : tuple of int
         Output shape; at least one axis.
+    first_stream : int, optional
+        Stream of row 0 (non-negative); default 0.
 
     Returns
     -------
     numpy.ndarray of float64
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` or ``first_stream`` is negative or ``shape`` has a negative entry.
     """
-    seed = _check_seed(seed)
-    shape = tuple(int(n) for n in np.atleast_1d(shape))
-    if any(n < 0 for n in shape):
-        raise ValueError(f"shape must have non-negative entries, got {shape}")
-    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
-    if out.size:
-        _fill_normal(seed, out)
-    return out.reshape(shape)
+    return _draw(_fill_normal, seed, shape, first_stream)
 
 
-def uniform_array(seed, shape):
-    """Uniforms on (0, 1) of the given shape; row ``i`` is stream ``i`` (see :func:`normal_array`)."""
-    seed = _check_seed(seed)
-    shape = tuple(int(n) for n in np.atleast_1d(shape))
-    if any(n < 0 for n in shape):
-        raise ValueError(f"shape must have non-negative entries, got {shape}")
-    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
-    if out.size:
-        _fill_uniform(seed, out)
-    return out.reshape(shape)
+def uniform_array(seed, shape, first_stream=0):
+    """Uniforms on (0, 1) of the given shape; row ``i`` is stream ``first_stream + i`` (see :func:`normal_array`)."""
+    return _draw(_fill_uniform, seed, shape, first_stream)

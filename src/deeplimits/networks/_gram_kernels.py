@@ -27,7 +27,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..rng import normal_pair, stream_state
+from ..rng import fill_normals, stream_state
 
 
 @nb.njit(cache=True)
@@ -55,21 +55,6 @@ def _factor_from_distances(D, L):
                 L[i, j] = acc / L[j, j]
             else:
                 L[i, j] = 0.0
-
-
-@nb.njit(cache=True, inline="always")
-def _fill_normals(s, xi):
-    m = xi.shape[0]
-    j = 0
-    while j + 1 < m:
-        z0, z1, s = normal_pair(s)
-        xi[j] = z0
-        xi[j + 1] = z1
-        j += 2
-    if j < m:
-        z0, _, s = normal_pair(s)
-        xi[j] = z0
-    return s
 
 
 @nb.njit(cache=True, inline="always")
@@ -154,7 +139,7 @@ def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, save_slot, o
             for a in range(m):
                 scale[a] = np.sqrt(P[a])
             for i in range(n):
-                s = _fill_normals(s, xi)
+                s = fill_normals(s, xi)
                 _correlated_row(L, scale, xi, z)
                 for a in range(m):
                     h[i, a] = _leaky(z[a], s_plus, s_minus)
@@ -191,7 +176,7 @@ def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, save_slot, out_P, out_D)
         for a in range(m):
             scale[a] = np.sqrt(P0[a])
         for i in range(n):
-            s = _fill_normals(s, xi)
+            s = fill_normals(s, xi)
             _correlated_row(L, scale, xi, z)
             for a in range(m):
                 h[i, a] = z[a]
@@ -212,7 +197,7 @@ def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, save_slot, out_P, out_D)
             for a in range(m):
                 scale[a] = np.sqrt(var_scale * S[a] / n)
             for i in range(n):
-                s = _fill_normals(s, xi)
+                s = fill_normals(s, xi)
                 _correlated_row(L, scale, xi, z)
                 for a in range(m):
                     h[i, a] += z[a]

@@ -23,27 +23,12 @@ import math
 import numba as nb
 import numpy as np
 
-from deeplimits.rng import normal_pair, stream_state
+from deeplimits.rng import fill_normals, stream_state
 from deeplimits.resnet._kernels import act, activation_code, norm2, variant_code
 from deeplimits.resnet.finite import ResNetBatch, check_beta, initial_state
 from deeplimits.resnet.weights import check_depth
 
 __all__ = ["exact_resnets"]
-
-
-@nb.njit(cache=True)
-def _normals(s, z):
-    m = z.size
-    j = 0
-    while j + 1 < m:
-        z0, z1, s = normal_pair(s)
-        z[j] = z0
-        z[j + 1] = z1
-        j += 2
-    if j < m:
-        z0, _, s = normal_pair(s)
-        z[j] = z0
-    return s
 
 
 @nb.njit(cache=True, parallel=True)
@@ -63,7 +48,7 @@ def _run_exact(h0, seed, variant, code, alpha, sa, sb, save, traj, norms):
         for k in range(depth):
             if variant == 0:
                 q = math.sqrt(sa * sa * nh * nh / d + sb * sb)
-                s = _normals(s, z)
+                s = fill_normals(s, z)
                 for j in range(d):
                     h[j] += alpha * act(q * z[j], code)
             else:
@@ -73,14 +58,14 @@ def _run_exact(h0, seed, variant, code, alpha, sa, sb, save, traj, norms):
                         v = act(h[j], code)
                         acc += v * v
                 else:
-                    s = _normals(s, z)
+                    s = fill_normals(s, z)
                     c = nh * rd
                     acc = 0.0
                     for j in range(d):
                         v = act(c * z[j], code)
                         acc += v * v
                 scale = alpha * math.sqrt(acc) * rd
-                s = _normals(s, xi)
+                s = fill_normals(s, xi)
                 for j in range(d):
                     h[j] += scale * xi[j]
             nh = norm2(h)

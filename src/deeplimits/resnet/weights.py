@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numba as nb
 import numpy as np
 
-from deeplimits.rng import normal_pair, stream_state
+from deeplimits.rng import normal_array
 
 __all__ = [
     "iid_weights",
@@ -35,55 +34,7 @@ __all__ = [
     "SmoothWeightFunction",
     "check_depth",
     "check_shape",
-    "normal_rows",
 ]
-
-
-@nb.njit(cache=True, parallel=True)
-def _fill_normal_rows(seed, first_row, out):
-    # Row i of ``out`` is the start of stream first_row + i, exactly as rng.normal_array fills row i;
-    # the offset lets a batch be generated in chunks without changing any network's weights.
-    n_rows, m = out.shape
-    for i in nb.prange(n_rows):
-        s = stream_state(seed, first_row + i)
-        j = 0
-        while j + 1 < m:
-            z0, z1, s = normal_pair(s)
-            out[i, j] = z0
-            out[i, j + 1] = z1
-            j += 2
-        if j < m:
-            z0, _, s = normal_pair(s)
-            out[i, j] = z0
-
-
-def normal_rows(seed, shape, first_row=0):
-    """Standard normals of ``shape``; row ``i`` is stream ``first_row + i`` of ``seed``.
-
-    With ``first_row = 0`` this equals :func:`deeplimits.rng.normal_array`; the offset lets a batch be drawn
-    in chunks with the same numbers.
-
-    Parameters
-    ----------
-    seed : int
-        Non-negative seed.
-    shape : tuple of int
-        Output shape; the first axis indexes streams.
-    first_row : int
-        Stream of row 0 (>= 0).
-
-    Returns
-    -------
-    ndarray of float64
-    """
-    seed, first_row = int(seed), int(first_row)
-    if seed < 0 or first_row < 0:
-        raise ValueError(f"seed and first_row must be >= 0, got {seed}, {first_row}")
-    shape = tuple(int(n) for n in shape)
-    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
-    if out.size:
-        _fill_normal_rows(seed, first_row, out)
-    return out.reshape(shape)
 
 
 def check_depth(depth, name="depth"):
@@ -167,7 +118,7 @@ def iid_weights(n_nets, depth, shape, seed=0, scale=None, first_row=0):
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
     """
     n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
-    return _scale(shape, scale) * normal_rows(seed, (n_nets, depth) + shape, first_row)
+    return _scale(shape, scale) * normal_array(seed, (n_nets, depth) + shape, first_row)
 
 
 @lru_cache(maxsize=16)
@@ -212,7 +163,7 @@ def rbf_gp_weights(n_nets, depth, shape, lengthscale=0.2, seed=0, scale=None, fi
     if not np.isfinite(lengthscale) or lengthscale <= 0:
         raise ValueError(f"lengthscale must be finite and > 0, got {lengthscale}")
     m = int(np.prod(shape))
-    z = normal_rows(seed, (n_nets, m, depth), first_row)
+    z = normal_array(seed, (n_nets, m, depth), first_row)
     x = z @ _rbf_factor(depth, lengthscale).T  # (n, m, L)
     return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
 
@@ -293,7 +244,7 @@ def fgn_weights(n_nets, depth, shape, hurst, seed=0, scale=None, first_row=0):
     m = int(np.prod(shape))
     sq = _circulant_sqrt_eigs(hurst, depth)
     n2 = sq.size
-    z = normal_rows(seed, (n_nets, m, 2, n2), first_row)
+    z = normal_array(seed, (n_nets, m, 2, n2), first_row)
     # The real part of FFT(sqrt(lam/2n) (Z1 + i Z2)) has exactly the circulant covariance.
     x = np.fft.fft(sq * (z[:, :, 0] + 1j * z[:, :, 1]), axis=-1).real[..., :depth]
     return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
@@ -328,7 +279,7 @@ class SmoothWeightFunction:
             raise ValueError(f"lengthscale must be finite and > 0, got {lengthscale}")
         n_features = check_depth(n_features, "n_features")
         m = int(np.prod(self.shape))
-        z = normal_rows(seed, (m, 3 * n_features))
+        z = normal_array(seed, (m, 3 * n_features))
         self.freq = z[:, :n_features] / lengthscale  # (m, M)
         c = _scale(self.shape, scale) / np.sqrt(n_features)
         self.a = c * z[:, n_features : 2 * n_features]
