@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deeplimits.validation import Check, Outcome, experiment, isolated_registry, registry
+from deeplimits.validation import Check, Outcome, experiment, isolated_registry, registry, save_figure
 from deeplimits.validation.discovery import (
     SelectionError,
     failure_selected,
@@ -355,3 +355,17 @@ def test_repository_experiment_files_import_and_declare_everything(clean_registr
         assert exp.checks.strip() and exp.criterion.strip(), eid
         assert isinstance(exp.quick, dict) and isinstance(exp.full, dict), eid
         assert callable(exp.func), eid
+
+
+def test_save_figure_writes_png_and_closes_the_figure(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = save_figure(fig, tmp_path, "line.png", dpi=50)
+    assert path == tmp_path / "line.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fig.number not in plt.get_fignums()

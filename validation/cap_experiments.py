@@ -19,7 +19,7 @@ from scipy.stats import chi2 as chi2_dist  # noqa: E402
 from deeplimits.capacity import (ConvLayer, ConvResNet, capacity_profile, classify_regime,  # noqa: E402
                                  growth_exponent, kfe_coefficients, lattice_1d, master_equation_periodic,
                                  propagate, residual_stack, run_walkers, solve_kfe, spread_vs_depth)
-from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
 
 
 def _delta(shape, at=None):
@@ -120,10 +120,7 @@ def chain_to_kfe(params, *, seed, outdir):
     axes[2].set_ylabel("depth fraction t from the output")
     axes[2].set_title("capacity over depth (L = 64)")
     fig.colorbar(im, ax=axes[2])
-    fig.tight_layout()
-    path = outdir / "cap_chain_to_kfe.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "cap_chain_to_kfe.png")
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary="Exact chain vs exact master equation: error slopes "
                            + ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items() if k.endswith("slope")))
@@ -203,10 +200,7 @@ def walkers(params, *, seed, outdir):
             fig.colorbar(im, ax=ax, label="(walkers - exact) / sd")
         ax.set_title(f"{name}\nchi2 p = {pval:.3f}, max z = {z:.2f} ({m} bins)", fontsize=8)
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "cap_walkers.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "cap_walkers.png")
     # thread independence
     layers, shape = cases["1d_causal_dilated_sink_zero_pad"]
     c = _delta(shape)
@@ -276,10 +270,7 @@ def scaling_regimes(params, *, seed, outdir):
     axes[2].set_title("2-D capacity (effective receptive field), 3x3 kernel causal along rows,\n"
                       "alpha = 2/sqrt(L), L = 1024 (offsets from the output unit)", fontsize=9)
     fig.colorbar(im, ax=axes[2])
-    fig.tight_layout()
-    path = outdir / "cap_scaling_regimes.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "cap_scaling_regimes.png")
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary="Variance exponents " + ", ".join(
                        f"{k.split('_exponent')[0]}: {v:.3f}" for k, v in metrics.items() if k.endswith("exponent")))
@@ -412,10 +403,7 @@ def finite_network(params, *, seed, outdir):
     ax.plot(xz, refl, "r--", label=f"reflecting chain (L1 {metrics['zero_pad_l1_reflecting']:.3f})")
     ax.set_title(f"zero padding, L = {Lz}, N = {Nz}", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    p1 = outdir / "cap_finite_network_profiles.png"
-    fig.savefig(p1, dpi=110)
-    plt.close(fig)
+    p1 = save_figure(fig, outdir, "cap_finite_network_profiles.png")
     figs.append(p1)
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
@@ -426,10 +414,7 @@ def finite_network(params, *, seed, outdir):
                        vmin=0 if title != "difference" else -vmax / 10, vmax=vmax if title != "difference" else vmax / 10)
         ax.set_title(f"{title}, L = {L2}, C = {C2}", fontsize=9)
         fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    p2 = outdir / "cap_finite_network_2d.png"
-    fig.savefig(p2, dpi=110)
-    plt.close(fig)
+    p2 = save_figure(fig, outdir, "cap_finite_network_2d.png")
     figs.append(p2)
 
     fig, axes = plt.subplots(1, 4, figsize=(20, 4))
@@ -458,10 +443,7 @@ def finite_network(params, *, seed, outdir):
     axes[1].set_xlabel("depth L")
     axes[1].set_ylabel("L1(single network, chain)")
     axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    p3 = outdir / "cap_finite_network_depth.png"
-    fig.savefig(p3, dpi=110)
-    plt.close(fig)
+    p3 = save_figure(fig, outdir, "cap_finite_network_depth.png")
     figs.append(p3)
     return Outcome(checks=checks, metrics=metrics, figures=figs,
                    summary=f"Conv ResNets vs chain (C = {C}): mean-profile L1 "

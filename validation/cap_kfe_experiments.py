@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from deeplimits.capacity.kfe import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, Grid2D,  # noqa: E402
                                      MasterEquation, fourier_mode_1d, fourier_mode_2d, gaussian_1d, integral,
                                      lattice_1d, lattice_2d, master_exact_periodic, semidiscrete_exact, solve)
-from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
 
 _V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)          # noqa: E731  depth-varying drift
 _D = lambda t: 0.2 + 0.1 * t                               # noqa: E731  depth-varying diffusion
@@ -176,10 +176,7 @@ def fd_orders(params, *, seed, outdir):
         ax.set_xlabel("cells per unit length" if kind.startswith("space") else "depth steps")
         ax.set_ylabel("max error")
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    path = outdir / "cap_fd_orders.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "cap_fd_orders.png")
     worst = max(abs(c.value - (c.threshold[0] + 0.2)) for c in checks)
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"{len(checks)} measured orders; largest deviation from theory {worst:.3f}")
@@ -267,10 +264,7 @@ def kfe_to_diffusion(params, *, seed, outdir):
         ax.set_title(f"capacity at t = 1: {name}")
         ax.set_xlabel("x (input position)")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    figs.append(outdir / "cap_kfe_to_diffusion_profiles.png")
-    fig.savefig(figs[-1], dpi=110)
-    plt.close(fig)
+    figs.append(save_figure(fig, outdir, "cap_kfe_to_diffusion_profiles.png"))
     # heat map over depth (skewed kernel, second-finest eps) and its difference to the PDE
     e = eps[-2]
     ts = np.linspace(0.05, 1.0, params["n_depths"])
@@ -293,10 +287,7 @@ def kfe_to_diffusion(params, *, seed, outdir):
     fig.colorbar(im, ax=axes[1])
     axes[1].set_title("master equation - PDE")
     axes[1].set_xlabel("x")
-    fig.tight_layout()
-    figs.append(outdir / "cap_kfe_to_diffusion_depth.png")
-    fig.savefig(figs[-1], dpi=110)
-    plt.close(fig)
+    figs.append(save_figure(fig, outdir, "cap_kfe_to_diffusion_depth.png"))
     # log-log
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for name in _KERNELS:
@@ -305,10 +296,7 @@ def kfe_to_diffusion(params, *, seed, outdir):
     ax.set_xlabel("lattice spacing eps (rate ~ 1/eps^2)")
     ax.set_ylabel("relative sup error at t = 1")
     ax.legend()
-    fig.tight_layout()
-    figs.append(outdir / "cap_kfe_to_diffusion_orders.png")
-    fig.savefig(figs[-1], dpi=110)
-    plt.close(fig)
+    figs.append(save_figure(fig, outdir, "cap_kfe_to_diffusion_orders.png"))
     summ = "; ".join(f"{n}: slope {metrics[n]['slope']:.3f}, finest error {metrics[n]['rel_sup_error'][-1]:.2e}"
                      for n in _KERNELS)
     return Outcome(checks=checks, metrics=metrics, figures=figs, summary=summ)

@@ -25,18 +25,10 @@ from deeplimits.convergence import OrderResult, fit_order, plot_orders  # noqa: 
 from deeplimits.correlation import maps, odes, shaped_sde, unshaped_sde  # noqa: E402
 from deeplimits.correlation.unshaped_sde import Q_STAR, Y_STAR  # noqa: E402
 from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
 
 ORDER_TOL_STRONG = 0.2
 ORDER_TOL_WEAK = 0.25
-
-
-def _save(fig, outdir, name):
-    path = outdir / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def _fit_with_intercept(x, y, w=None, deg=1):
@@ -227,7 +219,7 @@ def infinite_width(params, *, seed, outdir):
     axs[3].legend(fontsize=7)
     for ax in (axs[1], axs[3]):
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    fig_path = _save(fig, outdir, "corr_infinite_width.png")
+    fig_path = save_figure(fig, outdir, "corr_infinite_width.png")
     summary = (f"maps match MC (max z {zmax:.2f}); l^2 u_l/q* - 1 = {ratio:.2e} at l = 1e6, log coefficient "
                f"{slope:.3f}; unshaped one-layer constants: drift {a_d:.2f} +- {se_d:.2f} (2), variance "
                f"{a_v:.2f} +- {se_v:.2f} (8), Var = (8 + {b_v[0]:.0f}/n + {b_v[1]:.0f}/n^2) u^2/n")
@@ -481,7 +473,7 @@ def orders(params, *, seed, outdir):
     plot_orders(res_shaped, ax=axs[2], title="shaped correlation / covariance")
     for ax in axs:
         ax.legend(fontsize=6)
-    fig_path = _save(fig, outdir, "corr_orders.png")
+    fig_path = save_figure(fig, outdir, "corr_orders.png")
     paths_path = _sample_paths_figure(params, seed, outdir)
     metrics = {r.label: r.as_dict() for r in allres}
     metrics["q_em_start_bias_table"] = bias_table
@@ -524,4 +516,4 @@ def _sample_paths_figure(params, seed, outdir):
     axs[2].set_xlabel("tau = l / n")
     axs[2].set_title("shaped ReLU correlation, kappa = 1 (Fisher-z Euler)", fontsize=9)
     axs[2].legend(fontsize=7)
-    return _save(fig, outdir, "corr_sample_paths.png")
+    return save_figure(fig, outdir, "corr_sample_paths.png")

@@ -29,7 +29,7 @@ from deeplimits.correlation.maps import depth_recursion_u  # noqa: E402
 from deeplimits.correlation.odes import correlation_ode, resnet_recursion, shaped_mlp_recursion  # noqa: E402
 from deeplimits.correlation.shaped_sde import sample_correlation  # noqa: E402
 from deeplimits.correlation.unshaped_sde import Q_STAR, mean_y, sample_q  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
 
 # ----------------------------------------------------------------------------------------------------
 # statistics
@@ -352,10 +352,7 @@ def _plot_unshaped_densities(outdir, ts, widths, raw, hat, y_sde):
         ax.set_title(f"t = l/n = {t:g}")
         ax.set_xlabel(r"$y = q^{-1/2}$ (corrected: $y_*\sqrt{\bar u_l/u_l}$)")
     np.atleast_1d(axes)[0].legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "corr_unshaped_densities.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "corr_unshaped_densities.png")
     return path
 
 
@@ -381,10 +378,7 @@ def _plot_unshaped_errors(outdir, ts, widths, metrics):
         ax.legend(fontsize=6)
     axes[0].set_title("relative error of E[y]")
     axes[1].set_title("trimmed W1 / E[y]  (dashed: sampling-noise level)")
-    fig.tight_layout()
-    path = outdir / "corr_unshaped_error_vs_width.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "corr_unshaped_error_vs_width.png")
     return path
 
 
@@ -491,10 +485,7 @@ def shaped_limit(params, *, seed, outdir):
     axes[1].set_yscale("log")
     axes[1].set_xlabel("width n")
     axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "corr_shaped_limit.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "corr_shaped_limit.png")
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"Shaped MLP vs correlation SDE: W1 {w1[0]:.4f} (n={widths[0]}) -> {w1[-1]:.4f} "
                            f"(n={widths[-1]}), trimmed W1 ~ {q['C']:.2f} n^-{q['gamma']:.2f}, extrapolated "
@@ -605,10 +596,7 @@ def resnet_vs_shaped(params, *, seed, outdir):
     axd.set_xlabel(r"final correlation $\rho_d$")
     axd.set_title("densities: finite networks concentrate on the ODE value", fontsize=9)
     axd.legend(fontsize=7)
-    fig.tight_layout()
-    path = outdir / "corr_resnet_vs_shaped.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path = save_figure(fig, outdir, "corr_resnet_vs_shaped.png")
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"ResNet error {err['resnet'][0]:+.4f} -> {err['resnet'][-1]:+.4f}, shaped "
                            f"{err['shaped'][0]:+.4f} -> {err['shaped'][-1]:+.4f} (d = {depths[0]} -> {depths[-1]}); "

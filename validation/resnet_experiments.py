@@ -23,20 +23,11 @@ from deeplimits.resnet.limits import (alternative_ode, cohen_mean_drift, diffusi
 from deeplimits.resnet.moments import norm_moments, norm_moments_limit  # noqa: E402
 from deeplimits.resnet.regimes import regime_map  # noqa: E402
 from deeplimits.resnet.weights import SmoothWeightFunction, iid_weights  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
 
 
 def _slope(x, y):
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
-
-def _save_figure(fig, outdir, name):
-    # tight layout, PNG under outdir, figure closed; returns the path for Outcome.figures
-    fig.tight_layout()
-    path = outdir / name
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def _cell_edges(x):
@@ -120,7 +111,7 @@ def _moments_figure(cases, d, L, metrics, outdir):
         ax.set(xlabel="depth L (alpha = L^-1/2)", ylabel=f"E ||h_L||^{2 * p + 2}")
         ax.set_title(f"d = {d}; dotted: neural-SDE limit", fontsize=9)
     axes[0].legend(fontsize=7)
-    path = _save_figure(fig, outdir, "resnet_moments.png")
+    path = save_figure(fig, outdir, "resnet_moments.png", dpi=100)
     return path
 
 
@@ -174,7 +165,7 @@ def critical_beta(params, *, seed, outdir):
     ax[0].set(xlabel="L", ylabel="median ||h_L - h_0|| / ||h_0||")
     ax[1].set(xlabel="L", ylabel="|E log(R_L / R_0)|")
     ax[0].legend()
-    path = _save_figure(fig, outdir, "resnet_critical_beta.png")
+    path = save_figure(fig, outdir, "resnet_critical_beta.png", dpi=100)
     return Outcome(
         checks=[Check("slope_beta1", s1, "in", (-0.6, -0.4), note="theory -1/2"),
                 Check("slope_beta05", s05, "in", (-0.1, 0.1), note="theory 0"),
@@ -240,7 +231,7 @@ def sde_law(params, *, seed, outdir):
             err = [abs(norm_moments(variant, act, d, int(Lx), 0.5)[p] - lim[p]) for Lx in depths]
             s = _slope(depths, err)
             checks.append(Check(f"weak_slope_{variant}_{act}_R^{p + 1}", s, "in", (-1.25, -0.75), note="weak order 1"))
-    path = _save_figure(fig, outdir, "resnet_sde_law.png")
+    path = save_figure(fig, outdir, "resnet_sde_law.png", dpi=100)
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"Law of log ||h_L||^2 at L={L}, d={d} against the neural SDE.")
 
@@ -301,7 +292,7 @@ def smooth_ode(params, *, seed, outdir):
     ax.loglog(dep_sde, e_sde[False], "x--", label=f"... without sigma''(0) drift, slope {s_nc:.2f}")
     ax.set(xlabel="L", ylabel="error")
     ax.legend(fontsize=7)
-    path = _save_figure(fig, outdir, "resnet_smooth_ode.png")
+    path = save_figure(fig, outdir, "resnet_smooth_ode.png", dpi=100)
     return Outcome(
         checks=[Check("neural_ode_slope", s_ode, "in", (-1.2, -0.8)),
                 Check("alternative_ode_tanh_slope", s_t, "in", (-1.2, -0.8)),
@@ -347,7 +338,7 @@ def regime_map_exp(params, *, seed, outdir):
     ax.set(xlabel="beta", ylabel="H", title=f"log10 median ||h_L - h_0||/||h_0||, L={m.depths[1]}")
     ax.legend()
     fig.colorbar(im)
-    path = _save_figure(fig, outdir, "resnet_regime_map.png")
+    path = save_figure(fig, outdir, "resnet_regime_map.png", dpi=100)
     checks = [Check("max_dev_identity_side", max(dev) if dev else np.nan, "<", 0.15, note=f"{len(dev)} cells"),
               Check("min_growth_explosion_side", min(expl) if expl else np.nan, ">", 0.3, note=f"{len(expl)} cells")]
     return Outcome(checks=checks, figures=[path],
@@ -404,7 +395,7 @@ def estimator_calibration(params, *, seed, outdir):
     ax.set(ylabel="fitted slope vs log L (95% CI)")
     ax.set_title(f"estimate_scaling on synthetic weights, {params['seeds']} seeds (black: known exponent)",
                  fontsize=9)
-    path = _save_figure(fig, outdir, "resnet_estimator_calibration.png")
+    path = save_figure(fig, outdir, "resnet_estimator_calibration.png", dpi=100)
     return Outcome(checks=checks, figures=[path],
                    metrics={"mean_slopes": {k: float(np.mean(v)) for k, v in slopes.items()},
                             "coverage": {k: int(sum(v)) for k, v in hits.items()}},
@@ -467,7 +458,7 @@ def trained_exponents(params, *, seed, outdir):
             ax[j].loglog(est.depths, est.statistics[key], "o-", label=f"{key} ({est.slopes[key]:.2f})")
         ax[j].set(title=f"{cfg} ({which}): {est.verdict}", xlabel="L")
         ax[j].legend(fontsize=7)
-    path = _save_figure(fig, outdir, "resnet_trained_exponents.png")
+    path = save_figure(fig, outdir, "resnet_trained_exponents.png", dpi=100)
     return Outcome(checks=checks, metrics=metrics, figures=[path],
                    summary=f"tanh shared: beta {t_est.beta:.2f} ({t_est.verdict}) vs paper ~0.2 smooth; ReLU per-layer "
                            f"delta: beta {r_est.beta:.2f} ({r_est.verdict}) vs paper ~0.5 diffusive.")

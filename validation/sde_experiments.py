@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 from deeplimits.convergence import plot_orders, strong_order, weak_order  # noqa: E402
 from deeplimits.sde import brownian_increments, geometric_grid, solve, uniform_grid  # noqa: E402
 from deeplimits.sde import models  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
 
 ORDER_TOL_STRONG = 0.2
 ORDER_TOL_WEAK = 0.25
@@ -21,14 +21,6 @@ def _order_checks(results, tol):
     return [Check(f"order_{r.label}", r.order, "in", (r.expected - tol, r.expected + tol),
                   note=f"theory {r.expected} +- {tol}; 95% bootstrap CI [{r.ci[0]:.3f}, {r.ci[1]:.3f}]")
             for r in results]
-
-
-def _save(fig, outdir, name):
-    path = outdir / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 @experiment(
@@ -48,7 +40,7 @@ def gbm_strong(params, *, seed, outdir):
     plot_orders(res, ax=ax, title="GBM: strong error at T = 1")
     return Outcome(checks=_order_checks(res, ORDER_TOL_STRONG),
                    metrics={r.label: r.as_dict() for r in res},
-                   figures=[_save(fig, outdir, "sde_gbm_strong.png")],
+                   figures=[save_figure(fig, outdir, "sde_gbm_strong.png")],
                    summary=", ".join(f"{r.label}: strong order {r.order:.3f}" for r in res))
 
 
@@ -75,7 +67,7 @@ def ou_weak(params, *, seed, outdir):
     fig, ax = plt.subplots(figsize=(5, 4))
     plot_orders(res, ax=ax, title="OU: weak error of E[Y_T^2]")
     return Outcome(checks=checks, metrics={r.label: r.as_dict() for r in res},
-                   figures=[_save(fig, outdir, "sde_ou_weak.png")],
+                   figures=[save_figure(fig, outdir, "sde_ou_weak.png")],
                    summary=", ".join(f"{r.label}: weak order {r.order:.3f}" for r in res)
                    + f"; exact E[Y_T^2] = {models.ou_second_moment(1.0, lam, sigma, T):.6f}")
 
@@ -170,7 +162,7 @@ def singular_linear(params, *, seed, outdir):
     return Outcome(checks=checks,
                    metrics=dict(em=em_rows, implicit=res.as_dict(), implicit_n_steps=n_steps_list.tolist(),
                                 exact_variance=v_exact, mean_deviation=mean_dev),
-                   figures=[_save(fig, outdir, "sde_singular_linear.png")],
+                   figures=[save_figure(fig, outdir, "sde_singular_linear.png")],
                    summary=(f"EM relative variance bias {biases[0] / v_exact:.3g} at t0={t0s[0]} down to "
                             f"{biases[-1] / v_exact:.3g} at t0={t0s[-1]}; implicit Euler from t=0: weak order "
                             f"{res.order:.3f}"))
@@ -212,4 +204,4 @@ def torchsde_agreement(params, *, seed, outdir):
     ax.set_yscale("log")
     ax.set_xlabel("t")
     ax.set_title("Numba (colour) vs torchsde (dashed), same increments", fontsize=9)
-    return Outcome(checks=checks, metrics=metrics, figures=[_save(fig, outdir, "sde_torchsde_agreement.png")])
+    return Outcome(checks=checks, metrics=metrics, figures=[save_figure(fig, outdir, "sde_torchsde_agreement.png")])

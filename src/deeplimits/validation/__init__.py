@@ -6,6 +6,7 @@ decorated with :func:`experiment`; ``deeplimits validate`` discovers
 (:mod:`.discovery`), runs (:mod:`.runner`) and reports (:mod:`.report`) them.
 """
 
+from .figures import save_figure
 from .registry import Check, Experiment, Outcome, experiment, isolated_registry, registry
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "experiment",
     "isolated_registry",
     "registry",
+    "save_figure",
     "run_experiments",
     "RunSummary",
     "ExperimentResult",
