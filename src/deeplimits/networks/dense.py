@@ -37,6 +37,16 @@ def _column_stats(h):
     return S, D
 
 
+def _input_layer(seed, lo, hi, n, x):
+    """Per-network generators ``default_rng([seed, k])`` of networks ``lo..hi-1`` and their first
+    pre-activations ``h = W_0 x / sqrt(m)`` (shape ``(hi - lo, n, m)``); the generators go on to draw
+    the deeper layers, so a network's weights do not depend on the batch it is drawn in."""
+    m = x.shape[0]
+    rngs = [np.random.default_rng([seed, k]) for k in range(lo, hi)]
+    w0 = np.stack([r.standard_normal((n, m)) for r in rngs])
+    return rngs, (w0 @ x) / np.sqrt(m)
+
+
 def _batches(n_nets, n):
     b = max(1, _BATCH_ELEMENTS // (n * n))
     for start in range(0, n_nets, b):
@@ -79,11 +89,8 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
         out_P[:, slot[0]] = P0
         out_D[:, slot[0]] = D0
     for lo, hi in _batches(n_nets, n):
-        B = hi - lo
-        rngs = [np.random.default_rng([seed, k]) for k in range(lo, hi)]
-        w0 = np.stack([r.standard_normal((n, m)) for r in rngs])
-        h = (w0 @ x) / np.sqrt(m)
-        W = np.empty((B, n, n))
+        rngs, h = _input_layer(seed, lo, hi, n, x)
+        W = np.empty((hi - lo, n, n))
         for layer in range(1, depth + 1):
             a = np.where(h > 0, s_plus * h, s_minus * h)
             k = slot[layer]
@@ -133,11 +140,8 @@ def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
     out_D = np.empty((n_nets, layers.size, m, m))
     branch = sigma_r / np.sqrt(depth * n)
     for lo, hi in _batches(n_nets, n):
-        B = hi - lo
-        rngs = [np.random.default_rng([seed, k]) for k in range(lo, hi)]
-        w0 = np.stack([r.standard_normal((n, m)) for r in rngs])
-        h = (w0 @ x) / np.sqrt(m)
-        W = np.empty((B, n, n))
+        rngs, h = _input_layer(seed, lo, hi, n, x)
+        W = np.empty((hi - lo, n, n))
         for layer in range(0, depth + 1):
             k = slot[layer]
             if k >= 0:
