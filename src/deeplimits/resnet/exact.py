@@ -24,9 +24,8 @@ import numba as nb
 import numpy as np
 
 from deeplimits.rng import fill_normals, stream_state
-from deeplimits.resnet._kernels import act, activation_code, norm2, variant_code
-from deeplimits.resnet.finite import ResNetBatch, check_beta, initial_state
-from deeplimits.resnet.weights import check_depth
+from deeplimits.resnet._kernels import act, norm2
+from deeplimits.resnet.finite import ResNetBatch, check_batch, initial_state
 
 __all__ = ["exact_resnets"]
 
@@ -105,15 +104,8 @@ def exact_resnets(variant, n_nets, width, depth, beta, *, activation="tanh", gam
     -------
     ResNetBatch
     """
-    vc, ac = variant_code(variant), activation_code(activation)
-    n_nets, width, depth = check_depth(n_nets, "n_nets"), check_depth(width, "width"), check_depth(depth)
-    beta, gamma = check_beta(beta), check_beta(gamma)
-    bias_std = float(bias_std)
-    if not np.isfinite(bias_std) or bias_std < 0:
-        raise ValueError(f"bias_std must be finite and >= 0, got {bias_std}")
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed = check_batch(
+        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed)
     alpha = float(depth) ** (-beta)
     h0 = initial_state(h0, n_nets, width)
     sa = float(depth) ** (-gamma)

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from deeplimits.rng import normal_pair, stream_state
+from deeplimits.rng import fill_normals, stream_state
 from deeplimits.resnet._kernels import activation_code, dense_step, dummy, norm2, variant_code
 from deeplimits.resnet.weights import check_depth, fgn_weights, iid_weights, rbf_gp_weights
 
-__all__ = ["ResNetBatch", "simulate_resnets", "random_resnets", "check_beta", "initial_state"]
+__all__ = ["ResNetBatch", "simulate_resnets", "random_resnets", "check_beta", "check_batch", "initial_state"]
 
 
 @dataclass
@@ -73,6 +73,32 @@ def check_beta(beta):
     if not np.isfinite(beta) or beta < 0:
         raise ValueError(f"beta must be finite and >= 0, got {beta}")
     return beta
+
+
+def check_batch(variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed):
+    """Validate the arguments shared by the ResNet simulators.
+
+    Returns
+    -------
+    tuple
+        ``(variant_code, activation_code, n_nets, width, depth, beta, gamma, bias_std, seed)``.
+
+    Raises
+    ------
+    ValueError
+        Unknown variant or activation, counts below 1, ``beta`` or ``gamma`` out of range, ``bias_std``
+        negative or not finite, negative ``seed``.
+    """
+    vc, ac = variant_code(variant), activation_code(activation)
+    n_nets, width, depth = check_depth(n_nets, "n_nets"), check_depth(width, "width"), check_depth(depth)
+    beta, gamma = check_beta(beta), check_beta(gamma)
+    bias_std = float(bias_std)
+    if not np.isfinite(bias_std) or bias_std < 0:
+        raise ValueError(f"bias_std must be finite and >= 0, got {bias_std}")
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed
 
 
 def initial_state(h0, n_nets, width):
@@ -133,16 +159,9 @@ def _run_given(h0, V, W, b, variant, code, alpha, save, traj, norms):
 def _fill(s, a, scale):
     # Fill a C-contiguous array with scale * N(0, 1) from stream state s; returns the new state.
     flat = a.reshape(a.size)
-    j = 0
-    m = flat.size
-    while j + 1 < m:
-        z0, z1, s = normal_pair(s)
-        flat[j] = scale * z0
-        flat[j + 1] = scale * z1
-        j += 2
-    if j < m:
-        z0, _, s = normal_pair(s)
-        flat[j] = scale * z0
+    s = fill_normals(s, flat)
+    for j in range(flat.size):
+        flat[j] *= scale
     return s
 
 
@@ -284,20 +303,13 @@ def random_resnets(variant, n_nets, width, depth, beta, weights="iid", *, activa
     -------
     ResNetBatch
     """
-    vc, ac = variant_code(variant), activation_code(activation)
-    n_nets, width, depth = check_depth(n_nets, "n_nets"), check_depth(width, "width"), check_depth(depth)
-    beta, gamma = check_beta(beta), check_beta(gamma)
-    bias_std = float(bias_std)
-    if not np.isfinite(bias_std) or bias_std < 0:
-        raise ValueError(f"bias_std must be finite and >= 0, got {bias_std}")
+    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed = check_batch(
+        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed)
     if weights not in ("iid", "smooth", "fgn"):
         raise ValueError(f"weights must be 'iid', 'smooth' or 'fgn', got {weights!r}")
     if weights == "fgn":
         if hurst is None or not (0.0 < float(hurst) < 1.0):
             raise ValueError(f"hurst must lie in the open interval (0, 1) for fgn weights, got {hurst!r}")
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
     alpha = float(depth) ** (-beta)
     h0 = initial_state(h0, n_nets, width)
     sv = 1.0 / np.sqrt(width)
