@@ -44,7 +44,7 @@ def test_correlation_strong_order_one_and_weak_order_one():
     T, P, n_ref = 0.5, 2000, 512
     sde = correlation_sde(10.0)
     z0 = np.arctanh(-0.5)
-    dW = brownian_increments(5, P, uniform_grid(0, T, n_ref))
+    dW = brownian_increments(uniform_grid(0, T, n_ref), n_paths=P, seed=5)
     X = {}
     for N in [8, 16, 32, 64, 128, n_ref]:
         s = solve(sde, [z0], uniform_grid(0, T, N), saveat=[T], dW=coarsen_increments(dW, n_ref // N))
@@ -85,7 +85,7 @@ def test_covariance_factor_is_psd_and_matches_correlation_marginal():
 def test_covariance_factor_strong_order_half_and_engine_agreement():
     V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
     T, P, n_ref = 0.5, 1000, 512
-    dW = brownian_increments(7, P, uniform_grid(0, T, n_ref), n_noise=3)
+    dW = brownian_increments(uniform_grid(0, T, n_ref), n_paths=P, seed=7, n_noise=3)
     ref = sample_covariance(V0, T, 0.0, -1.0, n_steps=n_ref, dW=dW)
     Ns = np.array([8, 16, 32, 64])
     errs = [np.sqrt(np.mean(np.sum((sample_covariance(V0, T, 0.0, -1.0, n_steps=N,
@@ -95,7 +95,7 @@ def test_covariance_factor_strong_order_half_and_engine_agreement():
     # the specialised kernel is the engine's Euler on the covariance_factor_sde object (m = 3)
     V3 = np.eye(3) + 0.5
     g = uniform_grid(0, 1.0, 20)
-    dW3 = brownian_increments(1, 50, g, n_noise=6)
+    dW3 = brownian_increments(g, n_paths=50, seed=1, n_noise=6)
     a = sample_covariance(V3, 1.0, 1.0, -1.0, n_steps=20, dW=dW3)
     L = solve(covariance_factor_sde(3, 4.0), np.linalg.cholesky(V3).ravel(), g, saveat=[1.0], dW=dW3).ys[:, 0]
     L = L.reshape(-1, 3, 3)
@@ -108,7 +108,7 @@ def test_covariance_factor_weak_order_one():
     # MC error of the coupled difference ~ strong error / sqrt(P): asserted below 1/5 of the finest error.
     V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
     T, P, n_ref = 0.5, 4000, 512
-    dW = brownian_increments(7, P, uniform_grid(0, T, n_ref), n_noise=3)
+    dW = brownian_increments(uniform_grid(0, T, n_ref), n_paths=P, seed=7, n_noise=3)
 
     def rho(V):
         return V[:, 0, 1] / np.sqrt(V[:, 0, 0] * V[:, 1, 1])
@@ -134,14 +134,14 @@ def test_correlation_marginal_stays_in_closed_interval_for_long_times():
 def test_engine_objects_run_through_torchsde():
     pytest.importorskip("torchsde")
     g = uniform_grid(0, 0.5, 16)
-    dW = brownian_increments(3, 64, g)
+    dW = brownian_increments(g, n_paths=64, seed=3)
     z0 = [np.arctanh(0.2)]
     a = solve(correlation_sde(2.0), z0, g, dW=dW, backend="torchsde").ys
     b = solve(correlation_sde(2.0), z0, g, dW=dW).ys
     assert np.max(np.abs(a - b)) < 1e-12
     # general noise (m = 2: 4 state components, 3 Brownian motions)
     V0 = np.array([[1.0, 0.3], [0.3, 1.5]])
-    dW3 = brownian_increments(4, 32, g, n_noise=3)
+    dW3 = brownian_increments(g, n_paths=32, seed=4, n_noise=3)
     L0 = np.linalg.cholesky(V0).ravel()
     a = solve(covariance_factor_sde(2, 1.0), L0, g, dW=dW3, backend="torchsde").ys
     b = solve(covariance_factor_sde(2, 1.0), L0, g, dW=dW3).ys

@@ -328,14 +328,14 @@ def test_engine_objects_agree_with_kernels_and_torchsde():
     from deeplimits.sde import solve, uniform_grid
 
     g = uniform_grid(0.0, T, 64)
-    dW = bi(1, 500, g)
+    dW = bi(g, n_paths=500, seed=1)
     _, J = simulate_J(g, dW=dW[:, :, 0], scheme="milstein")
     sol = solve(J_sde(), [0.0], g, dW=dW, scheme="milstein")
     assert np.allclose(sol.ys[:, :, 0], J, rtol=1e-12, atol=1e-14)
     # drift-implicit theta = 1 on y from t = 0 (drift never evaluated at 0) is the same scheme as
     # simulate_y_implicit except that 2y is implicit too: both converge to the same path
-    ys = solve(y_sde(), [Y_STAR], uniform_grid(0.0, T, 1024), saveat=[T], scheme="theta", dW=bi(2, 500, uniform_grid(0.0, T, 1024)))
-    yk = simulate_y_implicit(uniform_grid(0.0, T, 1024), dW=bi(2, 500, uniform_grid(0.0, T, 1024))[:, :, 0], milstein=False, saveat=[T])[1]
+    ys = solve(y_sde(), [Y_STAR], uniform_grid(0.0, T, 1024), saveat=[T], scheme="theta", dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2))
+    yk = simulate_y_implicit(uniform_grid(0.0, T, 1024), dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2)[:, :, 0], milstein=False, saveat=[T])[1]
     assert np.sqrt(np.mean((ys.ys[:, 0, 0] - yk[:, 0]) ** 2)) < 2e-3
     # drift-implicit theta = 1 on q itself from t = 0: the engine (generic Newton) and the dedicated
     # kernel (cubic in sqrt q) are the same scheme
@@ -351,7 +351,7 @@ def test_engine_objects_agree_with_kernels_and_torchsde():
     assert np.max(np.abs(a - b)) < 1e-12
     # the singular equations run through torchsde from t0 > 0 (Euler; q with its torch coefficients)
     g0 = uniform_grid(0.05, T, 64)
-    dW0 = bi(4, 200, g0)
+    dW0 = bi(g0, n_paths=200, seed=4)
     for sde, x0 in [(q_sde(), Q_STAR), (y_sde(), Y_STAR)]:
         a = solve(sde, [x0], g0, dW=dW0, backend="torchsde").ys
         b = solve(sde, [x0], g0, dW=dW0).ys

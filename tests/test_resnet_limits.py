@@ -59,7 +59,7 @@ def _coupled_errors(activation, correction, n=400, d=3):
     errs = []
     for L in DEPTHS:
         g = uniform_grid(0.0, 1.0, L)
-        dW = brownian_increments(7, n, g, d * d + d)
+        dW = brownian_increments(g, n_paths=n, seed=7, n_noise=d * d + d)
         sol = solve(sde, h0, g, saveat=[1.0], n_paths=n, dW=dW)
         net = simulate_resnets(np.tile(h0, (n, 1)), "cohen", 1.0, activation,
                                W=dW[:, :, : d * d].reshape(n, L, d, d) / np.sqrt(d), b=0.5 * dW[:, :, d * d:])

@@ -78,7 +78,7 @@ def test_theta_scheme_newton_on_nonlinear_drift_matches_fixed_point():
 
     sde = SDE(f, g)
     grid = uniform_grid(0.0, 1.0, 10)
-    dW = brownian_increments(7, 5, grid)
+    dW = brownian_increments(grid, n_paths=5, seed=7)
     sol = solve(sde, [2.0], grid, dW=dW, scheme="theta")
     h = 0.1
     z = sol.ys[:, 1:, 0]
@@ -128,7 +128,7 @@ def test_milstein_finite_difference_derivative_matches_analytic():
     sde_exact = models.gbm(1.0, 0.5)
     sde_fd = SDE(sde_exact.drift, sde_exact.diffusion, params=[1.0, 0.5])  # no diffusion_derivative
     grid = uniform_grid(0, 1, 64)
-    dW = brownian_increments(10, 100, grid)
+    dW = brownian_increments(grid, n_paths=100, seed=10)
     a = solve(sde_exact, [1.0], grid, dW=dW, scheme="milstein").ys
     b = solve(sde_fd, [1.0], grid, dW=dW, scheme="milstein").ys
     assert np.max(np.abs(a - b)) < 1e-7
@@ -152,7 +152,7 @@ def test_same_seed_bit_identical_across_thread_counts():
 def test_seed_draws_equal_supplied_increments_and_coarsening():
     sde = models.gbm()
     grid = uniform_grid(0, 1, 32)
-    dW = brownian_increments(13, 20, grid)
+    dW = brownian_increments(grid, n_paths=20, seed=13)
     assert np.array_equal(solve(sde, [1.0], grid, dW=dW).ys, solve(sde, [1.0], grid, n_paths=20, seed=13).ys)
     coarse = coarsen_increments(dW, 4)
     assert coarse.shape == (20, 8, 1)
@@ -177,7 +177,7 @@ def test_torchsde_backend_agrees_with_numba():
     pytest.importorskip("torchsde")
     sde = models.singular_logistic()
     grid = uniform_grid(0.2, 1.2, 100)
-    dW = brownian_increments(14, 64, grid)
+    dW = brownian_increments(grid, n_paths=64, seed=14)
     a = solve(sde, [1.0], grid, dW=dW)
     b = solve(sde, [1.0], grid, dW=dW, backend="torchsde")
     assert b.stats["backend"] == "torchsde"
@@ -260,7 +260,7 @@ def test_bad_shapes_and_arguments():
         solve(BM, [np.nan], grid)
     with pytest.raises(ValueError, match="dW must have shape"):
         solve(BM, [0.0], grid, dW=np.zeros((3, 5, 1)))
-    with pytest.raises(ValueError, match="non-finite increments"):
+    with pytest.raises(ValueError, match="dW must be finite"):
         solve(BM, [0.0], grid, dW=np.full((3, 4, 1), np.nan))
     with pytest.raises(ValueError, match="n_paths"):
         solve(BM, [0.0], grid, n_paths=0)

@@ -382,7 +382,7 @@ def _shaped_orders(params, seed):
     T, P, n_ref = params["shaped_T"], params["shaped_paths"], params["shaped_ref"]
     sde = shaped_sde.correlation_sde(params["kappa"])
     z0 = np.arctanh(params["rho0"])
-    dW = brownian_increments(seed + 5, P, uniform_grid(0, T, n_ref))
+    dW = brownian_increments(uniform_grid(0, T, n_ref), n_paths=P, seed=seed + 5)
     X = {}
     Ns = np.asarray(params["shaped_steps"])
     for N in list(Ns) + [n_ref]:
@@ -397,7 +397,7 @@ def _shaped_orders(params, seed):
     # covariance factor form, m = 2
     V0 = np.array([[1.0, 0.3], [0.3, 1.0]])
     Pc, nc = params["cov_paths"], params["cov_ref"]
-    dWc = brownian_increments(seed + 9, Pc, uniform_grid(0, T, nc), n_noise=3)
+    dWc = brownian_increments(uniform_grid(0, T, nc), n_paths=Pc, seed=seed + 9, n_noise=3)
 
     def V_at(N):
         return shaped_sde.sample_covariance(V0, T, 0.0, -np.sqrt(params["kappa"]), n_steps=N,

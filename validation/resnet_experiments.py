@@ -274,7 +274,7 @@ def smooth_ode(params, *, seed, outdir):
     dep_sde = depths[depths <= 512]
     for L in dep_sde:
         g = uniform_grid(0.0, 1.0, int(L))
-        dW = brownian_increments(seed * 10 + 7, n, g, dsm * dsm + dsm)
+        dW = brownian_increments(g, n_paths=n, seed=seed * 10 + 7, n_noise=dsm * dsm + dsm)
         net = simulate_resnets(np.tile(hs, (n, 1)), "cohen", 1.0, "swish",
                                W=dW[:, :, : dsm * dsm].reshape(n, int(L), dsm, dsm) / np.sqrt(dsm),
                                b=0.5 * dW[:, :, dsm * dsm:])

@@ -192,7 +192,7 @@ def torchsde_agreement(params, *, seed, outdir):
     fig, ax = plt.subplots(figsize=(5, 4))
     for k, (name, (sde, t0, t1, y0)) in enumerate(cases.items()):
         grid = uniform_grid(t0, t1, params["n_steps"])
-        dW = brownian_increments(seed + k, params["n_paths"], grid)
+        dW = brownian_increments(grid, n_paths=params["n_paths"], seed=seed + k)
         a = solve(sde, y0, grid, dW=dW)
         b = solve(sde, y0, grid, dW=dW, backend="torchsde")
         dev = float(np.max(np.abs(a.ys - b.ys) / np.maximum(1.0, np.abs(a.ys))))

@@ -19,7 +19,12 @@ kernels they hold are loaded from the on-disk cache or compiled on import):
 
 import importlib
 
-__version__ = "0.1.0"
+from ._numba_cache import configure as _configure_numba_cache
+
+__version__ = "0.2.0"
+
+# Before any kernel is defined: a read-only install must still find a writable cache.
+_configure_numba_cache()
 
 _SUBMODULES = ("sde", "convergence", "correlation", "networks", "capacity", "resnet", "rng", "validation")
 

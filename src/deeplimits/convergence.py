@@ -29,7 +29,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .rng import normal_array
+from ._checks import check_int
+from .sde.noise import brownian_increments
 from .sde import SCHEMES, solve, uniform_grid
 from .sde.grids import check_grid
 
@@ -162,12 +163,8 @@ def _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, reference, ref
     grids, fine, ref_grid = _grids_for(n_steps, t0, t1, grids, ref_factor, need_ref)
     if ref_grid is None and need_ref:
         ref_grid = fine
-    n_paths = int(n_paths)
-    if n_paths < 2:
-        raise ValueError(f"n_paths must be >= 2, got {n_paths}")
-    h_fine = np.diff(fine)
-    z = normal_array(seed, (n_paths, h_fine.size * sde.n_noise)).reshape(n_paths, h_fine.size, sde.n_noise)
-    dW_fine = z * np.sqrt(h_fine)[None, :, None]
+    n_paths = check_int(n_paths, "n_paths", minimum=2)
+    dW_fine = brownian_increments(fine, n_paths=n_paths, seed=seed, n_noise=sde.n_noise)
     dWs = coupled_increments(fine, grids, dW_fine)
     hs = np.array([(g[-1] - g[0]) / (g.size - 1) for g in grids])
     return grids, fine, dW_fine, dWs, hs, n_paths, need_ref

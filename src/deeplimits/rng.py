@@ -23,6 +23,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ._checks import check_allocation, check_int, check_seed
+
 __all__ = [
     "stream_state",
     "next_uint64",
@@ -32,6 +34,7 @@ __all__ = [
     "fill_normals",
     "normal_array",
     "uniform_array",
+    "kernel_seed",
 ]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -140,29 +143,32 @@ def _fill_uniform(seed, first_stream, out):
             out[i, j] = u
 
 
-def _check_seed(seed):
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return seed
+def kernel_seed(seed: int) -> int:
+    """A checked seed in ``[0, 2**64)`` as the signed 64-bit integer with the same bits.
+
+    Kernels take seeds as ``int64``; :func:`stream_state` reinterprets the bits as
+    ``uint64``, so seeds up to ``2**64 - 1`` (and wider ones, folded by
+    :func:`deeplimits._checks.check_seed`) reach the generator unchanged.
+    """
+    value = check_seed(seed)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _draw(fill, seed, shape, first_stream):
     """Validate the arguments, then fill a ``(streams, values)`` matrix with ``fill`` and reshape it."""
-    seed = _check_seed(seed)
-    first_stream = int(first_stream)
-    if first_stream < 0:
-        raise ValueError(f"first_stream must be a non-negative integer, got {first_stream}")
-    shape = tuple(int(n) for n in np.atleast_1d(shape))
-    if any(n < 0 for n in shape):
-        raise ValueError(f"shape must have non-negative entries, got {shape}")
-    out = np.empty((shape[0], int(np.prod(shape[1:], dtype=np.int64))), dtype=np.float64)
+    seed_bits = kernel_seed(seed)
+    first_stream = check_int(first_stream, "first_stream", minimum=0)
+    dims = tuple(check_int(n, "shape", minimum=0) for n in np.atleast_1d(np.asarray(shape, dtype=object)))
+    if not dims:
+        raise ValueError("shape must have at least one axis")
+    check_allocation(dims, "the random array")
+    out = np.empty((dims[0], int(np.prod(dims[1:], dtype=np.int64))), dtype=np.float64)
     if out.size:
-        fill(seed, first_stream, out)
-    return out.reshape(shape)
+        fill(seed_bits, first_stream, out)
+    return out.reshape(dims)
 
 
-def normal_array(seed, shape, first_stream=0):
+def normal_array(seed: int, shape: int | tuple[int, ...], first_stream: int = 0) -> np.ndarray:
     """Standard normals of the given shape; row ``i`` (first axis) is stream ``first_stream + i``.
 
     The result is a deterministic function of ``seed``, ``shape`` and
@@ -193,6 +199,6 @@ def normal_array(seed, shape, first_stream=0):
     return _draw(_fill_normal, seed, shape, first_stream)
 
 
-def uniform_array(seed, shape, first_stream=0):
+def uniform_array(seed: int, shape: int | tuple[int, ...], first_stream: int = 0) -> np.ndarray:
     """Uniforms on (0, 1) of the given shape; row ``i`` is stream ``first_stream + i`` (see :func:`normal_array`)."""
     return _draw(_fill_uniform, seed, shape, first_stream)

@@ -525,7 +525,8 @@ def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n
     ValueError
         If ``V0`` is not symmetric positive definite, ``T <= 0``, or counts < 1.
     """
-    from ..sde import save_indices, uniform_grid
+    from ..sde import uniform_grid
+    from ..sde.grids import save_indices
 
     V0 = _check_cov(V0)
     m = V0.shape[0]

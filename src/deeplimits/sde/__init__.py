@@ -14,36 +14,28 @@
 (1000, 1, 1)
 """
 
-from .grids import check_grid, geometric_grid, insert_times, save_indices, uniform_grid
+from .._solution import Solution
+from .domain import PSD, Box, Domain, DomainError
+from .grids import geometric_grid, insert_times, uniform_grid
+from .noise import brownian_increments, coarsen_increments
 from .problem import SDE
-from .solve import SCHEMES, Solution, solve
+from .solve import SCHEMES, solve
+from .special import KernelCall, KernelResult
 
-__all__ = ["SDE", "Solution", "solve", "SCHEMES", "uniform_grid", "geometric_grid", "insert_times", "check_grid",
-           "save_indices", "brownian_increments", "coarsen_increments"]
-
-
-def brownian_increments(seed: int, n_paths: int, grid, n_noise: int = 1):
-    """Brownian increments ``(n_paths, n_steps, n_noise)`` on ``grid`` from stream ``(seed, path)``.
-
-    These are the increments ``solve(..., seed=seed)`` would draw on a uniform
-    grid with ``n_noise == 1``; pass them as ``dW`` to couple schemes and step sizes.
-    """
-    import numpy as np
-
-    from ..rng import normal_array
-
-    grid = check_grid(grid)
-    h = np.diff(grid)
-    z = normal_array(seed, (int(n_paths), h.size * int(n_noise))).reshape(int(n_paths), h.size, int(n_noise))
-    return z * np.sqrt(h)[None, :, None]
-
-
-def coarsen_increments(dW, factor: int):
-    """Sum consecutive groups of ``factor`` steps: increments of the coarser grid ``grid[::factor]``."""
-    import numpy as np
-
-    dW = np.asarray(dW)
-    factor = int(factor)
-    if factor < 1 or dW.shape[1] % factor:
-        raise ValueError(f"factor must be >= 1 and divide n_steps={dW.shape[1]}, got {factor}")
-    return dW.reshape(dW.shape[0], dW.shape[1] // factor, factor, dW.shape[2]).sum(axis=2)
+__all__ = [
+    "SDE",
+    "Solution",
+    "solve",
+    "SCHEMES",
+    "uniform_grid",
+    "geometric_grid",
+    "insert_times",
+    "brownian_increments",
+    "coarsen_increments",
+    "Domain",
+    "Box",
+    "PSD",
+    "DomainError",
+    "KernelCall",
+    "KernelResult",
+]

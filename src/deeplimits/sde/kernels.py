@@ -3,19 +3,23 @@
 Every kernel has the same calling convention::
 
     kernel(drift, diffusion, <scheme extras>, diag, m, grid, save_idx, y0, p,
-           seed, dW, use_dW, ys, status)
+           seed, first_path, dW, use_dW, lo, hi, closed, domain_code, ys, fail, exits)
 
 * ``diag`` -- diagonal noise (use ``g[i, i]`` only) or general (``g @ dW``);
 * ``m`` -- number of Brownian motions;
 * ``grid`` -- step times, ``save_idx`` -- grid indices written to ``ys``;
 * ``y0`` -- ``(n_paths, dim)``; ``ys`` -- ``(n_paths, n_save, dim)`` output;
-* ``seed`` -- path ``i`` draws from stream ``(seed, i)`` of :mod:`deeplimits.rng`
-  unless ``use_dW``, in which case increments are read from ``dW[i, k, :]``;
-* ``status[i]`` -- 0 on success, ``k + 1`` if the state became non-finite at
-  step ``k``, ``-(k + 1)`` if the Newton iteration of step ``k`` failed.
+* ``seed`` -- row ``i`` draws from stream ``(seed, first_path + i)`` of
+  :mod:`deeplimits.rng` (see :mod:`deeplimits.sde.noise`) unless ``use_dW``, in
+  which case increments are read from ``dW[i, k, :]``;
+* ``lo, hi, closed, domain_code`` -- the SDE's :class:`~deeplimits.sde.Box`
+  domain and its rule (0 none, 1 raise, 2 reflect, 3 report);
+* ``fail[i] = (k + 1, cause)`` when path ``i`` stopped at step ``k``, with
+  ``cause`` one of the ``FAIL_*`` codes below; ``(0, 0)`` on success;
+* ``exits[i]`` -- number of steps of path ``i`` that left the domain.
 
-Because a path's random numbers depend only on ``(seed, i)``, results are
-bit-identical whatever the number of threads.
+Because a path's random numbers depend only on ``(seed, first_path + i)``,
+results are bit-identical whatever the number of threads or the batch.
 """
 
 from __future__ import annotations
@@ -24,169 +28,40 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from ..rng import normal_pair, stream_state
-
-# The user's drift/diffusion reach the kernels as first-class function values of
-# fixed signatures.  The kernels are therefore compiled once, with explicit
-# signatures, and cached on disk for every SDE: passing the functions as
-# Dispatcher-typed arguments would specialise (and recompile) every kernel for
-# every SDE in every process.  The indirect call costs a few nanoseconds per
-# evaluation, measured to be negligible next to the random-number generation.
-_f64 = types.float64
-_vec = types.float64[::1]
-_mat = types.float64[:, ::1]
-_i64 = types.int64
-_bool = types.boolean
-#: ``f(t, y, p, out)`` with a vector output (drift, diffusion derivative).
-VECTOR_FN = types.FunctionType(types.void(_f64, _vec, _vec, _vec))
-#: ``f(t, y, p, out)`` with a matrix output (diffusion, drift Jacobian).
-MATRIX_FN = types.FunctionType(types.void(_f64, _vec, _vec, _mat))
-_COMMON = (_bool, _i64, _vec, types.int64[::1], _mat, _vec, _i64, types.float64[:, :, ::1], _bool,
-           types.float64[:, :, ::1], types.int64[::1])
-
-# --------------------------------------------------------------------------------------
-# shared inline pieces
-
-
-@nb.njit(cache=True, inline="always")
-def _increments(dw, sqrt_h, s, spare, have, use_dW, dW, i, k):
-    """Fill ``dw`` with N(0, h) increments; returns the updated RNG carry."""
-    m = dw.size
-    if use_dW:
-        for j in range(m):
-            dw[j] = dW[i, k, j]
-        return s, spare, have
-    for j in range(m):
-        if have:
-            dw[j] = spare * sqrt_h
-            have = False
-        else:
-            z0, z1, s = normal_pair(s)
-            dw[j] = z0 * sqrt_h
-            spare = z1
-            have = True
-    return s, spare, have
-
-
-@nb.njit(cache=True, inline="always")
-def _add_noise(y, g, dw, diag):
-    dim = y.size
-    if diag:
-        for a in range(dim):
-            y[a] += g[a, a] * dw[a]
-    else:
-        m = dw.size
-        for a in range(dim):
-            acc = 0.0
-            for j in range(m):
-                acc += g[a, j] * dw[j]
-            y[a] += acc
-
-
-@nb.njit(cache=True, inline="always")
-def _all_finite(y):
-    for a in range(y.size):
-        if not np.isfinite(y[a]):
-            return False
-    return True
-
-
-@nb.njit(cache=True, inline="always")
-def _save_initial(ys, i, save_idx, y):
-    """Store the initial state if grid index 0 is an output; return the next output slot."""
-    if save_idx[0] == 0:
-        ys[i, 0, :] = y
-        return 1
-    return 0
-
-
-@nb.njit(cache=True, inline="always")
-def _save_step(ys, i, js, save_idx, k, y):
-    """Store the state after step ``k`` if grid index ``k + 1`` is the next output."""
-    if js < save_idx.size and save_idx[js] == k + 1:
-        ys[i, js, :] = y
-        return js + 1
-    return js
-
-
-@nb.njit(cache=True, inline="always")
-def _eval_diffusion(diffusion, t, y, p, g):
-    g[:, :] = 0.0
-    diffusion(t, y, p, g)
-
-
-@nb.njit(cache=True)
-def _solve_inplace(A, b):
-    """Solve ``A x = b`` by Gaussian elimination with partial pivoting; ``b`` <- x.
-
-    Returns False if ``A`` is numerically singular.  Small dense systems only.
-    """
-    n = b.size
-    for c in range(n):
-        piv = c
-        best = abs(A[c, c])
-        for r in range(c + 1, n):
-            if abs(A[r, c]) > best:
-                best = abs(A[r, c])
-                piv = r
-        if best == 0.0 or not np.isfinite(best):
-            return False
-        if piv != c:
-            for q in range(n):
-                tmp = A[c, q]
-                A[c, q] = A[piv, q]
-                A[piv, q] = tmp
-            tmp = b[c]
-            b[c] = b[piv]
-            b[piv] = tmp
-        for r in range(c + 1, n):
-            fac = A[r, c] / A[c, c]
-            if fac != 0.0:
-                for q in range(c, n):
-                    A[r, q] -= fac * A[c, q]
-                b[r] -= fac * b[c]
-    for c in range(n - 1, -1, -1):
-        acc = b[c]
-        for q in range(c + 1, n):
-            acc -= A[c, q] * b[q]
-        b[c] = acc / A[c, c]
-    return True
-
-
-@nb.njit(types.void(VECTOR_FN, _f64, _vec, _vec, _mat, _vec, _vec, _vec), cache=True)
-def fd_jacobian(drift, t, y, p, J, f_plus, f_minus, ytmp):
-    """Central finite-difference Jacobian ``J[a, b] = df_a/dy_b`` at ``(t, y)``."""
-    dim = y.size
-    for b in range(dim):
-        d = 1e-6 * max(1.0, abs(y[b]))
-        for a in range(dim):
-            ytmp[a] = y[a]
-        ytmp[b] = y[b] + d
-        drift(t, ytmp, p, f_plus)
-        ytmp[b] = y[b] - d
-        drift(t, ytmp, p, f_minus)
-        for a in range(dim):
-            J[a, b] = (f_plus[a] - f_minus[a]) / (2.0 * d)
-
-
-@nb.njit(cache=True)
-def no_vector_function(t, y, p, out):
-    """Placeholder for an optional vector-valued user function that is not given (never called)."""
-    out[:] = 0.0
-
-
-@nb.njit(cache=True)
-def no_matrix_function(t, y, p, out):
-    """Placeholder for an optional matrix-valued user function that is not given (never called)."""
-    out[:, :] = 0.0
-
+from .._linalg import solve_inplace
+from ..rng import stream_state
+from ._steps import (
+    COMMON,
+    FAIL_NEWTON,
+    MATRIX_FN,
+    VECTOR_FN,
+    add_noise,
+    BOOL,
+    end_step,
+    eval_diffusion,
+    eval_diffusion_checked,
+    eval_drift,
+    F64,
+    I64,
+    increments,
+    MAT,
+    save_initial,
+    save_step,
+    stop,
+    VEC,
+    fd_jacobian,
+    no_matrix_function,
+    no_vector_function,
+)
+from .domain import enforce_box
 
 # --------------------------------------------------------------------------------------
 # Euler--Maruyama
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, *_COMMON), cache=True, parallel=True)
-def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use_dW, ys, status):
+@nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
+def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, lo, hi, closed,
+                 code, ys, fail, exits):
     """Euler--Maruyama: ``y += f h + g dW`` (strong order 1/2, weak order 1)."""
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
@@ -195,32 +70,33 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
         f = np.empty(dim)
         g = np.zeros((dim, m))
         dw = np.empty(m)
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_path + i)
         spare = 0.0
         have = False
-        js = _save_initial(ys, i, save_idx, y)
+        js = save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             h = grid[k + 1] - t
-            s, spare, have = _increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
-            drift(t, y, p, f)
-            _eval_diffusion(diffusion, t, y, p, g)
+            s, spare, have = increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
+            if not eval_drift(drift, t, y, p, f, fail, i, k):
+                break
+            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
+                break
             for a in range(dim):
                 y[a] += f[a] * h
-            _add_noise(y, g, dw, diag)
-            if not _all_finite(y):
-                status[i] = k + 1
+            add_noise(y, g, dw, diag)
+            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
                 break
-            js = _save_step(ys, i, js, save_idx, k, y)
+            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
 # Milstein (diagonal noise)
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, VECTOR_FN, _bool, *_COMMON), cache=True, parallel=True)
-def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y0, p, seed, dW, use_dW,
-                    ys, status):
+@nb.njit(types.void(VECTOR_FN, MATRIX_FN, VECTOR_FN, BOOL, *COMMON), cache=True, parallel=True)
+def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW,
+                    lo, hi, closed, code, ys, fail, exits):
     """Milstein for diagonal noise: ``y_a += f_a h + g_aa dW_a + g_aa g'_aa (dW_a^2 - h) / 2``.
 
     Strong order 1, weak order 1.  ``g'_aa = dg_aa/dy_a`` comes from ``dgdy``
@@ -236,16 +112,18 @@ def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y
         dg = np.empty(dim)
         ytmp = np.empty(dim)
         dw = np.empty(m)
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_path + i)
         spare = 0.0
         have = False
-        js = _save_initial(ys, i, save_idx, y)
+        js = save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             h = grid[k + 1] - t
-            s, spare, have = _increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
-            drift(t, y, p, f)
-            _eval_diffusion(diffusion, t, y, p, g)
+            s, spare, have = increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
+            if not eval_drift(drift, t, y, p, f, fail, i, k):
+                break
+            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
+                break
             if has_dgdy:
                 dgdy(t, y, p, dg)
             else:
@@ -254,33 +132,34 @@ def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y
                     for b in range(dim):
                         ytmp[b] = y[b]
                     ytmp[a] = y[a] + d
-                    _eval_diffusion(diffusion, t, ytmp, p, gtmp)
+                    eval_diffusion(diffusion, t, ytmp, p, gtmp)
                     gp = gtmp[a, a]
                     ytmp[a] = y[a] - d
-                    _eval_diffusion(diffusion, t, ytmp, p, gtmp)
+                    eval_diffusion(diffusion, t, ytmp, p, gtmp)
                     dg[a] = (gp - gtmp[a, a]) / (2.0 * d)
             for a in range(dim):
                 y[a] += f[a] * h + g[a, a] * dw[a] + 0.5 * g[a, a] * dg[a] * (dw[a] * dw[a] - h)
-            if not _all_finite(y):
-                status[i] = k + 1
+            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
                 break
-            js = _save_step(ys, i, js, save_idx, k, y)
+            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
 # drift-implicit theta method
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, MATRIX_FN, _bool, _f64, _f64, _i64, *_COMMON), cache=True,
+@nb.njit(types.void(VECTOR_FN, MATRIX_FN, MATRIX_FN, BOOL, F64, F64, I64, *COMMON), cache=True,
          parallel=True)
 def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, grid, save_idx, y0, p, seed,
-                 dW, use_dW, ys, status):
+                 first_path, dW, use_dW, lo, hi, closed, code, ys, fail, exits):
     """Drift-implicit theta method (Newton iteration on the implicit drift).
 
     ``y1 = y0 + h [theta f(t1, y1) + (1 - theta) f(t0, y0)] + g(t0, y0) dW``.
     Strong order 1/2, weak order 1 (strong 1 for additive noise).  With
     ``theta = 1`` the drift is never evaluated at the first grid time, so the
-    SDE may be singular there.
+    SDE may be singular there.  Under the rule ``reflect`` the explicit part
+    is reflected into the domain before the implicit solve (counted as an exit),
+    so Newton never starts outside the domain.
     """
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
@@ -296,23 +175,27 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
         J = np.empty((dim, dim))
         g = np.zeros((dim, m))
         dw = np.empty(m)
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_path + i)
         spare = 0.0
         have = False
-        js = _save_initial(ys, i, save_idx, y)
+        js = save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             t1 = grid[k + 1]
             h = t1 - t
-            s, spare, have = _increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
+            s, spare, have = increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
             for a in range(dim):
                 rhs[a] = y[a]
             if theta < 1.0:
-                drift(t, y, p, f)
+                if not eval_drift(drift, t, y, p, f, fail, i, k):
+                    break
                 for a in range(dim):
                     rhs[a] += (1.0 - theta) * h * f[a]
-            _eval_diffusion(diffusion, t, y, p, g)
-            _add_noise(rhs, g, dw, diag)
+            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
+                break
+            add_noise(rhs, g, dw, diag)
+            if code == 2 and enforce_box(rhs, lo, hi, closed, code):
+                exits[i] += 1
             # Newton on F(z) = z - theta h f(t1, z) - rhs, started from the explicit part.
             for a in range(dim):
                 z[a] = rhs[a]
@@ -328,7 +211,7 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
                     for b in range(dim):
                         J[a, b] = -theta * h * J[a, b]
                     J[a, a] += 1.0
-                if not _solve_inplace(J, r):
+                if not solve_inplace(J, r):
                     break
                 step = 0.0
                 size = 0.0
@@ -342,22 +225,22 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
                     converged = True
                     break
             if not converged:
-                status[i] = -(k + 1)
+                stop(fail, i, k, FAIL_NEWTON)
                 break
             for a in range(dim):
                 y[a] = z[a]
-            if not _all_finite(y):
-                status[i] = k + 1
+            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
                 break
-            js = _save_step(ys, i, js, save_idx, k, y)
+            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
 # explicit weak order 2 (scalar)
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, *_COMMON), cache=True, parallel=True)
-def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use_dW, ys, status):
+@nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
+def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, lo, hi, closed,
+                 code, ys, fail, exits):
     """Platen's explicit weak order 2.0 scheme for scalar SDEs (Kloeden & Platen 1992, eq. 15.1.1).
 
     With supporting values ``ybar = y + a h + b dW`` and ``y± = y + a h ± b sqrt(h)``::
@@ -375,42 +258,43 @@ def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, dW, use
         g = np.zeros((1, 1))
         ysup = np.empty(1)
         dw = np.empty(1)
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_path + i)
         spare = 0.0
         have = False
-        js = _save_initial(ys, i, save_idx, y)
+        js = save_initial(ys, i, save_idx, y)
         for k in range(n_steps):
             t = grid[k]
             t1 = grid[k + 1]
             h = t1 - t
             sh = np.sqrt(h)
-            s, spare, have = _increments(dw, sh, s, spare, have, use_dW, dW, i, k)
-            drift(t, y, p, f)
+            s, spare, have = increments(dw, sh, s, spare, have, use_dW, dW, i, k)
+            if not eval_drift(drift, t, y, p, f, fail, i, k):
+                break
             a0 = f[0]
-            _eval_diffusion(diffusion, t, y, p, g)
+            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
+                break
             b0 = g[0, 0]
             ysup[0] = y[0] + a0 * h + b0 * dw[0]
             drift(t1, ysup, p, f)
             abar = f[0]
             ysup[0] = y[0] + a0 * h + b0 * sh
-            _eval_diffusion(diffusion, t1, ysup, p, g)
+            eval_diffusion(diffusion, t1, ysup, p, g)
             bp = g[0, 0]
             ysup[0] = y[0] + a0 * h - b0 * sh
-            _eval_diffusion(diffusion, t1, ysup, p, g)
+            eval_diffusion(diffusion, t1, ysup, p, g)
             bm = g[0, 0]
             y[0] += (0.5 * (abar + a0) * h + 0.25 * (bp + bm + 2.0 * b0) * dw[0]
                      + 0.25 * (bp - bm) * (dw[0] * dw[0] - h) / sh)
-            if not _all_finite(y):
-                status[i] = k + 1
+            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
                 break
-            js = _save_step(ys, i, js, save_idx, k, y)
+            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
 # helpers for the Python layer
 
 
-@nb.njit(types.Tuple((_f64, _i64))(VECTOR_FN, MATRIX_FN, _bool, _vec, _vec, _vec), cache=True)
+@nb.njit(types.Tuple((F64, I64))(VECTOR_FN, MATRIX_FN, BOOL, VEC, VEC, VEC), cache=True)
 def explicit_stiffness(drift, jac, has_jac, grid, y, p):
     """Largest ``h_k |J_aa(t_k, y)|`` over the grid at the fixed state ``y``, and its step.
 
@@ -442,14 +326,14 @@ def explicit_stiffness(drift, jac, has_jac, grid, y, p):
     return worst, kworst
 
 
-@nb.njit(types.void(VECTOR_FN, _f64, _mat, _vec, _mat), cache=True, parallel=True)
+@nb.njit(types.void(VECTOR_FN, F64, MAT, VEC, MAT), cache=True, parallel=True)
 def eval_drift_batch(drift, t, Y, p, out):
     """``out[i] = f(t, Y[i])`` for a batch of states (used by the torchsde backend)."""
     for i in nb.prange(Y.shape[0]):
         drift(t, Y[i], p, out[i])
 
 
-@nb.njit(types.void(MATRIX_FN, _f64, _mat, _vec, types.float64[:, :, ::1]), cache=True, parallel=True)
+@nb.njit(types.void(MATRIX_FN, F64, MAT, VEC, types.float64[:, :, ::1]), cache=True, parallel=True)
 def eval_diffusion_batch(diffusion, t, Y, p, out):
     """``out[i] = g(t, Y[i])`` (``out`` of shape ``(batch, dim, m)``, zeroed first)."""
     for i in nb.prange(Y.shape[0]):

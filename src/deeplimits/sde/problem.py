@@ -20,10 +20,15 @@ With ``noise="general"`` the full matrix multiplies ``dW``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+from .._checks import check_array, check_choice, check_int
+from .domain import Box, Domain
 
 __all__ = ["SDE"]
 
@@ -60,6 +65,16 @@ class SDE:
         differences when absent.
     name : str, optional
         Label used in reports.
+    domain : Domain, optional
+        Where the state lives and what a step that leaves it does
+        (:class:`~deeplimits.sde.Box`, :class:`~deeplimits.sde.PSD`); every
+        exit is counted in ``Solution.stats["n_exits"]``.
+    kernels : mapping, optional
+        Specialised kernels for some schemes, ``{scheme: run}``, where
+        ``run(call: KernelCall) -> KernelResult`` integrates this SDE faster or
+        more accurately than the generic kernel (see
+        :mod:`deeplimits.sde.special`); :func:`~deeplimits.sde.solve` uses them
+        behind the same interface.
     torch_drift, torch_diffusion : callable, optional
         Torch versions ``f(t, y, p) -> (batch, dim)`` and
         ``g(t, y, p) -> (batch, dim)`` (diagonal) or ``(batch, dim, n_noise)``
@@ -83,43 +98,48 @@ class SDE:
     drift_jacobian: Any = None
     diffusion_derivative: Any = None
     name: str = ""
-    torch_drift: Callable | None = None
-    torch_diffusion: Callable | None = None
+    domain: Domain | None = None
+    kernels: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    torch_drift: Callable[..., Any] | None = None
+    torch_diffusion: Callable[..., Any] | None = None
 
-    def __post_init__(self):
-        dim = int(self.dim)
-        if dim < 1:
-            raise ValueError(f"dim must be >= 1, got {self.dim}")
-        if self.noise not in _NOISE_KINDS:
-            raise ValueError(f"noise must be one of {_NOISE_KINDS}, got {self.noise!r}")
+    def __post_init__(self) -> None:
+        dim = check_int(self.dim, "dim", minimum=1)
+        check_choice(self.noise, "noise", _NOISE_KINDS)
         if self.noise == "diagonal":
-            if self.n_noise not in (None, dim):
-                raise ValueError(f"diagonal noise needs n_noise == dim == {dim}, got n_noise={self.n_noise}")
+            if self.n_noise is not None and check_int(self.n_noise, "n_noise") != dim:
+                raise ValueError(f"n_noise must equal dim={dim} for diagonal noise, got {self.n_noise}")
             m = dim
         else:
-            m = dim if self.n_noise is None else int(self.n_noise)
-            if m < 1:
-                raise ValueError(f"n_noise must be >= 1, got {self.n_noise}")
-        params = np.ascontiguousarray(np.atleast_1d(np.asarray(self.params, dtype=np.float64)))
-        if params.ndim != 1:
-            raise ValueError(f"params must be a 1-D vector, got shape {params.shape}")
-        if not np.all(np.isfinite(params)):
-            raise ValueError(f"params must be finite, got {params}")
+            m = dim if self.n_noise is None else check_int(self.n_noise, "n_noise", minimum=1)
+        params = check_array(np.atleast_1d(np.asarray(self.params, dtype=np.float64)), "params", ndim=1)
         for fname in ("drift", "diffusion"):
             if not hasattr(getattr(self, fname), "py_func"):
                 raise TypeError(f"{fname} must be a numba.njit-compiled function f(t, y, p, out)")
+        for fname in ("drift_jacobian", "diffusion_derivative"):
+            value = getattr(self, fname)
+            if value is not None and not hasattr(value, "py_func"):
+                raise TypeError(f"{fname} must be a numba.njit-compiled function f(t, y, p, out) or None")
+        if self.domain is not None and not isinstance(self.domain, Domain):
+            raise TypeError(f"domain must be a deeplimits.sde.Domain (Box, PSD) or None, got {self.domain!r}")
+        if not isinstance(self.kernels, Mapping) or not all(callable(v) for v in self.kernels.values()):
+            raise TypeError("kernels must map scheme names to callables")
         object.__setattr__(self, "dim", dim)
         object.__setattr__(self, "n_noise", m)
         object.__setattr__(self, "params", params)
+        object.__setattr__(self, "kernels", dict(self.kernels))
 
-    def with_params(self, params) -> "SDE":
+    @property
+    def box(self) -> Box | None:
+        """The domain if it is a :class:`Box` (enforced inside the kernels), else None."""
+        return self.domain if isinstance(self.domain, Box) else None
+
+    def with_params(self, params: ArrayLike) -> SDE:
         """Return a copy with another parameter vector (no recompilation)."""
-        from dataclasses import replace
-
         return replace(self, params=params)
 
     # -- probing ------------------------------------------------------------------
-    def probe(self, t: float, y: np.ndarray) -> None:
+    def probe(self, t: float, y: ArrayLike) -> None:
         """Evaluate drift and diffusion once in pure Python and check their output.
 
         Raises
@@ -141,7 +161,8 @@ class SDE:
             raise ValueError(f"diffusion returned non-finite entries {g} at t={t}, y={y}")
 
 
-def _call_checked(func, name, t, y, p, out, shape):
+def _call_checked(func: Any, name: str, t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray,
+                  shape: tuple[int, ...]) -> None:
     try:
         with np.errstate(all="ignore"):  # non-finite results are reported by the caller
             func.py_func(float(t), y, p, out)
@@ -150,6 +171,26 @@ def _call_checked(func, name, t, y, p, out, shape):
                          f"or use scheme='theta' with theta=1, which never evaluates the drift at the first grid time"
                          ) from exc
     except IndexError as exc:
-        raise ValueError(
-            f"{name} wrote outside its output array of shape {shape}: {exc}. "
-            f"Check dim/noise/n_noise of the SDE.") from exc
+        raise ValueError(f"{name} {_which_index_error(func, t, y, p, out)}: {exc}") from exc
+
+
+def _which_index_error(func: Any, t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray) -> str:
+    """Find which argument a user function indexed past, by calling it again with one argument enlarged."""
+    pad = 64
+
+    def runs(yy: np.ndarray, pp: np.ndarray, oo: np.ndarray) -> bool:
+        try:
+            with np.errstate(all="ignore"):
+                func.py_func(float(t), yy, pp, oo)
+        except IndexError:
+            return False
+        return True
+
+    big_out = np.zeros(tuple(s + pad for s in out.shape))
+    if runs(y, p, big_out):
+        return f"wrote outside its output array of shape {out.shape} (check dim/noise/n_noise of the SDE)"
+    if runs(y, np.concatenate([p, np.zeros(pad)]), out):
+        return f"read past the end of params (the SDE has {p.size} parameters)"
+    if runs(np.concatenate([y, np.zeros(pad)]), p, out):
+        return f"read past the end of the state y (the SDE has dim={y.size})"
+    return "raised IndexError"

@@ -14,8 +14,11 @@ import time
 
 import numpy as np
 
+from typing import Any
+
+from .._solution import Solution
 from . import kernels
-from .solve import Solution
+from .noise import brownian_increments
 
 __all__ = ["solve_torchsde", "increments_brownian"]
 
@@ -24,7 +27,7 @@ __all__ = ["solve_torchsde", "increments_brownian"]
 _METHODS = {"euler": "euler"}
 
 
-def _import_torch():
+def _import_torch() -> tuple[Any, Any]:
     try:
         import torch
         import torchsde
@@ -33,7 +36,7 @@ def _import_torch():
     return torch, torchsde
 
 
-def increments_brownian(dW: np.ndarray, grid: np.ndarray, device="cpu"):
+def increments_brownian(dW: np.ndarray, grid: np.ndarray, device: str = "cpu") -> Any:
     """A torchsde Brownian motion that returns the given increments on ``grid``.
 
     Parameters
@@ -48,7 +51,7 @@ def increments_brownian(dW: np.ndarray, grid: np.ndarray, device="cpu"):
     W_t = torch.as_tensor(W, dtype=torch.float64, device=device)
     grid = np.asarray(grid, dtype=np.float64)
 
-    class _IncrementsBrownian(torchsde.BrownianInterval.__mro__[1]):  # torchsde's BaseBrownian
+    class _IncrementsBrownian(torchsde.BaseBrownian):
         __slots__ = ()
 
         def _index(self, t):
@@ -74,7 +77,7 @@ def increments_brownian(dW: np.ndarray, grid: np.ndarray, device="cpu"):
     return _IncrementsBrownian()
 
 
-def _module(sde, torch, device):
+def _module(sde: Any, torch: Any, device: str) -> Any:
     params_np = sde.params
     params_t = torch.as_tensor(params_np, dtype=torch.float64, device=device)
     diag = sde.noise == "diagonal"
@@ -104,26 +107,29 @@ def _module(sde, torch, device):
     return _Module()
 
 
-def solve_torchsde(sde, y0, grid, save_idx, *, scheme="euler", seed=0, dW=None, device="cpu") -> Solution:
+def solve_torchsde(sde: Any, y0: np.ndarray, grid: np.ndarray, save_idx: np.ndarray, *, scheme: str = "euler",
+                   seed: int = 0, first_path: int = 0, dW: np.ndarray | None = None, device: str = "cpu") -> Solution:
     """Integrate ``sde`` with :func:`torchsde.sdeint` (called by ``solve(..., backend="torchsde")``).
 
     Only uniform grids are supported (torchsde steps with a fixed ``dt``).
-    Without ``dW``, increments come from :func:`deeplimits.rng.normal_array`
-    with the same seed convention as the Numba backend, so both backends see
-    the same Brownian paths.
+    Without ``dW``, increments come from :func:`deeplimits.sde.brownian_increments`
+    with the same seed and ``first_path``, so both backends see the same
+    Brownian paths.  ``device`` is the torch device (``"cpu"``, ``"cuda"``).
     """
     torch, torchsde = _import_torch()
     if scheme not in _METHODS:
-        raise ValueError(f"backend='torchsde' supports schemes {sorted(_METHODS)}, got {scheme!r}")
+        raise ValueError(f"scheme must be one of {sorted(_METHODS)} with backend='torchsde', got {scheme!r}")
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(f"device must be a torch device available here, got {device!r} ({exc})") from None
     h = np.diff(grid)
     if not np.allclose(h, h[0], rtol=1e-10, atol=0):
-        raise ValueError("backend='torchsde' needs a uniform grid")
+        raise ValueError("grid must be uniform with backend='torchsde'")
     n_paths = y0.shape[0]
+    seed_u = seed + (1 << 64) if seed < 0 else seed  # kernel seeds are signed 64-bit; undo for the generator
     if dW is None:
-        from ..rng import normal_array
-
-        dW = normal_array(seed, (n_paths, h.size * sde.n_noise)).reshape(n_paths, h.size, sde.n_noise)
-        dW *= np.sqrt(h)[None, :, None]
+        dW = brownian_increments(grid, n_paths=n_paths, seed=seed_u, n_noise=sde.n_noise, first_path=first_path)
     bm = increments_brownian(dW, grid, device=device)
     module = _module(sde, torch, device)
     y0_t = torch.as_tensor(np.ascontiguousarray(y0), dtype=torch.float64, device=device)
@@ -133,7 +139,8 @@ def solve_torchsde(sde, y0, grid, save_idx, *, scheme="euler", seed=0, dW=None, 
         out = torchsde.sdeint(module, y0_t, ts, bm=bm, method=_METHODS[scheme], dt=float(h[0]))
     wall = time.perf_counter() - t0
     ys = np.ascontiguousarray(out.detach().cpu().numpy().transpose(1, 0, 2))
-    stats = dict(scheme=scheme, backend="torchsde", n_paths=n_paths, n_steps=int(h.size),
-                 n_save=int(save_idx.size), wall_time=wall,
-                 path_steps_per_second=n_paths * h.size / max(wall, 1e-12), n_failed=0)
+    stats = dict(scheme=scheme, backend="torchsde", device=str(device), n_paths=n_paths, n_steps=int(h.size),
+                 n_save=int(save_idx.size), seed=seed_u, first_path=first_path,
+                 wall_time=wall, path_steps_per_second=n_paths * h.size / max(wall, 1e-12),
+                 n_failed=int(np.count_nonzero(~np.isfinite(ys).all(axis=(1, 2)))), n_exits=0)
     return Solution(ts=grid[save_idx].copy(), ys=ys, stats=stats)
