@@ -1,16 +1,12 @@
-"""The distance-extrapolation statistic of the network validation experiments (validation/corr_networks_experiments.py).
+"""The distance-extrapolation statistic of the network validation experiments (deeplimits.experiments.corr_networks).
 
 Synthetic laws with known finite-width corrections: N(shift(n), 1) samples against an N(0, 1) reference.
 """
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "validation"))
-from corr_networks_experiments import fit_rates, quantile_extrapolation  # noqa: E402
+from deeplimits.experiments.corr_networks import fit_rates, quantile_extrapolation
 
 WIDTHS = np.array([16, 32, 64, 128])
 FIT = WIDTHS >= 16

@@ -309,13 +309,10 @@ def test_bad_arguments(tmp_path, clean_registry):
         experiment(id="nodot", checks="", criterion="", quick={}, full={})
 
 
-def test_default_experiments_dir_is_the_checkout_validation_folder():
-    import deeplimits
+def test_default_experiments_dir_is_the_experiments_subpackage():
+    import deeplimits.experiments
 
-    root = Path(deeplimits.__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file():
-        pytest.skip("deeplimits is installed from a wheel, not a source checkout")
-    assert find_experiments_dir() == root / "validation"
+    assert find_experiments_dir() == Path(deeplimits.experiments.__file__).resolve().parent
 
 
 def test_to_jsonable_conversions():

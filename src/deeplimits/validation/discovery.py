@@ -1,14 +1,11 @@
 """Finding, importing and selecting validation experiments.
 
-Experiments are declared in files ``<area>_experiments.py`` (one per area: ``sde``,
-``corr``, ``cap``, ``resnet``, ...).  Importing such a file registers its experiments
-in :data:`deeplimits.validation.registry`.  The folder holding these files is looked
-up, in order, as
-
-1. an explicit folder (``deeplimits validate --experiments DIR``);
-2. the ``validation/`` folder of the source checkout the package was imported from
-   (editable install or ``src`` checkout: ``<repo>/src/deeplimits`` -> ``<repo>/validation``);
-3. the copy shipped inside the wheel, ``deeplimits/_experiments``.
+The package's own experiments are the modules of the subpackage
+:mod:`deeplimits.experiments` (one per area: ``sde``, ``corr``, ``cap``, ``resnet``, ...),
+imported normally; importing one registers its experiments in
+:data:`deeplimits.validation.registry`.  A user's own experiments live in files
+``<area>_experiments.py`` of a folder given explicitly
+(``deeplimits validate --experiments DIR``).
 
 A file that raises while being imported is **not** skipped silently: it is returned as an
 :class:`ImportFailure`, which the runner records as a failed pseudo-experiment with id
@@ -62,8 +59,9 @@ class ImportFailure:
 
     @property
     def area(self) -> str:
-        """Area named by the file, ``corr`` for ``corr_experiments.py``."""
-        return self.path.name[: -len("_experiments.py")] if self.path.name.endswith("_experiments.py") else self.path.stem
+        """Area named by the file, ``corr`` for ``corr_experiments.py`` or ``corr.py``."""
+        stem = self.path.stem
+        return stem[: -len("_experiments")] if stem.endswith("_experiments") else stem
 
 
 @dataclass
@@ -92,26 +90,13 @@ class SelectionError(ValueError):
     """An ``--only`` pattern matched no experiment (a usage error)."""
 
 
-def _repo_validation_dir() -> Path | None:
-    import deeplimits
+def _packaged_dir() -> Path:
+    from .. import experiments
 
-    root = Path(deeplimits.__file__).resolve().parents[2]
-    cand = root / "validation"
-    # Only a source checkout has pyproject.toml next to validation/; in site-packages
-    # parents[2] is lib/pythonX.Y, where an unrelated "validation" folder could exist.
-    if cand.is_dir() and (root / "pyproject.toml").is_file():
-        return cand
-    return None
+    return Path(experiments.__file__).resolve().parent
 
 
-def _packaged_dir() -> Path | None:
-    import deeplimits
-
-    cand = Path(deeplimits.__file__).resolve().parent / "_experiments"
-    return cand if cand.is_dir() else None
-
-
-def find_experiments_dir(explicit: str | Path | None = None) -> Path | None:
+def find_experiments_dir(explicit: str | Path | None = None) -> Path:
     """Locate the folder of experiment files.
 
     Parameters
@@ -121,9 +106,8 @@ def find_experiments_dir(explicit: str | Path | None = None) -> Path | None:
 
     Returns
     -------
-    Path or None
-        ``explicit`` if given, else the source checkout's ``validation/``, else the
-        packaged ``deeplimits/_experiments``; None if neither exists.
+    Path
+        ``explicit`` if given, else the folder of :mod:`deeplimits.experiments`.
 
     Raises
     ------
@@ -135,17 +119,10 @@ def find_experiments_dir(explicit: str | Path | None = None) -> Path | None:
         if not p.is_dir():
             raise ValueError(f"experiments folder {str(explicit)!r} does not exist or is not a folder")
         return p.resolve()
-    return _repo_validation_dir() or _packaged_dir()
+    return _packaged_dir()
 
 
-def _module_name(path: Path) -> str:
-    # The same name as ``import sde_experiments`` with validation/ on sys.path, so that a
-    # file imported both ways is one module, and experiment files can import each other.
-    return path.stem
-
-
-def _import_file(path: Path) -> None:
-    name = _module_name(path)
+def _import_file(path: Path, name: str) -> None:
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
         raise ImportError(f"cannot import {path}")
@@ -191,12 +168,20 @@ def load_experiments(directory: str | Path) -> LoadResult:
         raise ValueError(f"experiments folder {str(directory)!r} does not exist or is not a folder")
     directory = directory.resolve()
     result = LoadResult(directory=directory)
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))
-    for path in sorted(directory.glob(EXPERIMENT_FILE_GLOB)):
+    if directory == _packaged_dir():
+        # The package's own modules, under their package names (as a user imports them).
+        paths = sorted(p for p in directory.glob("*.py") if not p.name.startswith("_"))
+        names = [f"deeplimits.experiments.{p.stem}" for p in paths]
+    else:
+        # A user's folder goes on sys.path so that its files may import helpers beside them.
+        if str(directory) not in sys.path:
+            sys.path.insert(0, str(directory))
+        paths = sorted(directory.glob(EXPERIMENT_FILE_GLOB))
+        names = [p.stem for p in paths]
+    for path, name in zip(paths, names, strict=True):
         result.files.append(path)
         try:
-            _import_file(path)
+            _import_file(path, name)
         except Exception as exc:
             result.failures.append(ImportFailure(path=path, traceback=format_user_traceback(exc)))
             continue

@@ -14,18 +14,15 @@ Experiments
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.ticker  # noqa: F401
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402,F401
-import numpy as np  # noqa: E402
-
-from deeplimits.convergence import OrderResult, fit_order, plot_orders  # noqa: E402
-from deeplimits.correlation import maps, odes, shaped_sde, unshaped_sde  # noqa: E402
-from deeplimits.correlation.unshaped_sde import Q_STAR, Y_STAR  # noqa: E402
-from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
+from deeplimits.convergence import OrderResult, fit_order, plot_orders
+from deeplimits.correlation import maps, odes, shaped_sde, unshaped_sde
+from deeplimits.correlation.unshaped_sde import Q_STAR, Y_STAR
+from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid
+from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 ORDER_TOL_STRONG = 0.2
 ORDER_TOL_WEAK = 0.25

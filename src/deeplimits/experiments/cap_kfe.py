@@ -14,16 +14,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from deeplimits.capacity.kfe import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, Grid2D,  # noqa: E402
+from deeplimits.capacity.kfe import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, Grid2D,
                                      MasterEquation, fourier_mode_1d, fourier_mode_2d, gaussian_1d, integral,
                                      lattice_1d, lattice_2d, master_exact_periodic, semidiscrete_exact, solve)
-from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 _V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)          # noqa: E731  depth-varying drift
 _D = lambda t: 0.2 + 0.1 * t                               # noqa: E731  depth-varying diffusion

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from deeplimits.convergence import plot_orders, strong_order, weak_order  # noqa: E402
-from deeplimits.sde import brownian_increments, geometric_grid, solve, uniform_grid  # noqa: E402
-from deeplimits.sde import models  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
+from deeplimits.convergence import plot_orders, strong_order, weak_order
+from deeplimits.sde import brownian_increments, geometric_grid, solve, uniform_grid
+from deeplimits.sde import models
+from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 ORDER_TOL_STRONG = 0.2
 ORDER_TOL_WEAK = 0.25

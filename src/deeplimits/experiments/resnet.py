@@ -8,22 +8,19 @@ from __future__ import annotations
 import sys
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from deeplimits.resnet.estimation import estimate_scaling  # noqa: E402
-from deeplimits.resnet.exact import exact_resnets  # noqa: E402
-from deeplimits.resnet.finite import random_resnets, simulate_resnets  # noqa: E402
-from deeplimits.resnet.limits import (alternative_ode, cohen_mean_drift, diffusive_sde, neural_ode,  # noqa: E402
+from deeplimits.resnet.estimation import estimate_scaling
+from deeplimits.resnet.exact import exact_resnets
+from deeplimits.resnet.finite import random_resnets, simulate_resnets
+from deeplimits.resnet.limits import (alternative_ode, cohen_mean_drift, diffusive_sde, neural_ode,
                                       neural_sde, norm_sde_law, smooth_resnet)
-from deeplimits.resnet.moments import norm_moments, norm_moments_limit  # noqa: E402
-from deeplimits.resnet.regimes import regime_map  # noqa: E402
-from deeplimits.resnet.weights import SmoothWeightFunction, iid_weights  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
+from deeplimits.resnet.moments import norm_moments, norm_moments_limit
+from deeplimits.resnet.regimes import regime_map
+from deeplimits.resnet.weights import SmoothWeightFunction, iid_weights
+from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 
 def _slope(x, y):

@@ -7,19 +7,16 @@ Importing this module registers ``cap.chain_to_kfe``, ``cap.walkers``,
 
 from __future__ import annotations
 
-import matplotlib
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numba
+import numpy as np
+from scipy.stats import chi2 as chi2_dist
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.stats import chi2 as chi2_dist  # noqa: E402
-
-from deeplimits.capacity import (ConvLayer, ConvResNet, capacity_profile, classify_regime,  # noqa: E402
+from deeplimits.capacity import (ConvLayer, ConvResNet, capacity_profile, classify_regime,
                                  growth_exponent, kfe_coefficients, lattice_1d, master_equation_periodic,
                                  propagate, residual_stack, run_walkers, solve_kfe, spread_vs_depth)
-from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
+from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 
 def _delta(shape, at=None):

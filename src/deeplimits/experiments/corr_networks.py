@@ -16,20 +16,17 @@ matrices in ``tests/test_networks_engines.py``).  The limits come from ``deeplim
 
 from __future__ import annotations
 
-import matplotlib
 
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import optimize, stats
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy import optimize, stats  # noqa: E402
-
-from deeplimits.networks import gram_from_correlation, relu_mlp, resnet, shaped_mlp  # noqa: E402
-from deeplimits.correlation.maps import depth_recursion_u  # noqa: E402
-from deeplimits.correlation.odes import correlation_ode, resnet_recursion, shaped_mlp_recursion  # noqa: E402
-from deeplimits.correlation.shaped_sde import sample_correlation  # noqa: E402
-from deeplimits.correlation.unshaped_sde import Q_STAR, mean_y, sample_q  # noqa: E402
-from deeplimits.validation import Check, Outcome, experiment, save_figure  # noqa: E402
+from deeplimits.networks import gram_from_correlation, relu_mlp, resnet, shaped_mlp
+from deeplimits.correlation.maps import depth_recursion_u
+from deeplimits.correlation.odes import correlation_ode, resnet_recursion, shaped_mlp_recursion
+from deeplimits.correlation.shaped_sde import sample_correlation
+from deeplimits.correlation.unshaped_sde import Q_STAR, mean_y, sample_q
+from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 # ----------------------------------------------------------------------------------------------------
 # statistics
