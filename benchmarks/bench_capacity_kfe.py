@@ -32,13 +32,19 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-import scipy.integrate  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
-import scipy.sparse.linalg as spla  # noqa: E402
+import scipy.integrate
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
-from deeplimits.capacity import kfe_coefficients, lattice_2d, residual_stack  # noqa: E402
-from deeplimits.capacity.kfe import (DriftDiffusion2D, Grid2D, generator_matrix,  # noqa: E402
-                                     master_exact_periodic, semidiscrete_exact, solve)
+from deeplimits.capacity import kfe_coefficients, lattice_2d, residual_stack
+from deeplimits.capacity.kfe import (
+    DriftDiffusion2D,
+    Grid2D,
+    generator_matrix,
+    master_exact_periodic,
+    semidiscrete_exact,
+    solve,
+)
 
 D, T = 0.05, 0.5
 TARGET_FACTOR = 1.5
@@ -51,8 +57,11 @@ def initial(X, Y):
 
 def exact(X, Y, t):
     k1, k2 = 2 * (2 * np.pi) ** 2, (4 * np.pi) ** 2 + (2 * np.pi) ** 2
-    return (1 + np.cos(2 * np.pi * X) * np.cos(2 * np.pi * Y) * np.exp(-D * k1 * t)
-            + 0.5 * np.sin(4 * np.pi * X + 2 * np.pi * Y) * np.exp(-D * k2 * t))
+    return (
+        1
+        + np.cos(2 * np.pi * X) * np.cos(2 * np.pi * Y) * np.exp(-D * k1 * t)
+        + 0.5 * np.sin(4 * np.pi * X + 2 * np.pi * Y) * np.exp(-D * k2 * t)
+    )
 
 
 def best_time(fn):
@@ -106,18 +115,20 @@ def main(ns):
         X, Y = g.mesh()
         c0 = initial(X, Y)
         ex = exact(X, Y, T)
-        err = lambda y: float(np.abs(np.asarray(y).reshape(N, N) - ex).max())  # noqa: E731
+        err = lambda y: float(np.abs(np.asarray(y).reshape(N, N) - ex).max())
         eq = DriftDiffusion2D(g, D=D)
         e_h = err(semidiscrete_exact(eq, c0, T))
         target = TARGET_FACTOR * e_h
         h = 1.0 / N
         lim = h * h / (4 * D)
         res = {}
-        steps = [2 ** k for k in range(2, 16)]
+        steps = [2**k for k in range(2, 16)]
         res["deeplimits peaceman_rachford"] = tune(
-            lambda s: (lambda: solve(eq, c0, T, n_steps=s, scheme="peaceman_rachford").y), steps, err, target)
+            lambda s: lambda: solve(eq, c0, T, n_steps=s, scheme="peaceman_rachford").y, steps, err, target
+        )
         res["deeplimits explicit"] = tune(
-            lambda s: (lambda: solve(eq, c0, T, dt=lim / s, scheme="explicit").y), [1, 2, 4, 8], err, target)
+            lambda s: lambda: solve(eq, c0, T, dt=lim / s, scheme="explicit").y, [1, 2, 4, 8], err, target
+        )
         # py-pde on the same cell-centred periodic grid.  The stepper is built (and Numba-compiled) once per
         # setting, outside the timing, as py-pde's Controller does; timed runs only step.
         pg = pde.CartesianGrid([(0, 1), (0, 1)], [N, N], periodic=True)
@@ -126,7 +137,7 @@ def main(ns):
 
         def pyp(cls, dt=None, **kw):
             if dt is not None:
-                dt = T / np.ceil(T / dt)            # divide [0, T] exactly
+                dt = T / np.ceil(T / dt)  # divide [0, T] exactly
             stepper = cls(ppde, **kw).make_stepper(field, dt)
 
             def run():
@@ -135,6 +146,7 @@ def main(ns):
                 if abs(t_reached - T) > 1e-9:
                     raise RuntimeError(f"py-pde stepper stopped at t={t_reached}")
                 return st.data
+
             return run
 
         # settings: dt = (explicit limit h^2 / (4 D)) / s; py-pde's implicit schemes solve their systems by
@@ -142,26 +154,44 @@ def main(ns):
         res["py-pde EulerSolver"] = tune(lambda s: pyp(pde.EulerSolver, dt=lim / s), [1, 2, 4, 8], err, target)
         res["py-pde RungeKuttaSolver (adaptive)"] = tune(
             lambda s: pyp(pde.RungeKuttaSolver, dt=lim, adaptive=True, tolerance=s),
-            [10.0 ** -k for k in range(3, 9)], err, target)
+            [10.0**-k for k in range(3, 9)],
+            err,
+            target,
+        )
         res["py-pde ImplicitSolver (backward Euler)"] = tune(
-            lambda s: pyp(pde.ImplicitSolver, dt=lim / s), [2, 4, 8, 16], err, target)
+            lambda s: pyp(pde.ImplicitSolver, dt=lim / s), [2, 4, 8, 16], err, target
+        )
         res["py-pde CrankNicolsonSolver"] = tune(
-            lambda s: pyp(pde.CrankNicolsonSolver, dt=lim / s), [1, 2, 4, 8], err, target)
+            lambda s: pyp(pde.CrankNicolsonSolver, dt=lim / s), [1, 2, 4, 8], err, target
+        )
         res["py-pde ScipySolver (RK45)"] = tune(
-            lambda s: pyp(pde.ScipySolver, rtol=s, atol=s * 1e-2), [10.0 ** -k for k in range(3, 9)], err, target)
+            lambda s: pyp(pde.ScipySolver, rtol=s, atol=s * 1e-2), [10.0**-k for k in range(3, 9)], err, target
+        )
         # scipy method of lines on the same 5-point Laplacian
         A = laplacian_matrix(N, h)
         y0 = c0.ravel()
         res["scipy solve_ivp (RK45, MOL)"] = tune(
-            lambda s: (lambda: scipy.integrate.solve_ivp(lambda t, y: A @ y, (0, T), y0, rtol=s, atol=s * 1e-2,
-                                                         method="RK45").y[:, -1]),
-            [10.0 ** -k for k in range(3, 9)], err, target)
+            lambda s: (
+                lambda: scipy.integrate.solve_ivp(
+                    lambda t, y: A @ y, (0, T), y0, rtol=s, atol=s * 1e-2, method="RK45"
+                ).y[:, -1]
+            ),
+            [10.0**-k for k in range(3, 9)],
+            err,
+            target,
+        )
         # the implicit alternative: BDF with the exact sparse Jacobian (the MOL system is stiff)
         res["scipy solve_ivp (BDF, MOL, sparse jac)"] = tune(
-            lambda s: (lambda: scipy.integrate.solve_ivp(lambda t, y: A @ y, (0, T), y0, rtol=s, atol=s * 1e-2,
-                                                         method="BDF", jac=A).y[:, -1]),
-            [10.0 ** -k for k in range(3, 9)], err, target)
-        res["scipy expm_multiply"] = tune(lambda s: (lambda: spla.expm_multiply(A * T, y0)), [None], err, target)
+            lambda s: (
+                lambda: scipy.integrate.solve_ivp(
+                    lambda t, y: A @ y, (0, T), y0, rtol=s, atol=s * 1e-2, method="BDF", jac=A
+                ).y[:, -1]
+            ),
+            [10.0**-k for k in range(3, 9)],
+            err,
+            target,
+        )
+        res["scipy expm_multiply"] = tune(lambda s: lambda: spla.expm_multiply(A * T, y0), [None], err, target)
         ref = res["deeplimits peaceman_rachford"][2]
         if not res["deeplimits peaceman_rachford"][3]:
             raise RuntimeError("deeplimits PR-ADI did not reach the target accuracy; no ratio is meaningful")
@@ -173,13 +203,16 @@ def main(ns):
         for name, (s, e, t, met) in res.items():
             rows.append((N, name, s, e, t, t / ref, met))
         print(f"\nN = {N}: spatial error e_h = {e_h:.3e}, target max error {target:.3e}")
-        print(f"{'solver':40s} {'setting':>12s} {'max error':>10s} {'met':>4s} {'time [s]':>10s} "
-              f"{'time / PR-ADI':>14s}")
-        for _, name, s, e, t, r, met in rows[-len(res):]:
+        print(
+            f"{'solver':40s} {'setting':>12s} {'max error':>10s} {'met':>4s} {'time [s]':>10s} {'time / PR-ADI':>14s}"
+        )
+        for _, name, s, e, t, r, met in rows[-len(res) :]:
             ss = "-" if s is None else (f"{s:.0e}" if isinstance(s, float) else str(s))
             print(f"{name:40s} {ss:>12s} {e:10.3e} {'yes' if met else 'NO':>4s} {t:10.4f} {r:14.1f}")
-        print(f"fastest py-pde / deeplimits PR-ADI = {fastest('py-pde') / ref:.1f} (target >= 5); "
-              f"fastest scipy / deeplimits PR-ADI = {fastest('scipy') / ref:.1f}")
+        print(
+            f"fastest py-pde / deeplimits PR-ADI = {fastest('py-pde') / ref:.1f} (target >= 5); "
+            f"fastest scipy / deeplimits PR-ADI = {fastest('scipy') / ref:.1f}"
+        )
     return rows
 
 
@@ -207,38 +240,50 @@ def main_master(ns, boundaries=("periodic", "absorbing"), tols=MASTER_TOLS):
             c0[N // 2, N // 2] = 1.0
             G = generator_matrix(eq, co.jump_probs, co.rate, co.sink).tocsr()
             y0 = c0.ravel()
-            ref = (master_exact_periodic(eq, c0, 1.0) if bnd == "periodic"
-                   else spla.expm_multiply(G, y0).reshape(N, N))
-            err = lambda y: float(np.abs(np.asarray(y).reshape(N, N) - ref).max())  # noqa: E731
+            ref = master_exact_periodic(eq, c0, 1.0) if bnd == "periodic" else spla.expm_multiply(G, y0).reshape(N, N)
+            err = lambda y: float(np.abs(np.asarray(y).reshape(N, N) - ref).max())
             lim = 1.0 / (co.rate * (1 - co.jump_probs[np.flatnonzero(~co.offsets.any(axis=1))].sum()) + co.sink)
             for tol in tols:
                 target = tol * ref.max()
                 res = {}
                 res["deeplimits crank_nicolson"] = tune(
-                    lambda s: (lambda: solve(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y),
-                    [2 ** k for k in range(1, 16)], err, target)
+                    lambda s: lambda: solve(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y,
+                    [2**k for k in range(1, 16)],
+                    err,
+                    target,
+                )
                 res["deeplimits explicit"] = tune(
-                    lambda s: (lambda: solve(eq, c0, 1.0, dt=lim / s, scheme="explicit").y),
-                    [2 ** k for k in range(0, 14)], err, target)
+                    lambda s: lambda: solve(eq, c0, 1.0, dt=lim / s, scheme="explicit").y,
+                    [2**k for k in range(0, 14)],
+                    err,
+                    target,
+                )
                 if bnd == "periodic":
                     res["deeplimits master_exact_periodic (FFT)"] = tune(
-                        lambda s: (lambda: master_exact_periodic(eq, c0, 1.0)), [None], err, target)
-                res["scipy expm_multiply"] = tune(lambda s: (lambda: spla.expm_multiply(G, y0)), [None], err, target)
+                        lambda s: lambda: master_exact_periodic(eq, c0, 1.0), [None], err, target
+                    )
+                res["scipy expm_multiply"] = tune(lambda s: lambda: spla.expm_multiply(G, y0), [None], err, target)
                 for method in ("RK45", "BDF"):
                     kw = dict(jac=G) if method == "BDF" else {}
                     res[f"scipy solve_ivp ({method}, MOL)"] = tune(
-                        lambda s, method=method, kw=kw: (lambda: scipy.integrate.solve_ivp(
-                            lambda t, y: G @ y, (0, 1.0), y0, rtol=s, atol=s * 1e-3 * ref.max(), method=method,
-                            **kw).y[:, -1]),
-                        [10.0 ** -k for k in range(2, 12)], err, target)
+                        lambda s, method=method, kw=kw: (
+                            lambda: scipy.integrate.solve_ivp(
+                                lambda t, y: G @ y, (0, 1.0), y0, rtol=s, atol=s * 1e-3 * ref.max(), method=method, **kw
+                            ).y[:, -1]
+                        ),
+                        [10.0**-k for k in range(2, 12)],
+                        err,
+                        target,
+                    )
                 ref_t = res["deeplimits crank_nicolson"][2]
                 print(f"\nmaster equation, {bnd}, N = {N}, tol {tol:g}: target max error {target:.2e}")
-                print(f"{'solver':40s} {'setting':>12s} {'max error':>10s} {'met':>4s} {'time [s]':>10s} "
-                      f"{'time / ours CN':>14s}")
+                print(
+                    f"{'solver':40s} {'setting':>12s} {'max error':>10s} {'met':>4s} {'time [s]':>10s} "
+                    f"{'time / ours CN':>14s}"
+                )
                 for name, (st, e, t, met) in res.items():
                     ss = "-" if st is None else (f"{st:.0e}" if isinstance(st, float) else str(st))
-                    print(f"{name:40s} {ss:>12s} {e:10.3e} {'yes' if met else 'NO':>4s} {t:10.4f} "
-                          f"{t / ref_t:14.2f}")
+                    print(f"{name:40s} {ss:>12s} {e:10.3e} {'yes' if met else 'NO':>4s} {t:10.4f} {t / ref_t:14.2f}")
                     rows.append((bnd, N, tol, name, st, e, t, t / ref_t, met))
     return rows
 

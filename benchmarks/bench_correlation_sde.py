@@ -31,9 +31,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from deeplimits.correlation import unshaped_sde  # noqa: E402
-from deeplimits.correlation.unshaped_sde import Q_STAR  # noqa: E402
-from deeplimits.sde import solve  # noqa: E402
+from deeplimits.correlation import unshaped_sde
+from deeplimits.correlation.unshaped_sde import Q_STAR
+from deeplimits.sde import solve
 
 
 def best_time(fn, repeat):
@@ -63,42 +63,78 @@ def main(argv=None):
     # correctness first: the same increments give the same paths
     _, q_kernel = unshaped_sde.simulate_q_em(grid, dW=dW, saveat=[T])
     q_engine = solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], check_stability=False).ys[:, -1, 0]
-    q_torch = solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], backend="torchsde",
-                    check_stability=False).ys[:, -1, 0]
+    q_torch = solve(
+        sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], backend="torchsde", check_stability=False
+    ).ys[:, -1, 0]
     dev_engine = float(np.max(np.abs(q_engine / q_kernel[:, 0] - 1)))
     dev_torch = float(np.max(np.abs(q_torch / q_kernel[:, 0] - 1)))
 
     rows = []
-    rows.append(("specialised kernel (coupled dW)",
-                 best_time(lambda: unshaped_sde.simulate_q_em(grid, dW=dW, saveat=[T]), args.repeat)))
-    rows.append(("specialised kernel (internal RNG)",
-                 best_time(lambda: unshaped_sde.simulate_q_em(grid, n_paths=P, seed=2, saveat=[T]), args.repeat)))
-    rows.append(("generic engine, numba (coupled dW)",
-                 best_time(lambda: solve(sde, [Q_STAR], grid, saveat=[T], dW=dW[:, :, None],
-                                         check_stability=False), args.repeat)))
-    rows.append(("torchsde sdeint euler (coupled dW)",
-                 best_time(lambda: solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None],
-                                         backend="torchsde", check_stability=False), args.repeat)))
+    rows.append(
+        (
+            "specialised kernel (coupled dW)",
+            best_time(lambda: unshaped_sde.simulate_q_em(grid, dW=dW, saveat=[T]), args.repeat),
+        )
+    )
+    rows.append(
+        (
+            "specialised kernel (internal RNG)",
+            best_time(lambda: unshaped_sde.simulate_q_em(grid, n_paths=P, seed=2, saveat=[T]), args.repeat),
+        )
+    )
+    rows.append(
+        (
+            "generic engine, numba (coupled dW)",
+            best_time(
+                lambda: solve(sde, [Q_STAR], grid, saveat=[T], dW=dW[:, :, None], check_stability=False), args.repeat
+            ),
+        )
+    )
+    rows.append(
+        (
+            "torchsde sdeint euler (coupled dW)",
+            best_time(
+                lambda: solve(
+                    sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], backend="torchsde", check_stability=False
+                ),
+                args.repeat,
+            ),
+        )
+    )
     gJ = np.linspace(0.0, T, N + 1)
-    rows.append(("J-Milstein from t=0 (internal RNG)",
-                 best_time(lambda: unshaped_sde.simulate_J(gJ, n_paths=P, seed=3, saveat=[T]), args.repeat)))
+    rows.append(
+        (
+            "J-Milstein from t=0 (internal RNG)",
+            best_time(lambda: unshaped_sde.simulate_J(gJ, n_paths=P, seed=3, saveat=[T]), args.repeat),
+        )
+    )
 
     dWJ = unshaped_sde.brownian_increments(gJ, P, seed=4)
     _, q_imp = unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T])
     q_theta = solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta").ys[:, 0, 0]
     dev_theta = float(np.max(np.abs(q_theta / q_imp[:, 0] - 1)))
-    rows.append(("q drift-implicit from t=0, kernel",
-                 best_time(lambda: unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T]),
-                           args.repeat)))
-    rows.append(("q drift-implicit from t=0, engine theta",
-                 best_time(lambda: solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta"),
-                           args.repeat)))
+    rows.append(
+        (
+            "q drift-implicit from t=0, kernel",
+            best_time(lambda: unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T]), args.repeat),
+        )
+    )
+    rows.append(
+        (
+            "q drift-implicit from t=0, engine theta",
+            best_time(lambda: solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta"), args.repeat),
+        )
+    )
 
     t_ref = dict(rows)["torchsde sdeint euler (coupled dW)"]
-    print(f"# q-SDE Euler, t0={t0}, T={T}, {N} steps, {P} paths; numba threads={numba.get_num_threads()}, "
-          f"torch threads={torch.get_num_threads()}, {platform.processor() or platform.machine()}")
-    print(f"# max relative deviation of final q: engine vs kernel {dev_engine:.1e}, torchsde vs kernel {dev_torch:.1e}, "
-          f"drift-implicit engine vs kernel {dev_theta:.1e}")
+    print(
+        f"# q-SDE Euler, t0={t0}, T={T}, {N} steps, {P} paths; numba threads={numba.get_num_threads()}, "
+        f"torch threads={torch.get_num_threads()}, {platform.processor() or platform.machine()}"
+    )
+    print(
+        f"# max relative deviation of final q: engine vs kernel {dev_engine:.1e}, torchsde vs kernel {dev_torch:.1e}, "
+        f"drift-implicit engine vs kernel {dev_theta:.1e}"
+    )
     print(f"{'contender':40s} {'time [s]':>10s} {'path-steps/s':>14s} {'speed-up vs torchsde':>22s}")
     for name, t in rows:
         print(f"{name:40s} {t:10.4f} {P * N / t:14.3e} {t_ref / t:22.1f}")

@@ -46,10 +46,11 @@ def main():
     args = ap.parse_args()
     for model in MODELS:  # compile outside the timings
         MODELS[model](G, 8, 2, 2, engine="gram", seed=0)
-    print(f"numba threads: {nb.get_num_threads()}, cores: {os.cpu_count()}, "
-          f"load average before: {os.getloadavg()[0]:.2f}")
-    print(f"| model | n | dense (net-layers/s) | gram (net-layers/s) | gram / dense |")
-    print(f"|---|---|---|---|---|")
+    print(
+        f"numba threads: {nb.get_num_threads()}, cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}"
+    )
+    print("| model | n | dense (net-layers/s) | gram (net-layers/s) | gram / dense |")
+    print("|---|---|---|---|---|")
     for model in MODELS:
         for n in args.widths:
             rd, _ = rate(model, "dense", n, args.min_time)

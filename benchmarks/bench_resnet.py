@@ -41,9 +41,13 @@ def main():
     ap.add_argument("--depth", type=int, default=1000)
     ap.add_argument("--nets", type=int, default=10_000)
     ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
-    ap.add_argument("--torch-threads", type=int, default=None,
-                    help="torch threads (default: as many as numba uses, so the comparison is at equal cores; "
-                         "on a heavily loaded machine 1 thread can be faster)")
+    ap.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch threads (default: as many as numba uses, so the comparison is at equal cores; "
+        "on a heavily loaded machine 1 thread can be faster)",
+    )
     ap.add_argument("--torch-od-nets", type=int, default=1000, help="networks for the torch O(d) loop")
     args = ap.parse_args()
 
@@ -61,9 +65,11 @@ def main():
     n_dense = max(1, int(args.dense_nets * args.scale))
     n_tod = max(1, int(args.torch_od_nets * args.scale))
     a = L**-0.5
-    print(f"width {d}, depth {L}; exact simulators: {n_full} nets; dense: {n_dense} nets; "
-          f"numba threads {numba.get_num_threads()}, torch threads {torch.get_num_threads()}; "
-          f"load average {os.getloadavg()}")
+    print(
+        f"width {d}, depth {L}; exact simulators: {n_full} nets; dense: {n_dense} nets; "
+        f"numba threads {numba.get_num_threads()}, torch threads {torch.get_num_threads()}; "
+        f"load average {os.getloadavg()}"
+    )
 
     # warm-up (compilation)
     exact_resnets("res1", 2, d, 3, 0.5, activation="tanh")
@@ -96,8 +102,10 @@ def main():
     rows.append(("numba exact O(d)", n_full, t))
 
     ref = n_dense * L / rows[0][2]
-    print(f"{'simulator':26s} {'nets':>7s} {'time [s]':>9s} {'net-layers/s':>13s} {'ratio vs torch dense':>21s} "
-          f"{'est. time for 1e4 nets [s]':>27s}")
+    print(
+        f"{'simulator':26s} {'nets':>7s} {'time [s]':>9s} {'net-layers/s':>13s} {'ratio vs torch dense':>21s} "
+        f"{'est. time for 1e4 nets [s]':>27s}"
+    )
     for name, n, t in rows:
         thr = n * L / t
         print(f"{name:26s} {n:7d} {t:9.2f} {thr:13.3e} {thr / ref:21.1f} {args.nets * L / thr:27.1f}")

@@ -86,11 +86,12 @@ def main():
     rate_ours_rng = n_rng / best_of(lambda: normal_array(1, (1000, n_rng // 1000)), args.repeat)
 
     print(f"machine: {os.cpu_count()} cores, numba threads {nb.get_num_threads()}, load {os.getloadavg()[0]:.2f}")
-    print(f"normal draws/s: numpy Generator (1 thread) {rate_np:.3e}; deeplimits.rng (all threads) "
-          f"{rate_ours_rng:.3e}")
+    print(f"normal draws/s: numpy Generator (1 thread) {rate_np:.3e}; deeplimits.rng (all threads) {rate_ours_rng:.3e}")
     print(f"EM, {args.steps} steps, path-steps per second (best of {args.repeat})")
-    header = f"{'paths':>8} {'deeplimits':>12} {'numpy':>12} {'torchsde':>12} {'x numpy':>8} {'x torchsde':>10} " \
-             f"{'/ numpy RNG':>11}"
+    header = (
+        f"{'paths':>8} {'deeplimits':>12} {'numpy':>12} {'torchsde':>12} {'x numpy':>8} {'x torchsde':>10} "
+        f"{'/ numpy RNG':>11}"
+    )
     print(header)
     for n in args.paths:
         work = n * args.steps
@@ -102,8 +103,10 @@ def main():
                 r_torch = work / best_of(lambda: torchsde_em(n, args.steps), max(1, args.repeat - 1))
             except ImportError:
                 pass
-        print(f"{n:>8d} {r_ours:>12.3e} {r_np:>12.3e} {r_torch:>12.3e} {r_ours / r_np:>8.1f} "
-              f"{r_ours / r_torch:>10.1f} {r_ours / rate_np:>11.2f}")
+        print(
+            f"{n:>8d} {r_ours:>12.3e} {r_np:>12.3e} {r_torch:>12.3e} {r_ours / r_np:>8.1f} "
+            f"{r_ours / r_torch:>10.1f} {r_ours / rate_np:>11.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ def _delta(shape, at):
 
 def _varied_stack_1d():
     rng = np.random.default_rng(3)
-    return tuple(ConvLayer(rng.uniform(0.2, 1.5, size=3 + 2 * (l % 2)), alpha=rng.uniform(0.1, 0.6),
-                           dilation=1 + l % 3) for l in range(12))
+    return tuple(
+        ConvLayer(rng.uniform(0.2, 1.5, size=3 + 2 * (l % 2)), alpha=rng.uniform(0.1, 0.6), dilation=1 + l % 3)
+        for l in range(12)
+    )
 
 
 def test_stencil_equals_fft_varied_stack_1d():

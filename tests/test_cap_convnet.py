@@ -31,15 +31,35 @@ def _fd_check(net, n_checks=6, eps=1e-6, seed=0):
 @pytest.mark.parametrize("act", ["relu", "tanh", "sin", "linear"])
 @pytest.mark.parametrize("padding", ["circular", "zero"])
 def test_backward_matches_finite_differences_1d(act, padding):
-    net = ConvResNet([0.5, 1.0, 2.0, 1.0], depth=5, channels=6, alpha=0.7, grid=11, activation=act,
-                     omega=3.0, padding=padding, dilation=2, causal=False, seed=4)
+    net = ConvResNet(
+        [0.5, 1.0, 2.0, 1.0],
+        depth=5,
+        channels=6,
+        alpha=0.7,
+        grid=11,
+        activation=act,
+        omega=3.0,
+        padding=padding,
+        dilation=2,
+        causal=False,
+        seed=4,
+    )
     _fd_check(net)
 
 
 @pytest.mark.parametrize("padding", ["circular", "zero"])
 def test_backward_matches_finite_differences_2d(padding):
-    net = ConvResNet(np.array([[1.0, 0.5], [2.0, 1.0], [0.3, 1.0]]), depth=4, channels=5, alpha=0.8,
-                     grid=(7, 6), activation="tanh", padding=padding, causal=(False, True), seed=2)
+    net = ConvResNet(
+        np.array([[1.0, 0.5], [2.0, 1.0], [0.3, 1.0]]),
+        depth=4,
+        channels=5,
+        alpha=0.8,
+        grid=(7, 6),
+        activation="tanh",
+        padding=padding,
+        causal=(False, True),
+        seed=2,
+    )
     _fd_check(net)
 
 
@@ -87,18 +107,21 @@ def test_float32_matches_float64():
     assert np.max(np.abs(p64 - p32)) < 1e-5
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(taps=[], depth=2, channels=2, alpha=0.1, grid=8), "taps must be non-empty"),
-    (dict(taps=[1.0, np.nan], depth=2, channels=2, alpha=0.1, grid=8), "taps must be finite"),
-    (dict(taps=[1.0], depth=-1, channels=2, alpha=0.1, grid=8), "depth must be a non-negative integer"),
-    (dict(taps=[1.0], depth=0, channels=2, alpha=0.1, grid=8), "depth must be >= 1"),
-    (dict(taps=[1.0], depth=2, channels=0, alpha=0.1, grid=8), "channels must be an integer >= 1"),
-    (dict(taps=[1.0], depth=2, channels=2, alpha=-0.1, grid=8), "alpha must be non-negative"),
-    (dict(taps=[1.0] * 5, depth=2, channels=2, alpha=0.1, grid=4), "too small for the kernel"),
-    (dict(taps=[1.0], depth=2, channels=2, alpha=0.1, grid=8, activation="gelu"), "activation must be"),
-    (dict(taps=[1.0], depth=2, channels=2, alpha=0.1, grid=8, padding="reflect"), "padding must be"),
-    (dict(taps=[1.0], depth=2, channels=2, alpha=0.1, grid=8, activation="sin", omega=0.0), "omega"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(taps=[], depth=2, channels=2, alpha=0.1, grid=8), "taps must be non-empty"),
+        (dict(taps=[1.0, np.nan], depth=2, channels=2, alpha=0.1, grid=8), "taps must be finite"),
+        (dict(taps=[1.0], depth=-1, channels=2, alpha=0.1, grid=8), "depth must be a non-negative integer"),
+        (dict(taps=[1.0], depth=0, channels=2, alpha=0.1, grid=8), "depth must be >= 1"),
+        (dict(taps=[1.0], depth=2, channels=0, alpha=0.1, grid=8), "channels must be an integer >= 1"),
+        (dict(taps=[1.0], depth=2, channels=2, alpha=-0.1, grid=8), "alpha must be non-negative"),
+        (dict(taps=[1.0] * 5, depth=2, channels=2, alpha=0.1, grid=4), "too small for the kernel"),
+        (dict(taps=[1.0], depth=2, channels=2, alpha=0.1, grid=8, activation="gelu"), "activation must be"),
+        (dict(taps=[1.0], depth=2, channels=2, alpha=0.1, grid=8, padding="reflect"), "padding must be"),
+        (dict(taps=[1.0], depth=2, channels=2, alpha=0.1, grid=8, activation="sin", omega=0.0), "omega"),
+    ],
+)
 def test_bad_networks(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ConvResNet(**kwargs)

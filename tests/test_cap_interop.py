@@ -4,9 +4,18 @@ with the same conventions: jump direction, rate, sink and the three boundary con
 import numpy as np
 import pytest
 
-from deeplimits.capacity import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, kfe_coefficients, kramers_moyal,
-                                 lattice_1d, lattice_2d, master_equation_periodic, propagate, residual_stack,
-                                 solve_kfe)
+from deeplimits.capacity import (
+    DriftDiffusion1D,
+    DriftDiffusion2D,
+    kfe_coefficients,
+    kramers_moyal,
+    lattice_1d,
+    lattice_2d,
+    master_equation_periodic,
+    propagate,
+    residual_stack,
+    solve_kfe,
+)
 from deeplimits.capacity.kfe import MasterEquation, solve
 
 _BOUNDARY = {"circular": "periodic", "zero": "absorbing", "reflecting": "reflecting"}
@@ -71,4 +80,6 @@ def test_coefficients_build_the_solver_equations():
     co0 = kfe_coefficients(residual_stack([0.0, 0.0, 0.0], 4, 1.0, bias=0.5)[0], 4)
     c0 = np.zeros(7)
     c0[3] = 1.0
-    np.testing.assert_allclose(master_equation_periodic(co0, c0, 1.0), c0 * np.exp(-co0.sink), atol=1e-15)  # FFT roundoff
+    np.testing.assert_allclose(
+        master_equation_periodic(co0, c0, 1.0), c0 * np.exp(-co0.sink), atol=1e-15
+    )  # FFT roundoff

@@ -9,10 +9,24 @@ periodic master equation.
 import numpy as np
 import pytest
 
-from deeplimits.capacity.kfe import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, Grid2D, MasterEquation,
-                                     fourier_mode_1d, fourier_mode_2d, gaussian_1d, generator_matrix,
-                                     integral, kramers_moyal, lattice_1d, lattice_2d, master_exact_periodic,
-                                     semidiscrete_exact, solve)
+from deeplimits.capacity.kfe import (
+    DriftDiffusion1D,
+    DriftDiffusion2D,
+    Grid1D,
+    Grid2D,
+    MasterEquation,
+    fourier_mode_1d,
+    fourier_mode_2d,
+    gaussian_1d,
+    generator_matrix,
+    integral,
+    kramers_moyal,
+    lattice_1d,
+    lattice_2d,
+    master_exact_periodic,
+    semidiscrete_exact,
+    solve,
+)
 from deeplimits.capacity.kfe_linalg import tri_factor, tri_solve, tri_solve_dense_check
 
 
@@ -21,9 +35,9 @@ def slope(sizes, errs):
     return float(np.polyfit(np.log(sizes), np.log(errs), 1)[0])
 
 
-V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)          # noqa: E731  depth-varying drift
-DD = lambda t: 0.2 + 0.1 * t                               # noqa: E731  depth-varying diffusion
-KAP = lambda t: 0.3 * (1 + np.cos(np.pi * t))              # noqa: E731  depth-varying sink
+V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)
+DD = lambda t: 0.2 + 0.1 * t
+KAP = lambda t: 0.3 * (1 + np.cos(np.pi * t))
 
 
 # ----------------------------------------------------------------------------- linear algebra
@@ -46,6 +60,7 @@ def test_2d_axis_operators_equal_line_by_line_1d_kernels(periodic):
     # they must equal tri_matvec / tri_solve applied line by line (up to summation order)
     from deeplimits.capacity.kfe_linalg import tri_matvec
     from deeplimits.capacity.kfe_pde import _axpy_x, _axpy_y, _solve_x, _solve_y
+
     rng = np.random.default_rng(7)
     nx, ny = 7, 5
     c = rng.standard_normal((nx, ny))
@@ -129,7 +144,7 @@ def test_1d_depth_orders_against_semidiscrete_exact(scheme, order):
     eq = DriftDiffusion1D(g, v=V, D=DD, kappa=KAP)
     c0 = 1 + np.cos(2 * np.pi * g.x) + 0.5 * np.sin(6 * np.pi * g.x)
     ref = semidiscrete_exact(eq, c0, 0.5)
-    steps = [100, 200, 400, 800]   # explicit limit here is dt <= 1/(2 * 0.3 * 256 + 0.6) = 6.5e-3 > 0.5/100
+    steps = [100, 200, 400, 800]  # explicit limit here is dt <= 1/(2 * 0.3 * 256 + 0.6) = 6.5e-3 > 0.5/100
     errs = [np.abs(solve(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
@@ -140,7 +155,7 @@ def test_1d_crank_nicolson_depth_order_2_bounded(bc):
     eq = DriftDiffusion1D(g, v=0.0, D=DD, kappa=KAP)
     c0 = np.exp(-30 * (g.x - 0.3) ** 2)
     ref = semidiscrete_exact(eq, c0, 0.5)
-    steps = [20, 40, 80, 160]   # at 10 steps CN's stiff modes (dt * 2D/h^2 ~ 12) are not yet asymptotic
+    steps = [20, 40, 80, 160]  # at 10 steps CN's stiff modes (dt * 2D/h^2 ~ 12) are not yet asymptotic
     errs = [np.abs(solve(eq, c0, 0.5, n_steps=s, scheme="crank_nicolson").y - ref).max() for s in steps]
     assert abs(slope(steps, errs) + 2) < 0.2, errs
 
@@ -154,8 +169,7 @@ def _mode2d(n, D, scheme, T=0.25, dt=None, n_steps=None):
     X, Y = g.mesh()
     kv = (2 * np.pi, 2 * np.pi)
     eq = DriftDiffusion2D(g, v=(0.5, -0.3), D=D, kappa=0.2)
-    res = solve(eq, fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))), T, dt=dt, n_steps=n_steps,
-                scheme=scheme)
+    res = solve(eq, fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))), T, dt=dt, n_steps=n_steps, scheme=scheme)
     Dm = np.array(D) if np.ndim(D) == 2 else np.diag(D)
     ex = fourier_mode_2d(X, Y, kv, 0.7, (0.5 * T, -0.3 * T), Dm * T, 0.2 * T)
     return np.abs(res.y - ex).max(), eq, res
@@ -167,24 +181,27 @@ def test_2d_spatial_order_2_full_tensor():
     assert abs(slope(ns, errs) + 2) < 0.2, errs
 
 
-@pytest.mark.parametrize("scheme,D,order", [
-    ("peaceman_rachford", (0.3, 0.2), 2),
-    ("douglas", (0.3, 0.2), 2),
-    ("douglas", TENSOR, 1),               # mixed term explicit: first order (documented)
-    ("hundsdorfer_verwer", TENSOR, 2),
-    ("explicit", TENSOR, 1),
-    ("implicit_euler", (0.3, 0.2), 1),    # Douglas ADI, theta = 1
-    ("implicit_euler", TENSOR, 1),
-    ("crank_nicolson", (0.3, 0.2), 2),    # Douglas ADI, theta = 1/2
-    ("crank_nicolson", TENSOR, 2),        # Hundsdorfer-Verwer, theta = 1/2
-])
+@pytest.mark.parametrize(
+    "scheme,D,order",
+    [
+        ("peaceman_rachford", (0.3, 0.2), 2),
+        ("douglas", (0.3, 0.2), 2),
+        ("douglas", TENSOR, 1),  # mixed term explicit: first order (documented)
+        ("hundsdorfer_verwer", TENSOR, 2),
+        ("explicit", TENSOR, 1),
+        ("implicit_euler", (0.3, 0.2), 1),  # Douglas ADI, theta = 1
+        ("implicit_euler", TENSOR, 1),
+        ("crank_nicolson", (0.3, 0.2), 2),  # Douglas ADI, theta = 1/2
+        ("crank_nicolson", TENSOR, 2),  # Hundsdorfer-Verwer, theta = 1/2
+    ],
+)
 def test_2d_depth_orders_against_semidiscrete_exact(scheme, D, order):
     g = Grid2D.square(0.0, 1.0, 12, "periodic")
     X, Y = g.mesh()
     eq = DriftDiffusion2D(g, v=lambda t: (0.5 + 0.5 * t, -0.3), D=D, kappa=KAP)
     c0 = 1 + np.cos(2 * np.pi * (X + Y)) + 0.3 * np.sin(2 * np.pi * (X - 2 * Y))
     ref = semidiscrete_exact(eq, c0, 0.4)
-    steps = [80, 160, 320, 640]          # explicit limit dt <= 1/(2*0.3*144 + 2*0.2*144 + 0.1*144 + 0.6) ~ 6.3e-3
+    steps = [80, 160, 320, 640]  # explicit limit dt <= 1/(2*0.3*144 + 2*0.2*144 + 0.1*144 + 0.6) ~ 6.3e-3
     errs = [np.abs(solve(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
@@ -219,7 +236,7 @@ def test_master_sparse_and_explicit_agree_and_generator_columns(bc):
     G = generator_matrix(eq, np.array([0.3, 0.5, 0.2]), 1.5, 0.0).toarray()
     colsum = G.sum(axis=0)
     if bc == "reflecting":
-        np.testing.assert_allclose(colsum, 0, atol=1e-14)      # no capacity leaves
+        np.testing.assert_allclose(colsum, 0, atol=1e-14)  # no capacity leaves
     else:
         # site 28 loses the +3 jump (0.2) and the +1 jump only at 29; site 0 loses the -2 jump
         assert colsum[0] == pytest.approx(-1.5 * 0.3) and colsum[28] == pytest.approx(-1.5 * 0.2)
@@ -247,8 +264,9 @@ def test_1d_total_capacity_conserved(bc, scheme):
     assert np.abs(m - 1).max() < 1e-12, m
 
 
-@pytest.mark.parametrize("scheme", ["explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas",
-                                    "hundsdorfer_verwer"])
+@pytest.mark.parametrize(
+    "scheme", ["explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas", "hundsdorfer_verwer"]
+)
 @pytest.mark.parametrize("bc", ["periodic", "reflecting"])
 def test_2d_total_capacity_conserved(bc, scheme):
     g = Grid2D.square(-2.0, 2.0, 20, bc)
@@ -279,8 +297,7 @@ def test_sink_and_absorbing_boundary_remove_capacity():
     r = (1 - 0.7 / 800) / (1 + 0.7 / 800)
     np.testing.assert_allclose(res.mass(), r ** np.arange(401), rtol=1e-12)
     ga = Grid1D(0.0, 1.0, 50, "absorbing")
-    m = solve(DriftDiffusion1D(ga, D=0.1), np.ones(50), 1.0, n_steps=100, save_every=1,
-              scheme="implicit_euler").mass()
+    m = solve(DriftDiffusion1D(ga, D=0.1), np.ones(50), 1.0, n_steps=100, save_every=1, scheme="implicit_euler").mass()
     assert np.all(np.diff(m) < 0)
 
 
@@ -288,7 +305,7 @@ def test_positivity_where_promised():
     g = Grid1D(0.0, 1.0, 80, "reflecting")
     c0 = _delta_1d(g)
     # explicit under its limit, and implicit Euler with upwind (M-matrix): exactly non-negative
-    eq_up = DriftDiffusion1D(g, v=5.0, D=0.01, kappa=0.2, advection="upwind")   # cell Peclet 3.1
+    eq_up = DriftDiffusion1D(g, v=5.0, D=0.01, kappa=0.2, advection="upwind")  # cell Peclet 3.1
     assert solve(eq_up, c0, 0.3, n_steps=3000, scheme="explicit").ys.min() >= 0
     assert solve(eq_up, c0, 0.3, n_steps=5, scheme="implicit_euler").ys.min() >= 0
     # central, cell Peclet <= 1: M-matrix too
@@ -318,7 +335,7 @@ def test_substeps_equal_finer_explicit_run():
     m = a.stats["substeps"]
     assert m > 1 and a.ys.shape[0] == 2
     b = solve(eq, c0, 0.5, n_steps=10 * m, scheme="explicit")
-    np.testing.assert_allclose(a.y, b.y, rtol=1e-13)   # same steps; dt rounds differently
+    np.testing.assert_allclose(a.y, b.y, rtol=1e-13)  # same steps; dt rounds differently
 
 
 def test_kramers_moyal_moments():
@@ -370,13 +387,13 @@ def test_bad_input_errors():
         solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="crank_nicolson", theta=0.6)
     with pytest.raises(ValueError, match="theta applies to the 2-D ADI schemes only"):
         solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, theta=0.6)
-    with pytest.raises(ValueError, match="need finite t0 < t_end"):      # negative depth interval
+    with pytest.raises(ValueError, match="need finite t0 < t_end"):  # negative depth interval
         solve(DriftDiffusion1D(g), c0, -1.0, dt=0.1)
     with pytest.raises(ValueError, match="need finite t0 < t_end"):
         solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, t0=2.0)
     gl = lattice_1d(9, "reflecting")
     with pytest.raises(ValueError, match="grid too small for the kernel"):
-        MasterEquation(gl, [-5, 4], [0.5, 0.5])   # span 10 > 9 sites
+        MasterEquation(gl, [-5, 4], [0.5, 0.5])  # span 10 > 9 sites
     with pytest.raises(ValueError, match="offsets must not be empty"):
         MasterEquation(gl, [], [])
     with pytest.raises(ValueError, match="weights must sum to 1"):

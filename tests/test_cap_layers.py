@@ -45,19 +45,22 @@ def test_scaling_law_and_stacks():
     assert len(plain_stack([1, 1], 3)) == 3
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(taps=[]), "taps must be non-empty"),
-    (dict(taps=[1.0, np.nan]), "taps must be finite"),
-    (dict(taps=[1.0, np.inf]), "taps must be finite"),
-    (dict(taps=np.ones((2, 2, 2))), "taps must be a 1-D or 2-D"),
-    (dict(taps=[1.0], alpha=-0.1), "alpha must be non-negative"),
-    (dict(taps=[1.0], alpha=np.nan), "alpha must be finite"),
-    (dict(taps=[1.0], dilation=0), "dilation must be a positive integer"),
-    (dict(taps=[1.0], bias=np.inf), "bias must be finite"),
-    (dict(taps=[1.0], padding="same"), "padding must be one of"),
-    (dict(taps=[1.0], decoupling=0.0), "decoupling must be non-zero"),
-    (dict(taps=[0.0, 0.0]), "plain layer needs non-zero taps"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(taps=[]), "taps must be non-empty"),
+        (dict(taps=[1.0, np.nan]), "taps must be finite"),
+        (dict(taps=[1.0, np.inf]), "taps must be finite"),
+        (dict(taps=np.ones((2, 2, 2))), "taps must be a 1-D or 2-D"),
+        (dict(taps=[1.0], alpha=-0.1), "alpha must be non-negative"),
+        (dict(taps=[1.0], alpha=np.nan), "alpha must be finite"),
+        (dict(taps=[1.0], dilation=0), "dilation must be a positive integer"),
+        (dict(taps=[1.0], bias=np.inf), "bias must be finite"),
+        (dict(taps=[1.0], padding="same"), "padding must be one of"),
+        (dict(taps=[1.0], decoupling=0.0), "decoupling must be non-zero"),
+        (dict(taps=[0.0, 0.0]), "plain layer needs non-zero taps"),
+    ],
+)
 def test_bad_layers(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ConvLayer(**kwargs)

@@ -3,8 +3,15 @@
 import numpy as np
 import pytest
 
-from deeplimits.capacity import (ConvLayer, catalogue, kfe_coefficients, master_equation_periodic, propagate,
-                                 residual_stack, run_walkers)
+from deeplimits.capacity import (
+    ConvLayer,
+    catalogue,
+    kfe_coefficients,
+    master_equation_periodic,
+    propagate,
+    residual_stack,
+    run_walkers,
+)
 from deeplimits.capacity.catalogue import plain_conv_limit, recurrent_lag_allocation
 
 
@@ -81,7 +88,7 @@ def test_recurrent_lag_law_matches_walkers():
     assert lay.transition().sink == pytest.approx(law["absorb_prob"], rel=1e-14)
     n = 100_000
     res = run_walkers((lay,) * T, np.ones(1), n, seed=9)
-    lag = (T - 1 - res.death_layer[~res.alive])  # layer T-1 is lag 0
+    lag = T - 1 - res.death_layer[~res.alive]  # layer T-1 is lag 0
     counts = np.bincount(lag, minlength=T) / n
     p = law["lag_probs"]
     sd = np.sqrt(p * (1 - p) / n)
@@ -94,8 +101,16 @@ def test_plain_conv_limit_and_catalogue():
     lim = plain_conv_limit(np.ones(5), 30)
     assert lim["cov"][0, 0] == pytest.approx(30 * 24 / 12)
     cat = catalogue()
-    assert {"plain_conv", "residual", "residual_beta", "residual_bias", "dilated", "causal", "conv2d",
-            "recurrent"} <= set(cat)
+    assert {
+        "plain_conv",
+        "residual",
+        "residual_beta",
+        "residual_bias",
+        "dilated",
+        "causal",
+        "conv2d",
+        "recurrent",
+    } <= set(cat)
     for e in cat.values():
         assert e.paper and e.derived and e.confirmed and e.scaling and e.limit
     co = cat["residual_bias"].coefficients([1.0, 1.0, 1.0], a=2.0, bias=0.5)

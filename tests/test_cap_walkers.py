@@ -26,14 +26,27 @@ def _chi2_pvalue(exact, est, n):
 
 CASES = {
     "periodic_1d": (residual_stack([1.0, 2.0, 1.0], 40, a=2.0), (30,), (15,)),
-    "sink_absorbing_causal_dilated": (residual_stack([1.0, 0.5, 2.0], 25, a=2.5, causal=True, dilation=2,
-                                                     bias=0.6, padding="zero"), (40,), (35,)),
+    "sink_absorbing_causal_dilated": (
+        residual_stack([1.0, 0.5, 2.0], 25, a=2.5, causal=True, dilation=2, bias=0.6, padding="zero"),
+        (40,),
+        (35,),
+    ),
     "reflecting_1d": (residual_stack([1.0, 1.0, 1.0], 60, a=3.0, padding="reflecting"), (12,), (2,)),
-    "periodic_2d": (residual_stack(np.array([[0.5, 1.0, 0.5], [1.0, 2.0, 1.0], [0.5, 1.0, 0.5]]), 20, a=2.0),
-                    (11, 9), (5, 4)),
-    "varied_plain_and_residual": ((ConvLayer([1.0, 1.0]), ConvLayer([1.0, 2.0, 1.0], alpha=0.5, bias=0.3),
-                                   ConvLayer([2.0, 1.0, 1.0], causal=True, padding="zero"),
-                                   ConvLayer([1.0, 3.0, 1.0], alpha=0.9, dilation=3)), (20,), (10,)),
+    "periodic_2d": (
+        residual_stack(np.array([[0.5, 1.0, 0.5], [1.0, 2.0, 1.0], [0.5, 1.0, 0.5]]), 20, a=2.0),
+        (11, 9),
+        (5, 4),
+    ),
+    "varied_plain_and_residual": (
+        (
+            ConvLayer([1.0, 1.0]),
+            ConvLayer([1.0, 2.0, 1.0], alpha=0.5, bias=0.3),
+            ConvLayer([2.0, 1.0, 1.0], causal=True, padding="zero"),
+            ConvLayer([1.0, 3.0, 1.0], alpha=0.9, dilation=3),
+        ),
+        (20,),
+        (10,),
+    ),
 }
 
 

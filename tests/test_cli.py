@@ -19,7 +19,7 @@ from deeplimits.validation import isolated_registry
 SRC = Path(deeplimits.__file__).resolve().parents[1]
 REPO = SRC.parent
 
-TOY = textwrap.dedent('''
+TOY = textwrap.dedent("""
     from deeplimits.validation import Check, Outcome, experiment
 
     @experiment(id="toy.ok", checks="a check that holds", criterion="0 < 1", quick={}, full={})
@@ -33,7 +33,7 @@ TOY = textwrap.dedent('''
     @experiment(id="toy.bug", checks="an experiment that raises", criterion="none", quick={}, full={})
     def bug(params, *, seed, outdir):
         raise ZeroDivisionError("bug in toy")
-''')
+""")
 
 
 @pytest.fixture
@@ -113,8 +113,9 @@ def test_version(capsys):
 
 def _run_module(*args, cwd):
     env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""), MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "deeplimits", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "deeplimits", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_python_m_help_is_for_newcomers(tmp_path):
@@ -123,19 +124,31 @@ def test_python_m_help_is_for_newcomers(tmp_path):
     assert "validation run" in top.stdout and "validate" in top.stdout and "list" in top.stdout
     sub = _run_module("validate", "--help", cwd=tmp_path)
     assert sub.returncode == 0, sub.stderr
-    for text in ("results.json", "report.md", "--quick", "--full", "--only", "--out", "--seed",
-                 "--experiments", "--no-progress", "validation-report"):
+    for text in (
+        "results.json",
+        "report.md",
+        "--quick",
+        "--full",
+        "--only",
+        "--out",
+        "--seed",
+        "--experiments",
+        "--no-progress",
+        "validation-report",
+    ):
         assert text in sub.stdout, text
 
 
 def test_python_m_exit_code_of_failed_run(toy_dir, tmp_path):
-    r = _run_module("validate", "--experiments", str(toy_dir), "--only", "toy.bad", "--out", "rep",
-                    "--no-progress", cwd=tmp_path)
+    r = _run_module(
+        "validate", "--experiments", str(toy_dir), "--only", "toy.bad", "--out", "rep", "--no-progress", cwd=tmp_path
+    )
     assert r.returncode == 1, r.stderr
     assert json.loads((tmp_path / "rep" / "results.json").read_text())["passed"] is False
 
 
 # ---------------------------------------------------------------- README set-up commands
+
 
 def _readme_code_blocks():
     text = (REPO / "README.md").read_text()
@@ -149,13 +162,16 @@ def _needs_checkout():
 
 def test_readme_test_command_is_the_ci_command():
     _needs_checkout()
-    ci_commands = [ln.strip() for ln in (REPO / ".ci" / "run").read_text().splitlines()
-                   if ln.strip() and not ln.lstrip().startswith("#")]
+    ci_commands = [
+        ln.strip()
+        for ln in (REPO / ".ci" / "run").read_text().splitlines()
+        if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     setup = [b.strip() for b in _readme_code_blocks() if "pip install" in b]
     assert len(setup) == 2, "README must have exactly two set-up commands"
     main_job, tests = setup
     assert "\n" not in tests and tests in ci_commands  # verbatim, as one line
-    assert "pytest" in tests and 'not slow' in tests
+    assert "pytest" in tests and "not slow" in tests
     assert "\n" not in main_job and main_job.endswith("deeplimits validate --quick --out validation-report")
     assert main_job.startswith("python3 -m pip install torch==2.13.0 && ")
 
@@ -212,8 +228,7 @@ def test_readme_api_example_runs(tmp_path):
 
     path = _readme_example(tmp_path)
     env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run([sys.executable, path.name], cwd=tmp_path, env=env, capture_output=True,
-                       text=True, timeout=600)
+    r = subprocess.run([sys.executable, path.name], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     # mu = 0.5, sigma = 0.8: E[Y_1] = e^0.5, Var[Y_1] = e^1 (e^0.64 - 1) = 2.44, so with 10_000 paths
     # se = 0.0156; the Euler bias (1 + mu h)^N - e^mu = -8e-4 at h = 1/256 is negligible: 4 se = 0.0625.

@@ -88,9 +88,17 @@ def test_covariance_factor_strong_order_half_and_engine_agreement():
     dW = brownian_increments(uniform_grid(0, T, n_ref), n_paths=P, seed=7, n_noise=3)
     ref = sample_covariance(V0, T, 0.0, -1.0, n_steps=n_ref, dW=dW)
     Ns = np.array([8, 16, 32, 64])
-    errs = [np.sqrt(np.mean(np.sum((sample_covariance(V0, T, 0.0, -1.0, n_steps=N,
-                                                       dW=coarsen_increments(dW, n_ref // N)) - ref) ** 2, axis=(1, 2))))
-            for N in Ns]
+    errs = [
+        np.sqrt(
+            np.mean(
+                np.sum(
+                    (sample_covariance(V0, T, 0.0, -1.0, n_steps=N, dW=coarsen_increments(dW, n_ref // N)) - ref) ** 2,
+                    axis=(1, 2),
+                )
+            )
+        )
+        for N in Ns
+    ]
     assert _slope(T / Ns, errs) == pytest.approx(0.5, abs=0.2)
     # the specialised kernel is the engine's Euler on the covariance_factor_sde object (m = 3)
     V3 = np.eye(3) + 0.5

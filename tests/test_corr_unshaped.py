@@ -7,6 +7,7 @@ import pytest
 from deeplimits.correlation.unshaped_sde import (
     Q_STAR,
     Y_STAR,
+    J_scheme_moments,
     brownian_increments,
     coarsen_increments,
     mean_inv_q,
@@ -20,7 +21,6 @@ from deeplimits.correlation.unshaped_sde import (
     simulate_J,
     simulate_q_em,
     simulate_q_implicit,
-    J_scheme_moments,
     simulate_y_implicit,
     var_q_small_t,
     y_from_J,
@@ -171,6 +171,7 @@ def test_q_euler_from_t0_start_bias_matches_closed_form():
         B[t0] = coef[0]
     assert B[0.2] / B[0.1] > 2.5  # closed form: 3.5 (t0^2 would be 4)
 
+
 @pytest.mark.parametrize("milstein,Ns,order", [(True, [32, 64, 128, 256], 1.0), (False, [256, 512, 1024, 2048], 0.5)])
 def test_q_implicit_strong_order_from_singular_start(milstein, Ns, order):
     # drift-implicit scheme on q itself from t = 0, error E|log q_h - log q_ref| (q is heavy-tailed,
@@ -184,8 +185,13 @@ def test_q_implicit_strong_order_from_singular_start(milstein, Ns, order):
     Ns = np.array(Ns)
     errs = []
     for N in Ns:
-        _, q, n_refl = simulate_q_implicit(np.linspace(0, T, N + 1), dW=coarsen_increments(dW, n_ref // N),
-                                           milstein=milstein, saveat=[T], return_stats=True)
+        _, q, n_refl = simulate_q_implicit(
+            np.linspace(0, T, N + 1),
+            dW=coarsen_increments(dW, n_ref // N),
+            milstein=milstein,
+            saveat=[T],
+            return_stats=True,
+        )
         assert n_refl == 0 and np.all(q > 0)
         errs.append(np.mean(np.abs(np.log(q[:, 0]) - log_q_ref)))
     assert _slope(T / Ns, errs) == pytest.approx(order, abs=0.2)
@@ -334,8 +340,20 @@ def test_engine_objects_agree_with_kernels_and_torchsde():
     assert np.allclose(sol.ys[:, :, 0], J, rtol=1e-12, atol=1e-14)
     # drift-implicit theta = 1 on y from t = 0 (drift never evaluated at 0) is the same scheme as
     # simulate_y_implicit except that 2y is implicit too: both converge to the same path
-    ys = solve(y_sde(), [Y_STAR], uniform_grid(0.0, T, 1024), saveat=[T], scheme="theta", dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2))
-    yk = simulate_y_implicit(uniform_grid(0.0, T, 1024), dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2)[:, :, 0], milstein=False, saveat=[T])[1]
+    ys = solve(
+        y_sde(),
+        [Y_STAR],
+        uniform_grid(0.0, T, 1024),
+        saveat=[T],
+        scheme="theta",
+        dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2),
+    )
+    yk = simulate_y_implicit(
+        uniform_grid(0.0, T, 1024),
+        dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2)[:, :, 0],
+        milstein=False,
+        saveat=[T],
+    )[1]
     assert np.sqrt(np.mean((ys.ys[:, 0, 0] - yk[:, 0]) ** 2)) < 2e-3
     # drift-implicit theta = 1 on q itself from t = 0: the engine (generic Newton) and the dedicated
     # kernel (cubic in sqrt q) are the same scheme

@@ -44,23 +44,29 @@ N_NETS = 3000
 def test_relu_mlp_engines_agree():
     G = gram_from_correlation(0.3, (1.0, 2.0))
     kw = dict(width=24, depth=10, n_nets=N_NETS, save=[1, 3, 10])
-    compare_batches(relu_mlp(G, engine="gram", seed=1, **kw), relu_mlp(G, engine="dense", seed=2, **kw),
-                    [1, 3, 10], [(0, 1)])
+    compare_batches(
+        relu_mlp(G, engine="gram", seed=1, **kw), relu_mlp(G, engine="dense", seed=2, **kw), [1, 3, 10], [(0, 1)]
+    )
 
 
 def test_shaped_mlp_three_inputs_engines_agree():
     # m = 3 exercises the general factorisation (two difference coordinates)
     G = np.array([[1.0, 0.6, -0.2], [0.6, 1.5, 0.1], [-0.2, 0.1, 0.8]])
     kw = dict(width=16, depth=16, n_nets=N_NETS, c_plus=0.5, c_minus=-1.0, save=[2, 16])
-    compare_batches(shaped_mlp(G, engine="gram", seed=3, **kw), shaped_mlp(G, engine="dense", seed=4, **kw),
-                    [2, 16], [(0, 1), (0, 2), (1, 2)])
+    compare_batches(
+        shaped_mlp(G, engine="gram", seed=3, **kw),
+        shaped_mlp(G, engine="dense", seed=4, **kw),
+        [2, 16],
+        [(0, 1), (0, 2), (1, 2)],
+    )
 
 
 def test_resnet_engines_agree():
     G = gram_from_correlation(-0.4, (1.0, 0.5))
     kw = dict(width=16, depth=8, n_nets=N_NETS, sigma_r=1.5, save=[0, 4, 8])
-    compare_batches(resnet(G, engine="gram", seed=5, **kw), resnet(G, engine="dense", seed=6, **kw),
-                    [0, 4, 8], [(0, 1)])
+    compare_batches(
+        resnet(G, engine="gram", seed=5, **kw), resnet(G, engine="dense", seed=6, **kw), [0, 4, 8], [(0, 1)]
+    )
 
 
 def test_near_one_correlation_kept_without_cancellation():
@@ -161,11 +167,12 @@ def test_output_shapes_and_layer_zero():
 @pytest.mark.parametrize("engine", ["gram", "dense"])
 def test_same_seed_bit_identical_all_models(engine):
     # m = 3 inputs, every architecture: a repeated call with the same seed reproduces every bit
-    runs = [lambda: relu_mlp(G3, 12, 5, 6, engine=engine, seed=21),
-            lambda: shaped_mlp(G3, 12, 5, 6, c_plus=0.5, engine=engine, seed=21),
-            lambda: resnet(G3, 12, 5, 6, sigma_r=0.7, engine=engine, seed=21)]
+    runs = [
+        lambda: relu_mlp(G3, 12, 5, 6, engine=engine, seed=21),
+        lambda: shaped_mlp(G3, 12, 5, 6, c_plus=0.5, engine=engine, seed=21),
+        lambda: resnet(G3, 12, 5, 6, sigma_r=0.7, engine=engine, seed=21),
+    ]
     for f in runs:
         a, b = f(), f()
         np.testing.assert_array_equal(a.sqnorm, b.sqnorm)
         np.testing.assert_array_equal(a.one_minus_corr, b.one_minus_corr)
-

@@ -9,10 +9,18 @@ G = gram_from_correlation(0.5)
 
 
 @pytest.mark.parametrize("engine", ["gram", "dense"])
-@pytest.mark.parametrize("kw,match", [
-    (dict(width=0), "width"), (dict(width=2.5), "width"), (dict(depth=0), "depth"), (dict(depth=-3), "depth"),
-    (dict(n_nets=0), "n_nets"), (dict(seed=-1), "seed"), (dict(save=[7]), "save"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(width=0), "width"),
+        (dict(width=2.5), "width"),
+        (dict(depth=0), "depth"),
+        (dict(depth=-3), "depth"),
+        (dict(n_nets=0), "n_nets"),
+        (dict(seed=-1), "seed"),
+        (dict(save=[7]), "save"),
+    ],
+)
 def test_bad_sizes(engine, kw, match):
     args = dict(width=4, depth=3, n_nets=2, engine=engine) | kw
     with pytest.raises(ValueError, match=match):
@@ -26,15 +34,18 @@ def test_bad_engine():
         relu_mlp(G, 4, 3, 2, engine="sparse")
 
 
-@pytest.mark.parametrize("gram,match", [
-    (np.eye(1), "m >= 2"),
-    (np.ones((2, 3)), "square"),
-    (np.array([[1.0, 0.5], [0.4, 1.0]]), "symmetric"),
-    (np.array([[1.0, 1.5], [1.5, 1.0]]), "outside"),
-    (np.array([[1.0, 0.0], [0.0, 0.0]]), "positive diagonal"),
-    (np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]]), "positive semi-definite"),
-    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "finite"),
-])
+@pytest.mark.parametrize(
+    "gram,match",
+    [
+        (np.eye(1), "m >= 2"),
+        (np.ones((2, 3)), "square"),
+        (np.array([[1.0, 0.5], [0.4, 1.0]]), "symmetric"),
+        (np.array([[1.0, 1.5], [1.5, 1.0]]), "outside"),
+        (np.array([[1.0, 0.0], [0.0, 0.0]]), "positive diagonal"),
+        (np.array([[1.0, 0.9, 0.9], [0.9, 1.0, -0.9], [0.9, -0.9, 1.0]]), "positive semi-definite"),
+        (np.array([[1.0, np.nan], [np.nan, 1.0]]), "finite"),
+    ],
+)
 def test_bad_gram(gram, match):
     with pytest.raises(ValueError, match=match):
         relu_mlp(gram, 4, 3, 2)
@@ -89,22 +100,36 @@ def test_shaped_slopes_and_normalisation():
 
 
 @pytest.mark.parametrize("engine", ["gram", "dense"])
-@pytest.mark.parametrize("kw,match", [
-    (dict(seed=1.5), "seed"), (dict(seed=np.nan), "seed"), (dict(seed=True), "seed"), (dict(seed="0"), "seed"),
-    (dict(width="abc"), "width"), (dict(width=np.inf), "width"), (dict(depth=np.nan), "depth"),
-    (dict(n_nets=None), "n_nets"), (dict(save=[1.5]), "save"), (dict(save=[np.nan]), "save"),
-    (dict(save=[]), "save"), (dict(save=[-1]), "save"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(seed=1.5), "seed"),
+        (dict(seed=np.nan), "seed"),
+        (dict(seed=True), "seed"),
+        (dict(seed="0"), "seed"),
+        (dict(width="abc"), "width"),
+        (dict(width=np.inf), "width"),
+        (dict(depth=np.nan), "depth"),
+        (dict(n_nets=None), "n_nets"),
+        (dict(save=[1.5]), "save"),
+        (dict(save=[np.nan]), "save"),
+        (dict(save=[]), "save"),
+        (dict(save=[-1]), "save"),
+    ],
+)
 def test_bad_types_and_non_finite_sizes(engine, kw, match):
     args = dict(width=4, depth=3, n_nets=2, engine=engine) | kw
     with pytest.raises(ValueError, match=match):
         relu_mlp(G, **args)
 
 
-@pytest.mark.parametrize("gram,match", [
-    (np.array([[1.0, 0.5], [0.5, np.inf]]), "finite"),
-    ([["a", "b"], ["c", "d"]], "gram0"),
-])
+@pytest.mark.parametrize(
+    "gram,match",
+    [
+        (np.array([[1.0, 0.5], [0.5, np.inf]]), "finite"),
+        ([["a", "b"], ["c", "d"]], "gram0"),
+    ],
+)
 def test_non_finite_or_non_numeric_gram(gram, match):
     with pytest.raises(ValueError, match=match):
         relu_mlp(gram, 4, 3, 2)

@@ -4,7 +4,6 @@ Synthetic laws with known finite-width corrections: N(shift(n), 1) samples again
 """
 
 import numpy as np
-import pytest
 
 from deeplimits.experiments.corr_networks import fit_rates, quantile_extrapolation
 

@@ -51,21 +51,26 @@ def test_list_and_state_dict_inputs():
     sds = []
     for L in (8, 16, 32, 64):
         g = f.on_grid(L) * L**-0.2
-        sds.append({f"layers.{k}.weight": torch.tensor(g[k]) for k in range(L)}
-                   | {f"layers.{k}.bias": torch.zeros(4) for k in range(L)})
+        sds.append(
+            {f"layers.{k}.weight": torch.tensor(g[k]) for k in range(L)}
+            | {f"layers.{k}.bias": torch.zeros(4) for k in range(L)}
+        )
     est = estimate_scaling(sds, n_boot=100)
     lst = estimate_scaling([list(f.on_grid(L) * L**-0.2) for L in (8, 16, 32, 64)], n_boot=100)
     assert est.slopes == pytest.approx(lst.slopes)
 
 
-@pytest.mark.parametrize("arg", [
-    {16: np.ones((16, 3))},                                  # single depth
-    {16: np.ones((16, 3)), 32: np.ones((32, 4))},             # inconsistent shapes
-    {16: np.ones((16, 3)), 32: np.full((32, 3), np.nan)},     # non-finite
-    {16: np.ones((15, 3)), 32: np.ones((32, 3))},             # key != number of layers
-    [np.ones((1, 3)), np.ones((4, 3))],                       # one layer: no increments
-    [[np.ones(3), np.ones(4)], np.ones((4, 3))],               # layers of one net with different shapes
-])
+@pytest.mark.parametrize(
+    "arg",
+    [
+        {16: np.ones((16, 3))},  # single depth
+        {16: np.ones((16, 3)), 32: np.ones((32, 4))},  # inconsistent shapes
+        {16: np.ones((16, 3)), 32: np.full((32, 3), np.nan)},  # non-finite
+        {16: np.ones((15, 3)), 32: np.ones((32, 3))},  # key != number of layers
+        [np.ones((1, 3)), np.ones((4, 3))],  # one layer: no increments
+        [[np.ones(3), np.ones(4)], np.ones((4, 3))],  # layers of one net with different shapes
+    ],
+)
 def test_bad_input(arg):
     with pytest.raises(ValueError):
         estimate_scaling(arg, n_boot=50)

@@ -15,8 +15,9 @@ def _ks_threshold(n1, n2, alpha=1e-4):
     return np.sqrt(-np.log(alpha / 2) / 2) * np.sqrt((n1 + n2) / (n1 * n2))
 
 
-@pytest.mark.parametrize("variant,activation", [("res1", "tanh"), ("res3", "relu"), ("cohen", "tanh"),
-                                                ("cohen", "swish")])
+@pytest.mark.parametrize(
+    "variant,activation", [("res1", "tanh"), ("res3", "relu"), ("cohen", "tanh"), ("cohen", "swish")]
+)
 def test_exact_simulator_matches_dense_in_law(variant, activation):
     n, d, L = 3000, 6, 40
     kw = dict(activation=activation, bias_std=0.5 if variant == "cohen" else 0.0)
@@ -96,31 +97,34 @@ def test_beta_regimes_of_the_norm():
         assert lo < m < hi, (beta, m)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: random_resnets("res1", 4, 0, 5, 0.5),
-    lambda: random_resnets("res1", 4, 3, 0, 0.5),
-    lambda: random_resnets("res1", 0, 3, 5, 0.5),
-    lambda: random_resnets("res1", 4, 3, 5, -0.1),
-    lambda: random_resnets("res1", 4, 3, 5, float("nan")),
-    lambda: random_resnets("res1", 4, 3, 5, 0.5, weights="fgn", hurst=1.2),
-    lambda: random_resnets("res1", 4, 3, 5, 0.5, weights="fgn"),
-    lambda: random_resnets("res2", 4, 3, 5, 0.5),
-    lambda: random_resnets("res1", 4, 3, 5, 0.5, activation="elu"),
-    lambda: exact_resnets("res1", 4, 0, 5, 0.5),
-    lambda: exact_resnets("res1", 4, 3, 0, 0.5),
-    lambda: exact_resnets("res1", 4, 3, 5, -1.0),
-    lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.full((2, 4, 3, 3), np.nan)),
-    lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 4, 3, 2))),
-    lambda: simulate_resnets(np.ones((2, 3)), "res3", 0.1, V=np.ones((2, 4, 3, 3))),
-    lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 3, 3))),
-    lambda: simulate_resnets(np.ones((2, 3)), "res1", float("inf"), V=np.ones((2, 4, 3, 3))),
-    lambda: simulate_resnets(np.full((2, 3), np.nan), "res1", 0.1, V=np.ones((2, 4, 3, 3))),
-    lambda: random_resnets("res3", 4, 3, 5, 0.5, weights="smooth", lengthscale=0.0),
-    lambda: random_resnets("cohen", 4, 3, 5, 0.5, gamma=-0.5),
-    lambda: random_resnets("res1", 4, 3, 5, 0.5, h0=np.ones(4)),
-    lambda: norm_moments("res1", "tanh", 4, 10, 0.5),
-    lambda: norm_moments("res3", "relu", 0, 10, 0.5),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: random_resnets("res1", 4, 0, 5, 0.5),
+        lambda: random_resnets("res1", 4, 3, 0, 0.5),
+        lambda: random_resnets("res1", 0, 3, 5, 0.5),
+        lambda: random_resnets("res1", 4, 3, 5, -0.1),
+        lambda: random_resnets("res1", 4, 3, 5, float("nan")),
+        lambda: random_resnets("res1", 4, 3, 5, 0.5, weights="fgn", hurst=1.2),
+        lambda: random_resnets("res1", 4, 3, 5, 0.5, weights="fgn"),
+        lambda: random_resnets("res2", 4, 3, 5, 0.5),
+        lambda: random_resnets("res1", 4, 3, 5, 0.5, activation="elu"),
+        lambda: exact_resnets("res1", 4, 0, 5, 0.5),
+        lambda: exact_resnets("res1", 4, 3, 0, 0.5),
+        lambda: exact_resnets("res1", 4, 3, 5, -1.0),
+        lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.full((2, 4, 3, 3), np.nan)),
+        lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 4, 3, 2))),
+        lambda: simulate_resnets(np.ones((2, 3)), "res3", 0.1, V=np.ones((2, 4, 3, 3))),
+        lambda: simulate_resnets(np.ones((2, 3)), "res1", 0.1, V=np.ones((2, 3, 3))),
+        lambda: simulate_resnets(np.ones((2, 3)), "res1", float("inf"), V=np.ones((2, 4, 3, 3))),
+        lambda: simulate_resnets(np.full((2, 3), np.nan), "res1", 0.1, V=np.ones((2, 4, 3, 3))),
+        lambda: random_resnets("res3", 4, 3, 5, 0.5, weights="smooth", lengthscale=0.0),
+        lambda: random_resnets("cohen", 4, 3, 5, 0.5, gamma=-0.5),
+        lambda: random_resnets("res1", 4, 3, 5, 0.5, h0=np.ones(4)),
+        lambda: norm_moments("res1", "tanh", 4, 10, 0.5),
+        lambda: norm_moments("res3", "relu", 0, 10, 0.5),
+    ],
+)
 def test_bad_input(call):
     with pytest.raises(ValueError):
         call()

@@ -7,8 +7,16 @@ from scipy import stats
 
 from deeplimits.resnet.exact import exact_resnets
 from deeplimits.resnet.finite import simulate_resnets
-from deeplimits.resnet.limits import (alternative_ode, cohen_mean_drift, diffusive_sde, gaussian_moment,
-                                      neural_ode, neural_sde, norm_sde_law, smooth_resnet)
+from deeplimits.resnet.limits import (
+    alternative_ode,
+    cohen_mean_drift,
+    diffusive_sde,
+    gaussian_moment,
+    neural_ode,
+    neural_sde,
+    norm_sde_law,
+    smooth_resnet,
+)
 from deeplimits.resnet.regimes import critical_beta, regime_map
 from deeplimits.resnet.weights import SmoothWeightFunction
 from deeplimits.sde import brownian_increments, solve, uniform_grid
@@ -24,8 +32,11 @@ def _slope(depths, errs):
 
 def _weights():
     c = 2 / np.sqrt(D)
-    return (SmoothWeightFunction((D, D), 0.3, seed=1, scale=c), SmoothWeightFunction((D, D), 0.3, seed=2, scale=c),
-            SmoothWeightFunction((D,), 0.3, seed=3, scale=1.0))
+    return (
+        SmoothWeightFunction((D, D), 0.3, seed=1, scale=c),
+        SmoothWeightFunction((D, D), 0.3, seed=2, scale=c),
+        SmoothWeightFunction((D,), 0.3, seed=3, scale=1.0),
+    )
 
 
 @pytest.mark.parametrize("variant", ["res3", "res1", "cohen"])
@@ -40,16 +51,25 @@ def test_smooth_resnet_converges_to_neural_ode_with_order_one(variant):
     assert abs(_slope(DEPTHS, errs) + 1) < 0.2
 
 
-@pytest.mark.parametrize("activation,wexp,order", [("tanh", 0.5, 1.0), ("swish", 0.5, 0.5), ("swish", 0.25, 0.25),
-                                                    ("swish", 0.75, 0.75), ("tanh", 0.75, 1.0)])
+@pytest.mark.parametrize(
+    "activation,wexp,order",
+    [("tanh", 0.5, 1.0), ("swish", 0.5, 0.5), ("swish", 0.25, 0.25), ("swish", 0.75, 0.75), ("tanh", 0.75, 1.0)],
+)
 def test_cohen_alternative_ode_orders(activation, wexp, order):
     # delta = L^-a, weights L^-b A(k/L), a + b = 1: error O(L^-b) when sigma''(0) != 0 (swish), O(L^-min(2b, 1))
     # when sigma''(0) = 0 (tanh; the next term is sigma'''(0) L^-2b) -- derived, confirmed here.  (tanh at
     # b = 1/4 approaches its order 1/2 only beyond L ~ 1e4: see docs/theory/resnet.md, not tested here.)
     _, W, b = _weights()
     ref = alternative_ode(activation, H0, W, b)[0]
-    errs = [np.linalg.norm(smooth_resnet("cohen", activation, H0, L, W=W, b=b, delta_exp=1 - wexp, weight_exp=wexp,
-                                         save_trajectories=False).final[0] - ref) for L in DEPTHS * 2]
+    errs = [
+        np.linalg.norm(
+            smooth_resnet(
+                "cohen", activation, H0, L, W=W, b=b, delta_exp=1 - wexp, weight_exp=wexp, save_trajectories=False
+            ).final[0]
+            - ref
+        )
+        for L in DEPTHS * 2
+    ]
     assert abs(_slope(DEPTHS * 2, errs) + order) < 0.2
 
 
@@ -61,8 +81,14 @@ def _coupled_errors(activation, correction, n=400, d=3):
         g = uniform_grid(0.0, 1.0, L)
         dW = brownian_increments(g, n_paths=n, seed=7, n_noise=d * d + d)
         sol = solve(sde, h0, g, saveat=[1.0], n_paths=n, dW=dW)
-        net = simulate_resnets(np.tile(h0, (n, 1)), "cohen", 1.0, activation,
-                               W=dW[:, :, : d * d].reshape(n, L, d, d) / np.sqrt(d), b=0.5 * dW[:, :, d * d:])
+        net = simulate_resnets(
+            np.tile(h0, (n, 1)),
+            "cohen",
+            1.0,
+            activation,
+            W=dW[:, :, : d * d].reshape(n, L, d, d) / np.sqrt(d),
+            b=0.5 * dW[:, :, d * d :],
+        )
         errs.append(np.sqrt(np.mean(np.sum((net.final - sol.ys[:, -1]) ** 2, axis=1))))
     return np.array(errs)
 
@@ -119,9 +145,21 @@ def test_relu_cohen_resnet_log_norm_grows_like_sqrt_L():
     # error of E log(R_L/R_0) is about 0.05, i.e. 0.2% of the ReLU value at L = 1024, far inside the 3% band.
     depths = np.array([64, 256, 1024])
     d = 10
-    m = {act: np.array([np.mean(2 * np.log((r := exact_resnets("cohen", 400, d, L, 0.5, activation=act, seed=L))
-                                             .norms[:, -1] / r.norms[:, 0])) for L in depths])
-         for act in ("relu", "tanh")}
+    m = {
+        act: np.array(
+            [
+                np.mean(
+                    2
+                    * np.log(
+                        (r := exact_resnets("cohen", 400, d, L, 0.5, activation=act, seed=L)).norms[:, -1]
+                        / r.norms[:, 0]
+                    )
+                )
+                for L in depths
+            ]
+        )
+        for act in ("relu", "tanh")
+    }
     drift = 2 * np.array([cohen_mean_drift("relu", 1.0, L) for L in depths])
     assert abs(_slope(depths, m["relu"]) - 0.5) < 0.05
     np.testing.assert_allclose(m["relu"] / drift, 1.0, atol=0.03)
@@ -141,50 +179,57 @@ def test_regime_map_critical_line_is_beta_equals_H():
     m = regime_map(betas, hursts, depths=(32, 256), width=6, n_nets=12, seed=1)
     for ih, H in enumerate(hursts):
         for ib, b in enumerate(betas):
-            if b >= H + 0.3:      # identity side: ratio ~ L^{H - beta}
+            if b >= H + 0.3:  # identity side: ratio ~ L^{H - beta}
                 assert abs(m.growth[ih, ib] - (H - b)) < 0.15, (H, b, m.growth[ih, ib])
-            elif b <= H - 0.2:    # explosion side
+            elif b <= H - 0.2:  # explosion side
                 assert m.growth[ih, ib] > 0.3, (H, b, m.growth[ih, ib])
     np.testing.assert_allclose(critical_beta(hursts), hursts)
 
 
-@pytest.mark.parametrize("variant,activation,line", [
-    ("res1", "linear", lambda H: H),
-    ("res3", "relu", lambda H: max(H, 0.5)),
-])
+@pytest.mark.parametrize(
+    "variant,activation,line",
+    [
+        ("res1", "linear", lambda H: H),
+        ("res3", "relu", lambda H: max(H, 0.5)),
+    ],
+)
 def test_regime_map_critical_line_depends_on_the_branch(variant, activation, line):
     # Identity side: growth exponent + beta = effective Hurst index of the branch (docs/theory/resnet.md Sec. 6):
     # H for the linear res1 branch, max(H, 1/2) for res3 with ReLU (non-zero mean + an i.i.d.-like part).
     # Measured deviations <= 0.04 at these sizes (L = 64 -> 1024, d = 10, 24 networks, fixed seed); tolerance 0.1.
     # (res3 tanh, line max(1/2, 2H - 1), deviates by up to 0.09 pre-asymptotically and is not asserted.)
     betas, hursts = np.array([0.9, 1.1, 1.3]), np.array([0.2, 0.5, 0.8])
-    m = regime_map(betas, hursts, depths=(64, 1024), width=10, n_nets=24, seed=3, variant=variant,
-                   activation=activation)
+    m = regime_map(
+        betas, hursts, depths=(64, 1024), width=10, n_nets=24, seed=3, variant=variant, activation=activation
+    )
     c = m.growth + betas[None]
     for ih, H in enumerate(hursts):
         assert np.all(np.abs(c[ih] - line(H)) < 0.1), (H, c[ih])
 
 
-@pytest.mark.parametrize("call", [
-    lambda: neural_sde("res2", "tanh", 4),
-    lambda: neural_sde("res1", "tanh", 0),
-    lambda: diffusive_sde("relu", 4),
-    lambda: norm_sde_law("res1", "tanh", 4),
-    lambda: gaussian_moment("tanh", -1.0),
-    lambda: regime_map([0.5], [1.0]),
-    lambda: regime_map([-0.5], [0.5]),
-    lambda: regime_map([0.5], [0.5], depths=(64, 32)),
-    lambda: critical_beta(0.0),
-    lambda: regime_map([0.5], [0.5], depths=(32, 64, 128)),
-    lambda: neural_sde("cohen", "tanh", 4, bias_std=-1.0),
-    lambda: diffusive_sde("tanh", 4, weight_std=float("nan")),
-    lambda: diffusive_sde("tanh", 0),
-    lambda: norm_sde_law("res1", "linear", 0),
-    lambda: cohen_mean_drift("relu", 1.0, 0),
-    lambda: smooth_resnet("res3", "tanh", H0, 0, V=_weights()[0], W=_weights()[1]),
-    lambda: smooth_resnet("res3", "tanh", H0, 8, V=_weights()[0]),
-    lambda: alternative_ode("relu", H0, _weights()[1]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: neural_sde("res2", "tanh", 4),
+        lambda: neural_sde("res1", "tanh", 0),
+        lambda: diffusive_sde("relu", 4),
+        lambda: norm_sde_law("res1", "tanh", 4),
+        lambda: gaussian_moment("tanh", -1.0),
+        lambda: regime_map([0.5], [1.0]),
+        lambda: regime_map([-0.5], [0.5]),
+        lambda: regime_map([0.5], [0.5], depths=(64, 32)),
+        lambda: critical_beta(0.0),
+        lambda: regime_map([0.5], [0.5], depths=(32, 64, 128)),
+        lambda: neural_sde("cohen", "tanh", 4, bias_std=-1.0),
+        lambda: diffusive_sde("tanh", 4, weight_std=float("nan")),
+        lambda: diffusive_sde("tanh", 0),
+        lambda: norm_sde_law("res1", "linear", 0),
+        lambda: cohen_mean_drift("relu", 1.0, 0),
+        lambda: smooth_resnet("res3", "tanh", H0, 0, V=_weights()[0], W=_weights()[1]),
+        lambda: smooth_resnet("res3", "tanh", H0, 8, V=_weights()[0]),
+        lambda: alternative_ode("relu", H0, _weights()[1]),
+    ],
+)
 def test_bad_input(call):
     with pytest.raises(ValueError):
         call()

@@ -70,17 +70,20 @@ def test_smooth_function_on_grid_and_lipschitz():
     assert 3.5 < d1 / d2 < 4.5
 
 
-@pytest.mark.parametrize("call", [
-    lambda: w.iid_weights(0, 4, (2, 2)),
-    lambda: w.iid_weights(2, 0, (2, 2)),
-    lambda: w.iid_weights(2, 3, (0, 2)),
-    lambda: w.fgn_weights(2, 4, (2,), 1.0),
-    lambda: w.fgn_weights(2, 4, (2,), 0.0),
-    lambda: w.fgn_weights(2, 4, (2,), float("nan")),
-    lambda: w.rbf_gp_weights(2, 4, (2,), lengthscale=0.0),
-    lambda: w.iid_weights(2, 4, (2,), scale=-1.0),
-    lambda: w.SmoothWeightFunction((2,), lengthscale=-1),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: w.iid_weights(0, 4, (2, 2)),
+        lambda: w.iid_weights(2, 0, (2, 2)),
+        lambda: w.iid_weights(2, 3, (0, 2)),
+        lambda: w.fgn_weights(2, 4, (2,), 1.0),
+        lambda: w.fgn_weights(2, 4, (2,), 0.0),
+        lambda: w.fgn_weights(2, 4, (2,), float("nan")),
+        lambda: w.rbf_gp_weights(2, 4, (2,), lengthscale=0.0),
+        lambda: w.iid_weights(2, 4, (2,), scale=-1.0),
+        lambda: w.SmoothWeightFunction((2,), lengthscale=-1),
+    ],
+)
 def test_bad_input(call):
     with pytest.raises(ValueError):
         call()

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from deeplimits.convergence import strong_order, weak_order
-from deeplimits.sde import (SDE, brownian_increments, coarsen_increments, geometric_grid, models, solve,
-                            uniform_grid)
+from deeplimits.sde import SDE, brownian_increments, coarsen_increments, geometric_grid, models, solve, uniform_grid
 
 STRONG_TOL = 0.2  # brief: strong orders within +-0.2 of theory
 WEAK_TOL = 0.25  # brief: weak orders within +-0.25 of theory
@@ -16,8 +15,17 @@ WEAK_TOL = 0.25  # brief: weak orders within +-0.25 of theory
 @pytest.mark.parametrize("scheme, expected", [("euler", 0.5), ("milstein", 1.0), ("theta", 0.5)])
 def test_strong_order_gbm(scheme, expected):
     sde = models.gbm(1.0, 0.5)
-    res = strong_order(sde, [1.0], 1.0, n_steps=[16, 32, 64, 128, 256], scheme=scheme,
-                       exact=models.gbm_exact(1.0, 1.0, 0.5), n_paths=1000, seed=1, n_boot=100)
+    res = strong_order(
+        sde,
+        [1.0],
+        1.0,
+        n_steps=[16, 32, 64, 128, 256],
+        scheme=scheme,
+        exact=models.gbm_exact(1.0, 1.0, 0.5),
+        n_paths=1000,
+        seed=1,
+        n_boot=100,
+    )
     assert res.expected == expected
     assert abs(res.order - expected) <= STRONG_TOL, res.as_dict()
 
@@ -25,17 +33,27 @@ def test_strong_order_gbm(scheme, expected):
 def test_strong_order_against_fine_reference_without_exact_solution():
     # Milstein on a non-linear SDE with no closed form: reference = Milstein on a grid 8x finer.
     sde = models.singular_logistic(c=0.3, sigma=0.5)
-    res = strong_order(sde, [1.0], 1.5, t0=0.5, n_steps=[8, 16, 32, 64], scheme="milstein", n_paths=500, seed=2,
-                       n_boot=100)
+    res = strong_order(
+        sde, [1.0], 1.5, t0=0.5, n_steps=[8, 16, 32, 64], scheme="milstein", n_paths=500, seed=2, n_boot=100
+    )
     assert abs(res.order - 1.0) <= STRONG_TOL, res.as_dict()
 
 
 @pytest.mark.parametrize("scheme, expected", [("euler", 1.0), ("weak2", 2.0)])
 def test_weak_order_ou_second_moment(scheme, expected):
     lam, sigma = 2.0, 1.0
-    res = weak_order(models.ornstein_uhlenbeck(lam, sigma), [1.0], 1.0, lambda y: y[:, 0] ** 2,
-                     n_steps=[4, 8, 16, 32, 64], scheme=scheme, exact=models.ou_exact_law(1.0, lam, sigma),
-                     n_paths=20000, seed=3, n_boot=100)
+    res = weak_order(
+        models.ornstein_uhlenbeck(lam, sigma),
+        [1.0],
+        1.0,
+        lambda y: y[:, 0] ** 2,
+        n_steps=[4, 8, 16, 32, 64],
+        scheme=scheme,
+        exact=models.ou_exact_law(1.0, lam, sigma),
+        n_paths=20000,
+        seed=3,
+        n_boot=100,
+    )
     assert abs(res.order - expected) <= WEAK_TOL, res.as_dict()
     # every error is resolved by the sample (> 3 standard errors of the paired differences)
     assert np.all(res.errors > 3 * res.stderr)
@@ -44,8 +62,18 @@ def test_weak_order_ou_second_moment(scheme, expected):
 def test_weak2_order_multiplicative_noise():
     # weak-2 on GBM, f(y) = y: E[Y_T] = e^{mu T}; reference: exact pathwise solution.
     mu, sigma = 1.0, 0.5
-    res = weak_order(models.gbm(mu, sigma), [1.0], 1.0, lambda y: y[:, 0], n_steps=[2, 4, 8, 16, 32],
-                     scheme="weak2", exact=models.gbm_exact(1.0, mu, sigma), n_paths=20000, seed=4, n_boot=100)
+    res = weak_order(
+        models.gbm(mu, sigma),
+        [1.0],
+        1.0,
+        lambda y: y[:, 0],
+        n_steps=[2, 4, 8, 16, 32],
+        scheme="weak2",
+        exact=models.gbm_exact(1.0, mu, sigma),
+        n_paths=20000,
+        seed=4,
+        n_boot=100,
+    )
     assert abs(res.order - 2.0) <= WEAK_TOL, res.as_dict()
 
 
@@ -54,9 +82,19 @@ def test_implicit_euler_from_singular_start_weak_order_and_law():
     sde = models.singular_linear(a, b, sigma)
     fine = geometric_grid(0.0, T, 1025, 1e-4)
     grids = [np.concatenate([[0.0], fine[1::c]]) for c in (32, 16, 8, 4)]
-    res = weak_order(sde, [b], T, lambda y: (y[:, 0] - b) ** 2, grids=grids, scheme="theta",
-                     exact=models.singular_linear_exact_law(a, b, sigma), n_paths=10000, seed=5, n_boot=100,
-                     expected=1.0)
+    res = weak_order(
+        sde,
+        [b],
+        T,
+        lambda y: (y[:, 0] - b) ** 2,
+        grids=grids,
+        scheme="theta",
+        exact=models.singular_linear_exact_law(a, b, sigma),
+        n_paths=10000,
+        seed=5,
+        n_boot=100,
+        expected=1.0,
+    )
     assert abs(res.order - 1.0) <= WEAK_TOL, res.as_dict()
     # law at T from the singular start: N(b, sigma^2 T / (2a + 1)); 4 standard errors of mean and variance
     n = 20000
@@ -70,7 +108,7 @@ def test_theta_scheme_newton_on_nonlinear_drift_matches_fixed_point():
     # theta = 1 on dq = -q^3 dt + 0.1 dW: each step solves z + h z^3 = rhs; check the residual.
     @nb.njit(cache=True)
     def f(t, y, p, out):
-        out[0] = -y[0] ** 3
+        out[0] = -(y[0] ** 3)
 
     @nb.njit(cache=True)
     def g(t, y, p, out):
@@ -221,12 +259,15 @@ def _drift_unwritten(t, y, p, out):
 BM = SDE(_zero_drift, _unit_diffusion)
 
 
-@pytest.mark.parametrize("grid, match", [
-    ([0.0, 0.5, 0.5, 1.0], "positive"),
-    ([0.0, 0.6, 0.5, 1.0], "positive"),
-    ([0.0, np.nan, 1.0], "non-finite"),
-    ([0.0], "at least 2"),
-])
+@pytest.mark.parametrize(
+    "grid, match",
+    [
+        ([0.0, 0.5, 0.5, 1.0], "positive"),
+        ([0.0, 0.6, 0.5, 1.0], "positive"),
+        ([0.0, np.nan, 1.0], "non-finite"),
+        ([0.0], "at least 2"),
+    ],
+)
 def test_bad_grid(grid, match):
     with pytest.raises(ValueError, match=match):
         solve(BM, [0.0], grid)
@@ -241,12 +282,15 @@ def test_bad_grid_builders():
         geometric_grid(0, 1, 10, 0.0)
 
 
-@pytest.mark.parametrize("saveat, match", [
-    ([0.5, 0.25], "increasing"),
-    ([1.5], "lie in the grid"),
-    ([0.3], "not a point of the grid"),
-    ([np.inf], "non-finite"),
-])
+@pytest.mark.parametrize(
+    "saveat, match",
+    [
+        ([0.5, 0.25], "increasing"),
+        ([1.5], "lie in the grid"),
+        ([0.3], "not a point of the grid"),
+        ([np.inf], "non-finite"),
+    ],
+)
 def test_bad_saveat(saveat, match):
     with pytest.raises(ValueError, match=match):
         solve(BM, [0.0], uniform_grid(0, 1, 4), saveat=saveat)

@@ -25,7 +25,7 @@ from deeplimits.validation.discovery import (
 from deeplimits.validation.report import to_jsonable
 from deeplimits.validation.runner import run_experiments
 
-TOY = textwrap.dedent('''
+TOY = textwrap.dedent("""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -60,7 +60,7 @@ TOY = textwrap.dedent('''
     @experiment(id="other.last", checks="runs after the failures", criterion="1 > 0", quick={"k": 1}, full={"k": 2})
     def last(params, *, seed, outdir):
         return Outcome(checks=[Check("one", 1, ">", 0)], metrics={"seed_seen": seed, "k": params["k"]})
-''')
+""")
 
 
 @pytest.fixture
@@ -119,26 +119,63 @@ def test_full_run_records_every_outcome(toy_dir, tmp_path):
 
 def test_results_json_schema(toy_dir, tmp_path):
     out = tmp_path / "report"
-    run_experiments(["toy.mean", "toy.fails"], mode="quick", seed=0, outdir=out, progress=False,
-                    experiments_dir=toy_dir)
+    run_experiments(
+        ["toy.mean", "toy.fails"], mode="quick", seed=0, outdir=out, progress=False, experiments_dir=toy_dir
+    )
     doc = _strict_load(out / "results.json")
-    for key in ("schema_version", "deeplimits_version", "mode", "seed", "started", "seconds", "complete",
-                "experiments_dir", "selection", "environment", "passed", "n_experiments", "n_passed",
-                "n_failed", "nonfinite_values", "experiments"):
+    for key in (
+        "schema_version",
+        "deeplimits_version",
+        "mode",
+        "seed",
+        "started",
+        "seconds",
+        "complete",
+        "experiments_dir",
+        "selection",
+        "environment",
+        "passed",
+        "n_experiments",
+        "n_passed",
+        "n_failed",
+        "nonfinite_values",
+        "experiments",
+    ):
         assert key in doc, key
     assert doc["mode"] == "quick" and doc["seed"] == 0 and doc["complete"] is True
     assert doc["passed"] is False and (doc["n_experiments"], doc["n_passed"], doc["n_failed"]) == (2, 1, 1)
     assert doc["selection"] == ["toy.mean", "toy.fails"]
     mean, fails = doc["experiments"]
-    for key in ("id", "area", "checks", "criterion", "mode", "params", "status", "passed", "seconds",
-                "metrics", "thresholds", "figures", "summary", "error", "warnings", "source", "nonfinite"):
+    for key in (
+        "id",
+        "area",
+        "checks",
+        "criterion",
+        "mode",
+        "params",
+        "status",
+        "passed",
+        "seconds",
+        "metrics",
+        "thresholds",
+        "figures",
+        "summary",
+        "error",
+        "warnings",
+        "source",
+        "nonfinite",
+    ):
         assert key in mean, key
     assert mean["id"] == "toy.mean" and mean["area"] == "toy" and mean["params"] == {"n": 400}
     assert mean["checks"] == "the sample mean of N(0,1) is near 0"
     assert mean["passed"] is True and mean["seconds"] > 0
     # Thresholds come from the Check objects; numpy values are plain JSON numbers.
-    assert mean["thresholds"]["abs_mean"] == {"op": "<", "threshold": pytest.approx(4 / np.sqrt(400)),
-                                              "passed": True, "note": "4 se"}
+    assert mean["thresholds"]["abs_mean"] == {
+        "op": "<",
+        "threshold": pytest.approx(4 / np.sqrt(400)),
+        "passed": True,
+        "note": "4 se",
+    }
     assert mean["thresholds"]["var"]["threshold"] == [0.5, 1.5]
     assert isinstance(mean["metrics"]["abs_mean"], float) and mean["metrics"]["n_used"] == 400
     assert len(mean["metrics"]["quantiles"]) == 3
@@ -188,8 +225,7 @@ def test_only_glob_and_area_selection(toy_dir, tmp_path):
     s = run_experiments("other", outdir=tmp_path / "b", progress=False, experiments_dir=toy_dir)
     assert [r.id for r in s.results] == ["other.last"] and s.passed
     assert s.results[0].params == {"k": 1}
-    s = run_experiments(["*mean"], mode="full", seed=1, outdir=tmp_path / "c", progress=False,
-                        experiments_dir=toy_dir)
+    s = run_experiments(["*mean"], mode="full", seed=1, outdir=tmp_path / "c", progress=False, experiments_dir=toy_dir)
     assert s.passed and s.results[0].params == {"n": 40000} and s.results[0].mode == "full"
 
 
@@ -236,19 +272,25 @@ def test_import_failure_is_a_failed_pseudo_experiment(toy_dir, tmp_path, capsys)
 
 
 def test_duplicate_id_in_two_files_is_an_import_failure(toy_dir):
-    (toy_dir / "zz_experiments.py").write_text(textwrap.dedent('''
+    (toy_dir / "zz_experiments.py").write_text(
+        textwrap.dedent("""
         from deeplimits.validation import experiment
         @experiment(id="toy.mean", checks="dup", criterion="dup", quick={}, full={})
         def dup(params, *, seed, outdir):
             pass
-    '''))
+    """)
+    )
     load = load_experiments(toy_dir)
     assert len(load.failures) == 1 and "duplicate experiment id 'toy.mean'" in load.failures[0].traceback
     assert registry["toy.mean"].source.endswith("toy_experiments.py")
     # Re-importing the same file is not a duplicate.
     assert load_experiments(toy_dir).failures[0].path.name == "zz_experiments.py"
     assert load.ids_by_file[toy_dir.resolve() / "toy_experiments.py"] == [
-        "toy.mean", "toy.fails", "toy.raises", "other.last"]
+        "toy.mean",
+        "toy.fails",
+        "toy.raises",
+        "other.last",
+    ]
 
 
 def test_outcome_problems_are_errors(tmp_path, clean_registry):
@@ -317,9 +359,17 @@ def test_default_experiments_dir_is_the_experiments_subpackage():
 
 def test_to_jsonable_conversions():
     nonfinite = {}
-    doc = to_jsonable({"a": np.arange(2), "b": (np.float32(0.5), np.bool_(True)), "c": Path("x/y.png"),
-                       "d": {1: -np.inf}, "e": np.array([[np.nan]]), "f": object},
-                      nonfinite=nonfinite)
+    doc = to_jsonable(
+        {
+            "a": np.arange(2),
+            "b": (np.float32(0.5), np.bool_(True)),
+            "c": Path("x/y.png"),
+            "d": {1: -np.inf},
+            "e": np.array([[np.nan]]),
+            "f": object,
+        },
+        nonfinite=nonfinite,
+    )
     assert doc["a"] == [0, 1] and doc["b"] == [0.5, True] and doc["c"] == "x/y.png"
     assert doc["d"] == {"1": None} and doc["e"] == [[None]] and isinstance(doc["f"], str)
     assert nonfinite == {"d.1": "-inf", "e[0][0]": "nan"}

@@ -245,7 +245,9 @@ def check_array(
         if low.any():
             where = np.unravel_index(int(np.argmax(low)), arr.shape)
             op = ">" if strict_min else ">="
-            raise ValueError(f"{name} must be {op} {minimum} everywhere; entry {tuple(map(int, where))} is {arr[where]}")
+            raise ValueError(
+                f"{name} must be {op} {minimum} everywhere; entry {tuple(map(int, where))} is {arr[where]}"
+            )
     if maximum is not None and arr.size:
         high = arr > maximum
         if high.any():

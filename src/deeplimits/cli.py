@@ -80,32 +80,72 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"deeplimits {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    v = sub.add_parser("validate", help="run validation experiments and write a report folder",
-                       description=_VALIDATE_DESCRIPTION, epilog=_EPILOG, formatter_class=fmt)
+    v = sub.add_parser(
+        "validate",
+        help="run validation experiments and write a report folder",
+        description=_VALIDATE_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=fmt,
+    )
     size = v.add_mutually_exclusive_group()
-    size.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="small parameter sets, a few minutes in total on 2 cores (default)")
-    size.add_argument("--full", dest="mode", action="store_const", const="full",
-                      help="large parameter sets for publication-quality numbers (much slower)")
+    size.add_argument(
+        "--quick",
+        dest="mode",
+        action="store_const",
+        const="quick",
+        help="small parameter sets, a few minutes in total on 2 cores (default)",
+    )
+    size.add_argument(
+        "--full",
+        dest="mode",
+        action="store_const",
+        const="full",
+        help="large parameter sets for publication-quality numbers (much slower)",
+    )
     v.set_defaults(mode="quick")
-    v.add_argument("--only", metavar="ID_OR_GLOB", nargs="+", action="extend", default=[],
-                   help="run only these experiments: exact ids (sde.gbm_strong), shell globs in quotes "
-                        "('sde.*', '*strong*') or area names (sde); see 'deeplimits list'")
-    v.add_argument("--out", metavar="DIR", default="validation-report",
-                   help="output folder for results.json, report.md and figures (default: %(default)s; "
-                        "files of a previous run there are overwritten)")
-    v.add_argument("--seed", metavar="N", type=_seed, default=0,
-                   help="random seed given to every experiment; same seed, same numbers (default: %(default)s)")
-    v.add_argument("--experiments", metavar="DIR", default=None,
-                   help="folder of *_experiments.py files to use instead of the package's own")
-    v.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar (for logs and CI)")
+    v.add_argument(
+        "--only",
+        metavar="ID_OR_GLOB",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="run only these experiments: exact ids (sde.gbm_strong), shell globs in quotes "
+        "('sde.*', '*strong*') or area names (sde); see 'deeplimits list'",
+    )
+    v.add_argument(
+        "--out",
+        metavar="DIR",
+        default="validation-report",
+        help="output folder for results.json, report.md and figures (default: %(default)s; "
+        "files of a previous run there are overwritten)",
+    )
+    v.add_argument(
+        "--seed",
+        metavar="N",
+        type=_seed,
+        default=0,
+        help="random seed given to every experiment; same seed, same numbers (default: %(default)s)",
+    )
+    v.add_argument(
+        "--experiments",
+        metavar="DIR",
+        default=None,
+        help="folder of *_experiments.py files to use instead of the package's own",
+    )
+    v.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar (for logs and CI)")
 
-    ls = sub.add_parser("list", help="list the validation experiments and what each one checks",
-                        description="List the validation experiments: id, area, and what each one checks.",
-                        formatter_class=fmt)
-    ls.add_argument("--experiments", metavar="DIR", default=None,
-                    help="folder of *_experiments.py files to use instead of the package's own")
+    ls = sub.add_parser(
+        "list",
+        help="list the validation experiments and what each one checks",
+        description="List the validation experiments: id, area, and what each one checks.",
+        formatter_class=fmt,
+    )
+    ls.add_argument(
+        "--experiments",
+        metavar="DIR",
+        default=None,
+        help="folder of *_experiments.py files to use instead of the package's own",
+    )
     return parser
 
 
@@ -142,8 +182,11 @@ def _cmd_list(args) -> int:
         print(f"{exp.id:<{width}}  {exp.area:<{area_w}}  {' '.join(exp.checks.split())}")
     print(f"\n{len(exps)} experiments from {directory}")
     for f in failures:
-        print(f"\nERROR: {f.path} failed to import; its experiments are missing from this list:\n"
-              + textwrap.indent(f.traceback.rstrip(), "  "), file=sys.stderr)
+        print(
+            f"\nERROR: {f.path} failed to import; its experiments are missing from this list:\n"
+            + textwrap.indent(f.traceback.rstrip(), "  "),
+            file=sys.stderr,
+        )
     return EXIT_FAILED if failures else EXIT_OK
 
 
@@ -153,8 +196,14 @@ def _cmd_validate(args) -> int:
 
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files; never open windows
     try:
-        summary = run_experiments(args.only or None, mode=args.mode, seed=args.seed, outdir=args.out,
-                                  progress=args.progress, experiments_dir=args.experiments)
+        summary = run_experiments(
+            args.only or None,
+            mode=args.mode,
+            seed=args.seed,
+            outdir=args.out,
+            progress=args.progress,
+            experiments_dir=args.experiments,
+        )
     except SelectionError as exc:
         print(f"deeplimits validate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

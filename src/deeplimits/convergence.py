@@ -24,15 +24,15 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
 from ._checks import check_int
-from .sde.noise import brownian_increments
 from .sde import SCHEMES, solve, uniform_grid
 from .sde.grids import check_grid
+from .sde.noise import brownian_increments
 
 __all__ = ["OrderResult", "fit_order", "strong_order", "weak_order", "plot_orders", "coupled_increments"]
 
@@ -83,9 +83,18 @@ class OrderResult:
         return plot_orders([self], ax=ax, reference_slopes=reference_slopes)
 
     def as_dict(self) -> dict:
-        return dict(kind=self.kind, scheme=self.scheme, hs=self.hs.tolist(), errors=self.errors.tolist(),
-                    stderr=self.stderr.tolist(), order=float(self.order), ci=[float(c) for c in self.ci],
-                    expected=self.expected, n_paths=self.n_paths, label=self.label)
+        return dict(
+            kind=self.kind,
+            scheme=self.scheme,
+            hs=self.hs.tolist(),
+            errors=self.errors.tolist(),
+            stderr=self.stderr.tolist(),
+            order=float(self.order),
+            ci=[float(c) for c in self.ci],
+            expected=self.expected,
+            n_paths=self.n_paths,
+            label=self.label,
+        )
 
 
 def fit_order(hs, errors) -> float:
@@ -177,10 +186,26 @@ def _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw):
     return _run(sde, y0, fine, dW_fine, ref_scheme or scheme, solve_kw)
 
 
-def strong_order(sde, y0, t1: float, *, t0: float = 0.0, n_steps: Sequence[int] = (16, 32, 64, 128, 256),
-                 grids=None, scheme: str = "euler", exact: Callable | None = None, ref_factor: int = 8,
-                 ref_scheme: str | None = None, n_paths: int = 1000, seed: int = 0, component: int = 0,
-                 n_boot: int = 500, expected: float | None = None, label: str = "", **solve_kw) -> OrderResult:
+def strong_order(
+    sde,
+    y0,
+    t1: float,
+    *,
+    t0: float = 0.0,
+    n_steps: Sequence[int] = (16, 32, 64, 128, 256),
+    grids=None,
+    scheme: str = "euler",
+    exact: Callable | None = None,
+    ref_factor: int = 8,
+    ref_scheme: str | None = None,
+    n_paths: int = 1000,
+    seed: int = 0,
+    component: int = 0,
+    n_boot: int = 500,
+    expected: float | None = None,
+    label: str = "",
+    **solve_kw,
+) -> OrderResult:
     """Measure the strong order ``E|Y^h_T - Y_T| ~ h^p`` of a scheme.
 
     Parameters
@@ -217,11 +242,13 @@ def strong_order(sde, y0, t1: float, *, t0: float = 0.0, n_steps: Sequence[int] 
     -------
     OrderResult
     """
-    grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact,
-                                                       None, ref_factor)
+    grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(
+        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor
+    )
     target = _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)[:, component]
-    per_path = np.array([np.abs(_run(sde, y0, g, dW, scheme, solve_kw)[:, component] - target)
-                         for g, dW in zip(grids, dWs)])
+    per_path = np.array(
+        [np.abs(_run(sde, y0, g, dW, scheme, solve_kw)[:, component] - target) for g, dW in zip(grids, dWs)]
+    )
     errors = per_path.mean(axis=1)
     stderr = per_path.std(axis=1, ddof=1) / np.sqrt(n_paths)
     order = fit_order(hs, errors)
@@ -230,11 +257,26 @@ def strong_order(sde, y0, t1: float, *, t0: float = 0.0, n_steps: Sequence[int] 
     return OrderResult("strong", scheme, hs, errors, stderr, order, ci, exp, n_paths, label or scheme)
 
 
-def weak_order(sde, y0, t1: float, f: Callable, *, t0: float = 0.0,
-               n_steps: Sequence[int] = (4, 8, 16, 32, 64), grids=None, scheme: str = "euler",
-               exact: Callable | None = None, ref_factor: int = 8, ref_scheme: str | None = None,
-               n_paths: int = 10000, seed: int = 0, n_boot: int = 500, expected: float | None = None,
-               label: str = "", **solve_kw) -> OrderResult:
+def weak_order(
+    sde,
+    y0,
+    t1: float,
+    f: Callable,
+    *,
+    t0: float = 0.0,
+    n_steps: Sequence[int] = (4, 8, 16, 32, 64),
+    grids=None,
+    scheme: str = "euler",
+    exact: Callable | None = None,
+    ref_factor: int = 8,
+    ref_scheme: str | None = None,
+    n_paths: int = 10000,
+    seed: int = 0,
+    n_boot: int = 500,
+    expected: float | None = None,
+    label: str = "",
+    **solve_kw,
+) -> OrderResult:
     """Measure the weak order ``|E f(Y^h_T) - E f(Y_T)| ~ h^p`` of a scheme.
 
     The expectation of the difference is estimated on coupled paths: the
@@ -260,19 +302,32 @@ def weak_order(sde, y0, t1: float, f: Callable, *, t0: float = 0.0,
         ``stderr`` holds the standard errors of the paired differences; an
         error below about 3 standard errors is not resolved by the sample.
     """
-    grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact,
-                                                       None, ref_factor)
+    grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(
+        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor
+    )
     f_target = np.asarray(f(_target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)), dtype=float)
-    per_path = np.array([np.asarray(f(_run(sde, y0, g, dW, scheme, solve_kw)), dtype=float) - f_target
-                         for g, dW in zip(grids, dWs)])
+    per_path = np.array(
+        [np.asarray(f(_run(sde, y0, g, dW, scheme, solve_kw)), dtype=float) - f_target for g, dW in zip(grids, dWs)]
+    )
     means = per_path.mean(axis=1)
     errors = np.abs(means)
     stderr = per_path.std(axis=1, ddof=1) / np.sqrt(n_paths)
     order = fit_order(hs, errors)
     ci = _bootstrap_orders(hs, per_path, np.abs, n_boot, seed + 1)
     exp = SCHEMES[scheme]["weak"] if expected is None else expected
-    return OrderResult("weak", scheme, hs, errors, stderr, order, ci, exp, n_paths, label or scheme,
-                       extra=dict(signed_errors=means.tolist()))
+    return OrderResult(
+        "weak",
+        scheme,
+        hs,
+        errors,
+        stderr,
+        order,
+        ci,
+        exp,
+        n_paths,
+        label or scheme,
+        extra=dict(signed_errors=means.tolist()),
+    )
 
 
 def plot_orders(results: Sequence[OrderResult], ax=None, reference_slopes=None, title: str | None = None):
@@ -294,8 +349,14 @@ def plot_orders(results: Sequence[OrderResult], ax=None, reference_slopes=None, 
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4))
     for r in results:
-        line = ax.errorbar(r.hs, r.errors, yerr=2 * r.stderr, marker="o", capsize=2,
-                           label=f"{r.label}: {r.order:.2f} [{r.ci[0]:.2f}, {r.ci[1]:.2f}]")
+        line = ax.errorbar(
+            r.hs,
+            r.errors,
+            yerr=2 * r.stderr,
+            marker="o",
+            capsize=2,
+            label=f"{r.label}: {r.order:.2f} [{r.ci[0]:.2f}, {r.ci[1]:.2f}]",
+        )
         slopes = reference_slopes if reference_slopes is not None else ([r.expected] if r.expected else [])
         for p in slopes:
             ref = r.errors[-1] * (r.hs / r.hs[-1]) ** p
@@ -304,8 +365,13 @@ def plot_orders(results: Sequence[OrderResult], ax=None, reference_slopes=None, 
     ax.set_yscale("log")
     ax.set_xlabel("step size h")
     kinds = {r.kind for r in results}
-    ax.set_ylabel("strong error E|Y_h - Y|" if kinds == {"strong"} else "weak error |E f(Y_h) - E f(Y)|"
-                  if kinds == {"weak"} else "error")
+    ax.set_ylabel(
+        "strong error E|Y_h - Y|"
+        if kinds == {"strong"}
+        else "weak error |E f(Y_h) - E f(Y)|"
+        if kinds == {"weak"}
+        else "error"
+    )
     ax.legend(fontsize=7, title="order [95% CI]; dashed: theory", title_fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)

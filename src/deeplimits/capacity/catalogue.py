@@ -12,8 +12,8 @@ offline; every formula below is ours ("derived") unless marked otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -149,7 +149,8 @@ def catalogue() -> dict:
             "[P3 abstract] Xavier conditions recovered in the multi-channel case; [P2 abstract] size of "
             "the effective receptive field recovered",
             "jump law, mean L m1 and covariance L (m2 - m1 m1^T)",
-            "tests/test_cap_chain.py (exact moments of the chain)"),
+            "tests/test_cap_chain.py (exact moments of the chain)",
+        ),
         ArchitectureEntry(
             "residual",
             "alpha = a L^-1/2",
@@ -160,7 +161,8 @@ def catalogue() -> dict:
             "Kolmogorov forward equation in the deep limit iff residual weights scale as L^-1/2",
             "transition p_k = (delta_k0 + alpha^2 d w_k^2)/(1 + alpha^2 d ||w||^2); lambda, q_k, v, D; "
             "O(1/L) convergence",
-            "cap.chain_to_kfe (slope of error vs L), cap.finite_network (conv ResNets vs chain)"),
+            "cap.chain_to_kfe (slope of error vs L), cap.finite_network (conv ResNets vs chain)",
+        ),
         ArchitectureEntry(
             "residual_beta",
             "alpha = a L^-beta",
@@ -168,7 +170,8 @@ def catalogue() -> dict:
             _residual_beta,
             "[P3 intro] larger weights shatter, smaller ones give no spatial propagation",
             "the exponent 1 - 2 beta",
-            "cap.scaling_regimes"),
+            "cap.scaling_regimes",
+        ),
         ArchitectureEntry(
             "residual_bias",
             "alpha = a L^-1/2, bias weight b inside the residual branch (effective bias a b L^-1/2)",
@@ -177,7 +180,8 @@ def catalogue() -> dict:
             "[P3 abstract] weights and biases should be scaled as the inverse square root of L",
             "the bias as a sink of weight alpha^2 b^2 per layer; kappa = a^2 b^2",
             "tests/test_cap_limits.py (sink mass of the exact chain vs 1 - exp(-kappa)); not observable "
-            "from input gradients alone (it is part of the capacity accounting)"),
+            "from input gradients alone (it is part of the capacity accounting)",
+        ),
         ArchitectureEntry(
             "dilated",
             "alpha = a L^-1/2, dilation delta",
@@ -185,7 +189,8 @@ def catalogue() -> dict:
             _residual_coeffs,
             "-",
             "offsets and D ~ delta^2",
-            "tests/test_cap_limits.py"),
+            "tests/test_cap_limits.py",
+        ),
         ArchitectureEntry(
             "causal",
             "alpha = a L^-1/2, causal kernel (offsets <= 0)",
@@ -193,7 +198,8 @@ def catalogue() -> dict:
             _residual_coeffs,
             "-",
             "drift from the first moment of the causal kernel",
-            "tests/test_cap_limits.py, cap.walkers (causal dilated stack)"),
+            "tests/test_cap_limits.py, cap.walkers (causal dilated stack)",
+        ),
         ArchitectureEntry(
             "conv2d",
             "alpha = a L^-1/2, 2-D kernel",
@@ -201,7 +207,8 @@ def catalogue() -> dict:
             _residual_coeffs,
             "-",
             "the diffusion tensor",
-            "tests/test_cap_limits.py, cap.finite_network (2-D ResNet)"),
+            "tests/test_cap_limits.py, cap.finite_network (2-D ResNet)",
+        ),
         ArchitectureEntry(
             "recurrent",
             "alpha ~ T^-1/2 for a memory length T",
@@ -209,6 +216,7 @@ def catalogue() -> dict:
             recurrent_lag_allocation,
             "[P3 abstract] weights scaled as the inverse square root of the desired memory length",
             "the geometric lag law and the memory length",
-            "tests/test_cap_limits.py (walkers' death layers on the unrolled stack)"),
+            "tests/test_cap_limits.py (walkers' death layers on the unrolled stack)",
+        ),
     ]
     return {e.name: e for e in entries}

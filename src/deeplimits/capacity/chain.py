@@ -138,8 +138,11 @@ def _propagate_fft(layers, c):
 
 
 def _same(t1, t2):
-    return (t1.offsets.shape == t2.offsets.shape and np.array_equal(t1.offsets, t2.offsets)
-            and np.array_equal(t1.probs, t2.probs))
+    return (
+        t1.offsets.shape == t2.offsets.shape
+        and np.array_equal(t1.offsets, t2.offsets)
+        and np.array_equal(t1.probs, t2.probs)
+    )
 
 
 def _check_capacity(c_out, ndim):

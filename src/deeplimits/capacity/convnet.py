@@ -30,8 +30,15 @@ from ..rng import normal_array
 from .lattice import check_span
 from .layers import ConvLayer, _check_depth, _check_int, _check_scalar
 
-__all__ = ["ACTIVATIONS", "activation", "decoupling_coefficient", "ConvResNet", "CapacityEstimate",
-           "capacity_profile", "single_thread_blas"]
+__all__ = [
+    "ACTIVATIONS",
+    "activation",
+    "decoupling_coefficient",
+    "ConvResNet",
+    "CapacityEstimate",
+    "capacity_profile",
+    "single_thread_blas",
+]
 
 #: Activations available to :class:`ConvResNet`.
 ACTIVATIONS = ("relu", "tanh", "sin", "linear")
@@ -105,8 +112,12 @@ def _openblas_thread_api():
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                               ("openblas", "")):
+        for prefix, suffix in (
+            ("scipy_openblas", "64_"),
+            ("scipy_openblas", ""),
+            ("openblas", "64_"),
+            ("openblas", ""),
+        ):
             get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
             set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
             if get is not None and set_ is not None:
@@ -150,7 +161,7 @@ def _shift(u, off, periodic):
     out = np.zeros_like(u)
     src = [slice(None)] * (u.ndim - nd)
     dst = [slice(None)] * (u.ndim - nd)
-    for n, o in zip(u.shape[u.ndim - nd:], off):
+    for n, o in zip(u.shape[u.ndim - nd :], off):
         o = int(o)
         if abs(o) >= n:
             return out
@@ -213,8 +224,9 @@ class ConvResNet:
         if self.padding not in ("circular", "zero"):
             raise ValueError(f"padding must be 'circular' or 'zero', got {self.padding!r}")
         # The layer object validates taps, alpha, dilation and causality.
-        self._layer = ConvLayer(self.taps, alpha=self.alpha, dilation=self.dilation, causal=self.causal,
-                                padding=self.padding)
+        self._layer = ConvLayer(
+            self.taps, alpha=self.alpha, dilation=self.dilation, causal=self.causal, padding=self.padding
+        )
         self.taps = self._layer.taps
         self.alpha = self._layer.alpha
         nd = self._layer.ndim
@@ -252,8 +264,17 @@ class ConvResNet:
         tuple of ConvLayer
         """
         d = np.broadcast_to(np.asarray(decoupling, dtype=np.float64), (self.depth,))
-        return tuple(ConvLayer(self.taps, alpha=self.alpha, dilation=self.dilation, causal=self.causal,
-                               padding=self.padding, decoupling=float(dl)) for dl in d)
+        return tuple(
+            ConvLayer(
+                self.taps,
+                alpha=self.alpha,
+                dilation=self.dilation,
+                causal=self.causal,
+                padding=self.padding,
+                decoupling=float(dl),
+            )
+            for dl in d
+        )
 
     def _conv(self, l, u, periodic):
         C = self.channels
@@ -399,7 +420,7 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     dsum = np.zeros(net.depth)
     layer_sq = np.zeros((net.depth + 1,) + net.grid)
     for i in range(0, n_inputs, batch):
-        xb = np.ascontiguousarray(np.moveaxis(x_all[i:i + batch], 1, 0))
+        xb = np.ascontiguousarray(np.moveaxis(x_all[i : i + batch], 1, 0))
         with single_thread_blas():
             g, d2 = net.input_gradient(xb, layer_sq=layer_sq)
         q = np.sum(g * g, axis=0, dtype=np.float64)  # (B, *grid): capacity of each input
@@ -410,5 +431,4 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     var = np.maximum(s2 / n_inputs - mean**2, 0.0) * n_inputs / (n_inputs - 1)
     tot = mean.sum()
     norms = layer_sq.reshape(net.depth + 1, -1).sum(axis=1).reshape((-1,) + (1,) * len(net.grid))
-    return CapacityEstimate(mean / tot, np.sqrt(var / n_inputs) / tot, dsum / n_inputs, float(tot),
-                            layer_sq / norms)
+    return CapacityEstimate(mean / tot, np.sqrt(var / n_inputs) / tot, dsum / n_inputs, float(tot), layer_sq / norms)

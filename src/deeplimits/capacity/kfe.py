@@ -26,22 +26,37 @@ True
 
 from __future__ import annotations
 
-import numpy as np
-
-from .kfe_exact import (fourier_mode_1d, fourier_mode_2d, gaussian_1d, gaussian_2d, integral,
-                        semidiscrete_exact)
+from .kfe_exact import fourier_mode_1d, fourier_mode_2d, gaussian_1d, gaussian_2d, integral, semidiscrete_exact
 from .kfe_grid import BOUNDARIES, Grid1D, Grid2D, KFEResult, lattice_1d, lattice_2d
 from .kfe_master import SCHEMES_MASTER, MasterEquation, generator_matrix, master_exact_periodic, solve_master
 from .kfe_pde import SCHEMES_1D, SCHEMES_2D, DriftDiffusion1D, DriftDiffusion2D, solve_pde
 from .limits import kramers_moyal
 
 __all__ = [
-    "BOUNDARIES", "Grid1D", "Grid2D", "KFEResult", "lattice_1d", "lattice_2d",
-    "MasterEquation", "DriftDiffusion1D", "DriftDiffusion2D",
-    "solve", "solve_master", "solve_pde", "kramers_moyal",
-    "master_exact_periodic", "generator_matrix", "semidiscrete_exact", "integral",
-    "gaussian_1d", "gaussian_2d", "fourier_mode_1d", "fourier_mode_2d",
-    "SCHEMES_1D", "SCHEMES_2D", "SCHEMES_MASTER",
+    "BOUNDARIES",
+    "Grid1D",
+    "Grid2D",
+    "KFEResult",
+    "lattice_1d",
+    "lattice_2d",
+    "MasterEquation",
+    "DriftDiffusion1D",
+    "DriftDiffusion2D",
+    "solve",
+    "solve_master",
+    "solve_pde",
+    "kramers_moyal",
+    "master_exact_periodic",
+    "generator_matrix",
+    "semidiscrete_exact",
+    "integral",
+    "gaussian_1d",
+    "gaussian_2d",
+    "fourier_mode_1d",
+    "fourier_mode_2d",
+    "SCHEMES_1D",
+    "SCHEMES_2D",
+    "SCHEMES_MASTER",
 ]
 
 

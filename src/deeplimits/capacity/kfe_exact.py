@@ -47,13 +47,26 @@ def integral(f, t0: float, t1: float, shape: tuple = ()) -> np.ndarray:
         return np.asarray(f, dtype=float) * (t1 - t0)
     if shape == ():
         return np.asarray(scipy.integrate.quad(f, t0, t1, epsabs=1e-14, epsrel=1e-12, limit=200)[0])
-    return np.array([scipy.integrate.quad(lambda t, j=j: np.asarray(f(t), float).ravel()[j], t0, t1,
-                                          epsabs=1e-14, epsrel=1e-12, limit=200)[0]
-                     for j in range(int(np.prod(shape)))]).reshape(shape)
+    return np.array(
+        [
+            scipy.integrate.quad(
+                lambda t, j=j: np.asarray(f(t), float).ravel()[j], t0, t1, epsabs=1e-14, epsrel=1e-12, limit=200
+            )[0]
+            for j in range(int(np.prod(shape)))
+        ]
+    ).reshape(shape)
 
 
-def gaussian_1d(x, v_int: float, D_int: float, kappa_int: float = 0.0, x0: float = 0.0, s0: float = 0.0,
-                period: float | None = None, n_images: int = 6) -> np.ndarray:
+def gaussian_1d(
+    x,
+    v_int: float,
+    D_int: float,
+    kappa_int: float = 0.0,
+    x0: float = 0.0,
+    s0: float = 0.0,
+    period: float | None = None,
+    n_images: int = 6,
+) -> np.ndarray:
     """Unit-mass Gaussian started with variance ``s0**2`` at ``x0``, after integrated drift/diffusion/sink.
 
     ``c = exp(-kappa_int) N(x; x0 + v_int, s0^2 + 2 D_int)``, summed over images ``x + j period``:
@@ -88,8 +101,9 @@ def gaussian_1d(x, v_int: float, D_int: float, kappa_int: float = 0.0, x0: float
     return np.exp(-kappa_int) * out / np.sqrt(2 * np.pi * var)
 
 
-def gaussian_2d(X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: float = 0.0,
-                period=None, n_images: int = 4) -> np.ndarray:
+def gaussian_2d(
+    X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: float = 0.0, period=None, n_images: int = 4
+) -> np.ndarray:
     """2-D analogue of :func:`gaussian_1d`.
 
     Parameters
@@ -127,8 +141,9 @@ def gaussian_2d(X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: f
     return np.exp(-kappa_int) * out / (2 * np.pi * np.sqrt(np.linalg.det(S)))
 
 
-def fourier_mode_1d(x, k: float, amp: float, v_int: float, D_int: float, kappa_int: float = 0.0,
-                    kind: str = "cos") -> np.ndarray:
+def fourier_mode_1d(
+    x, k: float, amp: float, v_int: float, D_int: float, kappa_int: float = 0.0, kind: str = "cos"
+) -> np.ndarray:
     """Exact Fourier-mode solution in 1-D.
 
     ``(1 + amp cos(k (x - v_int)) exp(-k^2 D_int)) exp(-kappa_int)``; ``kind="sin"``:
@@ -253,6 +268,7 @@ def semidiscrete_exact(eq, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
         vI = integral(eq.v, t0, t_end, (2,))
         DI = integral(eq.D, t0, t_end, np.shape(eq.D(t0)) if callable(eq.D) else np.shape(eq.D))
         from .kfe_pde import _tensor
+
         Dt = _tensor(DI)
         kI = float(integral(eq.kappa, t0, t_end))
         cf = np.array([vI[0], vI[1], Dt[0], Dt[1], Dt[2], kI])

@@ -41,6 +41,7 @@ __all__ = [
     "depth_steps",
 ]
 
+
 def _check_boundary(boundary: str, name: str = "boundary") -> str:
     if boundary not in BOUNDARIES:
         raise ValueError(f"{name} must be one of {list(BOUNDARIES)}, got {boundary!r}")
@@ -139,7 +140,7 @@ class Grid2D:
             raise ValueError("gx and gy must be Grid1D instances")
 
     @classmethod
-    def square(cls, x_min: float, x_max: float, n: int, boundary: str = "periodic") -> "Grid2D":
+    def square(cls, x_min: float, x_max: float, n: int, boundary: str = "periodic") -> Grid2D:
         """Square grid ``[x_min, x_max]^2`` with ``n x n`` cells and the same boundary on both axes.
 
         Parameters

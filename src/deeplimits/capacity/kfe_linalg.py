@@ -97,8 +97,8 @@ def tri_factor(lower, diag, upper, periodic):
     if not periodic:
         _thomas_factor(lower, diag, upper, cp, inv)
         return cp, inv, z, corr
-    alpha = lower[0]          # A[0, n-1]
-    beta = upper[n - 1]       # A[n-1, 0]
+    alpha = lower[0]  # A[0, n-1]
+    beta = upper[n - 1]  # A[n-1, 0]
     gamma = -diag[0]
     d2 = diag.copy()
     d2[0] -= gamma

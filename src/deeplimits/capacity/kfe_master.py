@@ -286,9 +286,18 @@ def generator_matrix(eq: MasterEquation, q, lam: float, kap: float) -> sp.csr_ma
     return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, N))
 
 
-def solve_master(eq: MasterEquation, c0, t_end: float, *, dt: float | None = None, n_steps: int | None = None,
-                 scheme: str = "crank_nicolson", t0: float = 0.0, save_every: int | None = None,
-                 substeps: bool = False) -> KFEResult:
+def solve_master(
+    eq: MasterEquation,
+    c0,
+    t_end: float,
+    *,
+    dt: float | None = None,
+    n_steps: int | None = None,
+    scheme: str = "crank_nicolson",
+    t0: float = 0.0,
+    save_every: int | None = None,
+    substeps: bool = False,
+) -> KFEResult:
     """Integrate a :class:`MasterEquation` over depth ``[t0, t_end]``.
 
     Parameters
@@ -349,9 +358,16 @@ def solve_master(eq: MasterEquation, c0, t_end: float, *, dt: float | None = Non
         _run_master_implicit(eq, c, q, lam, kap, h, theta, mask, ys)
     ys = ys.reshape((ys.shape[0],) + grid.shape)
     res = KFEResult(ts=ts_all[mask], ys=ys, grid=grid)
-    res.stats = dict(scheme=scheme, n_steps=n, dt=step, substeps=m, dt_limit=limit,
-                     wall_time=time.perf_counter() - tic, mass=res.mass(),
-                     solver="fft" if eq.periodic else "sparse_lu")
+    res.stats = dict(
+        scheme=scheme,
+        n_steps=n,
+        dt=step,
+        substeps=m,
+        dt_limit=limit,
+        wall_time=time.perf_counter() - tic,
+        mass=res.mass(),
+        solver="fft" if eq.periodic else "sparse_lu",
+    )
     return res
 
 

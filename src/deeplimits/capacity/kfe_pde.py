@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Union
 
 import numba as nb
 import numpy as np
@@ -299,8 +300,12 @@ def _run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
             for i in range(n):
                 rhs[i] = c[i]
         if theta > 0.0:
-            same = have_factor and coefs[k + 1, 0] == coefs[k, 0] and coefs[k + 1, 1] == coefs[k, 1] \
+            same = (
+                have_factor
+                and coefs[k + 1, 0] == coefs[k, 0]
+                and coefs[k + 1, 1] == coefs[k, 1]
                 and coefs[k + 1, 2] == coefs[k, 2]
+            )
             if not same:
                 bands_1d(n, h, coefs[k + 1, 0], coefs[k + 1, 1], coefs[k + 1, 2], bc, upwind, lower, diag, upper)
                 for i in range(n):
@@ -398,8 +403,12 @@ def _axpy_cross(c, dxy, hx, hy, bcx, bcy, s, out):
         for f in range(nfx):
             i0 = f
             i1 = (f + 1) % nx
-            dcy = (_ghost(c, i0, j + 1, bcx, bcy) + _ghost(c, i1, j + 1, bcx, bcy)
-                   - _ghost(c, i0, j - 1, bcx, bcy) - _ghost(c, i1, j - 1, bcx, bcy)) / (4.0 * hy)
+            dcy = (
+                _ghost(c, i0, j + 1, bcx, bcy)
+                + _ghost(c, i1, j + 1, bcx, bcy)
+                - _ghost(c, i0, j - 1, bcx, bcy)
+                - _ghost(c, i1, j - 1, bcx, bcy)
+            ) / (4.0 * hy)
             flux = -dxy * dcy
             out[i0, j] -= s * flux / hx
             out[i1, j] += s * flux / hx
@@ -407,8 +416,12 @@ def _axpy_cross(c, dxy, hx, hy, bcx, bcy, s, out):
         for f in range(nfy):
             j0 = f
             j1 = (f + 1) % ny
-            dcx = (_ghost(c, i + 1, j0, bcx, bcy) + _ghost(c, i + 1, j1, bcx, bcy)
-                   - _ghost(c, i - 1, j0, bcx, bcy) - _ghost(c, i - 1, j1, bcx, bcy)) / (4.0 * hx)
+            dcx = (
+                _ghost(c, i + 1, j0, bcx, bcy)
+                + _ghost(c, i + 1, j1, bcx, bcy)
+                - _ghost(c, i - 1, j0, bcx, bcy)
+                - _ghost(c, i - 1, j1, bcx, bcy)
+            ) / (4.0 * hx)
             flux = -dxy * dcx
             out[i, j0] -= s * flux / hy
             out[i, j1] += s * flux / hy
@@ -561,7 +574,7 @@ def _run_2d(c0, coefs, dt, hx, hy, bcx, bcy, upwind, scheme, theta, save_mask, y
             else:
                 # Hundsdorfer-Verwer correction: Z0 = Y0 + dt/2 (F(t_{n+1}, Y2) - F(t_n, U))
                 y0[:] = c
-                _apply_full(c, cn, hx, hy, bcx, bcy, upwind, dt, y0)          # Y0 again
+                _apply_full(c, cn, hx, hy, bcx, bcy, upwind, dt, y0)  # Y0 again
                 _apply_full(y2, c1, hx, hy, bcx, bcy, upwind, 0.5 * dt, y0)
                 _apply_full(c, cn, hx, hy, bcx, bcy, upwind, -0.5 * dt, y0)
                 _axpy_x(y2, lx1, dx1, ux1, px, -w, y0)
@@ -599,7 +612,8 @@ def _check_peclet(worst: float, advection: str) -> None:
         raise ValueError(
             "explicit scheme is not positive: an off-diagonal coefficient is negative "
             f"(relative value {worst:.3g}); the cell Peclet number |v| h / (2 D) exceeds 1 "
-            f"with advection={advection!r}; use advection='upwind', a finer grid, or an implicit scheme")
+            f"with advection={advection!r}; use advection='upwind', a finer grid, or an implicit scheme"
+        )
 
 
 def _explicit_substeps(limit: float, dt: float, substeps: bool, formula: str) -> int:
@@ -609,7 +623,8 @@ def _explicit_substeps(limit: float, dt: float, substeps: bool, formula: str) ->
     if not substeps:
         raise ValueError(
             f"explicit step dt={dt:.6g} exceeds the stability limit dt_max={limit:.6g} "
-            f"({formula}); pass substeps=True, a smaller dt, or use an implicit scheme")
+            f"({formula}); pass substeps=True, a smaller dt, or use an implicit scheme"
+        )
     return math.ceil(dt / limit * (1 - 1e-12))
 
 
@@ -633,9 +648,19 @@ def _adi_scheme(scheme: str, theta, mixed: bool):
     return scheme, th
 
 
-def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | None = None,
-              scheme: str = "crank_nicolson", t0: float = 0.0, save_every: int | None = None,
-              substeps: bool = False, theta: float | None = None) -> KFEResult:
+def solve_pde(
+    eq,
+    c0,
+    t_end: float,
+    *,
+    dt: float | None = None,
+    n_steps: int | None = None,
+    scheme: str = "crank_nicolson",
+    t0: float = 0.0,
+    save_every: int | None = None,
+    substeps: bool = False,
+    theta: float | None = None,
+) -> KFEResult:
     """Integrate a :class:`DriftDiffusion1D` / :class:`DriftDiffusion2D` over depth ``[t0, t_end]``.
 
     Parameters
@@ -691,8 +716,9 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
         ts = t0 + step * np.arange(n + 1)
         cf = eq.coefficients(ts)
         if is2d:
-            limit, worst = _explicit_limit_2d(cf, grid.gx.n, grid.gy.n, grid.gx.h, grid.gy.h,
-                                              grid.gx.bc, grid.gy.bc, upwind)
+            limit, worst = _explicit_limit_2d(
+                cf, grid.gx.n, grid.gy.n, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind
+            )
         else:
             limit, worst = _explicit_limit_1d(cf, grid.n, grid.h, grid.bc, upwind)
         _check_peclet(worst, eq.advection)
@@ -717,7 +743,15 @@ def solve_pde(eq, c0, t_end: float, *, dt: float | None = None, n_steps: int | N
         _run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
     ts = (t0 + h_t * np.arange(n_fine + 1))[mask]
     res = KFEResult(ts=ts, ys=ys, grid=grid)
-    res.stats = dict(scheme=scheme, scheme_used=used if is2d else scheme, theta=th, n_steps=n, dt=step,
-                     substeps=m, dt_limit=limit,
-                     wall_time=time.perf_counter() - tic, mass=res.mass())
+    res.stats = dict(
+        scheme=scheme,
+        scheme_used=used if is2d else scheme,
+        theta=th,
+        n_steps=n,
+        dt=step,
+        substeps=m,
+        dt_limit=limit,
+        wall_time=time.perf_counter() - tic,
+        mass=res.mass(),
+    )
     return res

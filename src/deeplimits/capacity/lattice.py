@@ -94,5 +94,6 @@ def check_span(offsets, shape, what="the kernel") -> None:
         col = np.concatenate([off[:, ax], [0]])
         span = int(col.max() - col.min() + 1)
         if int(n) < span:
-            raise ValueError(f"grid too small for {what}: axis {ax} has {int(n)} sites but the kernel spans "
-                             f"{span} sites")
+            raise ValueError(
+                f"grid too small for {what}: axis {ax} has {int(n)} sites but the kernel spans {span} sites"
+            )

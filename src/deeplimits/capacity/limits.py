@@ -102,8 +102,9 @@ class KFECoefficients:
         dict
             Keys ``lam, offsets, q, v, D, kappa``.
         """
-        return dict(lam=self.rate, offsets=self.offsets, q=self.jump_probs, v=self.drift,
-                    D=self.diffusion, kappa=self.sink)
+        return dict(
+            lam=self.rate, offsets=self.offsets, q=self.jump_probs, v=self.drift, D=self.diffusion, kappa=self.sink
+        )
 
     @property
     def ndim(self) -> int:
@@ -127,8 +128,9 @@ class KFECoefficients:
         """
         self._check_grid(grid)
         if self.jump_probs.sum() == 0:  # all-zero taps: no jumps, only the sink
-            return MasterEquation(grid, self.offsets[:1, 0] if self.ndim == 1 else self.offsets[:1], [1.0],
-                                  0.0, self.sink)
+            return MasterEquation(
+                grid, self.offsets[:1, 0] if self.ndim == 1 else self.offsets[:1], [1.0], 0.0, self.sink
+            )
         offs = self.offsets[:, 0] if self.ndim == 1 else self.offsets
         return MasterEquation(grid, offs, self.jump_probs, self.rate, self.sink)
 
@@ -149,15 +151,17 @@ class KFECoefficients:
         """
         self._check_grid(grid)
         if self.ndim == 1:
-            return DriftDiffusion1D(grid, v=float(self.drift[0]), D=float(self.diffusion[0, 0]), kappa=self.sink,
-                                    advection=advection)
+            return DriftDiffusion1D(
+                grid, v=float(self.drift[0]), D=float(self.diffusion[0, 0]), kappa=self.sink, advection=advection
+            )
         return DriftDiffusion2D(grid, v=tuple(self.drift), D=self.diffusion, kappa=self.sink, advection=advection)
 
     def _check_grid(self, grid):
         want = Grid1D if self.ndim == 1 else Grid2D
         if not isinstance(grid, want):
-            raise ValueError(f"grid must be a {want.__name__} for {self.ndim}-D coefficients, got "
-                             f"{type(grid).__name__}")
+            raise ValueError(
+                f"grid must be a {want.__name__} for {self.ndim}-D coefficients, got {type(grid).__name__}"
+            )
 
 
 def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
@@ -180,8 +184,10 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     if not isinstance(layer, ConvLayer):
         raise ValueError(f"layer must be a ConvLayer, got {type(layer).__name__}")
     if not layer.residual:
-        raise ValueError("a plain layer has no continuous-depth limit on a fixed lattice "
-                         "(its limit is the central-limit Gaussian, see catalogue)")
+        raise ValueError(
+            "a plain layer has no continuous-depth limit on a fixed lattice "
+            "(its limit is the central-limit Gaussian, see catalogue)"
+        )
     if (depth is None) == (a is None):
         raise ValueError("give exactly one of depth and a")
     if a is None:
@@ -196,8 +202,14 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     rate = float(a * a * layer.decoupling * norm)
     q = w2 / norm if norm > 0 else np.zeros_like(w2)
     drift, diffusion = kramers_moyal(layer.offsets, q, rate)
-    return KFECoefficients(rate=rate, offsets=layer.offsets.copy(), jump_probs=q, drift=drift,
-                           diffusion=diffusion, sink=float(a * a * layer.bias**2))
+    return KFECoefficients(
+        rate=rate,
+        offsets=layer.offsets.copy(),
+        jump_probs=q,
+        drift=drift,
+        diffusion=diffusion,
+        sink=float(a * a * layer.bias**2),
+    )
 
 
 def master_equation_periodic(coeffs, c0, t):

@@ -138,8 +138,9 @@ def correlation_ode(rho0, t, kappa, return_u=False):
         # start slightly inside if rho0 = -1)
         if th0 >= np.pi:
             th0 = np.pi * (1 - 1e-15)
-        sol = solve_ivp(_theta_rhs, (0.0, ts[-1]), [th0], method="DOP853", t_eval=ts, rtol=1e-12,
-                        atol=1e-14, args=(kappa,))
+        sol = solve_ivp(
+            _theta_rhs, (0.0, ts[-1]), [th0], method="DOP853", t_eval=ts, rtol=1e-12, atol=1e-14, args=(kappa,)
+        )
         if not sol.success:  # pragma: no cover - solve_ivp failure is reported, never silent
             raise RuntimeError(f"correlation ODE failed: {sol.message}")
         th = np.clip(sol.y[0], 0.0, np.pi)

@@ -167,7 +167,8 @@ def _check_cov(V, require_pd=True, name="V0"):
     if require_pd and ev.min() <= 1e-12 * ev.max():
         raise ValueError(
             f"{name} must be positive definite: a singular covariance (identical or linearly dependent inputs) "
-            "stays singular, and the factor form needs L^{-1}; drop the duplicate inputs")
+            "stays singular, and the factor form needs L^{-1}; drop the duplicate inputs"
+        )
     return V
 
 
@@ -211,15 +212,23 @@ def correlation_sde(kappa):
     """
     from ..sde import SDE
 
-    return SDE(_z_drift, _z_diffusion, dim=1, params=[_check_kappa(kappa)], diffusion_derivative=_z_dgdy,
-               name="shaped ReLU correlation (Fisher z)")
+    return SDE(
+        _z_drift,
+        _z_diffusion,
+        dim=1,
+        params=[_check_kappa(kappa)],
+        diffusion_derivative=_z_dgdy,
+        name="shaped ReLU correlation (Fisher z)",
+    )
 
 
 def _check_rho0(rho0):
     r = np.asarray(rho0, dtype=float)
     if not np.all(np.isfinite(r)) or np.any(np.abs(r) >= 1.0):
-        raise ValueError("rho0 must lie in the open interval (-1, 1) (rho = +-1 is absorbing; the Fisher "
-                         "transform maps it to infinity)")
+        raise ValueError(
+            "rho0 must lie in the open interval (-1, 1) (rho = +-1 is absorbing; the Fisher "
+            "transform maps it to infinity)"
+        )
     return r
 
 
@@ -236,8 +245,9 @@ def _check_int(x, name, lo=1):
     return int(x)
 
 
-def sample_correlation(rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None,
-                       scheme="euler"):
+def sample_correlation(
+    rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None, scheme="euler"
+):
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 
     Parameters
@@ -270,8 +280,15 @@ def sample_correlation(rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0
     n_steps = _check_int(n_steps, "n_steps")
     kappa = kappa_from_shaping(c_plus, c_minus)
     grid = uniform_grid(0.0, T, n_steps)
-    sol = solve(correlation_sde(kappa), [math.atanh(r0)], grid, saveat=[T] if saveat is None else saveat,
-                n_paths=_check_int(n_paths, "n_paths"), seed=seed, scheme=scheme)
+    sol = solve(
+        correlation_sde(kappa),
+        [math.atanh(r0)],
+        grid,
+        saveat=[T] if saveat is None else saveat,
+        n_paths=_check_int(n_paths, "n_paths"),
+        seed=seed,
+        scheme=scheme,
+    )
     rho = np.tanh(sol.ys[:, :, 0])
     return rho[:, 0] if saveat is None else rho
 
@@ -353,11 +370,11 @@ def _factor_D(L, kappa, V, b, Aw, X, Y, D):
             else:
                 sq = math.sqrt(V[a, a] * V[c, c])
                 b[a, c] = _nu_scalar(V[a, c] / sq, kappa) * sq
-    _solve_small(L, b, Aw, X)            # X = L^{-1} b
-    for a in range(m):                   # Y = X^T = b L^{-T}  (b symmetric)
+    _solve_small(L, b, Aw, X)  # X = L^{-1} b
+    for a in range(m):  # Y = X^T = b L^{-T}  (b symmetric)
         for c in range(m):
             Y[a, c] = X[c, a]
-    _solve_small(L, Y, Aw, X)            # X = L^{-1} b L^{-T} = M
+    _solve_small(L, Y, Aw, X)  # X = L^{-1} b L^{-T} = M
     c0 = (m + 1.0) / 8.0
     for a in range(m):
         for c in range(m):
@@ -488,12 +505,18 @@ def covariance_factor_sde(m, kappa):
     from ..sde import SDE
 
     m = _check_int(m, "m")
-    return SDE(_factor_drift, _factor_diffusion, dim=m * m, noise="general", n_noise=m * (m + 1) // 2,
-               params=[_check_kappa(kappa), float(m)], name=f"shaped ReLU covariance factor (m={m})")
+    return SDE(
+        _factor_drift,
+        _factor_diffusion,
+        dim=m * m,
+        noise="general",
+        n_noise=m * (m + 1) // 2,
+        params=[_check_kappa(kappa), float(m)],
+        name=f"shaped ReLU covariance factor (m={m})",
+    )
 
 
-def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None,
-                      dW=None):
+def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None, dW=None):
     """Samples of the limiting covariance ``V_tau`` (PSD by construction).
 
     Parameters

@@ -870,8 +870,10 @@ def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None
     """
     g = _check_grid(grid)
     if g[0] <= 0.0:
-        raise ValueError("grid must start at t0 > 0: the q-drift is singular at t = 0 "
-                         "(use simulate_J or simulate_y_implicit to start at 0)")
+        raise ValueError(
+            "grid must start at t0 > 0: the q-drift is singular at t = 0 "
+            "(use simulate_J or simulate_y_implicit to start at 0)"
+        )
     q0 = float(q0)
     if not (q0 > 0 and np.isfinite(q0)):
         raise ValueError(f"q0 must be positive and finite, got {q0}")
@@ -1007,9 +1009,17 @@ def q_sde():
     """
     from ..sde import SDE
 
-    return SDE(_q_drift_nb, _q_diffusion_nb, dim=1, params=[A_COEF], drift_jacobian=_q_jac_nb,
-               diffusion_derivative=_q_dgdy_nb, name="unshaped ReLU q-SDE",
-               torch_drift=_q_drift_torch, torch_diffusion=_q_diffusion_torch)
+    return SDE(
+        _q_drift_nb,
+        _q_diffusion_nb,
+        dim=1,
+        params=[A_COEF],
+        drift_jacobian=_q_jac_nb,
+        diffusion_derivative=_q_dgdy_nb,
+        name="unshaped ReLU q-SDE",
+        torch_drift=_q_drift_torch,
+        torch_diffusion=_q_diffusion_torch,
+    )
 
 
 def y_sde():
@@ -1022,8 +1032,15 @@ def y_sde():
     """
     from ..sde import SDE
 
-    return SDE(_y_drift_nb, _y_diffusion_nb, dim=1, params=[Y_STAR], drift_jacobian=_y_jac_nb,
-               diffusion_derivative=_y_dgdy_nb, name="unshaped ReLU y = q^-1/2")
+    return SDE(
+        _y_drift_nb,
+        _y_diffusion_nb,
+        dim=1,
+        params=[Y_STAR],
+        drift_jacobian=_y_jac_nb,
+        diffusion_derivative=_y_dgdy_nb,
+        name="unshaped ReLU y = q^-1/2",
+    )
 
 
 def J_sde():
@@ -1036,5 +1053,11 @@ def J_sde():
     """
     from ..sde import SDE
 
-    return SDE(_J_drift_nb, _y_diffusion_nb, dim=1, drift_jacobian=_J_jac_nb,
-               diffusion_derivative=_y_dgdy_nb, name="unshaped ReLU J (regular)")
+    return SDE(
+        _J_drift_nb,
+        _y_diffusion_nb,
+        dim=1,
+        drift_jacobian=_J_jac_nb,
+        diffusion_derivative=_y_dgdy_nb,
+        name="unshaped ReLU J (regular)",
+    )

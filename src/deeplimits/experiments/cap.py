@@ -7,15 +7,26 @@ Importing this module registers ``cap.chain_to_kfe``, ``cap.walkers``,
 
 from __future__ import annotations
 
-
 import matplotlib.pyplot as plt
 import numba
 import numpy as np
 from scipy.stats import chi2 as chi2_dist
 
-from deeplimits.capacity import (ConvLayer, ConvResNet, capacity_profile, classify_regime,
-                                 growth_exponent, kfe_coefficients, lattice_1d, master_equation_periodic,
-                                 propagate, residual_stack, run_walkers, solve_kfe, spread_vs_depth)
+from deeplimits.capacity import (
+    ConvLayer,
+    ConvResNet,
+    capacity_profile,
+    classify_regime,
+    growth_exponent,
+    kfe_coefficients,
+    lattice_1d,
+    master_equation_periodic,
+    propagate,
+    residual_stack,
+    run_walkers,
+    solve_kfe,
+    spread_vs_depth,
+)
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 
@@ -63,10 +74,10 @@ _KFE_CASES = {
 @experiment(
     id="cap.chain_to_kfe",
     checks="the exact capacity chain with alpha = a/sqrt(L) converges to the lattice master equation "
-           "(exact periodic FFT solution) at t = 1 with error O(1/L)",
+    "(exact periodic FFT solution) at t = 1 with error O(1/L)",
     criterion="log-log slope of the L1 error against L within -1 +- 0.2 over >= 5 depths, for a 1-D causal "
-              "dilated kernel with a bias sink and a 2-D 3x3 kernel; the error constant L * err agrees within 10% "
-              "between the two largest depths (asymptotic regime reached)",
+    "dilated kernel with a bias sink and a 2-D 3x3 kernel; the error constant L * err agrees within 10% "
+    "between the two largest depths (asymptotic regime reached)",
     quick=dict(depths=[16, 32, 64, 128, 256, 512]),
     full=dict(depths=[16, 32, 64, 128, 256, 512, 1024, 2048, 4096]),
 )
@@ -87,8 +98,9 @@ def chain_to_kfe(params, *, seed, outdir):
         checks.append(Check(f"{name}_slope", s, "in", (-1.2, -0.8), note="order 1 in 1/L, +-0.2"))
         const_ratio = (depths[-1] * errs[-1]) / (depths[-2] * errs[-2])
         metrics[f"{name}_error_constant"] = float(depths[-1] * errs[-1])
-        checks.append(Check(f"{name}_error_constant_ratio", const_ratio, "in", (0.9, 1.1),
-                            note="L err at the largest two depths"))
+        checks.append(
+            Check(f"{name}_error_constant_ratio", const_ratio, "in", (0.9, 1.1), note="L err at the largest two depths")
+        )
         axes[0].loglog(depths, errs, "o-", label=f"{name} (slope {s:.3f})")
     axes[0].loglog(depths, errs[0] * depths[0] / depths, "k--", label="slope -1")
     axes[0].set_xticks(depths, [str(L) for L in depths])
@@ -105,8 +117,13 @@ def chain_to_kfe(params, *, seed, outdir):
     me, pde, sub = _limit_profiles(residual_stack(taps, 16, a, **kw)[0], 16, c0)
     metrics["1d_l1_master_vs_pde"] = float(np.abs(me - pde).sum())
     axes[1].plot(x, me, "k-", label="master equation t=1")
-    axes[1].plot(x[sub], pde[sub], "r--", label="drift-diffusion PDE (FV, CN) x dilation, on the even sites\n"
-                 f"L1 to master eq. {metrics['1d_l1_master_vs_pde']:.3f} (Kramers-Moyal: skewed kernel)")
+    axes[1].plot(
+        x[sub],
+        pde[sub],
+        "r--",
+        label="drift-diffusion PDE (FV, CN) x dilation, on the even sites\n"
+        f"L1 to master eq. {metrics['1d_l1_master_vs_pde']:.3f} (Kramers-Moyal: skewed kernel)",
+    )
     axes[1].set_xlabel("input position - output position")
     axes[1].set_ylabel("capacity")
     axes[1].set_xlim(-30, 10)
@@ -118,9 +135,13 @@ def chain_to_kfe(params, *, seed, outdir):
     axes[2].set_title("capacity over depth (L = 64)")
     fig.colorbar(im, ax=axes[2])
     path = save_figure(fig, outdir, "cap_chain_to_kfe.png")
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary="Exact chain vs exact master equation: error slopes "
-                           + ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items() if k.endswith("slope")))
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary="Exact chain vs exact master equation: error slopes "
+        + ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items() if k.endswith("slope")),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,14 +150,25 @@ def chain_to_kfe(params, *, seed, outdir):
 def _walker_cases():
     return {
         "1d_periodic": (residual_stack([1.0, 2.0, 1.0], 40, a=2.0), (30,)),
-        "1d_causal_dilated_sink_zero_pad": (residual_stack([1.0, 0.5, 2.0], 25, a=2.5, causal=True, dilation=2,
-                                                           bias=0.6, padding="zero"), (40,)),
+        "1d_causal_dilated_sink_zero_pad": (
+            residual_stack([1.0, 0.5, 2.0], 25, a=2.5, causal=True, dilation=2, bias=0.6, padding="zero"),
+            (40,),
+        ),
         "1d_reflecting": (residual_stack([1.0, 1.0, 1.0], 60, a=3.0, padding="reflecting"), (12,)),
-        "1d_varied_stack": ((ConvLayer([1.0, 1.0]), ConvLayer([1.0, 2.0, 1.0], alpha=0.5, bias=0.3),
-                             ConvLayer([2.0, 1.0, 1.0], causal=True, padding="zero"),
-                             ConvLayer([1.0, 3.0, 1.0], alpha=0.9, dilation=3)) * 3, (24,)),
-        "2d_periodic": (residual_stack(np.array([[0.5, 1.0, 0.5], [1.0, 2.0, 1.0], [0.5, 1.0, 0.5]]), 20, a=2.0),
-                        (11, 9)),
+        "1d_varied_stack": (
+            (
+                ConvLayer([1.0, 1.0]),
+                ConvLayer([1.0, 2.0, 1.0], alpha=0.5, bias=0.3),
+                ConvLayer([2.0, 1.0, 1.0], causal=True, padding="zero"),
+                ConvLayer([1.0, 3.0, 1.0], alpha=0.9, dilation=3),
+            )
+            * 3,
+            (24,),
+        ),
+        "2d_periodic": (
+            residual_stack(np.array([[0.5, 1.0, 0.5], [1.0, 2.0, 1.0], [0.5, 1.0, 0.5]]), 20, a=2.0),
+            (11, 9),
+        ),
     }
 
 
@@ -161,11 +193,11 @@ def _binned_test(exact, est, n):
 @experiment(
     id="cap.walkers",
     checks="Monte-Carlo walkers (Numba, parallel, per-walker streams) sample the exact capacity chain, "
-           "including sinks, absorbing/reflecting/periodic boundaries, varied stacks and 2-D kernels; "
-           "results are bit-identical with 1 thread and with the default thread count",
+    "including sinks, absorbing/reflecting/periodic boundaries, varied stacks and 2-D kernels; "
+    "results are bit-identical with 1 thread and with the default thread count",
     criterion="for each stack, chi-square goodness of fit of the walker histogram (bins with n p >= 100, the rest "
-              "pooled, plus the dead fraction) to the exact chain: p-value > 1e-3; 0 differing walkers between "
-              "thread counts",
+    "pooled, plus the dead fraction) to the exact chain: p-value > 1e-3; 0 differing walkers between "
+    "thread counts",
     quick=dict(n_walkers=100_000),
     full=dict(n_walkers=4_000_000),
 )
@@ -209,11 +241,22 @@ def walkers(params, *, seed, outdir):
         numba.set_num_threads(default)
     r2 = run_walkers(layers, c, 20_000, seed=seed)
     ndiff = int(np.sum(np.any(r1.positions != r2.positions, axis=1) | (r1.alive != r2.alive)))
-    checks.append(Check("walkers_differing_1_vs_default_threads", ndiff, "<", 1,
-                        note=f"1 thread vs {default} threads, 20000 walkers"))
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"{n} walkers per stack vs the exact chain: chi-square p-values "
-                           + ", ".join(f"{metrics[f'{k}_chi2_pvalue']:.3f}" for k in cases))
+    checks.append(
+        Check(
+            "walkers_differing_1_vs_default_threads",
+            ndiff,
+            "<",
+            1,
+            note=f"1 thread vs {default} threads, 20000 walkers",
+        )
+    )
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"{n} walkers per stack vs the exact chain: chi-square p-values "
+        + ", ".join(f"{metrics[f'{k}_chi2_pvalue']:.3f}" for k in cases),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,13 +265,14 @@ def walkers(params, *, seed, outdir):
 @experiment(
     id="cap.scaling_regimes",
     checks="with alpha = a L^-beta the variance of the capacity distribution grows as L^(1 - 2 beta): "
-           "shattering (beta < 1/2), diffusive (beta = 1/2), frozen (beta > 1/2), in 1-D and 2-D",
+    "shattering (beta < 1/2), diffusive (beta = 1/2), frozen (beta > 1/2), in 1-D and 2-D",
     criterion="fitted exponent of Var against L within +-0.05 of 1 - 2 beta for beta in {0.25, 0.5, 0.75} "
-              "(a = 0.5: the pre-asymptotic correction, ~ (1/2) a^2 ||w||^2 L^-1/2 at beta = 1/4, is < 0.03 "
-              "over the depths used), and the classification (band +-0.1 around 0) matches",
+    "(a = 0.5: the pre-asymptotic correction, ~ (1/2) a^2 ||w||^2 L^-1/2 at beta = 1/4, is < 0.03 "
+    "over the depths used), and the classification (band +-0.1 around 0) matches",
     quick=dict(depths=[256, 1024, 4096, 16384], betas=[0.25, 0.5, 0.75], a=0.5),
-    full=dict(depths=[256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536], betas=[0.25, 0.375, 0.5, 0.625, 0.75],
-              a=0.5),
+    full=dict(
+        depths=[256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536], betas=[0.25, 0.375, 0.5, 0.625, 0.75], a=0.5
+    ),
 )
 def scaling_regimes(params, *, seed, outdir):
     depths = np.array(params["depths"])
@@ -247,8 +291,15 @@ def scaling_regimes(params, *, seed, outdir):
             metrics[f"{dim}_beta{beta}_spreads"] = s.tolist()
             checks.append(Check(f"{dim}_beta{beta}_exponent_error", abs(g - (1 - 2 * beta)), "<", 0.05))
             if beta in expected:
-                checks.append(Check(f"{dim}_beta{beta}_regime_is_{expected[beta]}", float(regime == expected[beta]),
-                                    ">=", 1.0, note=f"classified {regime}"))
+                checks.append(
+                    Check(
+                        f"{dim}_beta{beta}_regime_is_{expected[beta]}",
+                        float(regime == expected[beta]),
+                        ">=",
+                        1.0,
+                        note=f"classified {regime}",
+                    )
+                )
             ax = axes[0] if dim == "1d" else axes[1]
             ax.loglog(depths, s**2, "o", label=f"beta={beta}: exponent {g:.3f} ({regime})")
             ax.loglog(depths, s[0] ** 2 * (depths / depths[0]) ** (1 - 2 * beta), "k:", lw=0.8)
@@ -260,17 +311,25 @@ def scaling_regimes(params, *, seed, outdir):
     _, prof = spread_vs_depth(kernels["2d"], [1024], a * 4, 0.5, return_profiles=True, causal=(True, False))
     img = prof[0]
     rows, cols = np.nonzero(img > 1e-4 * img.max())
-    img = img[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    cy, cx = (np.array(prof[0].shape) // 2 - [rows.min(), cols.min()])
-    im = axes[2].imshow(img, cmap="magma", extent=(-cx - 0.5, img.shape[1] - cx - 0.5, img.shape[0] - cy - 0.5,
-                                                   -cy - 0.5))
-    axes[2].set_title("2-D capacity (effective receptive field), 3x3 kernel causal along rows,\n"
-                      "alpha = 2/sqrt(L), L = 1024 (offsets from the output unit)", fontsize=9)
+    img = img[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    cy, cx = np.array(prof[0].shape) // 2 - [rows.min(), cols.min()]
+    im = axes[2].imshow(
+        img, cmap="magma", extent=(-cx - 0.5, img.shape[1] - cx - 0.5, img.shape[0] - cy - 0.5, -cy - 0.5)
+    )
+    axes[2].set_title(
+        "2-D capacity (effective receptive field), 3x3 kernel causal along rows,\n"
+        "alpha = 2/sqrt(L), L = 1024 (offsets from the output unit)",
+        fontsize=9,
+    )
     fig.colorbar(im, ax=axes[2])
     path = save_figure(fig, outdir, "cap_scaling_regimes.png")
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary="Variance exponents " + ", ".join(
-                       f"{k.split('_exponent')[0]}: {v:.3f}" for k, v in metrics.items() if k.endswith("exponent")))
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary="Variance exponents "
+        + ", ".join(f"{k.split('_exponent')[0]}: {v:.3f}" for k, v in metrics.items() if k.endswith("exponent")),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,39 +346,70 @@ def _network_ensemble(make_net, n_nets, n_inputs, seed):
         ds.append(est.decoupling)
         per_input_se.append(est.stderr.sum())
     P = np.array(profs)
-    chain, hist = propagate(net.chain_layers(np.mean(ds, axis=0)), _delta(net.grid), return_history=True,
-                            method="stencil")
+    chain, hist = propagate(
+        net.chain_layers(np.mean(ds, axis=0)), _delta(net.grid), return_history=True, method="stencil"
+    )
     chain = chain / chain.sum()  # zero padding: absorbing chain conditioned on survival
     hist = hist / hist.reshape(len(hist), -1).sum(axis=1).reshape((-1,) + (1,) * chain.ndim)
     net_layers = np.mean(layers, axis=0)
     se = P.std(axis=0, ddof=1) / np.sqrt(n_nets)
-    return dict(mean=P.mean(axis=0), se=se, chain=chain, net=net, net_layers=net_layers, chain_layers=hist,
-                layer_l1=np.abs(net_layers - hist).reshape(len(hist), -1).sum(axis=1),
-                l1=float(np.abs(P.mean(axis=0) - chain).sum()),
-                thr=float(3.2 * se.sum()),
-                per_net_l1=float(np.mean([np.abs(p - chain).sum() for p in P])),
-                per_net_input_noise=float(np.mean(per_input_se)),
-                decoupling=float(np.mean(ds)))
+    return dict(
+        mean=P.mean(axis=0),
+        se=se,
+        chain=chain,
+        net=net,
+        net_layers=net_layers,
+        chain_layers=hist,
+        layer_l1=np.abs(net_layers - hist).reshape(len(hist), -1).sum(axis=1),
+        l1=float(np.abs(P.mean(axis=0) - chain).sum()),
+        thr=float(3.2 * se.sum()),
+        per_net_l1=float(np.mean([np.abs(p - chain).sum() for p in P])),
+        per_net_input_noise=float(np.mean(per_input_se)),
+        decoupling=float(np.mean(ds)),
+    )
 
 
-_NOISE_NOTE = ("3.2 x sum_j SE_j, SE_j = sd over networks / sqrt(n_nets): pure noise has L1 mean 0.8 sum SE and "
-               "sd <= 0.6 sum SE (fully correlated sites), so 3.2 sum SE = mean + 4 sd")
+_NOISE_NOTE = (
+    "3.2 x sum_j SE_j, SE_j = sd over networks / sqrt(n_nets): pure noise has L1 mean 0.8 sum SE and "
+    "sd <= 0.6 sum SE (fully correlated sites), so 3.2 sum SE = mean + 4 sd"
+)
 
 
 @experiment(
     id="cap.finite_network",
     checks="random conv ResNets (many channels, h + alpha conv(W, phi(h))) allocate capacity (normalised mean "
-           "squared input gradient of the centre output unit) as the capacity chain with residual weight alpha "
-           "and decoupling E[phi'^2]; 1-D and 2-D; circular padding -> periodic chain, zero padding -> absorbing "
-           "chain conditioned on survival; the ReLU per-network disagreement is measured",
+    "squared input gradient of the centre output unit) as the capacity chain with residual weight alpha "
+    "and decoupling E[phi'^2]; 1-D and 2-D; circular padding -> periodic chain, zero padding -> absorbing "
+    "chain conditioned on survival; the ReLU per-network disagreement is measured",
     criterion="for sin(6u)/6 (total decoupling) at every depth, ReLU and tanh (averaged over networks), the 2-D "
-              "net and the zero-padded net: L1(mean network profile, chain) < 3.2 sum_j SE_j (SE across networks); "
-              "and the mean per-network L1 of ReLU exceeds that of sin by a factor > 1.5 (ReLU does not decouple "
-              "a single network)",
-    quick=dict(depths=[4, 16], channels=48, grid=16, n_nets=16, n_inputs=32, a=2.0,
-               grid2d=9, channels2d=32, depth2d=8, n_nets2d=12),
-    full=dict(depths=[4, 16, 64], channels=64, grid=32, n_nets=32, n_inputs=64, a=2.0,
-              grid2d=13, channels2d=48, depth2d=16, n_nets2d=24, channel_sweep=[8, 16, 128]),
+    "net and the zero-padded net: L1(mean network profile, chain) < 3.2 sum_j SE_j (SE across networks); "
+    "and the mean per-network L1 of ReLU exceeds that of sin by a factor > 1.5 (ReLU does not decouple "
+    "a single network)",
+    quick=dict(
+        depths=[4, 16],
+        channels=48,
+        grid=16,
+        n_nets=16,
+        n_inputs=32,
+        a=2.0,
+        grid2d=9,
+        channels2d=32,
+        depth2d=8,
+        n_nets2d=12,
+    ),
+    full=dict(
+        depths=[4, 16, 64],
+        channels=64,
+        grid=32,
+        n_nets=32,
+        n_inputs=64,
+        a=2.0,
+        grid2d=13,
+        channels2d=48,
+        depth2d=16,
+        n_nets2d=24,
+        channel_sweep=[8, 16, 128],
+    ),
 )
 def finite_network(params, *, seed, outdir):
     taps = np.array([1.0, 1.0, 1.0])
@@ -329,8 +419,10 @@ def finite_network(params, *, seed, outdir):
     for act in ("sin", "relu", "tanh"):
         depths = params["depths"] if act != "tanh" else params["depths"][-1:]
         for L in depths:
+
             def make(s, L=L, act=act):
                 return ConvResNet(taps, L, C, a / np.sqrt(L), N, activation=act, omega=6.0, seed=s)
+
             r = _network_ensemble(make, nn, ni, seed)
             results[(act, L)] = r
             key = f"{act}_L{L}"
@@ -342,12 +434,21 @@ def finite_network(params, *, seed, outdir):
     Lmax = params["depths"][-1]
     ratio = results[("relu", Lmax)]["per_net_l1"] / results[("sin", Lmax)]["per_net_l1"]
     metrics["relu_over_sin_per_net_l1"] = ratio
-    checks.append(Check("relu_over_sin_per_net_l1", ratio, ">", 1.5,
-                        note="single ReLU networks deviate more from the chain than sin networks"))
+    checks.append(
+        Check(
+            "relu_over_sin_per_net_l1",
+            ratio,
+            ">",
+            1.5,
+            note="single ReLU networks deviate more from the chain than sin networks",
+        )
+    )
     # finite-channel bias (reported, no threshold): sin nets at the deepest depth for several widths
     for Cs in params.get("channel_sweep", []):
+
         def make_c(s, Cs=Cs):
             return ConvResNet(taps, Lmax, Cs, a / np.sqrt(Lmax), N, activation="sin", omega=6.0, seed=s)
+
         rc = _network_ensemble(make_c, nn, ni, seed + 3)
         metrics[f"channels{Cs}_sin_L{Lmax}_l1"] = rc["l1"]
         metrics[f"channels{Cs}_sin_L{Lmax}_noise_sumSE"] = float(rc["se"].sum())
@@ -356,6 +457,7 @@ def finite_network(params, *, seed, outdir):
 
     def make_zero(s):
         return ConvResNet(taps, Lz, C, 3.0 / np.sqrt(Lz), Nz, activation="sin", omega=6.0, padding="zero", seed=s)
+
     rz = _network_ensemble(make_zero, nn, ni, seed + 1)
     refl = propagate(residual_stack(taps, Lz, 3.0, padding="reflecting", decoupling=rz["decoupling"]), _delta(Nz))
     metrics["zero_pad_l1_absorbing"] = rz["l1"]
@@ -367,6 +469,7 @@ def finite_network(params, *, seed, outdir):
 
     def make2(s):
         return ConvResNet(np.ones((3, 3)), L2, C2, a / np.sqrt(L2), (N2, N2), activation="sin", omega=6.0, seed=s)
+
     r2 = _network_ensemble(make2, params["n_nets2d"], ni, seed + 2)
     metrics["2d_l1"] = r2["l1"]
     metrics["2d_per_net_l1"] = r2["per_net_l1"]
@@ -381,8 +484,15 @@ def finite_network(params, *, seed, outdir):
     for ax, L in zip(axes, params["depths"]):
         for i, act in enumerate(("sin", "relu")):
             r = results[(act, L)]
-            ax.errorbar(x + 0.15 * i, r["mean"], yerr=2 * r["se"], fmt="o", ms=3, color=f"C{i}",
-                        label=f"{act} nets (L1 {r['l1']:.3f}, per net {r['per_net_l1']:.3f})")
+            ax.errorbar(
+                x + 0.15 * i,
+                r["mean"],
+                yerr=2 * r["se"],
+                fmt="o",
+                ms=3,
+                color=f"C{i}",
+                label=f"{act} nets (L1 {r['l1']:.3f}, per net {r['per_net_l1']:.3f})",
+            )
         r = results[("sin", L)]
         ax.plot(x, r["chain"], "k-", label="chain (d = E[phi'^2])")
         me, pde, _ = _limit_profiles(r["net"].chain_layers(r["decoupling"])[0], L, _delta(N))
@@ -405,10 +515,15 @@ def finite_network(params, *, seed, outdir):
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     vmax = max(r2["mean"].max(), r2["chain"].max())
-    for ax, img, title in zip(axes, (r2["mean"], r2["chain"], r2["mean"] - r2["chain"]),
-                              ("2-D ResNet (sin)", "capacity chain", "difference")):
-        im = ax.imshow(img, cmap="magma" if title != "difference" else "RdBu",
-                       vmin=0 if title != "difference" else -vmax / 10, vmax=vmax if title != "difference" else vmax / 10)
+    for ax, img, title in zip(
+        axes, (r2["mean"], r2["chain"], r2["mean"] - r2["chain"]), ("2-D ResNet (sin)", "capacity chain", "difference")
+    ):
+        im = ax.imshow(
+            img,
+            cmap="magma" if title != "difference" else "RdBu",
+            vmin=0 if title != "difference" else -vmax / 10,
+            vmax=vmax if title != "difference" else vmax / 10,
+        )
         ax.set_title(f"{title}, L = {L2}, C = {C2}", fontsize=9)
         fig.colorbar(im, ax=ax)
     p2 = save_figure(fig, outdir, "cap_finite_network_2d.png")
@@ -420,8 +535,7 @@ def finite_network(params, *, seed, outdir):
     metrics[f"sin_L{Lh}_max_over_layers_of_layer_l1_dist"] = float(rh["layer_l1"].max())
     vmax = rh["chain_layers"][:-1].max()
     for ax, img, title in ((axes[0], rh["net_layers"], "sin ResNets"), (axes[1], rh["chain_layers"], "chain")):
-        im = ax.imshow(img[::-1], aspect="auto", origin="lower", cmap="viridis", extent=(x[0], x[-1], 0, Lh),
-                       vmax=vmax)
+        im = ax.imshow(img[::-1], aspect="auto", origin="lower", cmap="viridis", extent=(x[0], x[-1], 0, Lh), vmax=vmax)
         ax.set_title(f"{title}: capacity over depth (layers from the output), L = {Lh}", fontsize=8)
         ax.set_xlabel("position")
         fig.colorbar(im, ax=ax)
@@ -430,20 +544,28 @@ def finite_network(params, *, seed, outdir):
     axes[2].set_ylabel("L1(mean network, chain) at that layer")
     axes[2].set_title(f"max {rh['layer_l1'].max():.3f} (input-level threshold {rh['thr']:.3f})", fontsize=8)
     axes = axes[2:]
-    per = [[results[(act, L)]["per_net_l1"] if (act, L) in results else np.nan for L in params["depths"]]
-           for act in acts]
+    per = [
+        [results[(act, L)]["per_net_l1"] if (act, L) in results else np.nan for L in params["depths"]] for act in acts
+    ]
     for act, row in zip(acts, per):
         axes[1].plot(params["depths"], row, "o-", label=f"{act}: per-network L1")
-    axes[1].plot(params["depths"], [results[("sin", L)]["per_net_input_noise"] for L in params["depths"]], "k:",
-                 label="sin: input-sampling noise (sum SE)")
+    axes[1].plot(
+        params["depths"],
+        [results[("sin", L)]["per_net_input_noise"] for L in params["depths"]],
+        "k:",
+        label="sin: input-sampling noise (sum SE)",
+    )
     axes[1].set_xscale("log", base=2)
     axes[1].set_xlabel("depth L")
     axes[1].set_ylabel("L1(single network, chain)")
     axes[1].legend(fontsize=7)
     p3 = save_figure(fig, outdir, "cap_finite_network_depth.png")
     figs.append(p3)
-    return Outcome(checks=checks, metrics=metrics, figures=figs,
-                   summary=f"Conv ResNets vs chain (C = {C}): mean-profile L1 "
-                           + ", ".join(f"{k[:-3]}: {v:.4f}" for k, v in metrics.items()
-                                       if k.endswith("_l1") and "per_net" not in k)
-                           + f"; ReLU/sin per-network L1 ratio {ratio:.2f}")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=figs,
+        summary=f"Conv ResNets vs chain (C = {C}): mean-profile L1 "
+        + ", ".join(f"{k[:-3]}: {v:.4f}" for k, v in metrics.items() if k.endswith("_l1") and "per_net" not in k)
+        + f"; ReLU/sin per-network L1 ratio {ratio:.2f}",
+    )

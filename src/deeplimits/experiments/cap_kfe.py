@@ -17,14 +17,27 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from deeplimits.capacity.kfe import (DriftDiffusion1D, DriftDiffusion2D, Grid1D, Grid2D,
-                                     MasterEquation, fourier_mode_1d, fourier_mode_2d, gaussian_1d, integral,
-                                     lattice_1d, lattice_2d, master_exact_periodic, semidiscrete_exact, solve)
+from deeplimits.capacity.kfe import (
+    DriftDiffusion1D,
+    DriftDiffusion2D,
+    Grid1D,
+    Grid2D,
+    MasterEquation,
+    fourier_mode_1d,
+    fourier_mode_2d,
+    gaussian_1d,
+    integral,
+    lattice_1d,
+    lattice_2d,
+    master_exact_periodic,
+    semidiscrete_exact,
+    solve,
+)
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
-_V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)          # noqa: E731  depth-varying drift
-_D = lambda t: 0.2 + 0.1 * t                               # noqa: E731  depth-varying diffusion
-_K = lambda t: 0.3 * (1 + np.cos(np.pi * t))               # noqa: E731  depth-varying sink
+_V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)
+_D = lambda t: 0.2 + 0.1 * t
+_K = lambda t: 0.3 * (1 + np.cos(np.pi * t))
 _TENSOR = [[0.3, 0.1], [0.1, 0.2]]
 
 
@@ -40,8 +53,9 @@ def _space_1d_periodic(ns, scheme="crank_nicolson", advection="central"):
         g = Grid1D(0.0, 1.0, n, "periodic")
         eq = DriftDiffusion1D(g, v=_V, D=_D, kappa=_K, advection=advection)
         r = solve(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme=scheme)
-        errs.append(np.abs(r.y - fourier_mode_1d(g.x, k, 0.5, integral(_V, 0, T), integral(_D, 0, T),
-                                                   integral(_K, 0, T))).max())
+        errs.append(
+            np.abs(r.y - fourier_mode_1d(g.x, k, 0.5, integral(_V, 0, T), integral(_D, 0, T), integral(_K, 0, T))).max()
+        )
     return errs
 
 
@@ -74,8 +88,13 @@ def _space_2d(ns, n_steps):
         g = Grid2D.square(0.0, 1.0, n, "periodic")
         X, Y = g.mesh()
         eq = DriftDiffusion2D(g, v=(0.5, -0.3), D=_TENSOR, kappa=0.2)
-        r = solve(eq, fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))), T, n_steps=n_steps,
-                  scheme="hundsdorfer_verwer")
+        r = solve(
+            eq,
+            fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))),
+            T,
+            n_steps=n_steps,
+            scheme="hundsdorfer_verwer",
+        )
         ex = fourier_mode_2d(X, Y, kv, 0.7, (0.5 * T, -0.3 * T), np.array(_TENSOR) * T, 0.2 * T)
         errs.append(np.abs(r.y - ex).max())
     return errs
@@ -116,15 +135,26 @@ def _depth_master(scheme, steps, dims=1):
 @experiment(
     id="cap.fd_orders",
     checks="spatial order 2 (central; upwind 1) and depth orders 1 (explicit, implicit Euler [2-D: Douglas ADI "
-           "theta = 1], Douglas with mixed term) / 2 (Crank-Nicolson [2-D: ADI], Peaceman-Rachford, Douglas diagonal, "
-           "Hundsdorfer-Verwer) of the KFE "
-           "finite-difference schemes, 1-D, 2-D and master equation, depth-dependent coefficients",
+    "theta = 1], Douglas with mixed term) / 2 (Crank-Nicolson [2-D: ADI], Peaceman-Rachford, Douglas diagonal, "
+    "Hundsdorfer-Verwer) of the KFE "
+    "finite-difference schemes, 1-D, 2-D and master equation, depth-dependent coefficients",
     criterion="every log-log slope of max error against h or dt, over >= 4 halvings, within +-0.2 of its theoretical order",
-    quick=dict(ns_1d=[32, 64, 128, 256], ns_2d=[12, 24, 48, 96], n_steps_2d=400,
-               steps_1d=[100, 200, 400, 800], steps_2d=[80, 160, 320, 640], steps_master=[20, 40, 80, 160]),
-    full=dict(ns_1d=[32, 64, 128, 256, 512, 1024], ns_2d=[12, 24, 48, 96, 192], n_steps_2d=1600,
-              steps_1d=[100, 200, 400, 800, 1600, 3200], steps_2d=[80, 160, 320, 640, 1280],
-              steps_master=[20, 40, 80, 160, 320, 640]),
+    quick=dict(
+        ns_1d=[32, 64, 128, 256],
+        ns_2d=[12, 24, 48, 96],
+        n_steps_2d=400,
+        steps_1d=[100, 200, 400, 800],
+        steps_2d=[80, 160, 320, 640],
+        steps_master=[20, 40, 80, 160],
+    ),
+    full=dict(
+        ns_1d=[32, 64, 128, 256, 512, 1024],
+        ns_2d=[12, 24, 48, 96, 192],
+        n_steps_2d=1600,
+        steps_1d=[100, 200, 400, 800, 1600, 3200],
+        steps_2d=[80, 160, 320, 640, 1280],
+        steps_master=[20, 40, 80, 160, 320, 640],
+    ),
 )
 def fd_orders(params, *, seed, outdir):
     """Measure the orders of all KFE schemes (deterministic: ``seed`` unused)."""
@@ -133,8 +163,11 @@ def fd_orders(params, *, seed, outdir):
     ns_g = [int(n * 50 / 32) for n in ns1]
     space = {
         "1d_central_periodic_CN": (ns1, _space_1d_periodic(ns1), 2),
-        "1d_upwind_periodic_CN": ([2 * n for n in ns1],
-                                  _space_1d_periodic([2 * n for n in ns1], advection="upwind"), 1),
+        "1d_upwind_periodic_CN": (
+            [2 * n for n in ns1],
+            _space_1d_periodic([2 * n for n in ns1], advection="upwind"),
+            1,
+        ),
         "1d_gaussian_drift_reflecting_CN": (ns_g, _space_1d_gaussian(ns_g), 2),
         "1d_sine_absorbing_CN": (ns_abs, _space_1d_absorbing(ns_abs), 2),
         "2d_full_tensor_periodic_HV": (params["ns_2d"], _space_2d(params["ns_2d"], params["n_steps_2d"]), 2),
@@ -162,8 +195,15 @@ def fd_orders(params, *, seed, outdir):
         for name, (sizes, errs, order) in table.items():
             # error ~ h^p = (1/n)^p and ~ dt^p = (1/steps)^p: slope against n or steps is -p
             p = -_slope(sizes, errs)
-            checks.append(Check(f"{kind}_order_{name}", p, "in", (order - 0.2, order + 0.2),
-                                note=f"theory {order}; {len(sizes)} refinements"))
+            checks.append(
+                Check(
+                    f"{kind}_order_{name}",
+                    p,
+                    "in",
+                    (order - 0.2, order + 0.2),
+                    note=f"theory {order}; {len(sizes)} refinements",
+                )
+            )
             metrics[f"{kind}_{name}"] = dict(sizes=list(sizes), errors=[float(e) for e in errs], order=p)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     for ax, (kind, table) in zip(axes, (("space: error vs 1/h", space), ("depth: error vs 1/dt", depth))):
@@ -175,8 +215,12 @@ def fd_orders(params, *, seed, outdir):
         ax.legend(fontsize=6)
     path = save_figure(fig, outdir, "cap_fd_orders.png")
     worst = max(abs(c.value - (c.threshold[0] + 0.2)) for c in checks)
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"{len(checks)} measured orders; largest deviation from theory {worst:.3f}")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"{len(checks)} measured orders; largest deviation from theory {worst:.3f}",
+    )
 
 
 # ----------------------------------------------------------------------------- master equation -> PDE
@@ -188,8 +232,12 @@ def _rate(t):
 _KERNELS = {
     # name: (offsets, weights(eps), predicted slope, (v, D) multipliers of lambda(t))
     # symmetric +-1 jumps with an O(eps) bias: v = lambda p mu, D = lambda p / 2; third cumulant O(eps^2): slope 2
-    "symmetric_with_drift": ([-1, 0, 1], lambda e: [0.35 * (1 - e * 0.8), 0.3, 0.35 * (1 + e * 0.8)], 2,
-                             (0.7 * 0.8, 0.35)),
+    "symmetric_with_drift": (
+        [-1, 0, 1],
+        lambda e: [0.35 * (1 - e * 0.8), 0.3, 0.35 * (1 + e * 0.8)],
+        2,
+        (0.7 * 0.8, 0.35),
+    ),
     # zero-mean skewed jumps {-1 (2/3), +2 (1/3)}: m1 = 0, m2 = 2, m3 = 2: third cumulant O(eps): slope 1
     "skewed_zero_mean": ([-1, 2], lambda e: [2 / 3, 1 / 3], 1, (0.0, 1.0)),
 }
@@ -202,7 +250,7 @@ def _lattice_vs_pde(name, eps, t_end=1.0, width=16.0):
     g = lattice_1d(n, "periodic", spacing=eps, origin=-(n // 2) * eps)
     eq = MasterEquation(g, offs, wf(eps), rate=lambda t: _rate(t) / eps**2)
     c0 = np.zeros(n)
-    c0[n // 2] = 1.0                     # unit capacity on the site at x = 0 (one output unit)
+    c0[n // 2] = 1.0  # unit capacity on the site at x = 0 (one output unit)
     lat = master_exact_periodic(eq, c0, t_end) / eps
     Lam = float(integral(_rate, 0, t_end))
     pde = gaussian_1d(g.x, vm * Lam, Dm * Lam, 0.0, x0=0.0, period=n * eps)
@@ -212,10 +260,10 @@ def _lattice_vs_pde(name, eps, t_end=1.0, width=16.0):
 @experiment(
     id="cap.kfe_to_diffusion",
     checks="the lattice master equation (rate lambda(t)/eps^2, spacing eps, depth-varying lambda) converges "
-           "to its Kramers-Moyal drift-diffusion PDE as eps -> 0: error O(eps) for a skewed kernel, "
-           "O(eps^2) for a kernel whose third cumulant is O(eps^2)",
+    "to its Kramers-Moyal drift-diffusion PDE as eps -> 0: error O(eps) for a skewed kernel, "
+    "O(eps^2) for a kernel whose third cumulant is O(eps^2)",
     criterion="log-log slope of the relative sup error at t = 1 against eps within +-0.2 of 1 (skewed kernel) "
-              "and of 2 (symmetric kernel with O(eps) drift bias); relative sup error at the finest eps < 0.05",
+    "and of 2 (symmetric kernel with O(eps) drift bias); relative sup error at the finest eps < 0.05",
     quick=dict(eps=[0.2, 0.1, 0.05, 0.025, 0.0125], n_depths=41),
     full=dict(eps=[0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125], n_depths=101),
 )
@@ -231,12 +279,23 @@ def kfe_to_diffusion(params, *, seed, outdir):
             l1.append(e * np.abs(lat - pde).sum())
             profiles[(name, e)] = (x, lat, pde)
         p = _slope(eps, errs)
-        checks.append(Check(f"slope_{name}", p, "in", (pred - 0.2, pred + 0.2),
-                            note=f"Edgeworth/Kramers-Moyal remainder O(eps^{pred})"))
-        checks.append(Check(f"finest_rel_sup_error_{name}", errs[-1], "<", 0.05,
-                            note=f"eps = {eps[-1]}"))
-        metrics[name] = dict(eps=eps.tolist(), rel_sup_error=[float(v) for v in errs],
-                             l1_error=[float(v) for v in l1], slope=p, l1_slope=_slope(eps, l1))
+        checks.append(
+            Check(
+                f"slope_{name}",
+                p,
+                "in",
+                (pred - 0.2, pred + 0.2),
+                note=f"Edgeworth/Kramers-Moyal remainder O(eps^{pred})",
+            )
+        )
+        checks.append(Check(f"finest_rel_sup_error_{name}", errs[-1], "<", 0.05, note=f"eps = {eps[-1]}"))
+        metrics[name] = dict(
+            eps=eps.tolist(),
+            rel_sup_error=[float(v) for v in errs],
+            l1_error=[float(v) for v in l1],
+            slope=p,
+            l1_slope=_slope(eps, l1),
+        )
         if pred == 1:
             # Edgeworth: density = phi_sigma(x) [1 + k3 / (6 sigma^3) He3(x / sigma)] + O(eps^2) with
             # k3 = Lambda eps m3, sigma^2 = Lambda m2 (Lambda = int lambda): relative sup error / eps ->
@@ -245,8 +304,15 @@ def kfe_to_diffusion(params, *, seed, outdir):
             Lam = float(integral(_rate, 0, 1.0))
             coef = Lam * 2.0 / (6 * (Lam * 2.0) ** 1.5) * np.abs((z**3 - 3 * z) * np.exp(-z * z / 2)).max()
             ratio = errs[-1] / eps[-1] / coef
-            checks.append(Check(f"edgeworth_coefficient_ratio_{name}", ratio, "in", (0.95, 1.05),
-                                note=f"measured error/eps over predicted {coef:.4f}; 5% allows the O(eps) remainder"))
+            checks.append(
+                Check(
+                    f"edgeworth_coefficient_ratio_{name}",
+                    ratio,
+                    "in",
+                    (0.95, 1.05),
+                    note=f"measured error/eps over predicted {coef:.4f}; 5% allows the O(eps) remainder",
+                )
+            )
             metrics[name]["edgeworth_coefficient"] = float(coef)
     figs = []
     # profiles overlaid
@@ -272,15 +338,28 @@ def kfe_to_diffusion(params, *, seed, outdir):
         rows_diff.append(lat - pde)
     sel = np.abs(x) <= 4
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    im = axes[0].imshow(np.array(rows_lat)[:, sel], aspect="auto", origin="lower",
-                        extent=[x[sel][0], x[sel][-1], ts[0], ts[-1]], cmap="viridis", vmax=1.0)
+    im = axes[0].imshow(
+        np.array(rows_lat)[:, sel],
+        aspect="auto",
+        origin="lower",
+        extent=[x[sel][0], x[sel][-1], ts[0], ts[-1]],
+        cmap="viridis",
+        vmax=1.0,
+    )
     fig.colorbar(im, ax=axes[0])
     axes[0].set_title(f"master equation capacity over depth (skewed kernel, eps={e})")
     axes[0].set_xlabel("x")
     axes[0].set_ylabel("depth t (0 = output)")
     d = np.array(rows_diff)[:, sel]
-    im = axes[1].imshow(d, aspect="auto", origin="lower", extent=[x[sel][0], x[sel][-1], ts[0], ts[-1]],
-                        cmap="RdBu_r", vmin=-np.abs(d).max(), vmax=np.abs(d).max())
+    im = axes[1].imshow(
+        d,
+        aspect="auto",
+        origin="lower",
+        extent=[x[sel][0], x[sel][-1], ts[0], ts[-1]],
+        cmap="RdBu_r",
+        vmin=-np.abs(d).max(),
+        vmax=np.abs(d).max(),
+    )
     fig.colorbar(im, ax=axes[1])
     axes[1].set_title("master equation - PDE")
     axes[1].set_xlabel("x")
@@ -294,6 +373,7 @@ def kfe_to_diffusion(params, *, seed, outdir):
     ax.set_ylabel("relative sup error at t = 1")
     ax.legend()
     figs.append(save_figure(fig, outdir, "cap_kfe_to_diffusion_orders.png"))
-    summ = "; ".join(f"{n}: slope {metrics[n]['slope']:.3f}, finest error {metrics[n]['rel_sup_error'][-1]:.2e}"
-                     for n in _KERNELS)
+    summ = "; ".join(
+        f"{n}: slope {metrics[n]['slope']:.3f}, finest error {metrics[n]['rel_sup_error'][-1]:.2e}" for n in _KERNELS
+    )
     return Outcome(checks=checks, metrics=metrics, figures=figs, summary=summ)

@@ -16,21 +16,21 @@ matrices in ``tests/test_networks_engines.py``).  The limits come from ``deeplim
 
 from __future__ import annotations
 
-
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import optimize, stats
 
-from deeplimits.networks import gram_from_correlation, relu_mlp, resnet, shaped_mlp
 from deeplimits.correlation.maps import depth_recursion_u
 from deeplimits.correlation.odes import correlation_ode, resnet_recursion, shaped_mlp_recursion
 from deeplimits.correlation.shaped_sde import sample_correlation
 from deeplimits.correlation.unshaped_sde import Q_STAR, mean_y, sample_q
+from deeplimits.networks import gram_from_correlation, relu_mlp, resnet, shaped_mlp
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 # ----------------------------------------------------------------------------------------------------
 # statistics
 # ----------------------------------------------------------------------------------------------------
+
 
 def wasserstein(x, y):
     """W1 distance of two empirical laws.
@@ -108,7 +108,7 @@ def _intercept_rows(A, w):
     """Row vectors r with ``a = r . y`` for the weighted fit ``y = A c`` (``a = c[0]``), one per column of ``w``."""
     rows = np.empty((w.shape[1], A.shape[0]))
     for j in range(w.shape[1]):
-        AW = A.T * w[:, j]                                          # (n_coef, k)
+        AW = A.T * w[:, j]  # (n_coef, k)
         rows[j] = np.linalg.solve(AW @ A, AW)[0]
     return rows
 
@@ -135,7 +135,7 @@ def _power_law(x, delta, w):
 
 def _extrapolated(widths, rates, delta, boot, w):
     """W1_inf = mean_p |a(p)| for ``delta = a + sum_j b_j n^-r_j`` and its bootstrap null (mean, sd)."""
-    rows = _intercept_rows(_design(widths, rates), w)                  # (P, k_fit)
+    rows = _intercept_rows(_design(widths, rates), w)  # (P, k_fit)
     a = np.einsum("pk,kp->p", rows, delta)
     null = np.abs(np.einsum("pk,bkp->bp", rows, boot) - a).mean(axis=1)
     return dict(w1_inf=float(np.abs(a).mean()), null_mean=float(null.mean()), null_sd=float(null.std(ddof=1)))
@@ -145,8 +145,7 @@ def _extrapolated(widths, rates, delta, boot, w):
 MODELS = {"1/n": (1.0,), "n^-1/2": (0.5,), "n^-1/2 + 1/n": (0.5, 1.0)}
 
 
-def quantile_extrapolation(samples, ref, widths, fit, *, scale=1.0, n_boot=200, seed=0, probs=PROBS,
-                           rates=(1.0,)):
+def quantile_extrapolation(samples, ref, widths, fit, *, scale=1.0, n_boot=200, seed=0, probs=PROBS, rates=(1.0,)):
     """Extrapolate the distance between finite-width laws and a limit law to infinite width.
 
     The trimmed W1 distance ``W1(n) = mean_p |delta_n(p)|``, ``delta_n(p) = (Q_n(p) - Q_ref(p)) / scale``
@@ -199,23 +198,37 @@ def quantile_extrapolation(samples, ref, widths, fit, *, scale=1.0, n_boot=200, 
         for k, s in enumerate(samples):
             boot[b, k] = np.quantile(rng.choice(s, s.size), probs) - qr
     delta, boot = delta / scale, boot / scale
-    w = 1.0 / boot.var(axis=0, ddof=1)                                # (K, P)
+    w = 1.0 / boot.var(axis=0, ddof=1)  # (K, P)
     x = 1.0 / widths[fit]
     checked = _extrapolated(widths[fit], rates, delta[fit], boot[:, fit], w[fit])
-    models = {name: _extrapolated(widths[fit], r, delta[fit], boot[:, fit], w[fit])
-              for name, r in MODELS.items() if len(r) < fit.sum()}
+    models = {
+        name: _extrapolated(widths[fit], r, delta[fit], boot[:, fit], w[fit])
+        for name, r in MODELS.items()
+        if len(r) < fit.sum()
+    }
     gamma, d_ref = _power_law(x, delta[fit], w[fit])
     gb = np.array([_power_law(x, boot[b, fit], w[fit]) for b in range(min(n_boot, 100))])
     n_ref = float(widths[fit].max())
-    return dict(w1=np.abs(delta).mean(axis=1).tolist(),
-                w1_noise=np.abs(boot - delta).mean(axis=2).mean(axis=0).tolist(),
-                **checked, rates=list(rates), models=models, gamma=gamma, gamma_se=float(gb[:, 0].std(ddof=1)), n_ref=n_ref, D_ref=d_ref,
-                D_ref_se=float(gb[:, 1].std(ddof=1)), C=d_ref * n_ref**gamma)
+    return dict(
+        w1=np.abs(delta).mean(axis=1).tolist(),
+        w1_noise=np.abs(boot - delta).mean(axis=2).mean(axis=0).tolist(),
+        **checked,
+        rates=list(rates),
+        models=models,
+        gamma=gamma,
+        gamma_se=float(gb[:, 0].std(ddof=1)),
+        n_ref=n_ref,
+        D_ref=d_ref,
+        D_ref_se=float(gb[:, 1].std(ddof=1)),
+        C=d_ref * n_ref**gamma,
+    )
 
 
 def _experiment_doc(func):
     """Append the Parameters/Returns sections shared by every experiment function to its docstring."""
-    func.__doc__ = func.__doc__ + """
+    func.__doc__ = (
+        func.__doc__
+        + """
 
     Parameters
     ----------
@@ -231,6 +244,7 @@ def _experiment_doc(func):
     deeplimits.validation.Outcome
         Checks (criterion of the decorator), metrics and figures.
     """
+    )
     return func
 
 
@@ -243,24 +257,43 @@ def _hist(ax, x, bins, **kw):
 # corr.unshaped_limit
 # ----------------------------------------------------------------------------------------------------
 
+
 @experiment(
     id="corr.unshaped_limit",
     checks="ReLU MLP (He init, gram engine): the law of y = (l^2 (1 - rho_l))^-1/2 at t = l/n in {0.25, 0.5, 1} "
-           "converges to the singular-start q-SDE (Li & Nica 2023) as the width n grows.",
+    "converges to the singular-start q-SDE (Li & Nica 2023) as the width n grows.",
     criterion="For every t: (1) W1 distance of raw y = 1/(l sqrt(1 - rho_l)) to the SDE law at the largest width "
-              "< 1/2 of that at the smallest width; (2) the relative error of E[y_hat] (y_hat = y with l^2 replaced "
-              "by the exact infinite-width factor Q*/ubar_l, same limit) fitted as a + b1 n^-1/2 + b2/n over widths "
-              ">= fit_min_width has |a| < 4 standard errors (fit covariance, inflated by sqrt(chi2/dof) when > 1); "
-              "(3) the trimmed W1 distance of y_hat (quantiles 1%..99%) extrapolated to n = infinity through its "
-              "signed quantile differences (each fitted as a(p) + b1(p) n^-1/2 + b2(p)/n over widths >= "
-              "fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap null mean + 4 null standard "
-              "deviations (the law W1_inf has when the true intercepts are zero).  Two correction terms because "
-              "the measured rate is neither 1/n nor n^-1/2 alone (docs/theory/finite-networks.md, 20000-network "
-              "run: each single-rate model is rejected at one t).",
-    quick=dict(widths=[32, 64, 128, 256], n_nets=2000, ts=[0.25, 0.5, 1.0], rho0=0.5, n_sde=20000,
-               steps_per_unit=1024, fit_min_width=32, n_boot=200, rates=[0.5, 1.0]),
-    full=dict(widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=3000, ts=[0.25, 0.5, 1.0], rho0=0.5,
-              n_sde=100000, steps_per_unit=1024, fit_min_width=64, n_boot=200, rates=[0.5, 1.0]),
+    "< 1/2 of that at the smallest width; (2) the relative error of E[y_hat] (y_hat = y with l^2 replaced "
+    "by the exact infinite-width factor Q*/ubar_l, same limit) fitted as a + b1 n^-1/2 + b2/n over widths "
+    ">= fit_min_width has |a| < 4 standard errors (fit covariance, inflated by sqrt(chi2/dof) when > 1); "
+    "(3) the trimmed W1 distance of y_hat (quantiles 1%..99%) extrapolated to n = infinity through its "
+    "signed quantile differences (each fitted as a(p) + b1(p) n^-1/2 + b2(p)/n over widths >= "
+    "fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap null mean + 4 null standard "
+    "deviations (the law W1_inf has when the true intercepts are zero).  Two correction terms because "
+    "the measured rate is neither 1/n nor n^-1/2 alone (docs/theory/finite-networks.md, 20000-network "
+    "run: each single-rate model is rejected at one t).",
+    quick=dict(
+        widths=[32, 64, 128, 256],
+        n_nets=2000,
+        ts=[0.25, 0.5, 1.0],
+        rho0=0.5,
+        n_sde=20000,
+        steps_per_unit=1024,
+        fit_min_width=32,
+        n_boot=200,
+        rates=[0.5, 1.0],
+    ),
+    full=dict(
+        widths=[32, 64, 128, 256, 512, 1024, 2048],
+        n_nets=3000,
+        ts=[0.25, 0.5, 1.0],
+        rho0=0.5,
+        n_sde=100000,
+        steps_per_unit=1024,
+        fit_min_width=64,
+        n_boot=200,
+        rates=[0.5, 1.0],
+    ),
 )
 @_experiment_doc
 def unshaped_limit(params, *, seed, outdir):
@@ -269,8 +302,13 @@ def unshaped_limit(params, *, seed, outdir):
     ts = np.array(params["ts"], dtype=float)
     if np.any(np.abs(np.outer(widths, ts) - np.rint(np.outer(widths, ts))) > 1e-9):
         raise ValueError("every t * width must be an integer layer index")
-    y_sde = sample_q(ts, n_paths=int(params["n_sde"]), seed=seed * 1000 + 999,
-                     n_steps_per_unit=int(params["steps_per_unit"]), return_y=True)
+    y_sde = sample_q(
+        ts,
+        n_paths=int(params["n_sde"]),
+        seed=seed * 1000 + 999,
+        n_steps_per_unit=int(params["steps_per_unit"]),
+        return_y=True,
+    )
     ey = mean_y(ts)
     raw, hat, n_dead = _unshaped_samples(widths, ts, params, seed)
     fit = widths >= params["fit_min_width"]
@@ -280,39 +318,89 @@ def unshaped_limit(params, *, seed, outdir):
     for j, t in enumerate(ts):
         tag = f"t={t:g}"
         w1_raw = np.array([wasserstein(raw[j][k], y_sde[:, j]) for k in range(widths.size)]) / ey[j]
-        checks.append(Check(f"w1_raw_ratio_{tag}", w1_raw[-1] / w1_raw[0], "<", 0.5,
-                            note=f"W1(n={widths[-1]}) / W1(n={widths[0]}) for raw y"))
+        checks.append(
+            Check(
+                f"w1_raw_ratio_{tag}",
+                w1_raw[-1] / w1_raw[0],
+                "<",
+                0.5,
+                note=f"W1(n={widths[-1]}) / W1(n={widths[0]}) for raw y",
+            )
+        )
         rel = np.array([y.mean() / ey[j] - 1 for y in hat[j]])
         se = np.array([y.std(ddof=1) / np.sqrt(y.size) / ey[j] for y in hat[j]])
-        mean_fits = {name: dict(zip(("a", "se_a", "chi2"), fit_rates(widths[fit], rel[fit], se[fit], r)))
-                     for name, r in MODELS.items() if len(r) < fit.sum()}
+        mean_fits = {
+            name: dict(zip(("a", "se_a", "chi2"), fit_rates(widths[fit], rel[fit], se[fit], r)))
+            for name, r in MODELS.items()
+            if len(r) < fit.sum()
+        }
         a, se_a, chi2 = fit_rates(widths[fit], rel[fit], se[fit], rates)
-        checks.append(Check(f"mean_intercept_z_{tag}", abs(a) / se_a, "<", 4.0,
-                            note=f"E[y_hat]/E[y] - 1 = a + {model}, a = {a:.4f} +- {se_a:.4f}, chi2/dof = {chi2:.2f}"))
-        qh = quantile_extrapolation(hat[j], y_sde[:, j], widths, fit, scale=ey[j], n_boot=int(params["n_boot"]),
-                                    seed=seed * 1000 + 500 + j, rates=rates)
-        qr = quantile_extrapolation(raw[j], y_sde[:, j], widths, fit, scale=ey[j], n_boot=int(params["n_boot"]),
-                                    seed=seed * 1000 + 600 + j, rates=rates)
+        checks.append(
+            Check(
+                f"mean_intercept_z_{tag}",
+                abs(a) / se_a,
+                "<",
+                4.0,
+                note=f"E[y_hat]/E[y] - 1 = a + {model}, a = {a:.4f} +- {se_a:.4f}, chi2/dof = {chi2:.2f}",
+            )
+        )
+        qh = quantile_extrapolation(
+            hat[j],
+            y_sde[:, j],
+            widths,
+            fit,
+            scale=ey[j],
+            n_boot=int(params["n_boot"]),
+            seed=seed * 1000 + 500 + j,
+            rates=rates,
+        )
+        qr = quantile_extrapolation(
+            raw[j],
+            y_sde[:, j],
+            widths,
+            fit,
+            scale=ey[j],
+            n_boot=int(params["n_boot"]),
+            seed=seed * 1000 + 600 + j,
+            rates=rates,
+        )
         thr = qh["null_mean"] + 4 * qh["null_sd"]
-        checks.append(Check(f"w1_extrapolated_{tag}", qh["w1_inf"], "<", thr,
-                            note=f"trimmed W1(y_hat)/E[y] at n = inf from a(p) + {model}; null (true a = 0) "
-                                 f"{qh['null_mean']:.4f} +- {qh['null_sd']:.4f} (bootstrap), threshold mean + 4 sd"))
+        checks.append(
+            Check(
+                f"w1_extrapolated_{tag}",
+                qh["w1_inf"],
+                "<",
+                thr,
+                note=f"trimmed W1(y_hat)/E[y] at n = inf from a(p) + {model}; null (true a = 0) "
+                f"{qh['null_mean']:.4f} +- {qh['null_sd']:.4f} (bootstrap), threshold mean + 4 sd",
+            )
+        )
         metrics[tag] = dict(
-            widths=widths.tolist(), w1_raw=w1_raw.tolist(), rel_mean_error_raw=[y.mean() / ey[j] - 1 for y in raw[j]],
-            rel_mean_error_hat=rel.tolist(), se_rel_mean=se.tolist(),
-            mean_fit=dict(a=a, se_a=se_a, chi2=chi2), mean_fit_models=mean_fits,
-            trimmed_w1_hat=qh, trimmed_w1_raw=qr,
+            widths=widths.tolist(),
+            w1_raw=w1_raw.tolist(),
+            rel_mean_error_raw=[y.mean() / ey[j] - 1 for y in raw[j]],
+            rel_mean_error_hat=rel.tolist(),
+            se_rel_mean=se.tolist(),
+            mean_fit=dict(a=a, se_a=se_a, chi2=chi2),
+            mean_fit_models=mean_fits,
+            trimmed_w1_hat=qh,
+            trimmed_w1_raw=qr,
             ks_raw=[float(stats.ks_2samp(y, y_sde[:, j]).statistic) for y in raw[j]],
             ks_hat=[float(stats.ks_2samp(y, y_sde[:, j]).statistic) for y in hat[j]],
             sde_mean_rel_error=float(y_sde[:, j].mean() / ey[j] - 1),
-            sde_mean_se=float(y_sde[:, j].std() / np.sqrt(y_sde.shape[0]) / ey[j]))
-    figs = [_plot_unshaped_densities(outdir, ts, widths, raw, hat, y_sde),
-            _plot_unshaped_errors(outdir, ts, widths, metrics)]
-    summ = "; ".join(f"t={t:g}: trimmed W1(y_hat)/E[y] {m['trimmed_w1_hat']['w1'][0]:.3f} -> "
-                     f"{m['trimmed_w1_hat']['w1'][-1]:.3f}, ~ {m['trimmed_w1_hat']['C']:.2f} "
-                     f"n^-{m['trimmed_w1_hat']['gamma']:.2f}, extrapolated {m['trimmed_w1_hat']['w1_inf']:.3f} "
-                     f"(null {m['trimmed_w1_hat']['null_mean']:.3f})"
-                     for t, m in ((t, metrics[f"t={t:g}"]) for t in ts))
+            sde_mean_se=float(y_sde[:, j].std() / np.sqrt(y_sde.shape[0]) / ey[j]),
+        )
+    figs = [
+        _plot_unshaped_densities(outdir, ts, widths, raw, hat, y_sde),
+        _plot_unshaped_errors(outdir, ts, widths, metrics),
+    ]
+    summ = "; ".join(
+        f"t={t:g}: trimmed W1(y_hat)/E[y] {m['trimmed_w1_hat']['w1'][0]:.3f} -> "
+        f"{m['trimmed_w1_hat']['w1'][-1]:.3f}, ~ {m['trimmed_w1_hat']['C']:.2f} "
+        f"n^-{m['trimmed_w1_hat']['gamma']:.2f}, extrapolated {m['trimmed_w1_hat']['w1_inf']:.3f} "
+        f"(null {m['trimmed_w1_hat']['null_mean']:.3f})"
+        for t, m in ((t, metrics[f"t={t:g}"]) for t in ts)
+    )
     return Outcome(checks=checks, metrics=metrics, figures=figs, summary="Unshaped ReLU MLP vs q-SDE. " + summ)
 
 
@@ -357,14 +445,27 @@ def _plot_unshaped_errors(outdir, ts, widths, metrics):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for j, t in enumerate(ts):
         m, c = metrics[f"t={t:g}"], f"C{j}"
-        axes[0].errorbar(widths, np.abs(m["rel_mean_error_hat"]), yerr=2 * np.array(m["se_rel_mean"]), color=c,
-                         marker="o", capsize=2, label=f"|E y_hat/E y - 1|, t={t:g}")
+        axes[0].errorbar(
+            widths,
+            np.abs(m["rel_mean_error_hat"]),
+            yerr=2 * np.array(m["se_rel_mean"]),
+            color=c,
+            marker="o",
+            capsize=2,
+            label=f"|E y_hat/E y - 1|, t={t:g}",
+        )
         axes[0].plot(widths, np.abs(m["rel_mean_error_raw"]), color=c, ls=":", marker="x", label=f"raw, t={t:g}")
         q = m["trimmed_w1_hat"]
         axes[1].plot(widths, q["w1"], color=c, marker="o", label=f"trimmed W1 y_hat, t={t:g}")
         axes[1].plot(widths, m["trimmed_w1_raw"]["w1"], color=c, ls=":", marker="x", label=f"raw, t={t:g}")
-        axes[1].plot(widths, q["C"] * widths.astype(float) ** -q["gamma"], color=c, lw=0.7, ls="-.",
-                     label=f"{q['C']:.2f} n^-{q['gamma']:.2f}")
+        axes[1].plot(
+            widths,
+            q["C"] * widths.astype(float) ** -q["gamma"],
+            color=c,
+            lw=0.7,
+            ls="-.",
+            label=f"{q['C']:.2f} n^-{q['gamma']:.2f}",
+        )
         axes[1].plot(widths, q["w1_noise"], color=c, lw=0.6, ls="--")
     ref = widths.astype(float)
     axes[0].plot(ref, 2.0 / ref, "k--", lw=0.8, label="slope -1")
@@ -383,22 +484,43 @@ def _plot_unshaped_errors(outdir, ts, widths, metrics):
 # corr.shaped_limit
 # ----------------------------------------------------------------------------------------------------
 
+
 @experiment(
     id="corr.shaped_limit",
     checks="Shaped leaky-ReLU MLP (s_pm = 1 + c_pm/sqrt(n)), depth d = T n: the law of the final correlation "
-           "converges to the correlation marginal of the neural covariance SDE (Li, Nica & Roy 2022), and "
-           "log Phi^aa_T to its exact law N(-T, 2T), as n grows.",
+    "converges to the correlation marginal of the neural covariance SDE (Li, Nica & Roy 2022), and "
+    "log Phi^aa_T to its exact law N(-T, 2T), as n grows.",
     criterion="(1) W1(final rho, SDE) at the largest width < 1/2 of that at the smallest width; (2) the "
-              "difference of means E[rho_net] - E[rho_SDE] fitted as a + b/n over widths >= fit_min_width has "
-              "|a| < 4 sqrt(se_a^2 + se_sde^2) (se_a inflated by sqrt(chi2/dof) when > 1); (3) W1 fitted as "
-              "the trimmed W1 distance (quantiles 1%..99%) extrapolated to n = infinity through its signed quantile "
-              "differences a(p) + b(p)/n (widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap "
-              "null mean + 4 null standard deviations; (4) mean and variance of log Phi^aa fitted as a + b/n "
-              "extrapolate to -T and 2T within 4 standard errors.",
-    quick=dict(widths=[8, 16, 32, 64, 128], n_nets=4000, T=1.0, rho0=0.3, c_plus=1.0, c_minus=-1.0,
-               n_sde=20000, sde_steps=1000, fit_min_width=16, n_boot=200),
-    full=dict(widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, T=1.0, rho0=0.3, c_plus=1.0, c_minus=-1.0,
-              n_sde=200000, sde_steps=4000, fit_min_width=16, n_boot=200),
+    "difference of means E[rho_net] - E[rho_SDE] fitted as a + b/n over widths >= fit_min_width has "
+    "|a| < 4 sqrt(se_a^2 + se_sde^2) (se_a inflated by sqrt(chi2/dof) when > 1); (3) W1 fitted as "
+    "the trimmed W1 distance (quantiles 1%..99%) extrapolated to n = infinity through its signed quantile "
+    "differences a(p) + b(p)/n (widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap "
+    "null mean + 4 null standard deviations; (4) mean and variance of log Phi^aa fitted as a + b/n "
+    "extrapolate to -T and 2T within 4 standard errors.",
+    quick=dict(
+        widths=[8, 16, 32, 64, 128],
+        n_nets=4000,
+        T=1.0,
+        rho0=0.3,
+        c_plus=1.0,
+        c_minus=-1.0,
+        n_sde=20000,
+        sde_steps=1000,
+        fit_min_width=16,
+        n_boot=200,
+    ),
+    full=dict(
+        widths=[8, 16, 32, 64, 128, 256, 512],
+        n_nets=20000,
+        T=1.0,
+        rho0=0.3,
+        c_plus=1.0,
+        c_minus=-1.0,
+        n_sde=200000,
+        sde_steps=4000,
+        fit_min_width=16,
+        n_boot=200,
+    ),
 )
 @_experiment_doc
 def shaped_limit(params, *, seed, outdir):
@@ -409,8 +531,9 @@ def shaped_limit(params, *, seed, outdir):
     N = int(params["n_nets"])
     if np.any(np.abs(widths * T - np.rint(widths * T)) > 1e-9):
         raise ValueError("T * width must be an integer depth")
-    r_sde = sample_correlation(rho0, T, cp, cm, n_paths=int(params["n_sde"]), seed=seed * 1000 + 999,
-                               n_steps=int(params["sde_steps"]))
+    r_sde = sample_correlation(
+        rho0, T, cp, cm, n_paths=int(params["n_sde"]), seed=seed * 1000 + 999, n_steps=int(params["sde_steps"])
+    )
     se_sde = r_sde.std(ddof=1) / np.sqrt(r_sde.size)
     G = gram_from_correlation(rho0)
     nw = widths.size
@@ -418,8 +541,9 @@ def shaped_limit(params, *, seed, outdir):
     samples = []
     for k, n in enumerate(widths):
         d = int(round(T * n))
-        b = shaped_mlp(G, int(n), d, N, c_plus=cp, c_minus=cm, shaping="width", engine="gram",
-                       seed=seed * 1000 + k, save="last")
+        b = shaped_mlp(
+            G, int(n), d, N, c_plus=cp, c_minus=cm, shaping="width", engine="gram", seed=seed * 1000 + k, save="last"
+        )
         r = b.corr[:, 0, 0, 1]
         samples.append(r)
         dmean[k] = r.mean() - r_sde.mean()
@@ -441,25 +565,61 @@ def shaped_limit(params, *, seed, outdir):
     a, bm, se_a, se_b, chi2 = fit_intercept(x[fit], dmean[fit], se_mean[fit])
     infl = max(1.0, np.sqrt(chi2))
     band = np.hypot(se_a * infl, se_sde)
-    checks.append(Check("mean_intercept_z", abs(a) / band, "<", 4.0,
-                        note=f"E[rho_net] - E[rho_SDE] = a + b/n: a = {a:.4f} +- {band:.4f}, b = {bm:.3f}, "
-                             f"chi2/dof = {chi2:.2f}"))
+    checks.append(
+        Check(
+            "mean_intercept_z",
+            abs(a) / band,
+            "<",
+            4.0,
+            note=f"E[rho_net] - E[rho_SDE] = a + b/n: a = {a:.4f} +- {band:.4f}, b = {bm:.3f}, chi2/dof = {chi2:.2f}",
+        )
+    )
     q = quantile_extrapolation(samples, r_sde, widths, fit, n_boot=int(params["n_boot"]), seed=seed * 1000 + 500)
-    checks.append(Check("w1_extrapolated", q["w1_inf"], "<", q["null_mean"] + 4 * q["null_sd"],
-                        note=f"trimmed W1(rho) at n = inf from a(p) + b(p)/n; null (true a = 0) "
-                             f"{q['null_mean']:.4f} +- {q['null_sd']:.4f} (bootstrap), threshold mean + 4 sd"))
+    checks.append(
+        Check(
+            "w1_extrapolated",
+            q["w1_inf"],
+            "<",
+            q["null_mean"] + 4 * q["null_sd"],
+            note=f"trimmed W1(rho) at n = inf from a(p) + b(p)/n; null (true a = 0) "
+            f"{q['null_mean']:.4f} +- {q['null_sd']:.4f} (bootstrap), threshold mean + 4 sd",
+        )
+    )
     al, bl, se_al, _, chi2l = fit_intercept(x[fit], lmean[fit] + T, se_lmean[fit])
-    checks.append(Check("logP_mean_intercept_z", abs(al) / (se_al * max(1, np.sqrt(chi2l))), "<", 4.0,
-                        note=f"E[log Phi^aa_T] + T = a + b/n: a = {al:.4f}, b = {bl:.3f}"))
+    checks.append(
+        Check(
+            "logP_mean_intercept_z",
+            abs(al) / (se_al * max(1, np.sqrt(chi2l))),
+            "<",
+            4.0,
+            note=f"E[log Phi^aa_T] + T = a + b/n: a = {al:.4f}, b = {bl:.3f}",
+        )
+    )
     av, bv, se_av, _, chi2v = fit_intercept(x[fit], lvar[fit] - 2 * T, se_lvar[fit])
-    checks.append(Check("logP_var_intercept_z", abs(av) / (se_av * max(1, np.sqrt(chi2v))), "<", 4.0,
-                        note=f"Var[log Phi^aa_T] - 2T = a + b/n: a = {av:.4f}, b = {bv:.3f}"))
-    metrics.update(widths=widths.tolist(), mean_diff=dmean.tolist(), se_mean=se_mean.tolist(), se_sde=se_sde,
-                   w1=w1.tolist(), ks=ks.tolist(), mean_fit=dict(a=a, b=bm, se_a=se_a * infl, chi2=chi2),
-                   trimmed_w1=q,
-                   logP_mean_plus_T=(lmean + T).tolist(), logP_var_minus_2T=(lvar - 2 * T).tolist(),
-                   logP_mean_fit=dict(a=al, b=bl), logP_var_fit=dict(a=av, b=bv),
-                   rho_sde_mean=float(r_sde.mean()))
+    checks.append(
+        Check(
+            "logP_var_intercept_z",
+            abs(av) / (se_av * max(1, np.sqrt(chi2v))),
+            "<",
+            4.0,
+            note=f"Var[log Phi^aa_T] - 2T = a + b/n: a = {av:.4f}, b = {bv:.3f}",
+        )
+    )
+    metrics.update(
+        widths=widths.tolist(),
+        mean_diff=dmean.tolist(),
+        se_mean=se_mean.tolist(),
+        se_sde=se_sde,
+        w1=w1.tolist(),
+        ks=ks.tolist(),
+        mean_fit=dict(a=a, b=bm, se_a=se_a * infl, chi2=chi2),
+        trimmed_w1=q,
+        logP_mean_plus_T=(lmean + T).tolist(),
+        logP_var_minus_2T=(lvar - 2 * T).tolist(),
+        logP_mean_fit=dict(a=al, b=bl),
+        logP_var_fit=dict(a=av, b=bv),
+        rho_sde_mean=float(r_sde.mean()),
+    )
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     bins = np.linspace(-1, 1, 60)
@@ -475,38 +635,48 @@ def shaped_limit(params, *, seed, outdir):
     axes[1].plot(widths, np.abs(lmean + T), "^-", label="|E log Phi + T|")
     axes[1].plot(widths, q["w1"], "o:", label="trimmed W1(rho)")
     axes[1].plot(widths, q["w1_noise"], "--", color="0.5", lw=0.8, label="trimmed W1 sampling-noise level")
-    axes[1].plot(widths, q["C"] * widths.astype(float) ** -q["gamma"], "-.", lw=0.8,
-                 label=f"fit {q['C']:.2f} n^-{q['gamma']:.2f}")
+    axes[1].plot(
+        widths,
+        q["C"] * widths.astype(float) ** -q["gamma"],
+        "-.",
+        lw=0.8,
+        label=f"fit {q['C']:.2f} n^-{q['gamma']:.2f}",
+    )
     axes[1].plot(widths, 1.0 / widths, "k--", lw=0.8, label="1/n")
     axes[1].set_xscale("log", base=2)
     axes[1].set_yscale("log")
     axes[1].set_xlabel("width n")
     axes[1].legend(fontsize=7)
     path = save_figure(fig, outdir, "corr_shaped_limit.png")
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"Shaped MLP vs correlation SDE: W1 {w1[0]:.4f} (n={widths[0]}) -> {w1[-1]:.4f} "
-                           f"(n={widths[-1]}), trimmed W1 ~ {q['C']:.2f} n^-{q['gamma']:.2f}, extrapolated "
-                           f"{q['w1_inf']:.4f} (null {q['null_mean']:.4f}); mean difference extrapolates to "
-                           f"{a:+.4f} +- {band:.4f}.")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"Shaped MLP vs correlation SDE: W1 {w1[0]:.4f} (n={widths[0]}) -> {w1[-1]:.4f} "
+        f"(n={widths[-1]}), trimmed W1 ~ {q['C']:.2f} n^-{q['gamma']:.2f}, extrapolated "
+        f"{q['w1_inf']:.4f} (null {q['null_mean']:.4f}); mean difference extrapolates to "
+        f"{a:+.4f} +- {band:.4f}.",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------
 # corr.resnet_vs_shaped
 # ----------------------------------------------------------------------------------------------------
 
+
 @experiment(
     id="corr.resnet_vs_shaped",
     checks="Li & Nica 2023, first result: a ReLU ResNet with a d^-1/2 branch (sigma_r) and a shaped MLP at rate "
-           "d^-1/2 (c_pm) with (c+ - c-)^2 = sigma_r^2 approach the same deterministic correlation ODE as d grows "
-           "with width n = width_factor d^2 (so d/n -> 0).",
+    "d^-1/2 (c_pm) with (c+ - c-)^2 = sigma_r^2 approach the same deterministic correlation ODE as d grows "
+    "with width n = width_factor d^2 (so d/n -> 0).",
     criterion="(1) E[rho_d] - rho_ODE(1) fitted as a + b/d over the depths has |a| < 4 se(a) for the ResNet and "
-              "(2) for the shaped MLP (se(a) inflated by sqrt(chi2/dof) when > 1); (3) the same for the "
-              "difference E[rho_resnet] - E[rho_shaped]; (4) ResNet |error| at the largest depth < 1/4 of that "
-              "at the smallest (an 8x depth range; O(1/d) predicts 1/8); (5) for both architectures the standard "
-              "deviation of rho_d at the largest depth < 1/2 of that at the smallest (the limit is deterministic: "
-              "the fluctuations are O(sqrt(d/n)) for the shaped MLP (d layers of O(1/n) variance) and O(n^-1/2) "
-              "for the ResNet (d branches of variance O(1/(d n))), i.e. ratios sqrt(d_min/d_max) and d_min/d_max "
-              "with n = width_factor d^2).",
+    "(2) for the shaped MLP (se(a) inflated by sqrt(chi2/dof) when > 1); (3) the same for the "
+    "difference E[rho_resnet] - E[rho_shaped]; (4) ResNet |error| at the largest depth < 1/4 of that "
+    "at the smallest (an 8x depth range; O(1/d) predicts 1/8); (5) for both architectures the standard "
+    "deviation of rho_d at the largest depth < 1/2 of that at the smallest (the limit is deterministic: "
+    "the fluctuations are O(sqrt(d/n)) for the shaped MLP (d layers of O(1/n) variance) and O(n^-1/2) "
+    "for the ResNet (d branches of variance O(1/(d n))), i.e. ratios sqrt(d_min/d_max) and d_min/d_max "
+    "with n = width_factor d^2).",
     quick=dict(depths=[4, 8, 16, 32], width_factor=2, n_nets=600, rho0=0.0, c_plus=1.0, c_minus=-1.0),
     full=dict(depths=[4, 8, 16, 32, 64], width_factor=4, n_nets=2000, rho0=0.0, c_plus=1.0, c_minus=-1.0),
 )
@@ -531,8 +701,18 @@ def resnet_vs_shaped(params, *, seed, outdir):
     for k, d in enumerate(depths):
         n = int(params["width_factor"] * d * d)
         br = resnet(G, n, int(d), N, sigma_r=sigma_r, engine="gram", seed=seed * 1000 + 2 * k, save="last")
-        bs = shaped_mlp(G, n, int(d), N, c_plus=cp, c_minus=cm, shaping="depth", engine="gram",
-                        seed=seed * 1000 + 2 * k + 1, save="last")
+        bs = shaped_mlp(
+            G,
+            n,
+            int(d),
+            N,
+            c_plus=cp,
+            c_minus=cm,
+            shaping="depth",
+            engine="gram",
+            seed=seed * 1000 + 2 * k + 1,
+            save="last",
+        )
         rr, rs = br.corr[:, 0, 0, 1], bs.corr[:, 0, 0, 1]
         for arch, r in (("resnet", rr), ("shaped", rs)):
             err[arch][k] = r.mean() - rho_lim
@@ -548,33 +728,72 @@ def resnet_vs_shaped(params, *, seed, outdir):
 
     x = 1.0 / depths
     checks, metrics = [], {}
-    for name, y, s in (("resnet", err["resnet"], se["resnet"]), ("shaped", err["shaped"], se["shaped"]),
-                       ("resnet_minus_shaped", diff, se_diff)):
+    for name, y, s in (
+        ("resnet", err["resnet"], se["resnet"]),
+        ("shaped", err["shaped"], se["shaped"]),
+        ("resnet_minus_shaped", diff, se_diff),
+    ):
         a, b, se_a, se_b, chi2 = fit_intercept(x, y, s)
         infl = max(1.0, np.sqrt(chi2))
-        checks.append(Check(f"{name}_intercept_z", abs(a) / (se_a * infl), "<", 4.0,
-                            note=f"a + b/d: a = {a:.5f} +- {se_a * infl:.5f}, b = {b:.4f} +- {se_b * infl:.4f}, "
-                                 f"chi2/dof = {chi2:.2f}"))
+        checks.append(
+            Check(
+                f"{name}_intercept_z",
+                abs(a) / (se_a * infl),
+                "<",
+                4.0,
+                note=f"a + b/d: a = {a:.5f} +- {se_a * infl:.5f}, b = {b:.4f} +- {se_b * infl:.4f}, "
+                f"chi2/dof = {chi2:.2f}",
+            )
+        )
         metrics[f"{name}_fit"] = dict(a=a, b=b, se_a=se_a * infl, se_b=se_b * infl, chi2=chi2)
-    checks.append(Check("resnet_error_ratio", abs(err["resnet"][-1]) / abs(err["resnet"][0]), "<", 0.25,
-                        note=f"|E rho - rho_ODE| at d={depths[-1]} over d={depths[0]}"))
+    checks.append(
+        Check(
+            "resnet_error_ratio",
+            abs(err["resnet"][-1]) / abs(err["resnet"][0]),
+            "<",
+            0.25,
+            note=f"|E rho - rho_ODE| at d={depths[-1]} over d={depths[0]}",
+        )
+    )
     for arch in ("resnet", "shaped"):
         pred = np.sqrt(depths[0] / depths[-1]) if arch == "shaped" else depths[0] / depths[-1]
-        checks.append(Check(f"{arch}_sd_ratio", sd[arch][-1] / sd[arch][0], "<", 0.5,
-                            note=f"sd(rho_d) at d={depths[-1]} over d={depths[0]}; theory predicts {pred:.3f}"))
-    metrics.update(depths=depths.tolist(), widths=[int(params["width_factor"] * d * d) for d in depths],
-                   rho_ode=rho_lim, error_resnet=err["resnet"].tolist(), se_resnet=se["resnet"].tolist(),
-                   error_shaped=err["shaped"].tolist(), se_shaped=se["shaped"].tolist(),
-                   sd_resnet=sd["resnet"].tolist(), sd_shaped=sd["shaped"].tolist(),
-                   recursion_error_resnet=rec["resnet"].tolist(), recursion_error_shaped=rec["shaped"].tolist(),
-                   finite_width_resnet=(err["resnet"] - rec["resnet"]).tolist(),
-                   finite_width_shaped=(err["shaped"] - rec["shaped"]).tolist(),
-                   resnet_sqnorm_rel_error_vs_exp=vnorm.tolist())
+        checks.append(
+            Check(
+                f"{arch}_sd_ratio",
+                sd[arch][-1] / sd[arch][0],
+                "<",
+                0.5,
+                note=f"sd(rho_d) at d={depths[-1]} over d={depths[0]}; theory predicts {pred:.3f}",
+            )
+        )
+    metrics.update(
+        depths=depths.tolist(),
+        widths=[int(params["width_factor"] * d * d) for d in depths],
+        rho_ode=rho_lim,
+        error_resnet=err["resnet"].tolist(),
+        se_resnet=se["resnet"].tolist(),
+        error_shaped=err["shaped"].tolist(),
+        se_shaped=se["shaped"].tolist(),
+        sd_resnet=sd["resnet"].tolist(),
+        sd_shaped=sd["shaped"].tolist(),
+        recursion_error_resnet=rec["resnet"].tolist(),
+        recursion_error_shaped=rec["shaped"].tolist(),
+        finite_width_resnet=(err["resnet"] - rec["resnet"]).tolist(),
+        finite_width_shaped=(err["shaped"] - rec["shaped"]).tolist(),
+        resnet_sqnorm_rel_error_vs_exp=vnorm.tolist(),
+    )
 
     fig, (ax, axd) = plt.subplots(1, 2, figsize=(11, 4))
     for arch, c in (("resnet", "C0"), ("shaped", "C1")):
-        ax.errorbar(depths, np.abs(err[arch]), yerr=2 * se[arch], color=c, marker="o", capsize=2,
-                    label=f"{arch}: |E rho_d - rho_ODE|")
+        ax.errorbar(
+            depths,
+            np.abs(err[arch]),
+            yerr=2 * se[arch],
+            color=c,
+            marker="o",
+            capsize=2,
+            label=f"{arch}: |E rho_d - rho_ODE|",
+        )
         ax.plot(depths, np.abs(rec[arch]), color=c, ls=":", label=f"{arch}: infinite-width recursion")
         ax.plot(depths, sd[arch], color=c, ls="--", marker=".", lw=0.8, label=f"{arch}: sd(rho_d)")
     ax.errorbar(depths, np.abs(diff), yerr=2 * se_diff, color="C2", marker="s", capsize=2, label="|resnet - shaped|")
@@ -587,14 +806,25 @@ def resnet_vs_shaped(params, *, seed, outdir):
     bins = np.linspace(rho_lim - 0.6, min(1.0, rho_lim + 0.5), 60)
     for k in (0, nd - 1):
         for arch, c in (("resnet", "C0"), ("shaped", "C1")):
-            _hist(axd, samples[(arch, k)], bins, color=c, lw=1.5 if k else 0.8, ls="-" if k else ":",
-                  label=f"{arch}, d={depths[k]}")
+            _hist(
+                axd,
+                samples[(arch, k)],
+                bins,
+                color=c,
+                lw=1.5 if k else 0.8,
+                ls="-" if k else ":",
+                label=f"{arch}, d={depths[k]}",
+            )
     axd.axvline(rho_lim, color="k", lw=1.5, label="ODE limit")
     axd.set_xlabel(r"final correlation $\rho_d$")
     axd.set_title("densities: finite networks concentrate on the ODE value", fontsize=9)
     axd.legend(fontsize=7)
     path = save_figure(fig, outdir, "corr_resnet_vs_shaped.png")
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"ResNet error {err['resnet'][0]:+.4f} -> {err['resnet'][-1]:+.4f}, shaped "
-                           f"{err['shaped'][0]:+.4f} -> {err['shaped'][-1]:+.4f} (d = {depths[0]} -> {depths[-1]}); "
-                           f"both extrapolate to rho_ODE = {rho_lim:.4f}.")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"ResNet error {err['resnet'][0]:+.4f} -> {err['resnet'][-1]:+.4f}, shaped "
+        f"{err['shaped'][0]:+.4f} -> {err['shaped'][-1]:+.4f} (d = {depths[0]} -> {depths[-1]}); "
+        f"both extrapolate to rho_ODE = {rho_lim:.4f}.",
+    )

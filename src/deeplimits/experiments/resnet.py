@@ -15,8 +15,15 @@ from scipy import stats
 from deeplimits.resnet.estimation import estimate_scaling
 from deeplimits.resnet.exact import exact_resnets
 from deeplimits.resnet.finite import random_resnets, simulate_resnets
-from deeplimits.resnet.limits import (alternative_ode, cohen_mean_drift, diffusive_sde, neural_ode,
-                                      neural_sde, norm_sde_law, smooth_resnet)
+from deeplimits.resnet.limits import (
+    alternative_ode,
+    cohen_mean_drift,
+    diffusive_sde,
+    neural_ode,
+    neural_sde,
+    norm_sde_law,
+    smooth_resnet,
+)
 from deeplimits.resnet.moments import norm_moments, norm_moments_limit
 from deeplimits.resnet.regimes import regime_map
 from deeplimits.resnet.weights import SmoothWeightFunction, iid_weights
@@ -51,7 +58,7 @@ def _ks_crit(n1, n2=None, alpha=1e-3):
 @experiment(
     id="resnet.moments",
     checks="closed-form E||h_L||^2 and E||h_L||^4 of i.i.d.-weight ResNets (linear res1, linear res3, ReLU res3) "
-           "against Monte Carlo, with the exact O(d) simulator and with dense weights",
+    "against Monte Carlo, with the exact O(d) simulator and with dense weights",
     criterion="|MC mean - closed form| < 4 standard errors of the MC mean, for every moment and case",
     quick=dict(n_exact=60_000, n_dense=6_000, width=4, depth=25),
     full=dict(n_exact=1_000_000, n_dense=100_000, width=8, depth=100),
@@ -64,8 +71,12 @@ def moments(params, *, seed, outdir):
         m2, m4 = norm_moments(variant, act, d, L, 0.5)
         sims = [("exact", exact_resnets(variant, params["n_exact"], d, L, 0.5, activation=act, seed=seed * 1000 + j))]
         if variant == "res3":
-            sims.append(("dense", random_resnets(variant, params["n_dense"], d, L, 0.5, activation=act,
-                                                 seed=seed * 1000 + 10 + j)))
+            sims.append(
+                (
+                    "dense",
+                    random_resnets(variant, params["n_dense"], d, L, 0.5, activation=act, seed=seed * 1000 + 10 + j),
+                )
+            )
         for sim_name, res in sims:
             r = res.norms[:, -1] ** 2
             n = r.size
@@ -80,9 +91,13 @@ def moments(params, *, seed, outdir):
     lim = {f"{v}_{a}": norm_moments_limit(v, a, d) for v, a in cases}
     metrics["sde_limit_moments"] = {k: [float(x) for x in v] for k, v in lim.items()}
     path = _moments_figure(cases, d, L, metrics, outdir)
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"Closed-form second and fourth moments of ||h_L|| at d={d}, L={L}, alpha=L^-1/2 "
-                           "against exact-in-law and dense Monte Carlo.")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"Closed-form second and fourth moments of ||h_L|| at d={d}, L={L}, alpha=L^-1/2 "
+        "against exact-in-law and dense Monte Carlo.",
+    )
 
 
 def _moments_figure(cases, d, L, metrics, outdir):
@@ -101,9 +116,16 @@ def _moments_figure(cases, d, L, metrics, outdir):
             for k, (sim, mk) in enumerate((("exact", "o"), ("dense", "s"))):
                 key = f"{variant}_{act}_{sim}_moment{2 * p + 2}"
                 if key + "_mc" in metrics:
-                    ax.errorbar(L * (1 + 0.08 * k), metrics[key + "_mc"], yerr=4 * metrics[key + "_se"], fmt=mk,
-                                color=col, mfc="none", capsize=3,
-                                label=f"{variant} {act}: MC ({sim}) +- 4 s.e." if p == 0 else None)
+                    ax.errorbar(
+                        L * (1 + 0.08 * k),
+                        metrics[key + "_mc"],
+                        yerr=4 * metrics[key + "_se"],
+                        fmt=mk,
+                        color=col,
+                        mfc="none",
+                        capsize=3,
+                        label=f"{variant} {act}: MC ({sim}) +- 4 s.e." if p == 0 else None,
+                    )
     for p, ax in enumerate(axes):
         ax.set(xlabel="depth L (alpha = L^-1/2)", ylabel=f"E ||h_L||^{2 * p + 2}")
         ax.set_title(f"d = {d}; dotted: neural-SDE limit", fontsize=9)
@@ -116,13 +138,13 @@ def _moments_figure(cases, d, L, metrics, outdir):
 @experiment(
     id="resnet.critical_beta",
     checks="||h_L - h_0|| / ||h_0|| against L for i.i.d. weights (linear res1) at beta = 0.25, 0.5, 1: "
-           "explosion / non-trivial limit / identity; Cohen's branch sigma(A h) at beta = 1/2 with ReLU (E sigma != 0: "
-           "a drift growing like sqrt(L), no limit) against tanh (bounded)",
+    "explosion / non-trivial limit / identity; Cohen's branch sigma(A h) at beta = 1/2 with ReLU (E sigma != 0: "
+    "a drift growing like sqrt(L), no limit) against tanh (bounded)",
     criterion="beta=1: log-log slope of the median ratio in [-0.6, -0.4] (theory 1/2 - beta = -1/2); beta=1/2: "
-              "slope in [-0.1, 0.1] (theory 0); beta=1/4: slope of log E log(R_L/R_0) in [0.4, 0.6] "
-              "(theory 1 - 2 beta = 1/2, i.e. the ratio grows like exp(c sqrt(L))). Cohen branch at beta=1/2 "
-              "(ReLU 'no limit'): slope of E log(R_L/R_0) in [0.45, 0.55] and E log(R_L/R_0) / (2 sqrt(L/(2 pi))) "
-              "in [0.95, 1.05] at the largest depth (the sqrt(L) drift, derived); tanh: |slope| < 0.1 (bounded)",
+    "slope in [-0.1, 0.1] (theory 0); beta=1/4: slope of log E log(R_L/R_0) in [0.4, 0.6] "
+    "(theory 1 - 2 beta = 1/2, i.e. the ratio grows like exp(c sqrt(L))). Cohen branch at beta=1/2 "
+    "(ReLU 'no limit'): slope of E log(R_L/R_0) in [0.45, 0.55] and E log(R_L/R_0) / (2 sqrt(L/(2 pi))) "
+    "in [0.95, 1.05] at the largest depth (the sqrt(L) drift, derived); tanh: |slope| < 0.1 (bounded)",
     quick=dict(depths=[16, 32, 64, 128, 256, 512, 1024], n_nets=400, width=10),
     full=dict(depths=[16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192], n_nets=4000, width=10),
 )
@@ -132,8 +154,9 @@ def critical_beta(params, *, seed, outdir):
     for beta in (0.25, 0.5, 1.0):
         med, mlog = [], []
         for i, L in enumerate(depths):
-            res = exact_resnets("res1", n, d, int(L), beta, activation="linear", seed=seed * 1000 + i,
-                                save_trajectories=False)
+            res = exact_resnets(
+                "res1", n, d, int(L), beta, activation="linear", seed=seed * 1000 + i, save_trajectories=False
+            )
             h0 = np.full(d, 1.0 / np.sqrt(d))
             med.append(np.median(np.linalg.norm(res.final - h0, axis=1)))
             mlog.append(_mean_log_norm_ratio(res))
@@ -144,8 +167,14 @@ def critical_beta(params, *, seed, outdir):
     # time; along h_0 = 1/sqrt(d) it makes d log R / dt = 2 sqrt(L / (2 pi)) (= 2 cohen_mean_drift("relu", 1, L)).
     cohen = {}
     for j, act in enumerate(("relu", "tanh")):
-        cohen[act] = np.array([_mean_log_norm_ratio(exact_resnets(
-            "cohen", n, d, int(L), 0.5, activation=act, seed=seed * 1000 + 100 + 10 * j + i)) for i, L in enumerate(depths)])
+        cohen[act] = np.array(
+            [
+                _mean_log_norm_ratio(
+                    exact_resnets("cohen", n, d, int(L), 0.5, activation=act, seed=seed * 1000 + 100 + 10 * j + i)
+                )
+                for i, L in enumerate(depths)
+            ]
+        )
     drift = 2 * np.array([cohen_mean_drift("relu", 1.0, int(L)) for L in depths])
     s_relu, s_tanh = _slope(depths, cohen["relu"]), _slope(depths, np.abs(cohen["tanh"]))
     relu_ratio = float(cohen["relu"][-1] / drift[-1])
@@ -164,29 +193,40 @@ def critical_beta(params, *, seed, outdir):
     ax[0].legend()
     path = save_figure(fig, outdir, "resnet_critical_beta.png", dpi=100)
     return Outcome(
-        checks=[Check("slope_beta1", s1, "in", (-0.6, -0.4), note="theory -1/2"),
-                Check("slope_beta05", s05, "in", (-0.1, 0.1), note="theory 0"),
-                Check("slope_loglog_beta025", s025, "in", (0.4, 0.6), note="theory 1/2"),
-                Check("cohen_relu_log_norm_slope", s_relu, "in", (0.45, 0.55), note="theory 1/2: drift ~ sqrt(L)"),
-                Check("cohen_relu_over_sqrtL_drift", relu_ratio, "in", (0.95, 1.05),
-                      note=f"E log(R_L/R_0) / (2 sqrt(L/(2 pi))) at L = {int(depths[-1])}"),
-                Check("cohen_tanh_log_norm_slope", abs(s_tanh), "<", 0.1, note="bounded: a limit exists")],
-        metrics={"depths": depths.tolist(), **{f"median_ratio_beta{b}": v.tolist() for b, v in ratios.items()},
-                 **{f"mean_log_R_ratio_beta{b}": v.tolist() for b, v in logr.items()},
-                 **{f"cohen_{a}_mean_log_R_ratio": v.tolist() for a, v in cohen.items()}},
+        checks=[
+            Check("slope_beta1", s1, "in", (-0.6, -0.4), note="theory -1/2"),
+            Check("slope_beta05", s05, "in", (-0.1, 0.1), note="theory 0"),
+            Check("slope_loglog_beta025", s025, "in", (0.4, 0.6), note="theory 1/2"),
+            Check("cohen_relu_log_norm_slope", s_relu, "in", (0.45, 0.55), note="theory 1/2: drift ~ sqrt(L)"),
+            Check(
+                "cohen_relu_over_sqrtL_drift",
+                relu_ratio,
+                "in",
+                (0.95, 1.05),
+                note=f"E log(R_L/R_0) / (2 sqrt(L/(2 pi))) at L = {int(depths[-1])}",
+            ),
+            Check("cohen_tanh_log_norm_slope", abs(s_tanh), "<", 0.1, note="bounded: a limit exists"),
+        ],
+        metrics={
+            "depths": depths.tolist(),
+            **{f"median_ratio_beta{b}": v.tolist() for b, v in ratios.items()},
+            **{f"mean_log_R_ratio_beta{b}": v.tolist() for b, v in logr.items()},
+            **{f"cohen_{a}_mean_log_R_ratio": v.tolist() for a, v in cohen.items()},
+        },
         figures=[path],
         summary=f"slopes: beta=1 {s1:.3f}, beta=1/2 {s05:.3f}; beta=1/4: E log(R_L/R_0) ~ L^{s025:.3f}; Cohen "
-                f"branch at beta=1/2: ReLU E log(R_L/R_0) ~ L^{s_relu:.3f}, {relu_ratio:.3f} x 2 sqrt(L/(2 pi)) at "
-                f"L = {int(depths[-1])} (no limit), tanh slope {s_tanh:.3f} (bounded).")
+        f"branch at beta=1/2: ReLU E log(R_L/R_0) ~ L^{s_relu:.3f}, {relu_ratio:.3f} x 2 sqrt(L/(2 pi)) at "
+        f"L = {int(depths[-1])} (no limit), tanh slope {s_tanh:.3f} (bounded).",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
     id="resnet.sde_law",
     checks="law of log||h_L|| of i.i.d.-weight ResNets (beta = 1/2) against the neural SDE: closed-form Gaussian "
-           "law (linear res1, ReLU res3) and the SDE engine's solution (tanh res3, tanh Cohen branch with bias)",
+    "law (linear res1, ReLU res3) and the SDE engine's solution (tanh res3, tanh Cohen branch with bias)",
     criterion="KS distance below the level-1e-3 critical value (one-sample against the closed form, two-sample "
-              "against the engine); moment weak error |E R_L^p - E R_1^p| decays with fitted slope -1 +- 0.25",
+    "against the engine); moment weak error |E R_L^p - E R_1^p| decays with fitted slope -1 +- 0.25",
     quick=dict(depth=1000, n=3000, width=6, sde_steps=1000),
     full=dict(depth=1000, n=20000, width=10, sde_steps=2000),
 )
@@ -209,10 +249,12 @@ def sde_law(params, *, seed, outdir):
         axes[j].legend(fontsize=7)
     grid = uniform_grid(0.0, 1.0, params["sde_steps"])
     for j, (variant, act, sb) in enumerate((("res3", "tanh", 0.0), ("cohen", "tanh", 0.5))):
-        x = 2 * np.log(exact_resnets(variant, n, d, L, 0.5, activation=act, bias_std=sb,
-                                     seed=seed * 100 + 10 + j).norms[:, -1])
-        sol = solve(neural_sde(variant, act, d, bias_std=sb), h0, grid, saveat=[1.0], n_paths=n,
-                    seed=seed * 100 + 20 + j)
+        x = 2 * np.log(
+            exact_resnets(variant, n, d, L, 0.5, activation=act, bias_std=sb, seed=seed * 100 + 10 + j).norms[:, -1]
+        )
+        sol = solve(
+            neural_sde(variant, act, d, bias_std=sb), h0, grid, saveat=[1.0], n_paths=n, seed=seed * 100 + 20 + j
+        )
         y = 2 * np.log(np.linalg.norm(sol.ys[:, -1], axis=1))
         ks = stats.ks_2samp(x, y).statistic
         checks.append(Check(f"ks_{variant}_{act}_vs_engine", ks, "<", _ks_crit(n, n), note=f"n = {n} + {n}"))
@@ -229,18 +271,22 @@ def sde_law(params, *, seed, outdir):
             s = _slope(depths, err)
             checks.append(Check(f"weak_slope_{variant}_{act}_R^{p + 1}", s, "in", (-1.25, -0.75), note="weak order 1"))
     path = save_figure(fig, outdir, "resnet_sde_law.png", dpi=100)
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"Law of log ||h_L||^2 at L={L}, d={d} against the neural SDE.")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"Law of log ||h_L||^2 at L={L}, d={d} against the neural SDE.",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
     id="resnet.smooth_ode",
     checks="smooth weights: ResNet -> neural ODE with error O(1/L); Cohen's alternative linear ODE (delta = "
-           "weights scale = L^-1/2) with order 1 (tanh) / 1/2 (swish); Cohen's diffusive SDE with the sigma''(0) "
-           "drift (coupled RMS gap, order 1/2), and without that drift no convergence",
+    "weights scale = L^-1/2) with order 1 (tanh) / 1/2 (swish); Cohen's diffusive SDE with the sigma''(0) "
+    "drift (coupled RMS gap, order 1/2), and without that drift no convergence",
     criterion="fitted log-log slopes over >= 5 depths: neural ODE -1 +- 0.2; alternative ODE tanh -1 +- 0.2, swish "
-              "-0.5 +- 0.2; diffusive SDE -0.5 +- 0.2; without the drift correction slope > -0.1",
+    "-0.5 +- 0.2; diffusive SDE -0.5 +- 0.2; without the drift correction slope > -0.1",
     quick=dict(depths=[32, 64, 128, 256, 512, 1024], width=6, n_paths=300),
     full=dict(depths=[32, 64, 128, 256, 512, 1024, 2048, 4096], width=10, n_paths=2000),
 )
@@ -255,14 +301,22 @@ def smooth_ode(params, *, seed, outdir):
     h0 = np.full(d, 1.0 / np.sqrt(d))
     Lmax = int(depths[-1])
     ref = neural_ode("res3", "tanh", h0, V=V, W=W, t_eval=np.linspace(0, 1, Lmax + 1))
-    e_ode = [np.abs(smooth_resnet("res3", "tanh", h0, int(L), V=V, W=W).trajectories[0] - ref[:: Lmax // L]).max()
-             for L in depths]
+    e_ode = [
+        np.abs(smooth_resnet("res3", "tanh", h0, int(L), V=V, W=W).trajectories[0] - ref[:: Lmax // L]).max()
+        for L in depths
+    ]
     e_alt = {}
     for act in ("tanh", "swish"):
         r = alternative_ode(act, h0, W, b)[0]
-        e_alt[act] = [np.linalg.norm(smooth_resnet("cohen", act, h0, int(L), W=W, b=b, delta_exp=0.5,
-                                                   weight_exp=0.5, save_trajectories=False).final[0] - r)
-                      for L in depths]
+        e_alt[act] = [
+            np.linalg.norm(
+                smooth_resnet(
+                    "cohen", act, h0, int(L), W=W, b=b, delta_exp=0.5, weight_exp=0.5, save_trajectories=False
+                ).final[0]
+                - r
+            )
+            for L in depths
+        ]
     # Cohen Hypothesis 2 with coupled noise
     n = params["n_paths"]
     dsm = min(d, 4)
@@ -272,12 +326,18 @@ def smooth_ode(params, *, seed, outdir):
     for L in dep_sde:
         g = uniform_grid(0.0, 1.0, int(L))
         dW = brownian_increments(g, n_paths=n, seed=seed * 10 + 7, n_noise=dsm * dsm + dsm)
-        net = simulate_resnets(np.tile(hs, (n, 1)), "cohen", 1.0, "swish",
-                               W=dW[:, :, : dsm * dsm].reshape(n, int(L), dsm, dsm) / np.sqrt(dsm),
-                               b=0.5 * dW[:, :, dsm * dsm:])
+        net = simulate_resnets(
+            np.tile(hs, (n, 1)),
+            "cohen",
+            1.0,
+            "swish",
+            W=dW[:, :, : dsm * dsm].reshape(n, int(L), dsm, dsm) / np.sqrt(dsm),
+            b=0.5 * dW[:, :, dsm * dsm :],
+        )
         for corr in (True, False):
-            sol = solve(diffusive_sde("swish", dsm, 1.0, 0.5, drift_correction=corr), hs, g, saveat=[1.0],
-                        n_paths=n, dW=dW)
+            sol = solve(
+                diffusive_sde("swish", dsm, 1.0, 0.5, drift_correction=corr), hs, g, saveat=[1.0], n_paths=n, dW=dW
+            )
             e_sde[corr].append(np.sqrt(np.mean(np.sum((net.final - sol.ys[:, -1]) ** 2, axis=1))))
     s_ode, s_t, s_s = _slope(depths, e_ode), _slope(depths, e_alt["tanh"]), _slope(depths, e_alt["swish"])
     s_sde, s_nc = _slope(dep_sde, e_sde[True]), _slope(dep_sde, e_sde[False])
@@ -291,34 +351,53 @@ def smooth_ode(params, *, seed, outdir):
     ax.legend(fontsize=7)
     path = save_figure(fig, outdir, "resnet_smooth_ode.png", dpi=100)
     return Outcome(
-        checks=[Check("neural_ode_slope", s_ode, "in", (-1.2, -0.8)),
-                Check("alternative_ode_tanh_slope", s_t, "in", (-1.2, -0.8)),
-                Check("alternative_ode_swish_slope", s_s, "in", (-0.7, -0.3)),
-                Check("diffusive_sde_strong_slope", s_sde, "in", (-0.7, -0.3)),
-                Check("diffusive_sde_without_drift_slope", s_nc, ">", -0.1)],
-        metrics=dict(depths=depths.tolist(), neural_ode_error=e_ode, alternative_tanh=e_alt["tanh"],
-                     alternative_swish=e_alt["swish"], sde_depths=dep_sde.tolist(), diffusive_sde_rms=e_sde[True],
-                     diffusive_no_drift_rms=e_sde[False]),
+        checks=[
+            Check("neural_ode_slope", s_ode, "in", (-1.2, -0.8)),
+            Check("alternative_ode_tanh_slope", s_t, "in", (-1.2, -0.8)),
+            Check("alternative_ode_swish_slope", s_s, "in", (-0.7, -0.3)),
+            Check("diffusive_sde_strong_slope", s_sde, "in", (-0.7, -0.3)),
+            Check("diffusive_sde_without_drift_slope", s_nc, ">", -0.1),
+        ],
+        metrics=dict(
+            depths=depths.tolist(),
+            neural_ode_error=e_ode,
+            alternative_tanh=e_alt["tanh"],
+            alternative_swish=e_alt["swish"],
+            sde_depths=dep_sde.tolist(),
+            diffusive_sde_rms=e_sde[True],
+            diffusive_no_drift_rms=e_sde[False],
+        ),
         figures=[path],
         summary=f"neural ODE slope {s_ode:.3f}; alternative ODE tanh {s_t:.3f}, swish {s_s:.3f}; diffusive SDE "
-                f"{s_sde:.3f} (no drift: {s_nc:.3f}).")
+        f"{s_sde:.3f} (no drift: {s_nc:.3f}).",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
     id="resnet.regime_map",
     checks="heat map of log10 ||h_L - h_0|| / ||h_0|| over (beta, H) for fGn weights (linear res1); the critical "
-           "line is beta = H (derived, see regimes.py)",
+    "line is beta = H (derived, see regimes.py)",
     criterion="growth exponent d log(ratio)/d log L equals H - beta within 0.15 for beta >= H + 0.3, and exceeds "
-              "0.3 for beta <= H - 0.2",
-    quick=dict(betas=[0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3], hursts=[0.2, 0.5, 0.8], depths=[32, 256], width=6,
-               n_nets=12),
-    full=dict(betas=list(np.round(np.arange(0.05, 1.31, 0.05), 2)), hursts=list(np.round(np.arange(0.1, 0.95, 0.1), 2)),
-              depths=[64, 1024], width=10, n_nets=64),
+    "0.3 for beta <= H - 0.2",
+    quick=dict(betas=[0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3], hursts=[0.2, 0.5, 0.8], depths=[32, 256], width=6, n_nets=12),
+    full=dict(
+        betas=list(np.round(np.arange(0.05, 1.31, 0.05), 2)),
+        hursts=list(np.round(np.arange(0.1, 0.95, 0.1), 2)),
+        depths=[64, 1024],
+        width=10,
+        n_nets=64,
+    ),
 )
 def regime_map_exp(params, *, seed, outdir):
-    m = regime_map(params["betas"], params["hursts"], depths=tuple(params["depths"]), width=params["width"],
-                   n_nets=params["n_nets"], seed=seed)
+    m = regime_map(
+        params["betas"],
+        params["hursts"],
+        depths=tuple(params["depths"]),
+        width=params["width"],
+        n_nets=params["n_nets"],
+        seed=seed,
+    )
     dev, expl = [], []
     for ih, H in enumerate(m.hursts):
         for ib, b in enumerate(m.betas):
@@ -336,22 +415,31 @@ def regime_map_exp(params, *, seed, outdir):
     ax.legend()
     fig.colorbar(im)
     path = save_figure(fig, outdir, "resnet_regime_map.png", dpi=100)
-    checks = [Check("max_dev_identity_side", max(dev) if dev else np.nan, "<", 0.15, note=f"{len(dev)} cells"),
-              Check("min_growth_explosion_side", min(expl) if expl else np.nan, ">", 0.3, note=f"{len(expl)} cells")]
-    return Outcome(checks=checks, figures=[path],
-                   metrics=dict(betas=m.betas.tolist(), hursts=m.hursts.tolist(), depths=list(m.depths),
-                                log10_ratio=np.where(np.isfinite(m.log10_ratio), m.log10_ratio, 999).tolist(),
-                                growth=np.where(np.isfinite(m.growth), m.growth, 999).tolist()),
-                   summary="Critical line beta* = H (growth H - beta on the identity side).")
+    checks = [
+        Check("max_dev_identity_side", max(dev) if dev else np.nan, "<", 0.15, note=f"{len(dev)} cells"),
+        Check("min_growth_explosion_side", min(expl) if expl else np.nan, ">", 0.3, note=f"{len(expl)} cells"),
+    ]
+    return Outcome(
+        checks=checks,
+        figures=[path],
+        metrics=dict(
+            betas=m.betas.tolist(),
+            hursts=m.hursts.tolist(),
+            depths=list(m.depths),
+            log10_ratio=np.where(np.isfinite(m.log10_ratio), m.log10_ratio, 999).tolist(),
+            growth=np.where(np.isfinite(m.growth), m.growth, 999).tolist(),
+        ),
+        summary="Critical line beta* = H (growth H - beta on the identity side).",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
     id="resnet.estimator_calibration",
     checks="estimate_scaling on synthetic weights with known exponents: smooth L^-beta A(k/L) (beta = 0.2, 0.5) "
-           "and i.i.d. L^-1/2 xi_k, over several seeds",
+    "and i.i.d. L^-1/2 xi_k, over several seeds",
     criterion="for every known exponent, its 95% CI contains it for at least 4 of 5 seeds (P(<= 3 of 5) = 0.023 "
-              "at 95% coverage); verdicts smooth / diffusive in at least 4 of 5 seeds",
+    "at 95% coverage); verdicts smooth / diffusive in at least 4 of 5 seeds",
     quick=dict(depths=[16, 32, 64, 128, 256], seeds=5, n_boot=150, width=8),
     full=dict(depths=[16, 32, 64, 128, 256, 512, 1024], seeds=5, n_boot=1000, width=10),
 )
@@ -364,12 +452,22 @@ def estimator_calibration(params, *, seed, outdir):
         for beta in (0.2, 0.5):
             f = SmoothWeightFunction((d, d), 0.3, seed=ss)
             est = estimate_scaling({L: L**-beta * f.on_grid(L) for L in depths}, n_boot=params["n_boot"], seed=ss)
-            cases.append((f"smooth{beta}", est, {"max_norm_corrected": -beta, "increment": -1.0,
-                                                 "root_ssq": 0.5 - beta}, "smooth (ODE)"))
-        est = estimate_scaling({L: L**-0.5 * iid_weights(1, L, (d, d), seed=ss * 1000 + L)[0] for L in depths},
-                               n_boot=params["n_boot"], seed=ss)
-        cases.append(("iid", est, {"max_norm_corrected": -0.5, "root_ssq": 0.0, "quadratic_variation": 0.0},
-                      "diffusive (SDE)"))
+            cases.append(
+                (
+                    f"smooth{beta}",
+                    est,
+                    {"max_norm_corrected": -beta, "increment": -1.0, "root_ssq": 0.5 - beta},
+                    "smooth (ODE)",
+                )
+            )
+        est = estimate_scaling(
+            {L: L**-0.5 * iid_weights(1, L, (d, d), seed=ss * 1000 + L)[0] for L in depths},
+            n_boot=params["n_boot"],
+            seed=ss,
+        )
+        cases.append(
+            ("iid", est, {"max_norm_corrected": -0.5, "root_ssq": 0.0, "quadratic_variation": 0.0}, "diffusive (SDE)")
+        )
         for name, est, known, verdict in cases:
             for key, val in known.items():
                 lo, hi = est.ci[key]
@@ -390,25 +488,29 @@ def estimator_calibration(params, *, seed, outdir):
         ax.plot([i - 0.35, i + 0.35], [truth[key]] * 2, "k-", lw=2)
     ax.set_xticks(range(len(slopes)), list(slopes), rotation=30, ha="right", fontsize=7)
     ax.set(ylabel="fitted slope vs log L (95% CI)")
-    ax.set_title(f"estimate_scaling on synthetic weights, {params['seeds']} seeds (black: known exponent)",
-                 fontsize=9)
+    ax.set_title(f"estimate_scaling on synthetic weights, {params['seeds']} seeds (black: known exponent)", fontsize=9)
     path = save_figure(fig, outdir, "resnet_estimator_calibration.png", dpi=100)
-    return Outcome(checks=checks, figures=[path],
-                   metrics={"mean_slopes": {k: float(np.mean(v)) for k, v in slopes.items()},
-                            "coverage": {k: int(sum(v)) for k, v in hits.items()}},
-                   summary="Known exponents recovered within bootstrap CIs.")
+    return Outcome(
+        checks=checks,
+        figures=[path],
+        metrics={
+            "mean_slopes": {k: float(np.mean(v)) for k, v in slopes.items()},
+            "coverage": {k: int(sum(v)) for k, v in hits.items()},
+        },
+        summary="Known exponents recovered within bootstrap CIs.",
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
     id="resnet.trained_exponents",
     checks="ResNets of eq. (1) trained on Cohen et al.'s synthetic task (tanh + shared delta; ReLU + per-layer delta) "
-           "over a sweep of depths; weights saved (npz) and passed to estimate_scaling; compared with the paper "
-           "(tanh: beta ~ 0.2, smooth; ReLU effective weights: beta ~ 0.5, diffusive)",
+    "over a sweep of depths; weights saved (npz) and passed to estimate_scaling; compared with the paper "
+    "(tanh: beta ~ 0.2, smooth; ReLU effective weights: beta ~ 0.5, diffusive)",
     criterion="training works (final train MSE < max_loss_ratio x initial at every depth: 0.6 quick, after a 3-seed "
-              "pilot of 6 epochs gave 0.19-0.52; 0.1 full); tanh-shared raw A_k: verdict "
-              "smooth and beta in [0, 0.5]; ReLU-multi effective |delta_k| A_k: verdict diffusive and beta in "
-              "[0.25, 0.9]; without torch the experiment is recorded as not passed",
+    "pilot of 6 epochs gave 0.19-0.52; 0.1 full); tanh-shared raw A_k: verdict "
+    "smooth and beta in [0, 0.5]; ReLU-multi effective |delta_k| A_k: verdict diffusive and beta in "
+    "[0.25, 0.9]; without torch the experiment is recorded as not passed",
     quick=dict(depths=[8, 16, 32, 64], epochs=6, n_boot=200, max_loss_ratio=0.6),
     full=dict(depths=[8, 16, 32, 64, 128, 256, 512, 1000], epochs=60, n_boot=1000, max_loss_ratio=0.1),
 )
@@ -416,8 +518,10 @@ def trained_exponents(params, *, seed, outdir):
     try:
         import torch  # noqa: F401
     except ImportError:
-        return Outcome(checks=[Check("torch_available", 0.0, ">", 0.5, note="torch is not installed: not run")],
-                       summary="NOT RUN: the optional dependency torch is missing (pip install 'deeplimits[torch]').")
+        return Outcome(
+            checks=[Check("torch_available", 0.0, ">", 0.5, note="torch is not installed: not run")],
+            summary="NOT RUN: the optional dependency torch is missing (pip install 'deeplimits[torch]').",
+        )
     from deeplimits.resnet.training import effective_weights, load_weights, train_sweep
 
     t0 = time.perf_counter()
@@ -425,28 +529,47 @@ def trained_exponents(params, *, seed, outdir):
     wdir = outdir / "resnet_trained_weights"
     results = {}
     for cfg in ("tanh_shared", "relu_multi"):
-        nets = train_sweep(cfg, params["depths"], outdir=wdir, epochs=params["epochs"], seed=seed * 10_000,
-                           data_seed=seed,
-                           progress=sys.stderr.isatty())  # bars in a terminal, none in CI logs
+        nets = train_sweep(
+            cfg,
+            params["depths"],
+            outdir=wdir,
+            epochs=params["epochs"],
+            seed=seed * 10_000,
+            data_seed=seed,
+            progress=sys.stderr.isatty(),
+        )  # bars in a terminal, none in CI logs
         ratio = max(n.train_loss[-1] / n.train_loss[0] for n in nets.values())
-        checks.append(Check(f"{cfg}_loss_ratio", ratio, "<", params["max_loss_ratio"],
-                            note="worst final/initial train MSE over the depths"))
+        checks.append(
+            Check(
+                f"{cfg}_loss_ratio",
+                ratio,
+                "<",
+                params["max_loss_ratio"],
+                note="worst final/initial train MSE over the depths",
+            )
+        )
         loaded = {L: load_weights(wdir / f"{cfg}_L{L:04d}.npz") for L in params["depths"]}
         for which in ("raw", "effective"):
-            est = estimate_scaling({L: effective_weights(n, which) for L, n in loaded.items()},
-                                   n_boot=params["n_boot"], seed=seed)
+            est = estimate_scaling(
+                {L: effective_weights(n, which) for L, n in loaded.items()}, n_boot=params["n_boot"], seed=seed
+            )
             results[(cfg, which)] = est
-            metrics[f"{cfg}_{which}"] = dict(beta=est.beta, ci_beta=[-est.ci["max_norm_corrected"][1],
-                                                                    -est.ci["max_norm_corrected"][0]],
-                                             slopes=est.slopes, verdict=est.verdict, rule=est.rule)
+            metrics[f"{cfg}_{which}"] = dict(
+                beta=est.beta,
+                ci_beta=[-est.ci["max_norm_corrected"][1], -est.ci["max_norm_corrected"][0]],
+                slopes=est.slopes,
+                verdict=est.verdict,
+                rule=est.rule,
+            )
         metrics[f"{cfg}_train_loss"] = {int(L): float(n.train_loss[-1]) for L, n in nets.items()}
         metrics[f"{cfg}_delta_mean_abs"] = {int(L): float(np.abs(n.delta).mean()) for L, n in nets.items()}
     t_est, r_est = results[("tanh_shared", "raw")], results[("relu_multi", "effective")]
-    checks += [Check("tanh_shared_raw_smooth", float(t_est.verdict == "smooth (ODE)"), ">", 0.5, note=t_est.rule),
-               Check("tanh_shared_raw_beta", t_est.beta, "in", (0.0, 0.5), note="paper ~0.2"),
-               Check("relu_multi_effective_diffusive", float(r_est.verdict == "diffusive (SDE)"), ">", 0.5,
-                     note=r_est.rule),
-               Check("relu_multi_effective_beta", r_est.beta, "in", (0.25, 0.9), note="paper ~0.5")]
+    checks += [
+        Check("tanh_shared_raw_smooth", float(t_est.verdict == "smooth (ODE)"), ">", 0.5, note=t_est.rule),
+        Check("tanh_shared_raw_beta", t_est.beta, "in", (0.0, 0.5), note="paper ~0.2"),
+        Check("relu_multi_effective_diffusive", float(r_est.verdict == "diffusive (SDE)"), ">", 0.5, note=r_est.rule),
+        Check("relu_multi_effective_beta", r_est.beta, "in", (0.25, 0.9), note="paper ~0.5"),
+    ]
     metrics["wall_s"] = time.perf_counter() - t0
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     for j, (cfg, which) in enumerate((("tanh_shared", "raw"), ("relu_multi", "effective"))):
@@ -456,6 +579,10 @@ def trained_exponents(params, *, seed, outdir):
         ax[j].set(title=f"{cfg} ({which}): {est.verdict}", xlabel="L")
         ax[j].legend(fontsize=7)
     path = save_figure(fig, outdir, "resnet_trained_exponents.png", dpi=100)
-    return Outcome(checks=checks, metrics=metrics, figures=[path],
-                   summary=f"tanh shared: beta {t_est.beta:.2f} ({t_est.verdict}) vs paper ~0.2 smooth; ReLU per-layer "
-                           f"delta: beta {r_est.beta:.2f} ({r_est.verdict}) vs paper ~0.5 diffusive.")
+    return Outcome(
+        checks=checks,
+        metrics=metrics,
+        figures=[path],
+        summary=f"tanh shared: beta {t_est.beta:.2f} ({t_est.verdict}) vs paper ~0.2 smooth; ReLU per-layer "
+        f"delta: beta {r_est.beta:.2f} ({r_est.verdict}) vs paper ~0.5 diffusive.",
+    )

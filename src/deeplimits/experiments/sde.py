@@ -6,8 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from deeplimits.convergence import plot_orders, strong_order, weak_order
-from deeplimits.sde import brownian_increments, geometric_grid, solve, uniform_grid
-from deeplimits.sde import models
+from deeplimits.sde import brownian_increments, geometric_grid, models, solve, uniform_grid
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 ORDER_TOL_STRONG = 0.2
@@ -15,15 +14,22 @@ ORDER_TOL_WEAK = 0.25
 
 
 def _order_checks(results, tol):
-    return [Check(f"order_{r.label}", r.order, "in", (r.expected - tol, r.expected + tol),
-                  note=f"theory {r.expected} +- {tol}; 95% bootstrap CI [{r.ci[0]:.3f}, {r.ci[1]:.3f}]")
-            for r in results]
+    return [
+        Check(
+            f"order_{r.label}",
+            r.order,
+            "in",
+            (r.expected - tol, r.expected + tol),
+            note=f"theory {r.expected} +- {tol}; 95% bootstrap CI [{r.ci[0]:.3f}, {r.ci[1]:.3f}]",
+        )
+        for r in results
+    ]
 
 
 @experiment(
     id="sde.gbm_strong",
     checks="strong orders of Euler-Maruyama (1/2) and Milstein (1) on geometric Brownian motion, "
-           "against its exact pathwise solution",
+    "against its exact pathwise solution",
     criterion="fitted log-log slope of E|Y_h(T) - Y(T)| over >= 5 step sizes within +-0.2 of theory",
     quick=dict(n_paths=2000, n_steps=[16, 32, 64, 128, 256, 512], mu=1.0, sigma=0.5, T=1.0),
     full=dict(n_paths=50000, n_steps=[16, 32, 64, 128, 256, 512, 1024, 2048], mu=1.0, sigma=0.5, T=1.0),
@@ -31,22 +37,35 @@ def _order_checks(results, tol):
 def gbm_strong(params, *, seed, outdir):
     sde = models.gbm(params["mu"], params["sigma"])
     exact = models.gbm_exact(1.0, params["mu"], params["sigma"])
-    res = [strong_order(sde, [1.0], params["T"], n_steps=params["n_steps"], scheme=s, exact=exact,
-                        n_paths=params["n_paths"], seed=seed) for s in ("euler", "milstein")]
+    res = [
+        strong_order(
+            sde,
+            [1.0],
+            params["T"],
+            n_steps=params["n_steps"],
+            scheme=s,
+            exact=exact,
+            n_paths=params["n_paths"],
+            seed=seed,
+        )
+        for s in ("euler", "milstein")
+    ]
     fig, ax = plt.subplots(figsize=(5, 4))
     plot_orders(res, ax=ax, title="GBM: strong error at T = 1")
-    return Outcome(checks=_order_checks(res, ORDER_TOL_STRONG),
-                   metrics={r.label: r.as_dict() for r in res},
-                   figures=[save_figure(fig, outdir, "sde_gbm_strong.png")],
-                   summary=", ".join(f"{r.label}: strong order {r.order:.3f}" for r in res))
+    return Outcome(
+        checks=_order_checks(res, ORDER_TOL_STRONG),
+        metrics={r.label: r.as_dict() for r in res},
+        figures=[save_figure(fig, outdir, "sde_gbm_strong.png")],
+        summary=", ".join(f"{r.label}: strong order {r.order:.3f}" for r in res),
+    )
 
 
 @experiment(
     id="sde.ou_weak",
     checks="weak orders of Euler-Maruyama (1) and the explicit weak-2 scheme (2) on the second moment "
-           "of an Ornstein-Uhlenbeck process, against samples with the exact law",
+    "of an Ornstein-Uhlenbeck process, against samples with the exact law",
     criterion="fitted slope of |E Y_h(T)^2 - E Y(T)^2| within +-0.25 of theory; each error resolved "
-              "(> 3 standard errors of the paired differences)",
+    "(> 3 standard errors of the paired differences)",
     quick=dict(n_paths=20000, n_steps=[4, 8, 16, 32, 64], lam=2.0, sigma=1.0, T=1.0),
     full=dict(n_paths=400000, n_steps=[4, 8, 16, 32, 64, 128], lam=2.0, sigma=1.0, T=1.0),
 )
@@ -54,19 +73,41 @@ def ou_weak(params, *, seed, outdir):
     lam, sigma, T = params["lam"], params["sigma"], params["T"]
     sde = models.ornstein_uhlenbeck(lam, sigma)
     exact = models.ou_exact_law(1.0, lam, sigma)
-    square = lambda y: y[:, 0] ** 2  # noqa: E731
-    res = [weak_order(sde, [1.0], T, square, n_steps=params["n_steps"], scheme=s, exact=exact,
-                      n_paths=params["n_paths"], seed=seed) for s in ("euler", "weak2")]
+    square = lambda y: y[:, 0] ** 2
+    res = [
+        weak_order(
+            sde,
+            [1.0],
+            T,
+            square,
+            n_steps=params["n_steps"],
+            scheme=s,
+            exact=exact,
+            n_paths=params["n_paths"],
+            seed=seed,
+        )
+        for s in ("euler", "weak2")
+    ]
     checks = _order_checks(res, ORDER_TOL_WEAK)
     for r in res:
-        checks.append(Check(f"min_error_over_stderr_{r.label}", float(np.min(r.errors / r.stderr)), ">", 3.0,
-                            note="errors must be resolved by the sample for the slope to mean anything"))
+        checks.append(
+            Check(
+                f"min_error_over_stderr_{r.label}",
+                float(np.min(r.errors / r.stderr)),
+                ">",
+                3.0,
+                note="errors must be resolved by the sample for the slope to mean anything",
+            )
+        )
     fig, ax = plt.subplots(figsize=(5, 4))
     plot_orders(res, ax=ax, title="OU: weak error of E[Y_T^2]")
-    return Outcome(checks=checks, metrics={r.label: r.as_dict() for r in res},
-                   figures=[save_figure(fig, outdir, "sde_ou_weak.png")],
-                   summary=", ".join(f"{r.label}: weak order {r.order:.3f}" for r in res)
-                   + f"; exact E[Y_T^2] = {models.ou_second_moment(1.0, lam, sigma, T):.6f}")
+    return Outcome(
+        checks=checks,
+        metrics={r.label: r.as_dict() for r in res},
+        figures=[save_figure(fig, outdir, "sde_ou_weak.png")],
+        summary=", ".join(f"{r.label}: weak order {r.order:.3f}" for r in res)
+        + f"; exact E[Y_T^2] = {models.ou_second_moment(1.0, lam, sigma, T):.6f}",
+    )
 
 
 def _em_variance_recursion(a, sigma, grid):
@@ -81,16 +122,36 @@ def _em_variance_recursion(a, sigma, grid):
 @experiment(
     id="sde.singular_linear",
     checks="dq = (a/t)(b - q)dt + sigma dW from the singular t = 0, law N(b, sigma^2 t/(2a+1)): "
-           "Euler-Maruyama started at t0 > 0 from the wrong (deterministic) initial law is biased; "
-           "drift-implicit Euler on a geometric grid starting exactly at t = 0 converges with weak order 1",
+    "Euler-Maruyama started at t0 > 0 from the wrong (deterministic) initial law is biased; "
+    "drift-implicit Euler on a geometric grid starting exactly at t = 0 converges with weak order 1",
     criterion="(i) the EM variance bias at the largest t0 exceeds 4 standard errors and the bias shrinks as t0 "
-              "decreases; (ii) implicit Euler: weak order of E(q_T - b)^2 in 1 +- 0.25, finest error < 2% of "
-              "the exact variance, mean within 4 standard errors of b; (iii) an explicit step with h a/t > 2 "
-              "is refused",
-    quick=dict(a=1.0, b=2.0, sigma=1.0, T=1.0, t0s=[0.5, 0.2, 0.05], em_paths=200000, n_fine=2049,
-               coarsen=[64, 32, 16, 8, 4], t_first=1e-4, ie_paths=20000),
-    full=dict(a=1.0, b=2.0, sigma=1.0, T=1.0, t0s=[0.5, 0.2, 0.05, 0.01, 0.003], em_paths=2000000, n_fine=8193,
-              coarsen=[256, 128, 64, 32, 16, 8, 4], t_first=1e-5, ie_paths=200000),
+    "decreases; (ii) implicit Euler: weak order of E(q_T - b)^2 in 1 +- 0.25, finest error < 2% of "
+    "the exact variance, mean within 4 standard errors of b; (iii) an explicit step with h a/t > 2 "
+    "is refused",
+    quick=dict(
+        a=1.0,
+        b=2.0,
+        sigma=1.0,
+        T=1.0,
+        t0s=[0.5, 0.2, 0.05],
+        em_paths=200000,
+        n_fine=2049,
+        coarsen=[64, 32, 16, 8, 4],
+        t_first=1e-4,
+        ie_paths=20000,
+    ),
+    full=dict(
+        a=1.0,
+        b=2.0,
+        sigma=1.0,
+        T=1.0,
+        t0s=[0.5, 0.2, 0.05, 0.01, 0.003],
+        em_paths=2000000,
+        n_fine=8193,
+        coarsen=[256, 128, 64, 32, 16, 8, 4],
+        t_first=1e-5,
+        ie_paths=200000,
+    ),
 )
 def singular_linear(params, *, seed, outdir):
     a, b, sigma, T = params["a"], params["b"], params["sigma"], params["T"]
@@ -106,18 +167,35 @@ def singular_linear(params, *, seed, outdir):
         q = solve(sde, [b], grid, saveat=[T], n_paths=n, seed=seed + j).ys[:, 0, 0]
         v_mc = float(np.mean((q - b) ** 2))
         se = v_exact * np.sqrt(2.0 / n)  # standard error of a Gaussian sample variance
-        em_rows.append(dict(t0=t0, n_steps=n_steps, var_mc=v_mc, var_recursion=_em_variance_recursion(a, sigma, grid),
-                            bias_mc=v_mc - v_exact, stderr=se,
-                            bias_from_initial_law=singular_linear_variance_gap(a, sigma, T, t0)))
+        em_rows.append(
+            dict(
+                t0=t0,
+                n_steps=n_steps,
+                var_mc=v_mc,
+                var_recursion=_em_variance_recursion(a, sigma, grid),
+                bias_mc=v_mc - v_exact,
+                stderr=se,
+                bias_from_initial_law=singular_linear_variance_gap(a, sigma, T, t0),
+            )
+        )
     biases = np.array([abs(r["bias_mc"]) for r in em_rows])
     rec_biases = np.array([abs(r["var_recursion"] - v_exact) for r in em_rows])
 
     # (ii) drift-implicit Euler from t = 0 on nested geometric grids.
     fine = geometric_grid(0.0, T, params["n_fine"], params["t_first"])
     grids = [np.concatenate([[0.0], fine[1::c]]) for c in params["coarsen"]]
-    res = weak_order(sde, [b], T, lambda y: (y[:, 0] - b) ** 2, grids=grids, scheme="theta",
-                     exact=models.singular_linear_exact_law(a, b, sigma), n_paths=params["ie_paths"], seed=seed,
-                     label="implicit Euler, geometric grid")
+    res = weak_order(
+        sde,
+        [b],
+        T,
+        lambda y: (y[:, 0] - b) ** 2,
+        grids=grids,
+        scheme="theta",
+        exact=models.singular_linear_exact_law(a, b, sigma),
+        n_paths=params["ie_paths"],
+        seed=seed,
+        label="implicit Euler, geometric grid",
+    )
     # x-axis for the order: 1 / number of steps (steps are not uniform)
     n_steps_list = np.array([g.size - 1 for g in grids])
     q_fine = solve(sde, [b], grids[-1], saveat=[T], n_paths=params["ie_paths"], scheme="theta", seed=seed + 99)
@@ -132,12 +210,27 @@ def singular_linear(params, *, seed, outdir):
         refused = 1.0
 
     checks = [
-        Check("em_bias_largest_t0_over_se", biases[0] / em_rows[0]["stderr"], ">", 4.0,
-              note="bias resolved at 4 standard errors of the sample variance, sqrt(2/n) V"),
-        Check("em_bias_decreasing_in_t0", float(np.all(np.diff(rec_biases) < 0)), ">=", 1.0,
-              note="exact EM variance recursion: bias strictly shrinks with t0 at h a/t0 = 1/4"),
-        Check("implicit_weak_order", res.order, "in", (1 - ORDER_TOL_WEAK, 1 + ORDER_TOL_WEAK),
-              note=f"x-axis mean step; CI [{res.ci[0]:.3f}, {res.ci[1]:.3f}]"),
+        Check(
+            "em_bias_largest_t0_over_se",
+            biases[0] / em_rows[0]["stderr"],
+            ">",
+            4.0,
+            note="bias resolved at 4 standard errors of the sample variance, sqrt(2/n) V",
+        ),
+        Check(
+            "em_bias_decreasing_in_t0",
+            float(np.all(np.diff(rec_biases) < 0)),
+            ">=",
+            1.0,
+            note="exact EM variance recursion: bias strictly shrinks with t0 at h a/t0 = 1/4",
+        ),
+        Check(
+            "implicit_weak_order",
+            res.order,
+            "in",
+            (1 - ORDER_TOL_WEAK, 1 + ORDER_TOL_WEAK),
+            note=f"x-axis mean step; CI [{res.ci[0]:.3f}, {res.ci[1]:.3f}]",
+        ),
         Check("implicit_finest_rel_error", res.errors[-1] / v_exact, "<", 0.02),
         Check("implicit_mean_dev_over_se", mean_dev / mean_se, "<", 4.0, note="4 standard errors"),
         Check("explicit_unstable_step_refused", refused, ">=", 1.0),
@@ -145,8 +238,13 @@ def singular_linear(params, *, seed, outdir):
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     t0s = np.array(params["t0s"])
-    axes[0].errorbar(t0s, biases / v_exact, yerr=2 * np.array([r["stderr"] for r in em_rows]) / v_exact,
-                     marker="o", label="EM, Monte Carlo")
+    axes[0].errorbar(
+        t0s,
+        biases / v_exact,
+        yerr=2 * np.array([r["stderr"] for r in em_rows]) / v_exact,
+        marker="o",
+        label="EM, Monte Carlo",
+    )
     axes[0].plot(t0s, rec_biases / v_exact, "s--", label="EM, exact variance recursion")
     axes[0].plot(t0s, [r["bias_from_initial_law"] / v_exact for r in em_rows], "k:", label="initial-law part")
     axes[0].set_xscale("log")
@@ -156,13 +254,22 @@ def singular_linear(params, *, seed, outdir):
     axes[0].legend(fontsize=7)
     axes[0].set_title("EM from t0 > 0 with q(t0) = b", fontsize=9)
     plot_orders([res], ax=axes[1], title="implicit Euler from t = 0, geometric grids")
-    return Outcome(checks=checks,
-                   metrics=dict(em=em_rows, implicit=res.as_dict(), implicit_n_steps=n_steps_list.tolist(),
-                                exact_variance=v_exact, mean_deviation=mean_dev),
-                   figures=[save_figure(fig, outdir, "sde_singular_linear.png")],
-                   summary=(f"EM relative variance bias {biases[0] / v_exact:.3g} at t0={t0s[0]} down to "
-                            f"{biases[-1] / v_exact:.3g} at t0={t0s[-1]}; implicit Euler from t=0: weak order "
-                            f"{res.order:.3f}"))
+    return Outcome(
+        checks=checks,
+        metrics=dict(
+            em=em_rows,
+            implicit=res.as_dict(),
+            implicit_n_steps=n_steps_list.tolist(),
+            exact_variance=v_exact,
+            mean_deviation=mean_dev,
+        ),
+        figures=[save_figure(fig, outdir, "sde_singular_linear.png")],
+        summary=(
+            f"EM relative variance bias {biases[0] / v_exact:.3g} at t0={t0s[0]} down to "
+            f"{biases[-1] / v_exact:.3g} at t0={t0s[-1]}; implicit Euler from t=0: weak order "
+            f"{res.order:.3f}"
+        ),
+    )
 
 
 def singular_linear_variance_gap(a, sigma, T, t0):
@@ -173,7 +280,7 @@ def singular_linear_variance_gap(a, sigma, T, t0):
 @experiment(
     id="sde.torchsde_agreement",
     checks="with the same Brownian increments, Euler-Maruyama paths from torchsde.sdeint (float64, CPU) "
-           "and from the Numba kernels agree, for GBM and a non-linear SDE with a 1/t drift",
+    "and from the Numba kernels agree, for GBM and a non-linear SDE with a 1/t drift",
     criterion="max |Y_numba - Y_torchsde| / max(1, |Y|) over all paths and saved times < 1e-10",
     quick=dict(n_paths=200, n_steps=200),
     full=dict(n_paths=5000, n_steps=1000),
@@ -183,8 +290,10 @@ def torchsde_agreement(params, *, seed, outdir):
         import torchsde  # noqa: F401
     except ImportError:
         return Outcome(checks=[Check("torchsde_installed", 0.0, ">=", 1.0, note="install the torch extra")])
-    cases = {"GBM": (models.gbm(1.0, 0.5), 0.0, 1.0, [1.0]),
-             "singular logistic": (models.singular_logistic(), 0.2, 1.2, [1.0])}
+    cases = {
+        "GBM": (models.gbm(1.0, 0.5), 0.0, 1.0, [1.0]),
+        "singular logistic": (models.singular_logistic(), 0.2, 1.2, [1.0]),
+    }
     checks, metrics = [], {}
     fig, ax = plt.subplots(figsize=(5, 4))
     for k, (name, (sde, t0, t1, y0)) in enumerate(cases.items()):

@@ -96,7 +96,9 @@ def check_slopes(s_plus, s_minus, what=""):
     if not (np.isfinite(s_plus) and np.isfinite(s_minus)):
         raise ValueError(f"slopes s_plus, s_minus {what} must be finite, got {s_plus}, {s_minus}")
     if s_plus < 0 or s_minus < 0:
-        raise ValueError(f"shaping {what} gives slopes s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
-                         "a negative slope makes the activation non-monotone; use |c_pm| < sqrt(scale)")
+        raise ValueError(
+            f"shaping {what} gives slopes s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
+            "a negative slope makes the activation non-monotone; use |c_pm| < sqrt(scale)"
+        )
     if s_plus == 0 and s_minus == 0:
         raise ValueError(f"shaping {what} gives the zero activation")

@@ -208,8 +208,9 @@ def check_gram(gram0):
         raise ValueError("gram0 has correlations outside [-1, 1]")
     lam = np.linalg.eigvalsh(rho)
     if lam[0] < -1e-10:
-        raise ValueError(f"gram0 must be positive semi-definite; smallest eigenvalue of its correlation "
-                         f"matrix is {lam[0]:.3g}")
+        raise ValueError(
+            f"gram0 must be positive semi-definite; smallest eigenvalue of its correlation matrix is {lam[0]:.3g}"
+        )
     g = 0.5 * (g + g.T)
     D = 2.0 * (1.0 - np.clip(rho, -1.0, 1.0))
     np.fill_diagonal(D, 0.0)

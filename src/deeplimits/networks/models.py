@@ -85,9 +85,17 @@ def leaky_mlp(gram0, width, depth, n_nets, *, s_plus=1.0, s_minus=0.0, engine="g
         P, D = mlp_gram(P0, D0, width, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets)
     else:
         P, D = mlp_dense(gram, P0, D0, width, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets)
-    return NetworkBatch(arch="leaky_mlp", engine=engine, layers=layers, sqnorm=P, one_minus_corr=0.5 * D,
-                        width=width, depth=depth, seed=seed,
-                        params=dict(s_plus=s_plus, s_minus=s_minus, c=cnorm))
+    return NetworkBatch(
+        arch="leaky_mlp",
+        engine=engine,
+        layers=layers,
+        sqnorm=P,
+        one_minus_corr=0.5 * D,
+        width=width,
+        depth=depth,
+        seed=seed,
+        params=dict(s_plus=s_plus, s_minus=s_minus, c=cnorm),
+    )
 
 
 def relu_mlp(gram0, width, depth, n_nets, *, engine="gram", seed=0, save="all"):
@@ -121,8 +129,9 @@ def relu_mlp(gram0, width, depth, n_nets, *, engine="gram", seed=0, save="all"):
     return out
 
 
-def shaped_mlp(gram0, width, depth, n_nets, *, c_plus=0.0, c_minus=-1.0, shaping="width", engine="gram",
-               seed=0, save="all"):
+def shaped_mlp(
+    gram0, width, depth, n_nets, *, c_plus=0.0, c_minus=-1.0, shaping="width", engine="gram", seed=0, save="all"
+):
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
     Parameters
@@ -150,8 +159,7 @@ def shaped_mlp(gram0, width, depth, n_nets, *, c_plus=0.0, c_minus=-1.0, shaping
     width = check_positive_int("width", width)
     depth = check_positive_int("depth", depth)
     s_plus, s_minus = shaped_slopes(c_plus, c_minus, width if shaping == "width" else depth)
-    out = leaky_mlp(gram0, width, depth, n_nets, s_plus=s_plus, s_minus=s_minus, engine=engine, seed=seed,
-                    save=save)
+    out = leaky_mlp(gram0, width, depth, n_nets, s_plus=s_plus, s_minus=s_minus, engine=engine, seed=seed, save=save)
     out.arch = "shaped_mlp"
     out.params.update(c_plus=float(c_plus), c_minus=float(c_minus), shaping=shaping)
     return out
@@ -188,5 +196,14 @@ def resnet(gram0, width, depth, n_nets, *, sigma_r=1.0, engine="gram", seed=0, s
         P, D = resnet_gram(P0, D0, width, depth, sigma_r, seed, layers, slot, n_nets)
     else:
         P, D = resnet_dense(gram, width, depth, sigma_r, seed, layers, slot, n_nets)
-    return NetworkBatch(arch="resnet", engine=engine, layers=layers, sqnorm=P, one_minus_corr=0.5 * D,
-                        width=width, depth=depth, seed=seed, params=dict(sigma_r=sigma_r))
+    return NetworkBatch(
+        arch="resnet",
+        engine=engine,
+        layers=layers,
+        sqnorm=P,
+        one_minus_corr=0.5 * D,
+        width=width,
+        depth=depth,
+        seed=seed,
+        params=dict(sigma_r=sigma_r),
+    )

@@ -17,15 +17,39 @@ Theory and measured confirmations: ``docs/theory/resnet.md``.
 from .estimation import ScalingEstimate, estimate_scaling
 from .exact import exact_resnets
 from .finite import ResNetBatch, random_resnets, simulate_resnets
-from .limits import (alternative_ode, cohen_mean_drift, diffusive_sde, neural_ode, neural_sde, norm_sde_law,
-                     smooth_resnet)
+from .limits import (
+    alternative_ode,
+    cohen_mean_drift,
+    diffusive_sde,
+    neural_ode,
+    neural_sde,
+    norm_sde_law,
+    smooth_resnet,
+)
 from .moments import norm_moments, norm_moments_limit
 from .regimes import critical_beta, regime_map
 from .weights import SmoothWeightFunction, fgn_weights, iid_weights, rbf_gp_weights
 
 __all__ = [
-    "ScalingEstimate", "estimate_scaling", "exact_resnets", "ResNetBatch", "random_resnets", "simulate_resnets",
-    "alternative_ode", "cohen_mean_drift", "diffusive_sde", "neural_ode", "neural_sde", "norm_sde_law",
-    "smooth_resnet", "norm_moments", "norm_moments_limit", "critical_beta", "regime_map", "SmoothWeightFunction",
-    "fgn_weights", "iid_weights", "rbf_gp_weights",
+    "ScalingEstimate",
+    "estimate_scaling",
+    "exact_resnets",
+    "ResNetBatch",
+    "random_resnets",
+    "simulate_resnets",
+    "alternative_ode",
+    "cohen_mean_drift",
+    "diffusive_sde",
+    "neural_ode",
+    "neural_sde",
+    "norm_sde_law",
+    "smooth_resnet",
+    "norm_moments",
+    "norm_moments_limit",
+    "critical_beta",
+    "regime_map",
+    "SmoothWeightFunction",
+    "fgn_weights",
+    "iid_weights",
+    "rbf_gp_weights",
 ]

@@ -142,13 +142,15 @@ def _stats_from(nrm, inc):
     mx = nrm.max()
     rms = np.sqrt(np.mean(nrm**2))
     q = expected_bootstrap_max(nrm / rms) if rms > 0 else 1.0
-    return np.array([
-        mx,
-        mx / q,
-        inc.max() / mx if inc.size else np.nan,
-        np.sqrt(np.sum(nrm**2)),
-        np.sum(inc**2),
-    ])
+    return np.array(
+        [
+            mx,
+            mx / q,
+            inc.max() / mx if inc.size else np.nan,
+            np.sqrt(np.sum(nrm**2)),
+            np.sum(inc**2),
+        ]
+    )
 
 
 def layer_statistics(layers):
@@ -215,11 +217,11 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
         Fewer than two distinct depths, a network with fewer than 2 layers, inconsistent shapes, a key that
         differs from the number of layers, or non-finite weights.
     """
-    if isinstance(weights_by_depth, dict) and weights_by_depth and all(
-            isinstance(k, str) for k in weights_by_depth):
+    if isinstance(weights_by_depth, dict) and weights_by_depth and all(isinstance(k, str) for k in weights_by_depth):
         raise ValueError("weights_by_depth must map depth -> weights (got a single state dict?)")
-    items = list(weights_by_depth.items()) if isinstance(weights_by_depth, dict) else [
-        (None, w) for w in weights_by_depth]
+    items = (
+        list(weights_by_depth.items()) if isinstance(weights_by_depth, dict) else [(None, w) for w in weights_by_depth]
+    )
     nets = []
     for key, w in items:
         a = _layers(w, pattern)
@@ -229,8 +231,10 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
             raise ValueError(f"each network needs at least 2 layers (increments), got {a.shape[0]}")
         nets.append(a)
     if len({a.shape[1] for a in nets}) > 1:
-        raise ValueError("weights_by_depth: per-layer weights have inconsistent shapes across depths: "
-                         f"{sorted({a.shape[1] for a in nets})} parameters per layer")
+        raise ValueError(
+            "weights_by_depth: per-layer weights have inconsistent shapes across depths: "
+            f"{sorted({a.shape[1] for a in nets})} parameters per layer"
+        )
     depths = np.array([a.shape[0] for a in nets], dtype=np.float64)
     if np.unique(depths).size < 2:
         raise ValueError("weights_by_depth needs at least two distinct depths to fit a slope")
@@ -277,17 +281,30 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
     ci = {s: (float(l_), float(h_)) for s, l_, h_ in zip(STATISTICS, lo, hi)}
     stats_d = {s: S[:, j] for j, s in enumerate(STATISTICS)}
     verdict, rule = _verdict(sl, ci)
-    return ScalingEstimate(depths=depths.astype(int), statistics=stats_d, slopes=sl, ci=ci,
-                           beta=-sl["max_norm_corrected"], verdict=verdict, rule=rule, level=level)
+    return ScalingEstimate(
+        depths=depths.astype(int),
+        statistics=stats_d,
+        slopes=sl,
+        ci=ci,
+        beta=-sl["max_norm_corrected"],
+        verdict=verdict,
+        rule=rule,
+        level=level,
+    )
 
 
 def _verdict(sl, ci):
     ilo, ihi = ci["increment"]
     qlo, qhi = ci["quadratic_variation"]
-    nums = (f"increment slope {sl['increment']:.3f} [{ilo:.3f}, {ihi:.3f}], quadratic-variation slope "
-            f"{sl['quadratic_variation']:.3f} [{qlo:.3f}, {qhi:.3f}]")
+    nums = (
+        f"increment slope {sl['increment']:.3f} [{ilo:.3f}, {ihi:.3f}], quadratic-variation slope "
+        f"{sl['quadratic_variation']:.3f} [{qlo:.3f}, {qhi:.3f}]"
+    )
     if ihi < -0.5:
         return "smooth (ODE)", f"increment-slope interval below -1/2: {nums}"
     if ilo > -0.5 and qlo <= 0.25 and qhi >= -0.25:
-        return "diffusive (SDE)", f"increment-slope interval above -1/2 and quadratic-variation interval meets [-1/4, 1/4]: {nums}"
+        return (
+            "diffusive (SDE)",
+            f"increment-slope interval above -1/2 and quadratic-variation interval meets [-1/4, 1/4]: {nums}",
+        )
     return "neither", f"neither rule holds: {nums}"

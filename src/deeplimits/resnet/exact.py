@@ -23,9 +23,9 @@ import math
 import numba as nb
 import numpy as np
 
-from deeplimits.rng import fill_normals, stream_state
 from deeplimits.resnet._kernels import act, norm2
 from deeplimits.resnet.finite import ResNetBatch, check_batch, initial_state
+from deeplimits.rng import fill_normals, stream_state
 
 __all__ = ["exact_resnets"]
 
@@ -75,8 +75,20 @@ def _run_exact(h0, seed, variant, code, alpha, sa, sb, save, traj, norms):
             traj[i, 0] = h
 
 
-def exact_resnets(variant, n_nets, width, depth, beta, *, activation="tanh", gamma=0.0, bias_std=0.0, h0=None,
-                  seed=0, save_trajectories=False):
+def exact_resnets(
+    variant,
+    n_nets,
+    width,
+    depth,
+    beta,
+    *,
+    activation="tanh",
+    gamma=0.0,
+    bias_std=0.0,
+    h0=None,
+    seed=0,
+    save_trajectories=False,
+):
     """Exact-in-law simulation of ResNets with fresh i.i.d. Gaussian weights, ``O(d)`` per layer.
 
     Same model and parameters as :func:`deeplimits.resnet.finite.random_resnets` with ``weights="iid"``
@@ -105,7 +117,8 @@ def exact_resnets(variant, n_nets, width, depth, beta, *, activation="tanh", gam
     ResNetBatch
     """
     vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed = check_batch(
-        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed)
+        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed
+    )
     alpha = float(depth) ** (-beta)
     h0 = initial_state(h0, n_nets, width)
     sa = float(depth) ** (-gamma)
@@ -114,6 +127,17 @@ def exact_resnets(variant, n_nets, width, depth, beta, *, activation="tanh", gam
     norms = np.empty((n_nets, depth + 1))
     _run_exact(h0, seed, vc, ac, alpha, sa, sb, bool(save_trajectories), traj, norms)
     final = traj[:, -1].copy()
-    info = dict(variant=variant, activation=activation, weights="iid", beta=beta, alpha=alpha, depth=depth,
-                width=width, gamma=gamma, bias_std=bias_std, seed=seed, simulator="exact")
+    info = dict(
+        variant=variant,
+        activation=activation,
+        weights="iid",
+        beta=beta,
+        alpha=alpha,
+        depth=depth,
+        width=width,
+        gamma=gamma,
+        bias_std=bias_std,
+        seed=seed,
+        simulator="exact",
+    )
     return ResNetBatch(final=final, norms=norms, trajectories=traj if save_trajectories else None, info=info)

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from deeplimits.rng import fill_normals, stream_state
 from deeplimits.resnet._kernels import activation_code, dense_step, dummy, norm2, variant_code
-from deeplimits.resnet.weights import check_depth, fgn_weights, iid_weights, rbf_gp_weights
+from deeplimits.resnet.weights import check_depth, fgn_weights, rbf_gp_weights
+from deeplimits.rng import fill_normals, stream_state
 
 __all__ = ["ResNetBatch", "simulate_resnets", "random_resnets", "check_beta", "check_batch", "initial_state"]
 
@@ -206,8 +206,7 @@ def _as_weights(x, name, n, depth, d, ndim):
     return x
 
 
-def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b=None,
-                     save_trajectories=False):
+def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b=None, save_trajectories=False):
     """Run ResNets whose weights are given.
 
     Parameters
@@ -245,8 +244,9 @@ def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b
     if main is None:
         raise ValueError(f"variant {variant!r} needs {'V' if vc != 0 else 'W'}")
     if np.ndim(main) != 4 or np.shape(main)[1] < 1:
-        raise ValueError(f"{'V' if vc != 0 else 'W'} must have shape (n_nets, L, d, d) with L >= 1, "
-                         f"got {np.shape(main)}")
+        raise ValueError(
+            f"{'V' if vc != 0 else 'W'} must have shape (n_nets, L, d, d) with L >= 1, got {np.shape(main)}"
+        )
     depth = int(np.shape(main)[1])
     Va = _as_weights(V, "V", n, depth, d, 2) if vc != 0 else dummy(4)
     if vc != 1:
@@ -263,13 +263,32 @@ def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b
     norms = np.empty((n, depth + 1))
     _run_given(h0, Va, Wa, ba, vc, ac, alpha, bool(save_trajectories), traj, norms)
     final = traj[:, -1].copy()
-    return ResNetBatch(final=final, norms=norms, trajectories=traj if save_trajectories else None,
-                       info=dict(variant=variant, activation=activation, alpha=alpha, depth=depth))
+    return ResNetBatch(
+        final=final,
+        norms=norms,
+        trajectories=traj if save_trajectories else None,
+        info=dict(variant=variant, activation=activation, alpha=alpha, depth=depth),
+    )
 
 
-def random_resnets(variant, n_nets, width, depth, beta, weights="iid", *, activation="tanh", hurst=None,
-                   lengthscale=0.2, gamma=0.0, bias_std=0.0, h0=None, seed=0, save_trajectories=False,
-                   chunk_size=None):
+def random_resnets(
+    variant,
+    n_nets,
+    width,
+    depth,
+    beta,
+    weights="iid",
+    *,
+    activation="tanh",
+    hurst=None,
+    lengthscale=0.2,
+    gamma=0.0,
+    bias_std=0.0,
+    h0=None,
+    seed=0,
+    save_trajectories=False,
+    chunk_size=None,
+):
     """Draw and run a batch of random ResNets with ``alpha_L = L^-beta``.
 
     Parameters
@@ -304,7 +323,8 @@ def random_resnets(variant, n_nets, width, depth, beta, weights="iid", *, activa
     ResNetBatch
     """
     vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed = check_batch(
-        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed)
+        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed
+    )
     if weights not in ("iid", "smooth", "fgn"):
         raise ValueError(f"weights must be 'iid', 'smooth' or 'fgn', got {weights!r}")
     if weights == "fgn":
@@ -315,8 +335,20 @@ def random_resnets(variant, n_nets, width, depth, beta, weights="iid", *, activa
     sv = 1.0 / np.sqrt(width)
     sw = sv * float(depth) ** (-gamma) if vc == 0 else sv
     sb = bias_std * float(depth) ** (-gamma) if vc == 0 else 0.0
-    info = dict(variant=variant, activation=activation, weights=weights, beta=beta, alpha=alpha, depth=depth,
-                width=width, hurst=hurst, lengthscale=lengthscale, gamma=gamma, bias_std=bias_std, seed=seed)
+    info = dict(
+        variant=variant,
+        activation=activation,
+        weights=weights,
+        beta=beta,
+        alpha=alpha,
+        depth=depth,
+        width=width,
+        hurst=hurst,
+        lengthscale=lengthscale,
+        gamma=gamma,
+        bias_std=bias_std,
+        seed=seed,
+    )
     traj = np.empty((n_nets, depth + 1 if save_trajectories else 1, width))
     norms = np.empty((n_nets, depth + 1))
     if weights == "iid":
@@ -339,8 +371,9 @@ def random_resnets(variant, n_nets, width, depth, beta, weights="iid", *, activa
             V = draw(0, (width, width), sv) if vc != 0 else None
             W = draw(1, (width, width), sw) if vc != 1 else None
             b = draw(2, (width,), sb) if (vc == 0 and sb > 0) else None
-            out = simulate_resnets(h0[lo:hi], variant, alpha, activation, V=V, W=W, b=b,
-                                   save_trajectories=save_trajectories)
+            out = simulate_resnets(
+                h0[lo:hi], variant, alpha, activation, V=V, W=W, b=b, save_trajectories=save_trajectories
+            )
             norms[lo:hi] = out.norms
             if save_trajectories:
                 traj[lo:hi] = out.trajectories

@@ -31,7 +31,7 @@ import numba as nb
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from deeplimits.resnet._kernels import ACTIVATIONS, act, activation_code, norm2, variant_code
+from deeplimits.resnet._kernels import act, activation_code, norm2, variant_code
 from deeplimits.resnet.weights import check_depth
 
 __all__ = [
@@ -196,11 +196,18 @@ def neural_sde(variant, activation, width, bias_std=0.0):
     activation_code(activation)
     width = check_depth(width, "width")
     if variant == "cohen" and activation not in ("linear", "tanh"):
-        raise ValueError(f"cohen branch with activation {activation!r} has E sigma != 0: its drift grows like "
-                         "sqrt(L) and there is no limit (see cohen_mean_drift)")
-    return SDE(_zero_drift, _iid_diffusion, dim=width, noise="diagonal",
-               params=_params(variant, activation, _check_std(bias_std, "bias_std")),
-               name=f"neural SDE ({variant}, {activation}, d={width})")
+        raise ValueError(
+            f"cohen branch with activation {activation!r} has E sigma != 0: its drift grows like "
+            "sqrt(L) and there is no limit (see cohen_mean_drift)"
+        )
+    return SDE(
+        _zero_drift,
+        _iid_diffusion,
+        dim=width,
+        noise="diagonal",
+        params=_params(variant, activation, _check_std(bias_std, "bias_std")),
+        name=f"neural SDE ({variant}, {activation}, d={width})",
+    )
 
 
 def norm_sde_law(variant, activation, width):
@@ -228,7 +235,9 @@ def norm_sde_law(variant, activation, width):
         For a combination without a closed form, or ``width < 1``.
     """
     width = check_depth(width, "width")
-    if (variant in ("res1", "cohen") and activation == "linear") or (variant == "res3" and activation in ("linear", "relu")):
+    if (variant in ("res1", "cohen") and activation == "linear") or (
+        variant == "res3" and activation in ("linear", "relu")
+    ):
         c2 = 1.0 if activation == "linear" else 0.5
         return c2 * (1.0 - 2.0 / width), 4.0 * c2 / width
     raise ValueError(f"no closed-form norm law for variant {variant!r} with activation {activation!r}")
@@ -305,10 +314,22 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
 
     s1, s2 = activation_derivatives(activation)
     width = check_depth(width, "width")
-    p = [s1, s2, _check_std(weight_std, "weight_std"), _check_std(bias_std, "bias_std"),
-         1.0 if drift_correction else 0.0]
-    return SDE(_diffusive_drift, _diffusive_diffusion, dim=width, noise="general", n_noise=width * width + width,
-               params=p, name=f"diffusive SDE ({activation}, d={width})")
+    p = [
+        s1,
+        s2,
+        _check_std(weight_std, "weight_std"),
+        _check_std(bias_std, "bias_std"),
+        1.0 if drift_correction else 0.0,
+    ]
+    return SDE(
+        _diffusive_drift,
+        _diffusive_diffusion,
+        dim=width,
+        noise="general",
+        n_noise=width * width + width,
+        params=p,
+        name=f"diffusive SDE ({activation}, d={width})",
+    )
 
 
 def _branch(variant, code, V, W, b, h):
@@ -347,8 +368,9 @@ def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, 
     t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
 
     def rhs(t, h):
-        return _branch(variant, code, None if V is None else V(t), None if W is None else W(t),
-                       None if b is None else b(t), h)
+        return _branch(
+            variant, code, None if V is None else V(t), None if W is None else W(t), None if b is None else b(t), h
+        )
 
     sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
@@ -393,8 +415,9 @@ def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-
     return sol.y.T
 
 
-def smooth_resnet(variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0,
-                  save_trajectories=True):
+def smooth_resnet(
+    variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0, save_trajectories=True
+):
     """The finite ResNet whose weights are functions sampled on the grid: ``L^-weight_exp F(k/L)``.
 
     ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's
@@ -425,6 +448,14 @@ def smooth_resnet(variant, activation, h0, depth, *, V=None, W=None, b=None, del
     depth = check_depth(depth)
     h0 = np.asarray(h0, dtype=np.float64)[None]
     s = float(depth) ** (-float(weight_exp))
-    grid = lambda f: None if f is None else (s * f.on_grid(depth))[None]  # noqa: E731
-    return simulate_resnets(h0, variant, float(depth) ** (-float(delta_exp)), activation, V=grid(V), W=grid(W),
-                            b=grid(b), save_trajectories=save_trajectories)
+    grid = lambda f: None if f is None else (s * f.on_grid(depth))[None]
+    return simulate_resnets(
+        h0,
+        variant,
+        float(depth) ** (-float(delta_exp)),
+        activation,
+        V=grid(V),
+        W=grid(W),
+        b=grid(b),
+        save_trajectories=save_trajectories,
+    )

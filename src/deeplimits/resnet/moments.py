@@ -37,8 +37,9 @@ def _s_moments(variant, activation, width):
     activation_code(activation)
     if variant in ("res1", "cohen"):
         if activation != "linear":
-            raise ValueError(f"closed-form moments for variant {variant!r} need activation='linear', "
-                             f"got {activation!r}")
+            raise ValueError(
+                f"closed-form moments for variant {variant!r} need activation='linear', got {activation!r}"
+            )
         return 1.0, 1.0
     if activation not in _C:
         raise ValueError(f"closed-form moments need a homogeneous activation ('linear' or 'relu'), got {activation!r}")

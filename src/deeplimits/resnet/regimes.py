@@ -74,8 +74,7 @@ def critical_beta(hurst):
     return h
 
 
-def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant="res1", activation="linear",
-               seed=0):
+def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant="res1", activation="linear", seed=0):
     """Median ``log10 ||h_L - h_0|| / ||h_0||`` on a grid of ``(beta, H)`` at two depths.
 
     Parameters

@@ -25,11 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplimits.rng import uniform_array
 from deeplimits.resnet.weights import check_depth
+from deeplimits.rng import uniform_array
 
-__all__ = ["synthetic_task", "TrainedResNet", "train_resnet", "train_sweep", "load_weights", "effective_weights",
-           "CONFIGS"]
+__all__ = [
+    "synthetic_task",
+    "TrainedResNet",
+    "train_resnet",
+    "train_sweep",
+    "load_weights",
+    "effective_weights",
+    "CONFIGS",
+]
 
 #: activation and delta type of the two configurations
 CONFIGS = {"tanh_shared": ("tanh", "shared"), "relu_multi": ("relu", "multi")}
@@ -104,8 +111,16 @@ class TrainedResNet:
         path : str or Path
             Output file.
         """
-        np.savez(path, A=self.A, b=self.b, delta=self.delta, train_loss=np.array(self.train_loss),
-                 test_loss=np.array(self.test_loss), config=self.config, depth=self.depth)
+        np.savez(
+            path,
+            A=self.A,
+            b=self.b,
+            delta=self.delta,
+            train_loss=np.array(self.train_loss),
+            test_loss=np.array(self.test_loss),
+            config=self.config,
+            depth=self.depth,
+        )
 
 
 def load_weights(path):
@@ -121,8 +136,15 @@ def load_weights(path):
     TrainedResNet
     """
     z = np.load(path)
-    return TrainedResNet(config=str(z["config"]), depth=int(z["depth"]), A=z["A"], b=z["b"], delta=z["delta"],
-                         train_loss=list(z["train_loss"]), test_loss=list(z["test_loss"]))
+    return TrainedResNet(
+        config=str(z["config"]),
+        depth=int(z["depth"]),
+        A=z["A"],
+        b=z["b"],
+        delta=z["delta"],
+        train_loss=list(z["train_loss"]),
+        test_loss=list(z["test_loss"]),
+    )
 
 
 def effective_weights(net, which="effective"):
@@ -148,8 +170,9 @@ def effective_weights(net, which="effective"):
     return d[:, None] * w
 
 
-def train_resnet(config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init_scale=0.01, seed=0,
-                 epsilon=0.0, progress=False):
+def train_resnet(
+    config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init_scale=0.01, seed=0, epsilon=0.0, progress=False
+):
     """Train one ResNet of eq. (1) on ``data = (x_train, y_train, x_test, y_test)``.
 
     Parameters
@@ -188,7 +211,9 @@ def train_resnet(config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(int(seed))
     A = (torch.randn(depth, d, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * d))).requires_grad_()
-    b = (torch.randn(depth, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * np.sqrt(d)))).requires_grad_()
+    b = (
+        torch.randn(depth, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * np.sqrt(d)))
+    ).requires_grad_()
     if delta_type == "shared":
         delta = torch.full((1,), 1.0 / depth, dtype=torch.float64).requires_grad_()
     else:
@@ -215,7 +240,7 @@ def train_resnet(config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init
     for _ in it:
         perm = torch.randperm(n, generator=gen)
         for lo in range(0, n, batch_size):
-            idx = perm[lo:lo + batch_size]
+            idx = perm[lo : lo + batch_size]
             opt.zero_grad()
             loss = torch.mean((forward(xtr[idx]) - ytr[idx]) ** 2)
             loss.backward()
@@ -226,12 +251,20 @@ def train_resnet(config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init
             it.set_postfix(train=f"{train_loss[-1]:.2e}")
         if train_loss[-1] < epsilon:
             break
-    return TrainedResNet(config=config, depth=depth, A=A.detach().numpy().copy(), b=b.detach().numpy().copy(),
-                         delta=delta.detach().numpy().copy(), train_loss=train_loss, test_loss=test_loss)
+    return TrainedResNet(
+        config=config,
+        depth=depth,
+        A=A.detach().numpy().copy(),
+        b=b.detach().numpy().copy(),
+        delta=delta.detach().numpy().copy(),
+        train_loss=train_loss,
+        test_loss=test_loss,
+    )
 
 
-def train_sweep(config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=50, seed=0, data_seed=0,
-                progress=True, **kw):
+def train_sweep(
+    config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=50, seed=0, data_seed=0, progress=True, **kw
+):
     """Train ``config`` at every depth (same data, seeds ``seed + depth``), optionally saving ``.npz`` files.
 
     Parameters
@@ -264,8 +297,9 @@ def train_sweep(config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=5
 
         it = tqdm(depths, desc=f"{config} sweep")
     for L in it:
-        net = train_resnet(config, L, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed + L,
-                           progress=progress, **kw)
+        net = train_resnet(
+            config, L, data, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed + L, progress=progress, **kw
+        )
         if outdir is not None:
             Path(outdir).mkdir(parents=True, exist_ok=True)
             net.save(Path(outdir) / f"{config}_L{L:04d}.npz")

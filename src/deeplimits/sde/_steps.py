@@ -14,7 +14,6 @@ from numba import types
 from .domain import enforce_box
 from .noise import draw_increments
 
-
 # The user's drift/diffusion reach the kernels as first-class function values of
 # fixed signatures.  The kernels are therefore compiled once, with explicit
 # signatures, and cached on disk for every SDE: passing the functions as
@@ -30,8 +29,25 @@ BOOL = types.boolean
 VECTOR_FN = types.FunctionType(types.void(F64, VEC, VEC, VEC))
 #: ``f(t, y, p, out)`` with a matrix output (diffusion, drift Jacobian).
 MATRIX_FN = types.FunctionType(types.void(F64, VEC, VEC, MAT))
-COMMON = (BOOL, I64, VEC, types.int64[::1], MAT, VEC, I64, I64, types.float64[:, :, ::1], BOOL,
-           F64, F64, BOOL, I64, types.float64[:, :, ::1], types.int64[:, ::1], types.int64[::1])
+COMMON = (
+    BOOL,
+    I64,
+    VEC,
+    types.int64[::1],
+    MAT,
+    VEC,
+    I64,
+    I64,
+    types.float64[:, :, ::1],
+    BOOL,
+    F64,
+    F64,
+    BOOL,
+    I64,
+    types.float64[:, :, ::1],
+    types.int64[:, ::1],
+    types.int64[::1],
+)
 
 #: ``fail[i, 1]`` codes: why path ``i`` stopped.
 FAIL_DRIFT, FAIL_DIFFUSION, FAIL_STATE, FAIL_NEWTON, FAIL_DOMAIN = 1, 2, 3, 4, 5

@@ -31,27 +31,25 @@ from numba import types
 from .._linalg import solve_inplace
 from ..rng import stream_state
 from ._steps import (
+    BOOL,
     COMMON,
+    F64,
     FAIL_NEWTON,
+    I64,
+    MAT,
     MATRIX_FN,
+    VEC,
     VECTOR_FN,
     add_noise,
-    BOOL,
     end_step,
     eval_diffusion,
     eval_diffusion_checked,
     eval_drift,
-    F64,
-    I64,
+    fd_jacobian,
     increments,
-    MAT,
     save_initial,
     save_step,
     stop,
-    VEC,
-    fd_jacobian,
-    no_matrix_function,
-    no_vector_function,
 )
 from .domain import enforce_box
 
@@ -60,8 +58,27 @@ from .domain import enforce_box
 
 
 @nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
-def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, lo, hi, closed,
-                 code, ys, fail, exits):
+def euler_kernel(
+    drift,
+    diffusion,
+    diag,
+    m,
+    grid,
+    save_idx,
+    y0,
+    p,
+    seed,
+    first_path,
+    dW,
+    use_dW,
+    lo,
+    hi,
+    closed,
+    code,
+    ys,
+    fail,
+    exits,
+):
     """Euler--Maruyama: ``y += f h + g dW`` (strong order 1/2, weak order 1)."""
     n_paths, dim = y0.shape
     n_steps = grid.size - 1
@@ -95,8 +112,29 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_p
 
 
 @nb.njit(types.void(VECTOR_FN, MATRIX_FN, VECTOR_FN, BOOL, *COMMON), cache=True, parallel=True)
-def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW,
-                    lo, hi, closed, code, ys, fail, exits):
+def milstein_kernel(
+    drift,
+    diffusion,
+    dgdy,
+    has_dgdy,
+    diag,
+    m,
+    grid,
+    save_idx,
+    y0,
+    p,
+    seed,
+    first_path,
+    dW,
+    use_dW,
+    lo,
+    hi,
+    closed,
+    code,
+    ys,
+    fail,
+    exits,
+):
     """Milstein for diagonal noise: ``y_a += f_a h + g_aa dW_a + g_aa g'_aa (dW_a^2 - h) / 2``.
 
     Strong order 1, weak order 1.  ``g'_aa = dg_aa/dy_a`` comes from ``dgdy``
@@ -148,10 +186,33 @@ def milstein_kernel(drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y
 # drift-implicit theta method
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, MATRIX_FN, BOOL, F64, F64, I64, *COMMON), cache=True,
-         parallel=True)
-def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, grid, save_idx, y0, p, seed,
-                 first_path, dW, use_dW, lo, hi, closed, code, ys, fail, exits):
+@nb.njit(types.void(VECTOR_FN, MATRIX_FN, MATRIX_FN, BOOL, F64, F64, I64, *COMMON), cache=True, parallel=True)
+def theta_kernel(
+    drift,
+    diffusion,
+    jac,
+    has_jac,
+    theta,
+    tol,
+    maxiter,
+    diag,
+    m,
+    grid,
+    save_idx,
+    y0,
+    p,
+    seed,
+    first_path,
+    dW,
+    use_dW,
+    lo,
+    hi,
+    closed,
+    code,
+    ys,
+    fail,
+    exits,
+):
     """Drift-implicit theta method (Newton iteration on the implicit drift).
 
     ``y1 = y0 + h [theta f(t1, y1) + (1 - theta) f(t0, y0)] + g(t0, y0) dW``.
@@ -239,8 +300,27 @@ def theta_kernel(drift, diffusion, jac, has_jac, theta, tol, maxiter, diag, m, g
 
 
 @nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
-def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, lo, hi, closed,
-                 code, ys, fail, exits):
+def weak2_kernel(
+    drift,
+    diffusion,
+    diag,
+    m,
+    grid,
+    save_idx,
+    y0,
+    p,
+    seed,
+    first_path,
+    dW,
+    use_dW,
+    lo,
+    hi,
+    closed,
+    code,
+    ys,
+    fail,
+    exits,
+):
     """Platen's explicit weak order 2.0 scheme for scalar SDEs (Kloeden & Platen 1992, eq. 15.1.1).
 
     With supporting values ``ybar = y + a h + b dW`` and ``y± = y + a h ± b sqrt(h)``::
@@ -283,8 +363,11 @@ def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_p
             ysup[0] = y[0] + a0 * h - b0 * sh
             eval_diffusion(diffusion, t1, ysup, p, g)
             bm = g[0, 0]
-            y[0] += (0.5 * (abar + a0) * h + 0.25 * (bp + bm + 2.0 * b0) * dw[0]
-                     + 0.25 * (bp - bm) * (dw[0] * dw[0] - h) / sh)
+            y[0] += (
+                0.5 * (abar + a0) * h
+                + 0.25 * (bp + bm + 2.0 * b0) * dw[0]
+                + 0.25 * (bp - bm) * (dw[0] * dw[0] - h) / sh
+            )
             if end_step(y, lo, hi, closed, code, fail, exits, i, k):
                 break
             js = save_step(ys, i, js, save_idx, k, y)

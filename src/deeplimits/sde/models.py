@@ -12,8 +12,17 @@ import numpy as np
 
 from .problem import SDE
 
-__all__ = ["gbm", "gbm_exact", "ornstein_uhlenbeck", "ou_exact_law", "ou_second_moment",
-           "singular_linear", "singular_linear_exact_law", "singular_linear_variance", "singular_logistic"]
+__all__ = [
+    "gbm",
+    "gbm_exact",
+    "ornstein_uhlenbeck",
+    "ou_exact_law",
+    "ou_second_moment",
+    "singular_linear",
+    "singular_linear_exact_law",
+    "singular_linear_variance",
+    "singular_logistic",
+]
 
 
 # ------------------------------------------------------------------ geometric Brownian motion
@@ -113,8 +122,7 @@ def singular_linear(a: float = 1.0, b: float = 2.0, sigma: float = 1.0) -> SDE:
     """
     if a <= 0:
         raise ValueError(f"a must be positive, got {a}")
-    return SDE(_sing_drift, _sing_diffusion, params=[a, b, sigma], drift_jacobian=_sing_jac,
-               name="singular linear")
+    return SDE(_sing_drift, _sing_diffusion, params=[a, b, sigma], drift_jacobian=_sing_jac, name="singular linear")
 
 
 def singular_linear_variance(a: float, sigma: float, t: float, t0: float = 0.0, v0: float = 0.0) -> float:

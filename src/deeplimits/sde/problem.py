@@ -154,22 +154,25 @@ class SDE:
         if not np.all(np.isfinite(f)):
             raise ValueError(
                 f"drift returned non-finite or unwritten entries {f} at t={t}, y={y} "
-                f"(it must write all {self.dim} entries of out)")
+                f"(it must write all {self.dim} entries of out)"
+            )
         g = np.zeros((self.dim, self.n_noise))
         _call_checked(self.diffusion, "diffusion", t, y, self.params, g, (self.dim, self.n_noise))
         if not np.all(np.isfinite(g)):
             raise ValueError(f"diffusion returned non-finite entries {g} at t={t}, y={y}")
 
 
-def _call_checked(func: Any, name: str, t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray,
-                  shape: tuple[int, ...]) -> None:
+def _call_checked(
+    func: Any, name: str, t: float, y: np.ndarray, p: np.ndarray, out: np.ndarray, shape: tuple[int, ...]
+) -> None:
     try:
         with np.errstate(all="ignore"):  # non-finite results are reported by the caller
             func.py_func(float(t), y, p, out)
     except ZeroDivisionError as exc:
-        raise ValueError(f"{name} is singular at t={t}, y={y} ({exc}); start the grid where it is defined, "
-                         f"or use scheme='theta' with theta=1, which never evaluates the drift at the first grid time"
-                         ) from exc
+        raise ValueError(
+            f"{name} is singular at t={t}, y={y} ({exc}); start the grid where it is defined, "
+            f"or use scheme='theta' with theta=1, which never evaluates the drift at the first grid time"
+        ) from exc
     except IndexError as exc:
         raise ValueError(f"{name} {_which_index_error(func, t, y, p, out)}: {exc}") from exc
 

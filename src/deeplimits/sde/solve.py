@@ -13,7 +13,7 @@ from .._checks import check_allocation, check_array, check_bool, check_choice, c
 from .._solution import Solution
 from ..rng import kernel_seed
 from . import kernels
-from ._steps import FAIL_DIFFUSION, FAIL_DOMAIN, FAIL_DRIFT, FAIL_NEWTON
+from ._steps import FAIL_DIFFUSION, FAIL_DOMAIN, FAIL_DRIFT, FAIL_NEWTON, no_matrix_function, no_vector_function
 from .domain import DomainError
 from .grids import check_grid, save_indices
 from .noise import check_increments
@@ -49,7 +49,7 @@ def _as_initial_state(y0: ArrayLike, dim: int, n_paths: int | None) -> NDArray[n
 
 def _check_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64], scheme: str) -> None:
     has_jac = sde.drift_jacobian is not None
-    jac = sde.drift_jacobian if has_jac else kernels.no_matrix_function
+    jac = sde.drift_jacobian if has_jac else no_matrix_function
     worst, k = kernels.explicit_stiffness(sde.drift, jac, has_jac, grid, y0, sde.params)
     if not np.isfinite(worst):
         # a non-finite Jacobian is the drift's fault, not stiffness: say which
@@ -59,13 +59,29 @@ def _check_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64
         raise ValueError(
             f"explicit scheme {scheme!r} is unstable on this grid: at step {k} (t={grid[k]:.6g}, "
             f"h={grid[k + 1] - grid[k]:.3g}) h*|df/dy| = {worst:.3g} > 2. Refine the grid near that time "
-            f"(e.g. geometric_grid), use scheme='theta', or pass check_stability=False to override.")
+            f"(e.g. geometric_grid), use scheme='theta', or pass check_stability=False to override."
+        )
 
 
-def solve(sde: SDE, y0: ArrayLike, grid: ArrayLike, *, saveat: ArrayLike | None = None, n_paths: int | None = None,
-          scheme: str = "euler", seed: int = 0, first_path: int = 0, dW: ArrayLike | None = None,
-          theta: float = 1.0, newton_tol: float = 1e-12, newton_maxiter: int = 50, check_stability: bool = True,
-          nonfinite: str = "raise", backend: str = "numba", device: str = "cpu") -> Solution:
+def solve(
+    sde: SDE,
+    y0: ArrayLike,
+    grid: ArrayLike,
+    *,
+    saveat: ArrayLike | None = None,
+    n_paths: int | None = None,
+    scheme: str = "euler",
+    seed: int = 0,
+    first_path: int = 0,
+    dW: ArrayLike | None = None,
+    theta: float = 1.0,
+    newton_tol: float = 1e-12,
+    newton_maxiter: int = 50,
+    check_stability: bool = True,
+    nonfinite: str = "raise",
+    backend: str = "numba",
+    device: str = "cpu",
+) -> Solution:
     """Integrate independent paths of an SDE on a fixed time grid.
 
     Parameters
@@ -182,11 +198,22 @@ def solve(sde: SDE, y0: ArrayLike, grid: ArrayLike, *, saveat: ArrayLike | None 
     if backend == "torchsde":
         from .torch_backend import solve_torchsde
 
-        return solve_torchsde(sde, y0_arr, g, idx, scheme=scheme, seed=seed_bits, first_path=first_path, dW=dW_arr,
-                              device=device)
+        return solve_torchsde(
+            sde, y0_arr, g, idx, scheme=scheme, seed=seed_bits, first_path=first_path, dW=dW_arr, device=device
+        )
 
-    call = KernelCall(sde=sde, y0=y0_arr, grid=g, save_idx=idx, seed=seed_bits, first_path=first_path, dW=dW_arr,
-                      theta=theta, newton_tol=newton_tol, newton_maxiter=newton_maxiter)
+    call = KernelCall(
+        sde=sde,
+        y0=y0_arr,
+        grid=g,
+        save_idx=idx,
+        seed=seed_bits,
+        first_path=first_path,
+        dW=dW_arr,
+        theta=theta,
+        newton_tol=newton_tol,
+        newton_maxiter=newton_maxiter,
+    )
     t_start = time.perf_counter()
     out = special(call) if special is not None else _run_generic(call, scheme)
     wall = time.perf_counter() - t_start
@@ -195,12 +222,21 @@ def solve(sde: SDE, y0: ArrayLike, grid: ArrayLike, *, saveat: ArrayLike | None 
     n_exits = int(out.exits.sum())
     if sde.domain is not None:
         n_exits = _check_domain(sde, out, g, idx, first_path, n_exits)
-    stats = dict(scheme=scheme, backend="numba", n_paths=n_paths, n_steps=n_steps, n_save=int(idx.size),
-                 seed=int(seed), first_path=first_path, wall_time=wall,
-                 path_steps_per_second=n_paths * n_steps / max(wall, 1e-12),
-                 n_failed=int(np.count_nonzero(out.fail[:, 0])), n_exits=n_exits,
-                 domain=None if sde.domain is None else sde.domain.describe(),
-                 on_exit=None if sde.domain is None else sde.domain.on_exit)
+    stats = dict(
+        scheme=scheme,
+        backend="numba",
+        n_paths=n_paths,
+        n_steps=n_steps,
+        n_save=int(idx.size),
+        seed=int(seed),
+        first_path=first_path,
+        wall_time=wall,
+        path_steps_per_second=n_paths * n_steps / max(wall, 1e-12),
+        n_failed=int(np.count_nonzero(out.fail[:, 0])),
+        n_exits=n_exits,
+        domain=None if sde.domain is None else sde.domain.describe(),
+        on_exit=None if sde.domain is None else sde.domain.on_exit,
+    )
     return Solution(ts=g[idx].copy(), ys=out.ys, stats=stats)
 
 
@@ -211,29 +247,48 @@ def _run_generic(call: KernelCall, scheme: str) -> KernelResult:
     use_dW = call.dW is not None
     dW_arr = call.dW if call.dW is not None else np.empty((0, 0, 0))
     box = sde.box
-    lo, hi, closed, code = (box.lower, box.upper, box.closed, box.code) if box is not None else (-np.inf, np.inf,
-                                                                                                 False, 0)
-    common = (sde.noise == "diagonal", int(sde.n_noise), call.grid, call.save_idx, call.y0, sde.params, call.seed,
-              call.first_path, dW_arr, use_dW, float(lo), float(hi), bool(closed), int(code), out.ys, out.fail,
-              out.exits)
+    lo, hi, closed, code = (
+        (box.lower, box.upper, box.closed, box.code) if box is not None else (-np.inf, np.inf, False, 0)
+    )
+    common = (
+        sde.noise == "diagonal",
+        int(sde.n_noise),
+        call.grid,
+        call.save_idx,
+        call.y0,
+        sde.params,
+        call.seed,
+        call.first_path,
+        dW_arr,
+        use_dW,
+        float(lo),
+        float(hi),
+        bool(closed),
+        int(code),
+        out.ys,
+        out.fail,
+        out.exits,
+    )
     if scheme == "euler":
         kernels.euler_kernel(sde.drift, sde.diffusion, *common)
     elif scheme == "milstein":
         has = sde.diffusion_derivative is not None
-        dgdy = sde.diffusion_derivative if has else kernels.no_vector_function
+        dgdy = sde.diffusion_derivative if has else no_vector_function
         kernels.milstein_kernel(sde.drift, sde.diffusion, dgdy, has, *common)
     elif scheme == "theta":
         has = sde.drift_jacobian is not None
-        jac = sde.drift_jacobian if has else kernels.no_matrix_function
-        kernels.theta_kernel(sde.drift, sde.diffusion, jac, has, call.theta, call.newton_tol, call.newton_maxiter,
-                             *common)
+        jac = sde.drift_jacobian if has else no_matrix_function
+        kernels.theta_kernel(
+            sde.drift, sde.diffusion, jac, has, call.theta, call.newton_tol, call.newton_maxiter, *common
+        )
     else:
         kernels.weak2_kernel(sde.drift, sde.diffusion, *common)
     return out
 
 
-def _check_domain(sde: SDE, out: KernelResult, grid: NDArray[np.float64], idx: NDArray[np.int64], first_path: int,
-                  n_exits: int) -> int:
+def _check_domain(
+    sde: SDE, out: KernelResult, grid: NDArray[np.float64], idx: NDArray[np.int64], first_path: int, n_exits: int
+) -> int:
     """Apply the domain rule to what the kernels reported and to the returned states."""
     domain = sde.domain
     assert domain is not None
@@ -244,7 +299,8 @@ def _check_domain(sde: SDE, out: KernelResult, grid: NDArray[np.float64], idx: N
         raise DomainError(
             f"path {first_path + i} left the domain {domain.describe()} at step {k} (t={grid[k]:.6g} -> "
             f"{grid[k + 1]:.6g}); {fail_dom.size} path(s) did. Refine the grid, or declare the SDE's domain with "
-            f"on_exit='reflect' or 'report'.")
+            f"on_exit='reflect' or 'report'."
+        )
     finite_rows = ~np.isnan(out.ys).reshape(out.ys.shape[0], -1).any(axis=1)
     per_save = out.ys[finite_rows].reshape(-1, sde.dim) if finite_rows.any() else out.ys[:0].reshape(0, sde.dim)
     outside = int(np.count_nonzero(domain.outside(per_save))) if per_save.size else 0
@@ -253,8 +309,11 @@ def _check_domain(sde: SDE, out: KernelResult, grid: NDArray[np.float64], idx: N
     if outside > n_exits:  # states the kernel did not see leaving (e.g. a matrix domain checked here only)
         n_exits = outside
     if n_exits and domain.on_exit == "report":
-        warnings.warn(f"{n_exits} step(s) left the domain {domain.describe()}; the states were kept "
-                      f"(stats['n_exits'])", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{n_exits} step(s) left the domain {domain.describe()}; the states were kept (stats['n_exits'])",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     return n_exits
 
 
@@ -271,10 +330,14 @@ def _report_failures(fail: NDArray[np.int64], grid: NDArray[np.float64], nonfini
         return
     i = int(bad[0])
     k = int(fail[i, 0]) - 1
-    cause = _CAUSES.get(int(fail[i, 1]), "the state became non-finite (the explicit step is unstable there: refine "
-                                         "the grid or use scheme='theta')")
-    msg = (f"{bad.size} path(s) failed; first: path {first_path + i} at step {k} (t={grid[k]:.6g} -> "
-           f"{grid[k + 1]:.6g}): {cause}.")
+    cause = _CAUSES.get(
+        int(fail[i, 1]),
+        "the state became non-finite (the explicit step is unstable there: refine the grid or use scheme='theta')",
+    )
+    msg = (
+        f"{bad.size} path(s) failed; first: path {first_path + i} at step {k} (t={grid[k]:.6g} -> "
+        f"{grid[k + 1]:.6g}): {cause}."
+    )
     if nonfinite == "raise":
         raise ValueError(msg)
     warnings.warn(msg, RuntimeWarning, stacklevel=3)

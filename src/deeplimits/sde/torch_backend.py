@@ -11,10 +11,9 @@ set on the SDE they are torch functions, which also run on a GPU
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
-
-from typing import Any
 
 from .._solution import Solution
 from . import kernels
@@ -107,8 +106,18 @@ def _module(sde: Any, torch: Any, device: str) -> Any:
     return _Module()
 
 
-def solve_torchsde(sde: Any, y0: np.ndarray, grid: np.ndarray, save_idx: np.ndarray, *, scheme: str = "euler",
-                   seed: int = 0, first_path: int = 0, dW: np.ndarray | None = None, device: str = "cpu") -> Solution:
+def solve_torchsde(
+    sde: Any,
+    y0: np.ndarray,
+    grid: np.ndarray,
+    save_idx: np.ndarray,
+    *,
+    scheme: str = "euler",
+    seed: int = 0,
+    first_path: int = 0,
+    dW: np.ndarray | None = None,
+    device: str = "cpu",
+) -> Solution:
     """Integrate ``sde`` with :func:`torchsde.sdeint` (called by ``solve(..., backend="torchsde")``).
 
     Only uniform grids are supported (torchsde steps with a fixed ``dt``).
@@ -139,8 +148,18 @@ def solve_torchsde(sde: Any, y0: np.ndarray, grid: np.ndarray, save_idx: np.ndar
         out = torchsde.sdeint(module, y0_t, ts, bm=bm, method=_METHODS[scheme], dt=float(h[0]))
     wall = time.perf_counter() - t0
     ys = np.ascontiguousarray(out.detach().cpu().numpy().transpose(1, 0, 2))
-    stats = dict(scheme=scheme, backend="torchsde", device=str(device), n_paths=n_paths, n_steps=int(h.size),
-                 n_save=int(save_idx.size), seed=seed_u, first_path=first_path,
-                 wall_time=wall, path_steps_per_second=n_paths * h.size / max(wall, 1e-12),
-                 n_failed=int(np.count_nonzero(~np.isfinite(ys).all(axis=(1, 2)))), n_exits=0)
+    stats = dict(
+        scheme=scheme,
+        backend="torchsde",
+        device=str(device),
+        n_paths=n_paths,
+        n_steps=int(h.size),
+        n_save=int(save_idx.size),
+        seed=seed_u,
+        first_path=first_path,
+        wall_time=wall,
+        path_steps_per_second=n_paths * h.size / max(wall, 1e-12),
+        n_failed=int(np.count_nonzero(~np.isfinite(ys).all(axis=(1, 2)))),
+        n_exits=0,
+    )
     return Solution(ts=grid[save_idx].copy(), ys=ys, stats=stats)

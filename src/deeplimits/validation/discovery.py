@@ -199,8 +199,9 @@ def format_user_traceback(exc: BaseException) -> str:
     """
     te = traceback.TracebackException.from_exception(exc)
     harness = Path(__file__).resolve().parent
-    keep = [f for f in te.stack
-            if not f.filename.startswith("<frozen") and Path(f.filename).resolve().parent != harness]
+    keep = [
+        f for f in te.stack if not f.filename.startswith("<frozen") and Path(f.filename).resolve().parent != harness
+    ]
     if keep:  # an error inside the harness itself keeps its full traceback
         te.stack = traceback.StackSummary.from_list(keep)
     return "".join(te.format())
@@ -265,8 +266,7 @@ def select_ids(
     if unmatched:
         listing = "\n  ".join(available) if available else "(none found)"
         raise SelectionError(
-            f"no experiment matches {', '.join(repr(p) for p in unmatched)}. "
-            f"Available experiment ids:\n  {listing}"
+            f"no experiment matches {', '.join(repr(p) for p in unmatched)}. Available experiment ids:\n  {listing}"
         )
     return [eid for eid in available if eid in chosen]
 

@@ -23,10 +23,11 @@ Example
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Check", "Outcome", "Experiment", "experiment", "registry", "isolated_registry"]
 
@@ -64,14 +65,16 @@ class Check:
 
     def __post_init__(self):
         if self.op not in _OPS and self.op != "in":
-            raise ValueError(f"Check {self.name!r}: unknown comparison op={self.op!r}; "
-                             f"use one of {sorted(_OPS) + ['in']}")
+            raise ValueError(
+                f"Check {self.name!r}: unknown comparison op={self.op!r}; use one of {sorted(_OPS) + ['in']}"
+            )
         if self.op == "in":
             try:
                 lo, hi = self.threshold
             except (TypeError, ValueError):
-                raise ValueError(f"Check {self.name!r}: op='in' needs threshold=(low, high), "
-                                 f"got {self.threshold!r}") from None
+                raise ValueError(
+                    f"Check {self.name!r}: op='in' needs threshold=(low, high), got {self.threshold!r}"
+                ) from None
 
     @property
     def passed(self) -> bool:
@@ -171,8 +174,16 @@ def experiment(*, id: str, checks: str, criterion: str, quick: dict, full: dict)
         # the same id declared in two different files is a mistake that would hide one of them.
         if old is not None and old.source and source and _same_file(old.source, source) is False:
             raise ValueError(f"duplicate experiment id {id!r}: declared in {old.source} and in {source}")
-        exp = Experiment(id=id, checks=checks, criterion=criterion, quick=dict(quick), full=dict(full),
-                         func=func, area=id.split(".", 1)[0], source=source)
+        exp = Experiment(
+            id=id,
+            checks=checks,
+            criterion=criterion,
+            quick=dict(quick),
+            full=dict(full),
+            func=func,
+            area=id.split(".", 1)[0],
+            source=source,
+        )
         registry[id] = exp
         func.experiment = exp
         return func

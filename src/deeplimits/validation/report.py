@@ -58,15 +58,18 @@ def to_jsonable(obj: Any, *, path: str = "", nonfinite: dict[str, str] | None = 
             nonfinite[path or "."] = "nan" if x != x else ("inf" if x > 0 else "-inf")
         return None
     if isinstance(obj, (complex, np.complexfloating)):
-        return {"real": to_jsonable(obj.real, path=f"{path}.real", nonfinite=nonfinite),
-                "imag": to_jsonable(obj.imag, path=f"{path}.imag", nonfinite=nonfinite)}
+        return {
+            "real": to_jsonable(obj.real, path=f"{path}.real", nonfinite=nonfinite),
+            "imag": to_jsonable(obj.imag, path=f"{path}.imag", nonfinite=nonfinite),
+        }
     if isinstance(obj, np.ndarray):
         return to_jsonable(obj.tolist(), path=path, nonfinite=nonfinite)
     if isinstance(obj, PurePath):
         return obj.as_posix()
     if isinstance(obj, dict):
-        return {str(k): to_jsonable(v, path=f"{path}.{k}" if path else str(k), nonfinite=nonfinite)
-                for k, v in obj.items()}
+        return {
+            str(k): to_jsonable(v, path=f"{path}.{k}" if path else str(k), nonfinite=nonfinite) for k, v in obj.items()
+        }
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v, path=f"{path}[{i}]", nonfinite=nonfinite) for i, v in enumerate(obj)]
     if isinstance(obj, (set, frozenset)):
@@ -188,7 +191,7 @@ def write_report_md(document: dict, path: str | Path) -> Path:
         f"NumPy {d['environment']['numpy']}, Numba {d['environment']['numba']} "
         f"({d['environment']['numba_threads']} threads), {d['environment']['platform']}",
         f"- started {d['started']} (UTC); experiments from `{d['experiments_dir']}`",
-        f"- machine-readable results: [results.json](results.json)",
+        "- machine-readable results: [results.json](results.json)",
         "",
         "| experiment | result | seconds |",
         "| --- | --- | ---: |",
@@ -197,8 +200,11 @@ def write_report_md(document: dict, path: str | Path) -> Path:
         lines.append(f"| [{_cell(rec['id'])}](#{_anchor(rec['id'])}) | {_status_text(rec)} | {rec['seconds']:.1f} |")
     lines.append("")
     if d.get("nonfinite_values"):
-        lines += ["Some values were NaN or infinite; they are `null` in results.json (see each experiment's "
-                  "`nonfinite` field).", ""]
+        lines += [
+            "Some values were NaN or infinite; they are `null` in results.json (see each experiment's "
+            "`nonfinite` field).",
+            "",
+        ]
     for rec in exps:
         lines += _experiment_section(rec)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -219,7 +225,12 @@ def _flatten(d: dict, prefix: str = "") -> dict:
 
 def _experiment_section(rec: dict) -> list[str]:
     out = [f'<a id="{_anchor(rec["id"])}"></a>', "", f"## {rec['id']} — {_status_text(rec)}", ""]
-    out += [f"**What it checks:** {rec['checks']}", "", f"**Pass criterion (fixed in advance):** {rec['criterion']}", ""]
+    out += [
+        f"**What it checks:** {rec['checks']}",
+        "",
+        f"**Pass criterion (fixed in advance):** {rec['criterion']}",
+        "",
+    ]
     out += [f"Mode `{rec['mode']}`, {rec['seconds']:.1f} s. Parameters: `{json.dumps(rec['params'])}`", ""]
     if rec.get("source"):
         out += [f"Defined in `{rec['source']}`.", ""]
@@ -245,8 +256,11 @@ def _experiment_section(rec: dict) -> list[str]:
     if rec.get("summary"):
         out += [rec["summary"], ""]
     if rec.get("nonfinite"):
-        out += ["Non-finite values (null in results.json): "
-                + ", ".join(f"`{k}` = {v}" for k, v in rec["nonfinite"].items()), ""]
+        out += [
+            "Non-finite values (null in results.json): "
+            + ", ".join(f"`{k}` = {v}" for k, v in rec["nonfinite"].items()),
+            "",
+        ]
     if rec.get("warnings"):
         out += ["Warnings raised:", ""] + [f"- `{_cell(w)}`" for w in rec["warnings"]] + [""]
     if rec.get("error"):

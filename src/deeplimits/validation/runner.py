@@ -227,8 +227,18 @@ def run_one(exp: Experiment, mode: str, seed: int, outdir: str | Path) -> Experi
     exp_dir = outdir / exp.id
     exp_dir.mkdir(parents=True, exist_ok=True)
     params = dict(exp.quick if mode == "quick" else exp.full)
-    rec = ExperimentResult(id=exp.id, area=exp.area, checks=exp.checks, criterion=exp.criterion, mode=mode,
-                           params=params, status="error", passed=False, seconds=0.0, source=exp.source)
+    rec = ExperimentResult(
+        id=exp.id,
+        area=exp.area,
+        checks=exp.checks,
+        criterion=exp.criterion,
+        mode=mode,
+        params=params,
+        status="error",
+        passed=False,
+        seconds=0.0,
+        source=exp.source,
+    )
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -281,9 +291,17 @@ def _fill_from_outcome(rec: ExperimentResult, out: Outcome, exp_dir: Path, outdi
 
 def _import_failure_record(f: ImportFailure, mode: str) -> ExperimentResult:
     return ExperimentResult(
-        id=f.pseudo_id, area=f.area, checks=f"the experiment file {f.path.name} imports without error",
-        criterion="importing the file raises no exception", mode=mode, params={}, status="error",
-        passed=False, seconds=0.0, error=f.traceback, source=str(f.path),
+        id=f.pseudo_id,
+        area=f.area,
+        checks=f"the experiment file {f.path.name} imports without error",
+        criterion="importing the file raises no exception",
+        mode=mode,
+        params={},
+        status="error",
+        passed=False,
+        seconds=0.0,
+        error=f.traceback,
+        source=str(f.path),
     )
 
 
@@ -390,28 +408,38 @@ def run_experiments(
     tolerate = [p for p in patterns if any(failure_selected(f, [p]) for f in failures)]
     ids = select_ids(patterns, available, tolerate=tolerate)
     for f in failures:
-        print(f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
-              + ("" if f in chosen_failures else " (not selected; listed here as a warning)")
-              + f"\n{f.traceback}", file=sys.stderr)
+        print(
+            f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
+            + ("" if f in chosen_failures else " (not selected; listed here as a warning)")
+            + f"\n{f.traceback}",
+            file=sys.stderr,
+        )
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     outdir = outdir.resolve()
     results_json, report_md = outdir / "results.json", outdir / "report.md"
-    started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
     results = [_import_failure_record(f, mode) for f in chosen_failures]
 
     def write(complete: bool) -> None:
-        doc = _document(results, mode=mode, seed=seed, started=started, seconds=time.perf_counter() - t0,
-                        experiments_dir=exp_dir, selection=patterns, complete=complete)
+        doc = _document(
+            results,
+            mode=mode,
+            seed=seed,
+            started=started,
+            seconds=time.perf_counter() - t0,
+            experiments_dir=exp_dir,
+            selection=patterns,
+            complete=complete,
+        )
         write_results_json(doc, results_json)
         write_report_md(doc, report_md)
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(ids, desc=f"validate ({mode})", unit="exp", disable=not progress, file=sys.stderr,
-               dynamic_ncols=True)
+    bar = tqdm(ids, desc=f"validate ({mode})", unit="exp", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     try:
         for eid in bar:
             bar.set_postfix_str(eid)
@@ -426,5 +454,13 @@ def run_experiments(
     finally:
         bar.close()
     write(complete=True)
-    return RunSummary(results=results, mode=mode, seed=seed, outdir=outdir, seconds=time.perf_counter() - t0,
-                      results_json=results_json, report_md=report_md, experiments_dir=exp_dir)
+    return RunSummary(
+        results=results,
+        mode=mode,
+        seed=seed,
+        outdir=outdir,
+        seconds=time.perf_counter() - t0,
+        results_json=results_json,
+        report_md=report_md,
+        experiments_dir=exp_dir,
+    )
