@@ -63,6 +63,7 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
     if isinstance(value, numbers.Integral):
         out = int(value)
     elif isinstance(value, numbers.Real):
+        value = float(value)
         if not math.isfinite(float(value)) or float(value) != math.floor(float(value)):
             raise ValueError(f"{name} must be an integer, got {_show(value)}")
         out = int(value)
@@ -351,4 +352,4 @@ def check_callable(value: Any, name: str) -> Callable[..., Any]:
     """Return ``value`` if it is callable."""
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {type(value).__name__}")
-    return value  # type: ignore[no-any-return]
+    return value

@@ -2,10 +2,10 @@
 
 >>> import numba as nb, numpy as np
 >>> from deeplimits.sde import SDE, solve, uniform_grid
->>> @nb.njit(cache=True)
+>>> @nb.njit
 ... def drift(t, y, p, out):
 ...     out[0] = -p[0] * y[0]
->>> @nb.njit(cache=True)
+>>> @nb.njit
 ... def diffusion(t, y, p, out):
 ...     out[0, 0] = p[1]
 >>> ou = SDE(drift, diffusion, dim=1, params=[1.0, 0.5], name="OU")

@@ -20,12 +20,14 @@ Examples
 True
 >>> PSD(2).contains([[1.0, 2.0], [2.0, 1.0]])
 False
+>>> Box(-1.0, 1.0, closed=True).contains(1.0)
+True
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numba as nb
@@ -48,7 +50,8 @@ class DomainError(ValueError):
 class Domain:
     """Base class of state domains (see the module documentation)."""
 
-    on_exit: str = "raise"
+    # keyword-only so that subclasses keep their own fields first: Box(-1.0, 1.0) sets the bounds
+    on_exit: str = field(default="raise", kw_only=True)
     #: rules a domain of this kind supports
     rules: ClassVar[tuple[str, ...]] = ON_EXIT
 
@@ -92,7 +95,6 @@ class Box(Domain):
     lower: float = -math.inf
     upper: float = math.inf
     closed: bool = False
-    on_exit: str = "raise"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -109,8 +111,8 @@ class Box(Domain):
             bad = (arr < self.lower) | (arr > self.upper)
         else:
             bad = (arr <= self.lower) | (arr >= self.upper)
-        bad |= np.isnan(arr)
-        return bad.reshape(arr.shape[0], -1).any(axis=1)
+        bad = np.asarray(bad | np.isnan(arr))
+        return np.asarray(bad.reshape(arr.shape[0], -1).any(axis=1))
 
     def describe(self) -> str:
         lo, hi = ("[", "]") if self.closed else ("(", ")")
@@ -127,7 +129,6 @@ class PSD(Domain):
 
     m: int = 1
     tol: float = 1e-10
-    on_exit: str = "raise"
     rules: ClassVar[tuple[str, ...]] = ("raise", "report")
 
     def __post_init__(self) -> None:
@@ -139,15 +140,15 @@ class PSD(Domain):
         arr = np.asarray(ys, dtype=np.float64)
         lead = arr.shape[0]
         mats = arr.reshape(-1, self.m, self.m)
-        finite = np.isfinite(mats).all(axis=(1, 2))
+        finite = np.asarray(np.isfinite(mats).all(axis=(1, 2)))
         safe = np.where(finite[:, None, None], mats, 0.0)
         diag = np.diagonal(safe, axis1=1, axis2=2)
         scale = np.maximum(np.abs(diag).max(axis=1), np.finfo(float).tiny)
         unit = safe / scale[:, None, None]
         asym = np.abs(unit - np.swapaxes(unit, 1, 2)).max(axis=(1, 2)) > 1e-8
         low = np.linalg.eigvalsh((unit + np.swapaxes(unit, 1, 2)) / 2)[:, 0] < -self.tol
-        bad = ~finite | asym | low
-        return bad.reshape(lead, -1).any(axis=1)
+        bad = np.asarray(~finite | asym | low)
+        return np.asarray(bad.reshape(lead, -1).any(axis=1))
 
     def describe(self) -> str:
         return f"{self.m}x{self.m} positive semi-definite matrices"
@@ -157,7 +158,7 @@ class PSD(Domain):
 
 
 @nb.njit(cache=True, inline="always")
-def enforce_box(y, lo, hi, closed, code):  # type: ignore[no-untyped-def]
+def enforce_box(y, lo, hi, closed, code):
     """Apply a :class:`Box` rule to ``y`` in place; return True if the step left the box.
 
     ``code`` 0 (no domain) returns False at once.  Reflection folds the state

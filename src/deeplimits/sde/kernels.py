@@ -36,9 +36,7 @@ from ._steps import (
     F64,
     FAIL_NEWTON,
     I64,
-    MAT,
     MATRIX_FN,
-    VEC,
     VECTOR_FN,
     add_noise,
     end_step,
@@ -261,7 +259,7 @@ def theta_kernel(
             for a in range(dim):
                 z[a] = rhs[a]
             converged = False
-            for it in range(maxiter):
+            for _it in range(maxiter):
                 drift(t1, z, p, f)
                 if has_jac:
                     jac(t1, z, p, J)
@@ -371,54 +369,3 @@ def weak2_kernel(
             if end_step(y, lo, hi, closed, code, fail, exits, i, k):
                 break
             js = save_step(ys, i, js, save_idx, k, y)
-
-
-# --------------------------------------------------------------------------------------
-# helpers for the Python layer
-
-
-@nb.njit(types.Tuple((F64, I64))(VECTOR_FN, MATRIX_FN, BOOL, VEC, VEC, VEC), cache=True)
-def explicit_stiffness(drift, jac, has_jac, grid, y, p):
-    """Largest ``h_k |J_aa(t_k, y)|`` over the grid at the fixed state ``y``, and its step.
-
-    The explicit schemes' linear-stability condition for ``dy = -lambda y dt``
-    is ``h lambda < 2``; this evaluates it on the diagonal of the drift
-    Jacobian at the initial state (a check for stiff or singular drifts such as
-    ``a / t``, not a proof of stability).
-    """
-    dim = y.size
-    J = np.empty((dim, dim))
-    fp = np.empty(dim)
-    fm = np.empty(dim)
-    ytmp = np.empty(dim)
-    worst = 0.0
-    kworst = 0
-    for k in range(grid.size - 1):
-        h = grid[k + 1] - grid[k]
-        if has_jac:
-            jac(grid[k], y, p, J)
-        else:
-            fd_jacobian(drift, grid[k], y, p, J, fp, fm, ytmp)
-        for a in range(dim):
-            v = h * abs(J[a, a])
-            if not np.isfinite(v):
-                return np.inf, k
-            if v > worst:
-                worst = v
-                kworst = k
-    return worst, kworst
-
-
-@nb.njit(types.void(VECTOR_FN, F64, MAT, VEC, MAT), cache=True, parallel=True)
-def eval_drift_batch(drift, t, Y, p, out):
-    """``out[i] = f(t, Y[i])`` for a batch of states (used by the torchsde backend)."""
-    for i in nb.prange(Y.shape[0]):
-        drift(t, Y[i], p, out[i])
-
-
-@nb.njit(types.void(MATRIX_FN, F64, MAT, VEC, types.float64[:, :, ::1]), cache=True, parallel=True)
-def eval_diffusion_batch(diffusion, t, Y, p, out):
-    """``out[i] = g(t, Y[i])`` (``out`` of shape ``(batch, dim, m)``, zeroed first)."""
-    for i in nb.prange(Y.shape[0]):
-        out[i, :, :] = 0.0
-        diffusion(t, Y[i], p, out[i])

@@ -107,7 +107,7 @@ def check_increments(dW: ArrayLike, *, n_steps: int, n_noise: int, n_paths: int 
 
 
 @nb.njit(cache=True, inline="always")
-def draw_increments(dw, sqrt_h, s, spare, have):  # type: ignore[no-untyped-def]
+def draw_increments(dw, sqrt_h, s, spare, have):
     """Fill ``dw`` with ``N(0, h)`` increments from the stream state ``s``.
 
     Normals come in Box--Muller pairs; the second of a pair is carried in

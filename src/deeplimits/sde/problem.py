@@ -156,8 +156,9 @@ class SDE:
                 f"drift returned non-finite or unwritten entries {f} at t={t}, y={y} "
                 f"(it must write all {self.dim} entries of out)"
             )
-        g = np.zeros((self.dim, self.n_noise))
-        _call_checked(self.diffusion, "diffusion", t, y, self.params, g, (self.dim, self.n_noise))
+        n_noise = int(self.n_noise or 1)
+        g = np.zeros((self.dim, n_noise))
+        _call_checked(self.diffusion, "diffusion", t, y, self.params, g, (self.dim, n_noise))
         if not np.all(np.isfinite(g)):
             raise ValueError(f"diffusion returned non-finite entries {g} at t={t}, y={y}")
 

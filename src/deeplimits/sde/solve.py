@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._checks import check_allocation, check_array, check_bool, check_choice, check_float, check_int, check_newton
 from .._solution import Solution
 from ..rng import kernel_seed
-from . import kernels
+from . import evaluate, kernels
 from ._steps import FAIL_DIFFUSION, FAIL_DOMAIN, FAIL_DRIFT, FAIL_NEWTON, no_matrix_function, no_vector_function
 from .domain import DomainError
 from .grids import check_grid, save_indices
@@ -50,7 +50,7 @@ def _as_initial_state(y0: ArrayLike, dim: int, n_paths: int | None) -> NDArray[n
 def _check_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64], scheme: str) -> None:
     has_jac = sde.drift_jacobian is not None
     jac = sde.drift_jacobian if has_jac else no_matrix_function
-    worst, k = kernels.explicit_stiffness(sde.drift, jac, has_jac, grid, y0, sde.params)
+    worst, k = evaluate.explicit_stiffness(sde.drift, jac, has_jac, grid, y0, sde.params)
     if not np.isfinite(worst):
         # a non-finite Jacobian is the drift's fault, not stiffness: say which
         sde.probe(grid[k], y0)
@@ -151,10 +151,10 @@ def solve(
     --------
     >>> import numba as nb
     >>> from deeplimits.sde import SDE, solve, uniform_grid
-    >>> @nb.njit(cache=True)
+    >>> @nb.njit
     ... def drift(t, y, p, out):
     ...     out[0] = -y[0]
-    >>> @nb.njit(cache=True)
+    >>> @nb.njit
     ... def diffusion(t, y, p, out):
     ...     out[0, 0] = 0.5
     >>> sol = solve(SDE(drift, diffusion), [1.0], uniform_grid(0.0, 1.0, 50), n_paths=100, seed=3)
@@ -172,7 +172,8 @@ def solve(
     idx = save_indices(g, saveat)
     if n_paths is not None:
         n_paths = check_int(n_paths, "n_paths", minimum=1)
-    dW_arr = None if dW is None else check_increments(dW, n_steps=n_steps, n_noise=sde.n_noise, n_paths=n_paths)
+    n_noise = int(sde.n_noise or 1)
+    dW_arr = None if dW is None else check_increments(dW, n_steps=n_steps, n_noise=n_noise, n_paths=n_paths)
     if dW_arr is not None:
         n_paths = dW_arr.shape[0]
     if n_paths is not None:

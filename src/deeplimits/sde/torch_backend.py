@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._solution import Solution
-from . import kernels
+from . import evaluate
 from .noise import brownian_increments
 
 __all__ = ["solve_torchsde", "increments_brownian"]
@@ -50,7 +50,7 @@ def increments_brownian(dW: np.ndarray, grid: np.ndarray, device: str = "cpu") -
     W_t = torch.as_tensor(W, dtype=torch.float64, device=device)
     grid = np.asarray(grid, dtype=np.float64)
 
-    class _IncrementsBrownian(torchsde.BaseBrownian):
+    class _IncrementsBrownian(torchsde.BaseBrownian):  # type: ignore[name-defined]
         __slots__ = ()
 
         def _index(self, t):
@@ -90,7 +90,7 @@ def _module(sde: Any, torch: Any, device: str) -> Any:
                 return sde.torch_drift(t, y, params_t)
             Y = y.detach().cpu().numpy()
             out = np.empty_like(Y)
-            kernels.eval_drift_batch(sde.drift, float(t), np.ascontiguousarray(Y), params_np, out)
+            evaluate.eval_drift_batch(sde.drift, float(t), np.ascontiguousarray(Y), params_np, out)
             return torch.as_tensor(out, device=y.device)
 
         def g(self, t, y):
@@ -98,7 +98,7 @@ def _module(sde: Any, torch: Any, device: str) -> Any:
                 return sde.torch_diffusion(t, y, params_t)
             Y = np.ascontiguousarray(y.detach().cpu().numpy())
             out = np.empty((Y.shape[0], sde.dim, sde.n_noise))
-            kernels.eval_diffusion_batch(sde.diffusion, float(t), Y, params_np, out)
+            evaluate.eval_diffusion_batch(sde.diffusion, float(t), Y, params_np, out)
             if diag:
                 out = np.diagonal(out, axis1=1, axis2=2).copy()
             return torch.as_tensor(out, device=y.device)

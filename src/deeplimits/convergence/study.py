@@ -1,128 +1,35 @@
-"""Measured orders of convergence of SDE schemes.
-
-:func:`strong_order` and :func:`weak_order` run a scheme on a sequence of
-nested grids driven by *the same* Brownian paths (increments of the finest grid
-summed over the coarser steps), measure the error against an exact solution,
-an exact-in-law coupled sample, or a fine reference, and fit the log-log slope
-of error against step size with a bootstrap confidence interval over paths.
-
-Errors
-------
-* strong: ``E |Y^h_T - Y_T|`` (component ``component``, mean over paths);
-* weak:   ``|E f(Y^h_T) - E f(Y_T)|``, estimated as the mean of the paired
-  differences ``f(Y^h_T) - f(Y_T)`` over coupled paths, which has a much
-  smaller variance than the difference of two independent means.
-
-Example
--------
->>> res = strong_order(gbm, [1.0], t1=1.0, exact=gbm_exact, n_steps=[16, 32, 64, 128, 256],
-...                    scheme="milstein", n_paths=2000, seed=0)            # doctest: +SKIP
->>> res.order, res.ci                                                       # doctest: +SKIP
-(1.01, (0.97, 1.05))
->>> res.plot()                                                              # doctest: +SKIP
-"""
+"""Strong and weak order studies: nested grids driven by the same Brownian paths."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from ._checks import check_int
-from .sde import SCHEMES, solve, uniform_grid
-from .sde.grids import check_grid
-from .sde.noise import brownian_increments
+from .._checks import check_callable, check_choice, check_float, check_int, check_seed
+from ..sde import SCHEMES, SDE, solve, uniform_grid
+from ..sde.grids import check_grid
+from ..sde.noise import brownian_increments, check_increments
+from .result import OrderResult, fit_order
 
-__all__ = ["OrderResult", "fit_order", "strong_order", "weak_order", "plot_orders", "coupled_increments"]
-
-
-@dataclass
-class OrderResult:
-    """Errors against step size and the fitted order.
-
-    Attributes
-    ----------
-    kind : {"strong", "weak"}
-    scheme : str
-    hs : ndarray
-        Nominal step sizes ``(t1 - t0) / n_steps``.
-    errors : ndarray
-        Measured errors for each step size.
-    stderr : ndarray
-        Monte-Carlo standard errors of ``errors``.
-    order : float
-        Least-squares slope of ``log(error)`` against ``log(h)``.
-    ci : tuple of float
-        95% bootstrap confidence interval of the order (resampling paths).
-    expected : float or None
-        The scheme's theoretical order, when known.
-    n_paths : int
-    """
-
-    kind: str
-    scheme: str
-    hs: np.ndarray
-    errors: np.ndarray
-    stderr: np.ndarray
-    order: float
-    ci: tuple
-    expected: float | None = None
-    n_paths: int = 0
-    label: str = ""
-    extra: dict = field(default_factory=dict)
-
-    def within(self, tol: float) -> bool:
-        """True iff ``|order - expected| <= tol``."""
-        if self.expected is None:
-            raise ValueError("no expected order to compare with")
-        return abs(self.order - self.expected) <= tol
-
-    def plot(self, ax=None, reference_slopes=None):
-        """Log-log plot of error against step with reference slopes; returns the axes."""
-        return plot_orders([self], ax=ax, reference_slopes=reference_slopes)
-
-    def as_dict(self) -> dict:
-        return dict(
-            kind=self.kind,
-            scheme=self.scheme,
-            hs=self.hs.tolist(),
-            errors=self.errors.tolist(),
-            stderr=self.stderr.tolist(),
-            order=float(self.order),
-            ci=[float(c) for c in self.ci],
-            expected=self.expected,
-            n_paths=self.n_paths,
-            label=self.label,
-        )
+__all__ = ["coupled_increments", "strong_order", "weak_order"]
 
 
-def fit_order(hs, errors) -> float:
-    """Least-squares slope of ``log(errors)`` on ``log(hs)``.
-
-    Raises
-    ------
-    ValueError
-        With fewer than 2 points, or non-positive/non-finite values.
-    """
-    hs = np.asarray(hs, dtype=float)
-    errors = np.asarray(errors, dtype=float)
-    if hs.shape != errors.shape or hs.size < 2:
-        raise ValueError(f"need at least 2 (h, error) pairs of equal length, got {hs.shape} and {errors.shape}")
-    if np.any(~np.isfinite(errors)) or np.any(errors <= 0) or np.any(hs <= 0):
-        raise ValueError(f"errors and steps must be positive and finite to fit an order, got errors={errors}")
-    return float(np.polyfit(np.log(hs), np.log(errors), 1)[0])
-
-
-def coupled_increments(grid_fine, grids, dW_fine):
+def coupled_increments(
+    grid_fine: ArrayLike, grids: Sequence[ArrayLike], dW_fine: ArrayLike
+) -> list[NDArray[np.float64]]:
     """Increments on each coarse grid from the increments of the finest grid.
 
     Every grid in ``grids`` must be a subset of ``grid_fine`` (nested grids);
     increments of a coarse step are the sums of the fine increments it covers.
     """
+    grid_fine = check_grid(grid_fine)
+    dW_fine = check_increments(dW_fine, n_steps=grid_fine.size - 1, n_noise=np.shape(dW_fine)[-1])
     W = np.concatenate([np.zeros((dW_fine.shape[0], 1, dW_fine.shape[2])), np.cumsum(dW_fine, axis=1)], axis=1)
     out = []
-    for g in grids:
+    for g in map(check_grid, grids):
         idx = np.searchsorted(grid_fine, g)
         idx = np.clip(idx, 0, grid_fine.size - 1)
         if np.any(np.abs(grid_fine[idx] - g) > 1e-12 * np.maximum(1.0, np.abs(g))):
@@ -138,7 +45,7 @@ def _grids_for(n_steps, t0, t1, grids, ref_factor, need_ref):
             raise ValueError("need at least 2 grids")
         fine = max(grids, key=lambda g: g.size)
         return grids, fine, None
-    n_steps = sorted(int(n) for n in n_steps)
+    n_steps = sorted(check_int(n, "n_steps", minimum=1) for n in n_steps)
     if len(n_steps) < 2 or n_steps[0] < 1:
         raise ValueError(f"n_steps must hold at least 2 positive step counts, got {n_steps}")
     n_fine = n_steps[-1] * (ref_factor if need_ref else 1)
@@ -165,7 +72,18 @@ def _bootstrap_orders(hs, per_path, stat, n_boot, seed):
     return tuple(np.percentile(slopes, [2.5, 97.5]))
 
 
-def _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, reference, ref_factor):
+def _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, reference, ref_factor, scheme, n_boot):
+    if not isinstance(sde, SDE):
+        raise TypeError(f"sde must be a deeplimits.sde.SDE, got {type(sde).__name__}")
+    check_choice(scheme, "scheme", list(SCHEMES) + [k for k in sde.kernels if k not in SCHEMES])
+    t0 = check_float(t0, "t0")
+    if check_float(t1, "t1") <= t0:
+        raise ValueError(f"t1 must be > t0={t0}, got {t1}")
+    ref_factor = check_int(ref_factor, "ref_factor", minimum=2)
+    check_int(n_boot, "n_boot", minimum=100)
+    seed = check_seed(seed)
+    if exact is not None:
+        check_callable(exact, "exact")
     if exact is None and reference is None:
         reference = "fine"
     need_ref = exact is None
@@ -187,15 +105,15 @@ def _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw):
 
 
 def strong_order(
-    sde,
-    y0,
+    sde: SDE,
+    y0: ArrayLike,
     t1: float,
     *,
     t0: float = 0.0,
     n_steps: Sequence[int] = (16, 32, 64, 128, 256),
-    grids=None,
+    grids: Sequence[ArrayLike] | None = None,
     scheme: str = "euler",
-    exact: Callable | None = None,
+    exact: Callable[..., Any] | None = None,
     ref_factor: int = 8,
     ref_scheme: str | None = None,
     n_paths: int = 1000,
@@ -204,7 +122,7 @@ def strong_order(
     n_boot: int = 500,
     expected: float | None = None,
     label: str = "",
-    **solve_kw,
+    **solve_kw: Any,
 ) -> OrderResult:
     """Measure the strong order ``E|Y^h_T - Y_T| ~ h^p`` of a scheme.
 
@@ -243,11 +161,15 @@ def strong_order(
     OrderResult
     """
     grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(
-        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor
+        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor, scheme, n_boot
     )
+    component = check_int(component, "component", minimum=0, maximum=sde.dim - 1)
     target = _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)[:, component]
     per_path = np.array(
-        [np.abs(_run(sde, y0, g, dW, scheme, solve_kw)[:, component] - target) for g, dW in zip(grids, dWs)]
+        [
+            np.abs(_run(sde, y0, g, dW, scheme, solve_kw)[:, component] - target)
+            for g, dW in zip(grids, dWs, strict=True)
+        ]
     )
     errors = per_path.mean(axis=1)
     stderr = per_path.std(axis=1, ddof=1) / np.sqrt(n_paths)
@@ -258,16 +180,16 @@ def strong_order(
 
 
 def weak_order(
-    sde,
-    y0,
+    sde: SDE,
+    y0: ArrayLike,
     t1: float,
-    f: Callable,
+    f: Callable[..., Any],
     *,
     t0: float = 0.0,
     n_steps: Sequence[int] = (4, 8, 16, 32, 64),
-    grids=None,
+    grids: Sequence[ArrayLike] | None = None,
     scheme: str = "euler",
-    exact: Callable | None = None,
+    exact: Callable[..., Any] | None = None,
     ref_factor: int = 8,
     ref_scheme: str | None = None,
     n_paths: int = 10000,
@@ -275,7 +197,7 @@ def weak_order(
     n_boot: int = 500,
     expected: float | None = None,
     label: str = "",
-    **solve_kw,
+    **solve_kw: Any,
 ) -> OrderResult:
     """Measure the weak order ``|E f(Y^h_T) - E f(Y_T)| ~ h^p`` of a scheme.
 
@@ -303,11 +225,15 @@ def weak_order(
         error below about 3 standard errors is not resolved by the sample.
     """
     grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(
-        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor
+        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor, scheme, n_boot
     )
+    check_callable(f, "f")
     f_target = np.asarray(f(_target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)), dtype=float)
     per_path = np.array(
-        [np.asarray(f(_run(sde, y0, g, dW, scheme, solve_kw)), dtype=float) - f_target for g, dW in zip(grids, dWs)]
+        [
+            np.asarray(f(_run(sde, y0, g, dW, scheme, solve_kw)), dtype=float) - f_target
+            for g, dW in zip(grids, dWs, strict=True)
+        ]
     )
     means = per_path.mean(axis=1)
     errors = np.abs(means)
@@ -326,54 +252,5 @@ def weak_order(
         exp,
         n_paths,
         label or scheme,
-        extra=dict(signed_errors=means.tolist()),
+        stats=dict(signed_errors=means.tolist()),
     )
-
-
-def plot_orders(results: Sequence[OrderResult], ax=None, reference_slopes=None, title: str | None = None):
-    """Log-log error curves with error bars and dashed reference slopes.
-
-    Parameters
-    ----------
-    results : sequence of OrderResult
-    ax : matplotlib axes, optional
-    reference_slopes : sequence of float, optional
-        Slopes drawn as dashed lines (default: the results' expected orders).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
-    for r in results:
-        line = ax.errorbar(
-            r.hs,
-            r.errors,
-            yerr=2 * r.stderr,
-            marker="o",
-            capsize=2,
-            label=f"{r.label}: {r.order:.2f} [{r.ci[0]:.2f}, {r.ci[1]:.2f}]",
-        )
-        slopes = reference_slopes if reference_slopes is not None else ([r.expected] if r.expected else [])
-        for p in slopes:
-            ref = r.errors[-1] * (r.hs / r.hs[-1]) ** p
-            ax.plot(r.hs, ref, "--", color=line[0].get_color(), alpha=0.5, lw=1)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("step size h")
-    kinds = {r.kind for r in results}
-    ax.set_ylabel(
-        "strong error E|Y_h - Y|"
-        if kinds == {"strong"}
-        else "weak error |E f(Y_h) - E f(Y)|"
-        if kinds == {"weak"}
-        else "error"
-    )
-    ax.legend(fontsize=7, title="order [95% CI]; dashed: theory", title_fontsize=7)
-    if title:
-        ax.set_title(title, fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    return ax
