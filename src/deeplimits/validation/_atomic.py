@@ -166,6 +166,10 @@ def prepare_outdir(outdir: str | Path, *, files: tuple[str, ...] = (), folders: 
     ...
     deeplimits.validation._atomic.OutputDirError: outdir '...' cannot be created: Not a directory
     """
+    if not isinstance(outdir, (str, os.PathLike)):
+        raise TypeError(f"outdir must be a folder path (str or os.PathLike), got {type(outdir).__name__} {outdir!r}")
+    if not os.fspath(outdir).strip():
+        raise ValueError("outdir must be a folder path, got the empty string")
     path = Path(outdir).expanduser()
     if path.exists() and not path.is_dir():
         raise OutputDirError(f"outdir {str(path)!r} exists and is not a folder")
