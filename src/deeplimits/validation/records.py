@@ -49,6 +49,14 @@ class ExperimentResult:
         File declaring the experiment.
     missing_figures : list of str
         Figure paths the experiment listed but did not write.
+
+    Examples
+    --------
+    >>> rec = ExperimentResult(id="toy.a", area="toy", checks="c", criterion="k", mode="quick", params={},
+    ...                        status="failed", passed=False, seconds=0.1, metrics={"err": float("nan")})
+    >>> d = rec.as_dict()
+    >>> d["metrics"], d["nonfinite"]
+    ({'err': None}, {'metrics.err': 'nan'})
     """
 
     id: str
@@ -56,20 +64,20 @@ class ExperimentResult:
     checks: str
     criterion: str
     mode: str
-    params: dict
+    params: dict[str, Any]
     status: str
     passed: bool
     seconds: float
-    metrics: dict = field(default_factory=dict)
-    thresholds: dict = field(default_factory=dict)
-    figures: list = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
     summary: str = ""
     error: str | None = None
-    warnings: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     source: str = ""
-    missing_figures: list = field(default_factory=list)
+    missing_figures: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain-JSON dict of this record (non-finite numbers -> None, listed in ``nonfinite``)."""
         nonfinite: dict[str, str] = {}
         raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -95,6 +103,14 @@ class RunSummary:
         The files written.
     experiments_dir : Path or None
         Where experiments were imported from.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> s = RunSummary(results=[], mode="quick", seed=0, outdir=Path("rep"), seconds=0.0,
+    ...                results_json=Path("rep/results.json"), report_md=Path("rep/report.md"))
+    >>> s.passed, s.failed_ids  # a run of nothing does not pass
+    (False, [])
     """
 
     results: list[ExperimentResult]
