@@ -381,3 +381,35 @@ def test_failed_atomic_write_keeps_the_old_file_and_no_temporary(tmp_path):
 def test_prepare_outdir_creates_nested_folders(tmp_path):
     out = prepare_outdir(tmp_path / "a" / "b", files=("results.json",), folders=("x.y",))
     assert out.is_dir() and out == (tmp_path / "a" / "b").resolve()
+
+
+def _race(lock: RunLock, start: threading.Barrier, outcomes: list[str]) -> None:
+    start.wait()
+    try:
+        lock.acquire()
+        outcomes.append("won")
+    except OutputDirInUseError:
+        outcomes.append("refused")
+
+
+@pytest.mark.filterwarnings("ignore:outdir.*took over the lock:RuntimeWarning")
+def test_a_stale_lock_is_taken_over_by_exactly_one_of_many_racing_runs(tmp_path):
+    pid = _dead_pid()
+    for round_ in range(10):
+        folder = tmp_path / f"r{round_}"
+        folder.mkdir()
+        stale = {"pid": pid, "host": socket.gethostname(), "started": "t", "token": f"stale{round_}"}
+        (folder / LOCK_NAME).write_text(json.dumps(stale))
+        locks = [RunLock(folder) for _ in range(8)]
+        outcomes: list[str] = []
+        start = threading.Barrier(len(locks))
+        threads = [threading.Thread(target=_race, args=(lock, start, outcomes)) for lock in locks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["refused"] * 7 + ["won"], outcomes
+        winner = next(lock for lock in locks if lock.held)
+        assert json.loads((folder / LOCK_NAME).read_text())["token"] != f"stale{round_}"
+        winner.release()
+        assert sorted(p.name for p in folder.iterdir()) == []  # no lock and no moved-aside file left

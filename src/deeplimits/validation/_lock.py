@@ -8,7 +8,9 @@ and stops with :class:`OutputDirInUseError` before running anything.
 
 A lock left behind by a run that was killed (``SIGKILL``, power loss) is *stale* when its
 host is this host and its pid no longer exists; the next run takes it over with a warning.
-A lock from another host, or one that cannot be read, is never taken over automatically:
+Of several runs that find the same stale lock, only the one that creates the guard file
+``.deeplimits-validate.lock.takeover`` (``O_EXCL`` again) removes it, so exactly one of them
+gets the folder.  A lock from another host, or one that cannot be read, is never taken over automatically:
 the message names the file to delete once no run uses the folder.
 """
 
@@ -181,37 +183,35 @@ class RunLock:
                 f"outdir {folder!r} is in use by another validation run ({_holder(info)}); wait for it to "
                 f"finish or choose another output folder (delete {self.path} only if that run is gone)"
             )
-        if self._remove(info):
-            warnings.warn(
-                f"outdir {folder!r}: took over the lock of a validation run that no longer runs ({_holder(info)})",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-
-    def _remove(self, info: dict[str, Any]) -> bool:
-        """Remove the stale lock ``info``; False if the file turned out to be another (live) lock."""
-        # Moving the file aside is atomic, so of two runs clearing the same stale lock only one
-        # moves it; the content check catches a live lock created in between, which is put back.
-        aside = self.path.with_name(f"{LOCK_NAME}.stale-{secrets.token_hex(4)}")
+        # Of several runs that find the same stale lock, exactly one may remove it: the one that
+        # creates the takeover guard (O_EXCL again).  Under the guard nobody else can replace or
+        # remove the lock file (a live holder only removes its own), so "still the same stale
+        # content" read here stays true until the unlink.
+        guard = self.path.with_name(LOCK_NAME + ".takeover")
         try:
-            os.rename(self.path, aside)
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise OutputDirError(f"outdir: cannot remove the stale lock file {self.path}: {_reason(exc)}") from None
-        try:
-            moved = _read(aside)
-        except OSError:
-            moved = None
-        if moved == info:
-            aside.unlink(missing_ok=True)
-            return True
-        try:
-            os.link(aside, self.path)  # fails if yet another run has created a lock: it then holds the folder
+            fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            pass
-        except OSError:  # no hard links on this file system
-            if not self.path.exists():
-                os.replace(aside, self.path)
-        aside.unlink(missing_ok=True)
-        return False
+            raise OutputDirInUseError(
+                f"outdir {folder!r} is in use: another validation run is taking over the stale lock of "
+                f"{_holder(info)} (delete {guard} if no run is starting)"
+            ) from None
+        except OSError as exc:
+            raise OutputDirError(
+                f"outdir {folder!r} is not writable: cannot create {guard.name}: {_reason(exc)}"
+            ) from None
+        try:
+            os.close(fd)
+            try:
+                current = _read(self.path)
+            except FileNotFoundError:
+                return
+            if current != info:  # replaced meanwhile by a live run: judge again
+                return
+            self.path.unlink()
+        finally:
+            guard.unlink(missing_ok=True)
+        warnings.warn(
+            f"outdir {folder!r}: took over the lock of a validation run that no longer runs ({_holder(info)})",
+            RuntimeWarning,
+            stacklevel=4,
+        )
