@@ -135,8 +135,14 @@ def test_python_m_help_is_for_newcomers(tmp_path):
         "--experiments",
         "--no-progress",
         "validation-report",
+        "exit codes:",
+        "  0    every selected experiment passed",
+        "  1    some experiment failed",
+        "  2    usage or output error",
+        "in use by another run",
     ):
         assert text in sub.stdout, text
+    assert "exit codes:" in top.stdout
 
 
 def test_python_m_exit_code_of_failed_run(toy_dir, tmp_path):

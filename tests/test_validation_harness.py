@@ -336,8 +336,8 @@ def test_figure_written_outside_outdir_is_copied_in(tmp_path, clean_registry):
 def test_bad_arguments(tmp_path, clean_registry):
     with pytest.raises(ValueError, match="mode"):
         run_experiments(None, mode="medium", outdir=tmp_path, discover=False)
-    for seed in (-1, 1.5, True, "3"):
-        with pytest.raises(ValueError, match="seed"):
+    for seed, error in ((-1, ValueError), (1.5, ValueError), (True, TypeError), ("3", TypeError)):
+        with pytest.raises(error, match="seed"):
             run_experiments(None, seed=seed, outdir=tmp_path, discover=False)
     with pytest.raises(LookupError, match="no validation experiments"):
         run_experiments(None, outdir=tmp_path, discover=False)

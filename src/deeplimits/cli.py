@@ -8,16 +8,30 @@ Sub-commands
     Print the available experiments.
 
 Exit codes: 0 success (every selected experiment passed), 1 some experiment failed
-(or an experiment file failed to import), 2 usage error (bad option, ``--only`` pattern
-matching nothing, experiments folder not found), 130 interrupted.
+(or an experiment file failed to import), 2 usage or output error (bad option, ``--only``
+pattern matching nothing, experiments folder not found, ``--out`` not writable or in use
+by another run, a result file that cannot be written), 130 interrupted (Ctrl-C or SIGTERM;
+the results of the experiments that finished are kept).
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +ELLIPSIS
+deeplimits ...
+0
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import textwrap
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, NoReturn
 
 from . import __version__
 
@@ -44,7 +58,13 @@ examples:
   deeplimits validate --only 'sde.*'              only the experiments whose id starts with "sde."
   deeplimits validate --full --out full-report    publication-size parameters (slow)
 
-exit codes: 0 all selected experiments passed, 1 some failed, 2 usage error.
+exit codes:
+  0    every selected experiment passed
+  1    some experiment failed or raised, or an experiment file failed to import
+  2    usage or output error, nothing lost: bad option, --only pattern matching nothing,
+       --experiments folder missing, --out not writable or in use by another run
+       (one line on stderr, no traceback; checked before any experiment runs)
+  130  interrupted (Ctrl-C or SIGTERM); results of finished experiments are kept
 """
 
 _VALIDATE_DESCRIPTION = """\
@@ -56,14 +76,18 @@ in advance) holds. Results go to the --out folder:
   OUT/results.json   every metric, threshold, verdict and timing (strict JSON)
   OUT/report.md      summary table, then one section per experiment with its figures
   OUT/<id>/          the PNG figures of experiment <id>
-The exit code is 0 if every selected experiment passed, 1 otherwise.
+Both files are rewritten atomically after every experiment, so an interrupted run
+leaves a valid report of what finished. One run at a time may write into OUT: a
+second run into the same folder stops with exit code 2 (a lock file
+OUT/.deeplimits-validate.lock marks the folder in use; one left by a killed run is
+taken over with a warning).
 """
 
 
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors also point to --help."""
 
-    def error(self, message):  # pragma: no cover - exercised through main()
+    def error(self, message: str) -> NoReturn:  # pragma: no cover - exercised through main()
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(run '{self.prog} --help' for help)\n")
 
@@ -74,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(["validate", "--only", "sde.*", "--seed", "3"])
+    >>> args.command, args.only, args.seed, args.mode, args.out
+    ('validate', ['sde.*'], 3, 'quick', 'validation-report')
     """
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="deeplimits", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=fmt)
@@ -117,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         default="validation-report",
         help="output folder for results.json, report.md and figures (default: %(default)s; "
-        "files of a previous run there are overwritten)",
+        "created if needed and checked before any experiment runs; files of a previous run "
+        "there are overwritten; a folder in use by another run is refused with exit code 2)",
     )
     v.add_argument(
         "--seed",
@@ -150,16 +181,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _seed(text: str) -> int:
+    from ._checks import check_seed
+
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {value}")
+        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}") from None
+    try:
+        check_seed(value, "--seed")
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return value
 
 
-def _cmd_list(args) -> int:
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    # The API names the argument ``outdir``; on the command line it is --out.
+    return "--out" + text[len("outdir") :] if text.startswith("outdir") else text
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: results so far are written, the lock is released
+
+
+@contextmanager
+def _cli_signals_and_warnings() -> Iterator[None]:
+    """SIGTERM handled like Ctrl-C; harness warnings (a stale lock taken over) as one plain line."""
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (main() called from a thread): keep the default
+        pass
+    show = warnings.showwarning
+
+    def one_line(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if str(message).startswith("outdir"):  # the harness's own, e.g. a stale lock taken over
+            print(f"deeplimits validate: warning: {_one_line(Exception(message))}", file=sys.stderr)
+        else:
+            show(message, category, *args, **kwargs)
+
+    warnings.showwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = show
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
     from .validation import registry
     from .validation.discovery import find_experiments_dir, load_experiments
 
@@ -190,25 +260,29 @@ def _cmd_list(args) -> int:
     return EXIT_FAILED if failures else EXIT_OK
 
 
-def _cmd_validate(args) -> int:
+def _cmd_validate(args: argparse.Namespace) -> int:
     from .validation.discovery import SelectionError
     from .validation.runner import run_experiments
 
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files; never open windows
     try:
-        summary = run_experiments(
-            args.only or None,
-            mode=args.mode,
-            seed=args.seed,
-            outdir=args.out,
-            progress=args.progress,
-            experiments_dir=args.experiments,
-        )
+        with _cli_signals_and_warnings():
+            summary = run_experiments(
+                args.only or None,
+                mode=args.mode,
+                seed=args.seed,
+                outdir=args.out,
+                progress=args.progress,
+                experiments_dir=args.experiments,
+            )
     except SelectionError as exc:
         print(f"deeplimits validate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (LookupError, ValueError) as exc:
-        print(f"deeplimits validate: error: {exc}", file=sys.stderr)
+    except (LookupError, ValueError, TypeError) as exc:
+        print(f"deeplimits validate: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # OutputDirError and any other I/O problem: one line, no traceback
+        print(f"deeplimits validate: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"\ninterrupted; partial results in {args.out}", file=sys.stderr)
@@ -235,7 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 success, 1 failed experiments, 2 usage error, 130 interrupted.
+        Exit code: 0 success, 1 failed experiments, 2 usage or output error, 130 interrupted.
+
+    Examples
+    --------
+    >>> main(["validate", "--seed", "-1"])  # doctest: +ELLIPSIS
+    2
     """
     parser = build_parser()
     try:

@@ -1,10 +1,13 @@
 """Validation harness: experiments that compare limits with finite systems.
 
-Experiments live in the top-level ``validation/`` folder of the repository
-(shipped in the wheel as ``deeplimits._experiments``).  Each one is a function
-decorated with :func:`experiment`; ``deeplimits validate`` discovers
-(:mod:`.discovery`), runs (:mod:`.runner`) and reports (:mod:`.report`) them.
+The package's experiments are the modules of :mod:`deeplimits.experiments`.  Each one
+is a function decorated with :func:`experiment`; ``deeplimits validate`` discovers
+(:mod:`.discovery`), runs (:mod:`.runner`) and reports (:mod:`.report`) them.  A run
+holds its output folder with a lock file (:mod:`._lock`) and writes every file
+atomically (:mod:`._atomic`), so no result is ever lost or half-written.
 """
+
+from typing import Any
 
 from .figures import save_figure
 from .registry import Check, Experiment, Outcome, experiment, isolated_registry, registry
@@ -20,20 +23,29 @@ __all__ = [
     "run_experiments",
     "RunSummary",
     "ExperimentResult",
+    "OutputDirError",
+    "OutputDirInUseError",
     "load_experiments",
     "find_experiments_dir",
     "select_ids",
 ]
 
+# Lazy: keep ``from deeplimits.validation import experiment`` light for experiment files.
+_LAZY = {
+    "run_experiments": "runner",
+    "RunSummary": "records",
+    "ExperimentResult": "records",
+    "OutputDirError": "_atomic",
+    "OutputDirInUseError": "_lock",
+    "load_experiments": "discovery",
+    "find_experiments_dir": "discovery",
+    "select_ids": "discovery",
+}
 
-def __getattr__(name):
-    # Lazy: keep ``from deeplimits.validation import experiment`` light for experiment files.
-    if name in ("run_experiments", "RunSummary", "ExperimentResult"):
-        from . import runner
 
-        return getattr(runner, name)
-    if name in ("load_experiments", "find_experiments_dir", "select_ids"):
-        from . import discovery
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
 
-        return getattr(discovery, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

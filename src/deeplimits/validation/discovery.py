@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -113,13 +114,32 @@ def find_experiments_dir(explicit: str | Path | None = None) -> Path:
     ------
     ValueError
         If ``explicit`` is given but is not a folder.
+    TypeError
+        If ``explicit`` is not a path.
+
+    Examples
+    --------
+    >>> find_experiments_dir().name
+    'experiments'
+    >>> find_experiments_dir("/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    ValueError: experiments folder '/no/such/folder' does not exist or is not a folder
     """
     if explicit is not None:
-        p = Path(explicit).expanduser()
+        p = _as_path(explicit, "experiments folder").expanduser()
         if not p.is_dir():
             raise ValueError(f"experiments folder {str(explicit)!r} does not exist or is not a folder")
         return p.resolve()
     return _packaged_dir()
+
+
+def _as_path(value: object, what: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{what} must be a path (str or os.PathLike), got {type(value).__name__} {value!r}")
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"{what} must be a path, got the empty string")
+    return Path(value)
 
 
 def _import_file(path: Path, name: str) -> None:
@@ -162,8 +182,23 @@ def load_experiments(directory: str | Path) -> LoadResult:
     ------
     ValueError
         If ``directory`` is not a folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from deeplimits.validation import isolated_registry
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "toy_experiments.py").write_text(
+    ...     "from deeplimits.validation import Check, Outcome, experiment\\n"
+    ...     "@experiment(id='toy.a', checks='c', criterion='k', quick={}, full={})\\n"
+    ...     "def a(params, *, seed, outdir):\\n"
+    ...     "    return Outcome(checks=[Check('x', 0, '<', 1)])\\n")
+    >>> with isolated_registry():
+    ...     load = load_experiments(d)
+    >>> [p.name for p in load.files], list(load.ids_by_file.values()), load.failures
+    (['toy_experiments.py'], [['toy.a']], [])
     """
-    directory = Path(directory)
+    directory = _as_path(directory, "experiments folder")
     if not directory.is_dir():
         raise ValueError(f"experiments folder {str(directory)!r} does not exist or is not a folder")
     directory = directory.resolve()
@@ -196,6 +231,14 @@ def format_user_traceback(exc: BaseException) -> str:
 
     Frames of ``deeplimits.validation`` (discovery, runner, registry) and of the import
     machinery are dropped, so the report shows the experiment's code first.
+
+    Examples
+    --------
+    >>> try:
+    ...     1 / 0
+    ... except ZeroDivisionError as exc:
+    ...     print(format_user_traceback(exc).splitlines()[-1])
+    ZeroDivisionError: division by zero
     """
     te = traceback.TracebackException.from_exception(exc)
     harness = Path(__file__).resolve().parent
@@ -246,6 +289,11 @@ def select_ids(
     ------
     SelectionError
         If some pattern matches no id; the message lists the available ids.
+
+    Examples
+    --------
+    >>> select_ids(["sde", "*weak"], ["sde.gbm_strong", "corr.weak", "cap.x"])
+    ['sde.gbm_strong', 'corr.weak']
     """
     if patterns is None:
         return list(available)
@@ -278,6 +326,13 @@ def failure_selected(failure: ImportFailure, patterns: list[str] | tuple[str, ..
     pseudo-id ``<file>:import``, or the area part of a pattern (text before the first
     ``.``) matches the file's area: ``corr.*`` or ``corr`` select a broken
     ``corr_experiments.py``, ``sde.*`` does not (the failure is still printed as a warning).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> f = ImportFailure(Path("corr_experiments.py"), "Traceback ...")
+    >>> failure_selected(f, ["corr.*"]), failure_selected(f, ["sde.*"])
+    (True, False)
     """
     if not patterns:
         return True

@@ -23,11 +23,13 @@ Example
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .._checks import check_bool, check_callable, check_choice, check_int, check_seed
 
 __all__ = ["Check", "Outcome", "Experiment", "experiment", "registry", "isolated_registry"]
 
@@ -63,11 +65,16 @@ class Check:
     threshold: Any
     note: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise TypeError(f"Check name must be a non-empty str, got {self.name!r}")
         if self.op not in _OPS and self.op != "in":
             raise ValueError(
                 f"Check {self.name!r}: unknown comparison op={self.op!r}; use one of {sorted(_OPS) + ['in']}"
             )
+        _real(self.value, f"Check {self.name!r}: value")  # NaN is allowed: it never passes
+        if not isinstance(self.note, str):
+            raise TypeError(f"Check {self.name!r}: note must be a str, got {type(self.note).__name__}")
         if self.op == "in":
             try:
                 lo, hi = self.threshold
@@ -75,22 +82,51 @@ class Check:
                 raise ValueError(
                     f"Check {self.name!r}: op='in' needs threshold=(low, high), got {self.threshold!r}"
                 ) from None
+            lo, hi = (_bound(x, self.name) for x in (lo, hi))
+            if lo > hi:
+                raise ValueError(
+                    f"Check {self.name!r}: threshold=(low, high) needs low <= high, got {self.threshold!r}"
+                )
+        else:
+            _bound(self.threshold, self.name)
 
     @property
     def passed(self) -> bool:
+        """Whether ``value <op> threshold`` holds (a NaN value never passes)."""
         v = float(self.value)
         if v != v:  # NaN never passes
             return False
         if self.op == "in":
             lo, hi = self.threshold
             return float(lo) <= v <= float(hi)
-        if self.op not in _OPS:
-            raise ValueError(f"unknown comparison {self.op!r}; use one of {sorted(_OPS) + ['in']}")
         return bool(_OPS[self.op](v, float(self.threshold)))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """``value``, ``op``, ``threshold``, ``passed`` and ``note`` as plain values.
+
+        Examples
+        --------
+        >>> Check("err", 0.01, "<", 0.05, note="4 se").as_dict()
+        {'value': 0.01, 'op': '<', 'threshold': 0.05, 'passed': True, 'note': '4 se'}
+        """
         thr = list(self.threshold) if self.op == "in" else self.threshold
         return dict(value=float(self.value), op=self.op, threshold=thr, passed=self.passed, note=self.note)
+
+
+def _real(x: Any, what: str) -> float:
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{what} must be a real number, got {x!r}")
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}") from None
+
+
+def _bound(x: Any, name: str) -> float:
+    value = _real(x, f"Check {name!r}: threshold")
+    if value != value:
+        raise ValueError(f"Check {name!r}: threshold must not be NaN (a comparison with NaN decides nothing)")
+    return value
 
 
 @dataclass
@@ -114,8 +150,19 @@ class Outcome:
     figures: list[Path | str] = field(default_factory=list)
     summary: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.checks, (list, tuple)) or not all(isinstance(c, Check) for c in self.checks):
+            raise TypeError(f"Outcome checks must be a list of Check, got {self.checks!r}")
+        if not isinstance(self.metrics, dict):
+            raise TypeError(f"Outcome metrics must be a dict, got {type(self.metrics).__name__}")
+        if isinstance(self.figures, (str, bytes)) or not isinstance(self.figures, (list, tuple)):
+            raise TypeError(f"Outcome figures must be a list of paths, got {self.figures!r}")
+        if not isinstance(self.summary, str):
+            raise TypeError(f"Outcome summary must be a str, got {type(self.summary).__name__}")
+
     @property
     def passed(self) -> bool:
+        """True iff there is at least one check and every check passed."""
         return bool(self.checks) and all(c.passed for c in self.checks)
 
 
@@ -134,13 +181,29 @@ class Experiment:
     source: str = ""
 
     def run(self, mode: str = "quick", *, seed: int = 0, outdir: Path | str = ".") -> Outcome:
-        """Run with the ``"quick"`` or ``"full"`` parameter set."""
-        if mode not in ("quick", "full"):
-            raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
+        """Run with the ``"quick"`` or ``"full"`` parameter set and return its :class:`Outcome`.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad ``mode`` or ``seed``, or the function returned something else than an Outcome.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with isolated_registry():
+        ...     @experiment(id="toy.run", checks="c", criterion="k", quick={"n": 1}, full={"n": 2})
+        ...     def toy(params, *, seed, outdir):
+        ...         return Outcome(checks=[Check("n", params["n"], "<", 3)])
+        ...     registry["toy.run"].run("full", seed=1, outdir=tempfile.mkdtemp()).passed
+        True
+        """
+        mode = check_choice(mode, "mode", ("quick", "full"))
+        check_seed(seed)
         params = dict(self.quick if mode == "quick" else self.full)
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
-        out = self.func(params, seed=int(seed), outdir=outdir)
+        out = self.func(params, seed=check_int(seed, "seed"), outdir=outdir)
         if not isinstance(out, Outcome):
             raise TypeError(f"experiment {self.id} returned {type(out).__name__}, expected Outcome")
         return out
@@ -150,7 +213,9 @@ class Experiment:
 registry: dict[str, Experiment] = {}
 
 
-def experiment(*, id: str, checks: str, criterion: str, quick: dict, full: dict):
+def experiment(
+    *, id: str, checks: str, criterion: str, quick: dict[str, Any], full: dict[str, Any]
+) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Register a validation experiment.
 
     Parameters
@@ -163,11 +228,47 @@ def experiment(*, id: str, checks: str, criterion: str, quick: dict, full: dict)
         The pass criterion, fixed in advance, in words/formulas.
     quick, full : dict
         Parameter sets; ``quick`` must run in a few seconds to tens of seconds on 2 cores.
-    """
-    if not isinstance(id, str) or "." not in id or any(ch.isspace() for ch in id) or ":" in id:
-        raise ValueError(f"experiment id must look like 'area.name' (no spaces or ':'), got {id!r}")
 
-    def decorate(func):
+    Returns
+    -------
+    callable
+        The decorator; it registers the function (as ``func.experiment``) and returns it unchanged.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A malformed ``id``, empty ``checks``/``criterion``, parameter sets that are not dicts, a
+        decorated object that is not callable, or an id already declared in another file.
+
+    Examples
+    --------
+    >>> with isolated_registry():
+    ...     @experiment(id="toy.demo", checks="1 > 0", criterion="1 > 0", quick={}, full={})
+    ...     def demo(params, *, seed, outdir):
+    ...         return Outcome(checks=[Check("one", 1, ">", 0)])
+    ...     demo.experiment.area
+    'toy'
+    """
+    if (
+        not isinstance(id, str)
+        or "." not in id.strip(".")
+        or any(ch.isspace() for ch in id)
+        or ":" in id
+        or "/" in id
+        or "\\" in id
+    ):
+        raise ValueError(f"experiment id must look like 'area.name' (no spaces, ':' or slashes), got {id!r}")
+    for name, text in (("checks", checks), ("criterion", criterion)):
+        if not isinstance(text, str):
+            raise TypeError(f"experiment {id}: {name} must be a str (one sentence), got {type(text).__name__}")
+        if not text.strip():
+            raise ValueError(f"experiment {id}: {name} must not be empty (one sentence for the report), got {text!r}")
+    for name, pset in (("quick", quick), ("full", full)):
+        if not isinstance(pset, dict):
+            raise TypeError(f"experiment {id}: {name} must be a dict of parameters, got {type(pset).__name__}")
+
+    def decorate(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        check_callable(func, f"experiment {id}: the decorated object")
         source = getattr(getattr(func, "__code__", None), "co_filename", "")
         old = registry.get(id)
         # Re-importing the same file (or re-running a notebook cell) replaces the entry;
@@ -185,7 +286,7 @@ def experiment(*, id: str, checks: str, criterion: str, quick: dict, full: dict)
             source=source,
         )
         registry[id] = exp
-        func.experiment = exp
+        func.experiment = exp  # type: ignore[attr-defined]
         return func
 
     return decorate
@@ -202,7 +303,7 @@ def _same_file(a: str, b: str) -> bool | None:
 
 
 @contextmanager
-def isolated_registry(empty: bool = True):
+def isolated_registry(empty: bool = True) -> Iterator[dict[str, Experiment]]:
     """Temporarily replace the contents of :data:`registry`; restore them on exit.
 
     Experiments registered inside the ``with`` block disappear afterwards, so tests
@@ -230,6 +331,7 @@ def isolated_registry(empty: bool = True):
     >>> "toy.one" in registry
     False
     """
+    empty = check_bool(empty, "empty")
     saved = dict(registry)
     if empty:
         registry.clear()

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+from ._atomic import atomic_write_text
+
 __all__ = ["RESULTS_SCHEMA_VERSION", "to_jsonable", "write_results_json", "write_report_md", "format_value"]
 
 #: Version of the layout of ``results.json``; bump on incompatible changes.
@@ -43,6 +45,15 @@ def to_jsonable(obj: Any, *, path: str = "", nonfinite: dict[str, str] | None = 
     -------
     object
         A structure of dict/list/str/int/float/bool/None with only finite floats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> where = {}
+    >>> to_jsonable({"err": np.array([0.5, np.nan]), "n": np.int64(3)}, nonfinite=where)
+    {'err': [0.5, None], 'n': 3}
+    >>> where
+    {'err[1]': 'nan'}
     """
     if obj is None or isinstance(obj, (bool, str)):
         return obj
@@ -98,17 +109,31 @@ def write_results_json(document: dict, path: str | Path) -> Path:
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    OutputDirError
+        The file cannot be written (one line naming it and the reason).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> p = write_results_json({"passed": True}, pathlib.Path(tempfile.mkdtemp()) / "results.json")
+    >>> json.loads(p.read_text())
+    {'passed': True}
     """
-    path = Path(path)
     text = json.dumps(document, indent=2, allow_nan=False)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write_text(path, text + "\n")
 
 
 def format_value(v: Any, *, max_items: int = 8) -> str:
-    """Short human-readable text for a metric value (4 significant digits, lists shortened)."""
+    """Short human-readable text for a metric value (4 significant digits, lists shortened).
+
+    Examples
+    --------
+    >>> format_value(3.14159), format_value(list(range(10)), max_items=3)
+    ('3.142', '[0, 1, 2, ... (10 items)]')
+    """
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -174,6 +199,21 @@ def write_report_md(document: dict, path: str | Path) -> Path:
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    OutputDirError
+        The file cannot be written (one line naming it and the reason).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from deeplimits.validation.records import results_document
+    >>> doc = results_document([], mode="quick", seed=0, started="2026-01-01T00:00:00Z", seconds=0.0,
+    ...                        experiments_dir=None, selection=None, complete=True)
+    >>> p = write_report_md(doc, pathlib.Path(tempfile.mkdtemp()) / "report.md")
+    >>> p.read_text().splitlines()[0]
+    '# deeplimits validation report'
     """
     path = Path(path)
     d = document
@@ -207,8 +247,7 @@ def write_report_md(document: dict, path: str | Path) -> Path:
         ]
     for rec in exps:
         lines += _experiment_section(rec)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -14,156 +14,31 @@ The run passes iff every selected experiment passed.
 from __future__ import annotations
 
 import datetime as _dt
-import operator
-import os
-import platform
-import shutil
 import sys
 import time
 import traceback
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._checks import check_bool, check_choice, check_int, check_seed
+from ._atomic import OutputDirError, atomic_copy, prepare_outdir
+from ._lock import RunLock
 from .discovery import (
     ImportFailure,
-    SelectionError,
     failure_selected,
     find_experiments_dir,
     format_user_traceback,
     load_experiments,
     select_ids,
 )
+from .records import ExperimentResult, RunSummary, results_document
 from .registry import Experiment, Outcome, registry
-from .report import RESULTS_SCHEMA_VERSION, to_jsonable, write_report_md, write_results_json
+from .report import write_report_md, write_results_json
 
-__all__ = ["ExperimentResult", "RunSummary", "run_experiments", "run_one", "SelectionError"]
+__all__ = ["run_experiments", "run_one"]
 
 _MAX_WARNINGS = 20
-
-
-@dataclass
-class ExperimentResult:
-    """The record of one experiment in a run (one entry of ``results.json``).
-
-    Attributes
-    ----------
-    id, area, checks, criterion : str
-        From the declaration; ``checks`` is the one-line text of what is checked.
-    mode : {"quick", "full"}
-    params : dict
-        The parameter set used.
-    status : {"passed", "failed", "error"}
-        ``"error"``: the experiment raised, returned no :class:`Outcome`, declared no
-        check, wrote no figure file it listed, or its file failed to import.
-    passed : bool
-    seconds : float
-        Wall time of the experiment.
-    metrics : dict
-        Check values (by check name) and the experiment's other metrics.
-    thresholds : dict
-        Per check: ``op``, ``threshold``, ``passed``, ``note``.
-    figures : list of str
-        PNG paths relative to the run's output folder.
-    summary : str
-    error : str or None
-        Traceback or message when ``status == "error"``.
-    warnings : list of str
-        Distinct warnings raised while running (first 20).
-    source : str
-        File declaring the experiment.
-    missing_figures : list of str
-        Figure paths the experiment listed but did not write.
-    """
-
-    id: str
-    area: str
-    checks: str
-    criterion: str
-    mode: str
-    params: dict
-    status: str
-    passed: bool
-    seconds: float
-    metrics: dict = field(default_factory=dict)
-    thresholds: dict = field(default_factory=dict)
-    figures: list = field(default_factory=list)
-    summary: str = ""
-    error: str | None = None
-    warnings: list = field(default_factory=list)
-    source: str = ""
-    missing_figures: list = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        """Plain-JSON dict of this record (non-finite numbers -> None, listed in ``nonfinite``)."""
-        nonfinite: dict[str, str] = {}
-        raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        d = to_jsonable(raw, nonfinite=nonfinite)
-        d["nonfinite"] = nonfinite
-        return d
-
-
-@dataclass
-class RunSummary:
-    """What :func:`run_experiments` returns.
-
-    Attributes
-    ----------
-    results : list of ExperimentResult
-        In run order (import failures first).
-    mode : str
-    seed : int
-    outdir : Path
-    seconds : float
-        Total wall time.
-    results_json, report_md : Path
-        The files written.
-    experiments_dir : Path or None
-        Where experiments were imported from.
-    """
-
-    results: list[ExperimentResult]
-    mode: str
-    seed: int
-    outdir: Path
-    seconds: float
-    results_json: Path
-    report_md: Path
-    experiments_dir: Path | None = None
-
-    @property
-    def passed(self) -> bool:
-        """True iff at least one experiment ran and all passed."""
-        return bool(self.results) and all(r.passed for r in self.results)
-
-    @property
-    def failed_ids(self) -> list[str]:
-        """Ids of experiments that failed or raised."""
-        return [r.id for r in self.results if not r.passed]
-
-    def __str__(self) -> str:
-        n_ok = sum(r.passed for r in self.results)
-        head = f"{'PASSED' if self.passed else 'FAILED'}: {n_ok}/{len(self.results)} experiments passed"
-        return f"{head} ({self.seconds:.1f} s); report: {self.report_md}"
-
-
-def _environment() -> dict:
-    import numba
-    import numpy
-
-    try:
-        threads = numba.get_num_threads()
-    except Exception:  # pragma: no cover
-        threads = None
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "numpy": numpy.__version__,
-        "numba": numba.__version__,
-        "numba_threads": threads,
-        "cpu_count": os.cpu_count(),
-    }
 
 
 def _resolve_figure(fig: Any, exp_dir: Path) -> Path:
@@ -185,8 +60,7 @@ def _collect_figures(figs: list, exp_dir: Path, outdir: Path) -> tuple[list[str]
         try:
             rel.append(p.relative_to(outdir).as_posix())
         except ValueError:  # written outside the report folder: copy it in so links stay relative
-            target = exp_dir / p.name
-            shutil.copy2(p, target)
+            target = atomic_copy(p, exp_dir / p.name)
             rel.append(target.relative_to(outdir).as_posix())
     return rel, missing
 
@@ -222,10 +96,34 @@ def run_one(exp: Experiment, mode: str, seed: int, outdir: str | Path) -> Experi
     Returns
     -------
     ExperimentResult
+
+    Raises
+    ------
+    OutputDirError
+        The experiment's folder cannot be created.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from deeplimits.validation import Check, Outcome, experiment, isolated_registry, registry
+    >>> with isolated_registry():
+    ...     @experiment(id="toy.one", checks="0 < 1", criterion="0 < 1", quick={}, full={})
+    ...     def one(params, *, seed, outdir):
+    ...         return Outcome(checks=[Check("zero", 0.0, "<", 1.0)])
+    ...     rec = run_one(registry["toy.one"], "quick", 0, tempfile.mkdtemp())
+    >>> rec.status, rec.metrics
+    ('passed', {'zero': 0.0})
     """
+    if not isinstance(exp, Experiment):
+        raise TypeError(f"exp must be an Experiment (registry[id]), got {type(exp).__name__}")
+    mode = check_choice(mode, "mode", ("quick", "full"))
+    check_seed(seed)
     outdir = Path(outdir).resolve()
     exp_dir = outdir / exp.id
-    exp_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        exp_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputDirError(f"outdir: cannot create {str(exp_dir)!r}: {exc.strerror or exc}") from None
     params = dict(exp.quick if mode == "quick" else exp.full)
     rec = ExperimentResult(
         id=exp.id,
@@ -305,32 +203,8 @@ def _import_failure_record(f: ImportFailure, mode: str) -> ExperimentResult:
     )
 
 
-def _document(results, *, mode, seed, started, seconds, experiments_dir, selection, complete) -> dict:
-    from .. import __version__
-
-    recs = [r.as_dict() for r in results]
-    return {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "deeplimits_version": __version__,
-        "mode": mode,
-        "seed": seed,
-        "started": started,
-        "seconds": seconds,
-        "complete": complete,
-        "experiments_dir": str(experiments_dir) if experiments_dir else None,
-        "selection": list(selection) if selection else None,
-        "environment": to_jsonable(_environment()),
-        "passed": bool(recs) and all(r["passed"] for r in recs) and complete,
-        "n_experiments": len(recs),
-        "n_passed": sum(r["passed"] for r in recs),
-        "n_failed": sum(not r["passed"] for r in recs),
-        "nonfinite_values": any(r["nonfinite"] for r in recs),
-        "experiments": recs,
-    }
-
-
 def run_experiments(
-    ids_or_globs: list[str] | str | None = None,
+    ids_or_globs: list[str] | tuple[str, ...] | str | None = None,
     mode: str = "quick",
     seed: int = 0,
     outdir: str | Path = "validation-report",
@@ -340,6 +214,12 @@ def run_experiments(
     discover: bool = True,
 ) -> RunSummary:
     """Run validation experiments and write ``results.json`` and ``report.md``.
+
+    The output folder is created and checked (writable, not in use by another run) before
+    any experiment runs.  The run then holds it with a lock file
+    (``OUTDIR/.deeplimits-validate.lock``) until it ends, and rewrites ``results.json`` and
+    ``report.md`` atomically after every experiment: a reader, or a run that is killed,
+    never leaves a partial file.
 
     Parameters
     ----------
@@ -368,63 +248,93 @@ def run_experiments(
 
     Raises
     ------
-    ValueError
-        Bad ``mode``/``seed``/``experiments_dir``.
+    ValueError, TypeError
+        Bad ``mode``/``seed``/``progress``/``discover``/``experiments_dir``/``ids_or_globs``.
     SelectionError
         A pattern matched no experiment (subclass of ValueError).
     LookupError
         No experiment exists at all.
+    OutputDirError
+        ``outdir`` cannot be created or written (before any experiment runs, or when a
+        result cannot be saved); :class:`OutputDirInUseError` (a subclass) when another run
+        is writing into it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from deeplimits.validation import Check, Outcome, experiment, isolated_registry
+    >>> out = tempfile.mkdtemp()
+    >>> with isolated_registry():
+    ...     @experiment(id="toy.one", checks="0 < 1", criterion="0 < 1", quick={}, full={})
+    ...     def one(params, *, seed, outdir):
+    ...         return Outcome(checks=[Check("zero", 0.0, "<", 1.0)])
+    ...     summary = run_experiments(None, outdir=out, progress=False, discover=False)
+    >>> summary.passed, [r.id for r in summary.results], summary.results_json.name
+    (True, ['toy.one'], 'results.json')
     """
-    if mode not in ("quick", "full"):
-        raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
-    try:
-        if isinstance(seed, bool):
-            raise TypeError
-        seed = operator.index(seed)
-    except TypeError:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}") from None
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    mode = check_choice(mode, "mode", ("quick", "full"))
+    check_seed(seed)
+    # check_seed folds seeds >= 2**64 for the kernels; the run records and passes on the user's own value.
+    seed = check_int(seed, "seed")
+    progress = check_bool(progress, "progress")
+    discover = check_bool(discover, "discover")
     if isinstance(ids_or_globs, str):
         ids_or_globs = [ids_or_globs]
+    if ids_or_globs is not None and not isinstance(ids_or_globs, (list, tuple)):
+        raise TypeError(f"ids_or_globs must be a str, a list of str or None, got {type(ids_or_globs).__name__}")
     patterns = list(ids_or_globs or [])
+    if not all(isinstance(p, str) for p in patterns):
+        raise TypeError(f"ids_or_globs must hold strings only, got {patterns!r}")
 
     exp_dir = None
     failures: list[ImportFailure] = []
     available = list(registry)
     if discover:
         exp_dir = find_experiments_dir(experiments_dir)
-        available = []
-        if exp_dir is not None:
-            load = load_experiments(exp_dir)
-            failures = load.failures
-            loaded = {eid for ids in load.ids_by_file.values() for eid in ids}
-            available = [eid for eid in registry if eid in loaded]
+        load = load_experiments(exp_dir)
+        failures = load.failures
+        loaded = {eid for ids in load.ids_by_file.values() for eid in ids}
+        available = [eid for eid in registry if eid in loaded]
     if not available and not failures:
-        where = f" in {exp_dir}" if exp_dir else " (no experiments folder found)"
+        where = f" in {exp_dir}" if exp_dir else " (none registered)"
         raise LookupError(f"no validation experiments found{where}")
 
     chosen_failures = [f for f in failures if failure_selected(f, patterns)]
     tolerate = [p for p in patterns if any(failure_selected(f, [p]) for f in failures)]
     ids = select_ids(patterns, available, tolerate=tolerate)
-    for f in failures:
-        print(
-            f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
-            + ("" if f in chosen_failures else " (not selected; listed here as a warning)")
-            + f"\n{f.traceback}",
-            file=sys.stderr,
+    # Before anything runs: a bad or busy output folder costs nothing.
+    out = prepare_outdir(outdir, files=("results.json", "report.md"), folders=tuple(ids))
+    with RunLock(out):
+        for f in failures:
+            print(
+                f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
+                + ("" if f in chosen_failures else " (not selected; listed here as a warning)")
+                + f"\n{f.traceback}",
+                file=sys.stderr,
+            )
+        results = [_import_failure_record(f, mode) for f in chosen_failures]
+        return _run(
+            ids, results, mode=mode, seed=seed, outdir=out, progress=progress, exp_dir=exp_dir, patterns=patterns
         )
 
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    outdir = outdir.resolve()
+
+def _run(
+    ids: list[str],
+    results: list[ExperimentResult],
+    *,
+    mode: str,
+    seed: int,
+    outdir: Path,
+    progress: bool,
+    exp_dir: Path | None,
+    patterns: list[str],
+) -> RunSummary:
     results_json, report_md = outdir / "results.json", outdir / "report.md"
     started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
-    results = [_import_failure_record(f, mode) for f in chosen_failures]
 
     def write(complete: bool) -> None:
-        doc = _document(
+        doc = results_document(
             results,
             mode=mode,
             seed=seed,
