@@ -1,6 +1,6 @@
 """Dense engine: networks with real weight matrices, as a user would write them (numpy + BLAS).
 
-Network ``k`` draws its weights from ``numpy.random.default_rng([seed, k])`` in layer order, so a
+Network ``k`` draws its weights from ``numpy.random.default_rng([seed, first_path + k])`` in layer order, so a
 result depends only on ``(seed, k)`` and not on how networks are batched.  Networks are processed in
 batches with one batched matmul per layer; the cost is O(n^2) per layer per network (drawing the
 n x n weight matrix dominates when m is small).
@@ -53,7 +53,7 @@ def _batches(n_nets, n):
         yield start, min(n_nets, start + b)
 
 
-def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
+def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, layers, slot, n_nets):
     """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)`` with real n x n weight matrices.
 
     Called by :func:`deeplimits.networks.leaky_mlp` after validation.
@@ -69,7 +69,9 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
     s_plus, s_minus, cnorm : float
         Slopes and He constant.
     seed : int
-        Network ``k`` uses ``numpy.random.default_rng([seed, k])``.
+        Network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
+    first_path : int
+        Stream of the batch's first network.
     layers, slot : ndarray of int64
         Saved layers and slot table (:func:`deeplimits.networks.batch.save_slots`).
     n_nets : int
@@ -89,7 +91,7 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
         out_P[:, slot[0]] = P0
         out_D[:, slot[0]] = D0
     for lo, hi in _batches(n_nets, n):
-        rngs, h = _input_layer(seed, lo, hi, n, x)
+        rngs, h = _input_layer(seed, first_path + lo, first_path + hi, n, x)
         W = np.empty((hi - lo, n, n))
         for layer in range(1, depth + 1):
             a = np.where(h > 0, s_plus * h, s_minus * h)
@@ -107,7 +109,7 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
     return out_P, out_D
 
 
-def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
+def resnet_dense(gram, n, depth, sigma_r, seed, first_path, layers, slot, n_nets):
     """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2).
 
     Called by :func:`deeplimits.networks.resnet` after validation.
@@ -121,7 +123,9 @@ def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
     sigma_r : float
         Standard deviation of the branch weights.
     seed : int
-        Network ``k`` uses ``numpy.random.default_rng([seed, k])``.
+        Network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
+    first_path : int
+        Stream of the batch's first network.
     layers, slot : ndarray of int64
         Saved layers and slot table.
     n_nets : int
@@ -140,7 +144,7 @@ def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
     out_D = np.empty((n_nets, layers.size, m, m))
     branch = sigma_r / np.sqrt(depth * n)
     for lo, hi in _batches(n_nets, n):
-        rngs, h = _input_layer(seed, lo, hi, n, x)
+        rngs, h = _input_layer(seed, first_path + lo, first_path + hi, n, x)
         W = np.empty((hi - lo, n, n))
         for layer in range(0, depth + 1):
             k = slot[layer]

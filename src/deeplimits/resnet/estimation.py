@@ -251,7 +251,7 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
 
     norms = [np.linalg.norm(a, axis=1) for a in nets]
     incs = [np.linalg.norm(np.diff(a, axis=0), axis=1) for a in nets]
-    S = np.array([_stats_from(n, i) for n, i in zip(norms, incs)])
+    S = np.array([_stats_from(n, i) for n, i in zip(norms, incs, strict=True)])
     if np.any(S <= 0):
         raise ValueError("a statistic is zero at some depth (all-zero weights?); no log-log slope")
     logS = np.log(S)
@@ -261,7 +261,7 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
     boot = np.empty((n_boot, len(STATISTICS)))
     for r in range(n_boot):
         Sb = np.empty_like(S)
-        for j, (n, i) in enumerate(zip(norms, incs)):
+        for j, (n, i) in enumerate(zip(norms, incs, strict=True)):
             block = int(np.ceil(n.size ** (1.0 / 3.0)))
             nb_, ib_ = _block_resample(rng, n, i, block)
             Sb[j] = _stats_from(nb_, ib_)
@@ -277,8 +277,8 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
         t = _st.t.ppf(1.0 - a, k - 2)
         lo = np.minimum(lo, slopes - t * se)
         hi = np.maximum(hi, slopes + t * se)
-    sl = {s: float(v) for s, v in zip(STATISTICS, slopes)}
-    ci = {s: (float(l_), float(h_)) for s, l_, h_ in zip(STATISTICS, lo, hi)}
+    sl = {s: float(v) for s, v in zip(STATISTICS, slopes, strict=True)}
+    ci = {s: (float(l_), float(h_)) for s, l_, h_ in zip(STATISTICS, lo, hi, strict=True)}
     stats_d = {s: S[:, j] for j, s in enumerate(STATISTICS)}
     verdict, rule = _verdict(sl, ci)
     return ScalingEstimate(

@@ -1,4 +1,4 @@
-"""Deep limits of random ResNets: neural SDEs (i.i.d. weights), neural and alternative ODEs (smooth weights).
+"""Deep limits of random ResNets with i.i.d. weights: neural SDEs and Cohen et al.'s diffusive SDE.
 
 The finite networks are in :mod:`deeplimits.resnet.finite`; each limit here is the equation that network
 approximates as ``L -> infinity`` with ``t = k/L`` (derivations in ``docs/theory/resnet.md``).
@@ -17,10 +17,7 @@ Cohen et al.'s diffusive regime (Hypothesis 2): ``h_{k+1} = h_k + sigma(A_k h_k 
 increments of Brownian motions (entries ``N(0, s_A^2 / (d L))`` and ``N(0, s_b^2 / L)``):
 ``dH = sigma'(0) (dW^A H + dW^b) + sigma''(0)/2 (s_A^2 ||H||^2 / d + s_b^2) 1 dt`` (:func:`diffusive_sde`).
 
-Smooth weights ``A_k = A(k/L)``: ``alpha_L = 1/L`` gives the neural ODE ``dH/dt = branch_t(H)``
-(:func:`neural_ode`, the ResNet is its Euler scheme); Cohen's ``delta = L^-a``, weights ``L^-b A(k/L)``
-with ``a + b = 1``, ``b > 0`` give the linear alternative ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``
-(:func:`alternative_ode`).
+The limits of smooth-weight ResNets (neural and alternative ODEs) are in :mod:`deeplimits.resnet.odes`.
 """
 
 from __future__ import annotations
@@ -29,10 +26,9 @@ import math
 
 import numba as nb
 import numpy as np
-from scipy.integrate import solve_ivp
 
-from deeplimits.resnet._kernels import act, activation_code, norm2, variant_code
-from deeplimits.resnet.weights import check_depth
+from .._checks import check_int
+from ._kernels import act, act_array, activation_code, norm2, variant_code
 
 __all__ = [
     "neural_sde",
@@ -41,9 +37,6 @@ __all__ = [
     "cohen_mean_drift",
     "gaussian_moment",
     "activation_derivatives",
-    "neural_ode",
-    "alternative_ode",
-    "smooth_resnet",
 ]
 
 _N_GH = 48
@@ -105,16 +98,8 @@ def gaussian_moment(activation, q, power=2):
         if power in half:
             return q ** (power / 2.0) * half[power]
     x = np.sqrt(q)[..., None] * _GH_X
-    vals = np.vectorize(lambda v: act(v, code))(x) if x.size < 64 else _act_array(x.ravel(), code).reshape(x.shape)
+    vals = np.vectorize(lambda v: act(v, code))(x) if x.size < 64 else act_array(x.ravel(), code).reshape(x.shape)
     return (vals**power) @ _GH_W
-
-
-@nb.njit(cache=True)
-def _act_array(x, code):
-    out = np.empty_like(x)
-    for i in range(x.size):
-        out[i] = act(x[i], code)
-    return out
 
 
 @nb.njit(cache=True)
@@ -194,7 +179,7 @@ def neural_sde(variant, activation, width, bias_std=0.0):
 
     variant_code(variant)
     activation_code(activation)
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     if variant == "cohen" and activation not in ("linear", "tanh"):
         raise ValueError(
             f"cohen branch with activation {activation!r} has E sigma != 0: its drift grows like "
@@ -234,7 +219,7 @@ def norm_sde_law(variant, activation, width):
     ValueError
         For a combination without a closed form, or ``width < 1``.
     """
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     if (variant in ("res1", "cohen") and activation == "linear") or (
         variant == "res3" and activation in ("linear", "relu")
     ):
@@ -263,7 +248,7 @@ def cohen_mean_drift(activation, q, depth):
     -------
     float or ndarray
     """
-    depth = check_depth(depth)
+    depth = check_int(depth, "depth", minimum=1)
     return np.sqrt(depth) * gaussian_moment(activation, q, power=1)
 
 
@@ -313,7 +298,7 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
     from deeplimits.sde import SDE
 
     s1, s2 = activation_derivatives(activation)
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     p = [
         s1,
         s2,
@@ -329,133 +314,4 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
         n_noise=width * width + width,
         params=p,
         name=f"diffusive SDE ({activation}, d={width})",
-    )
-
-
-def _branch(variant, code, V, W, b, h):
-    if variant == "res1":
-        return V @ _act_array(h, code)
-    pre = W @ h
-    if variant == "cohen":
-        return _act_array(pre + (0.0 if b is None else b), code)
-    return V @ _act_array(pre, code)
-
-
-def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
-    """Solve the neural ODE ``dH/dt = branch_t(H)`` of a smooth-weight ResNet with ``alpha_L = 1/L``.
-
-    ``res1``: ``V(t) sigma(H)``; ``res3``: ``V(t) sigma(W(t) H)``; ``cohen``: ``sigma(W(t) H + b(t))``.
-
-    Parameters
-    ----------
-    variant : {"res1", "res3", "cohen"}
-    activation : str
-    h0 : array, shape (d,)
-    V, W, b : callable
-        ``t -> matrix`` (``(d, d)``) or vector (``(d,)``), e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
-    t_eval : array, optional
-        Output times in [0, 1] (default ``[1]``).
-    rtol, atol : float
-        Tolerances of the DOP853 integrator (reference solution).
-
-    Returns
-    -------
-    ndarray, shape (len(t_eval), d)
-    """
-    variant_code(variant)
-    code = activation_code(activation)
-    h0 = np.asarray(h0, dtype=np.float64)
-    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
-
-    def rhs(t, h):
-        return _branch(
-            variant, code, None if V is None else V(t), None if W is None else W(t), None if b is None else b(t), h
-        )
-
-    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y.T
-
-
-def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
-    """Solve Cohen et al.'s alternative linear ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``.
-
-    The limit of ``h_{k+1} = h_k + L^-a sigma(L^-b (A(k/L) h_k + b(k/L)))`` with ``a + b = 1``, ``b > 0``
-    (:func:`smooth_resnet` with ``delta_exp = a``, ``weight_exp = b``).
-
-    Parameters
-    ----------
-    activation : {"linear", "tanh", "swish"}
-        Differentiable at 0.
-    h0 : array, shape (d,)
-    A : callable
-        ``t -> (d, d)`` matrix, e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
-    b : callable, optional
-        ``t -> (d,)`` vector (default 0).
-    t_eval : array, optional
-        Output times (default ``[1]``).
-    rtol, atol : float
-        Tolerances of the DOP853 integrator.
-
-    Returns
-    -------
-    ndarray, shape (len(t_eval), d)
-    """
-    s1, _ = activation_derivatives(activation)
-    h0 = np.asarray(h0, dtype=np.float64)
-    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
-
-    def rhs(t, h):
-        return s1 * (A(t) @ h + (0.0 if b is None else b(t)))
-
-    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y.T
-
-
-def smooth_resnet(
-    variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0, save_trajectories=True
-):
-    """The finite ResNet whose weights are functions sampled on the grid: ``L^-weight_exp F(k/L)``.
-
-    ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's
-    ``delta_exp + weight_exp = 1`` with ``weight_exp > 0`` approximates :func:`alternative_ode`.
-
-    Parameters
-    ----------
-    variant : {"res1", "res3", "cohen"}
-    activation : str
-    h0 : array, shape (d,)
-    depth : int
-        ``L >= 1``.
-    V, W, b : callable, optional
-        Weight functions with an ``on_grid(L)`` method (:class:`~deeplimits.resnet.weights.SmoothWeightFunction`),
-        as the variant needs them.
-    delta_exp, weight_exp : float
-        Branch scale ``L^-delta_exp`` and weight scale ``L^-weight_exp``.
-    save_trajectories : bool
-        Keep all hidden states.
-
-    Returns
-    -------
-    ResNetBatch
-        One network.
-    """
-    from deeplimits.resnet.finite import simulate_resnets
-
-    depth = check_depth(depth)
-    h0 = np.asarray(h0, dtype=np.float64)[None]
-    s = float(depth) ** (-float(weight_exp))
-    grid = lambda f: None if f is None else (s * f.on_grid(depth))[None]
-    return simulate_resnets(
-        h0,
-        variant,
-        float(depth) ** (-float(delta_exp)),
-        activation,
-        V=grid(V),
-        W=grid(W),
-        b=grid(b),
-        save_trajectories=save_trajectories,
     )

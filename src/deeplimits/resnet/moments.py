@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from deeplimits.resnet._kernels import activation_code, variant_code
-from deeplimits.resnet.finite import check_beta
-from deeplimits.resnet.weights import check_depth
+from .._checks import check_int
+from ._kernels import activation_code, variant_code
+from .finite import check_beta
 
 __all__ = ["norm_factor_moments", "norm_moments", "norm_moments_limit"]
 
@@ -64,7 +64,7 @@ def norm_factor_moments(variant, activation, width, alpha):
     -------
     (float, float)
     """
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     es2, es4 = _s_moments(variant, activation, width)
     a2 = float(alpha) ** 2
     ef = 1.0 + a2 * es2
@@ -92,7 +92,7 @@ def norm_moments(variant, activation, width, depth, beta, h0_norm=1.0, gamma=0.0
     -------
     (float, float)
     """
-    depth, beta, gamma = check_depth(depth), check_beta(beta), check_beta(gamma)
+    depth, beta, gamma = check_int(depth, "depth", minimum=1), check_beta(beta), check_beta(gamma)
     alpha = float(depth) ** (-beta) * (float(depth) ** (-gamma) if variant == "cohen" else 1.0)
     ef, ef2 = norm_factor_moments(variant, activation, width, alpha)
     r0 = float(h0_norm) ** 2
@@ -118,7 +118,7 @@ def norm_moments_limit(variant, activation, width, h0_norm=1.0):
     (float, float)
         ``(E||H_1||^2, E||H_1||^4)``.
     """
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     es2, _ = _s_moments(variant, activation, width)
     r0 = float(h0_norm) ** 2
     return r0 * np.exp(es2), r0 * r0 * np.exp(2.0 * es2 * (1.0 + 2.0 / width))

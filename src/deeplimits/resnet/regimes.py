@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deeplimits.resnet._kernels import activation_code, variant_code
-from deeplimits.resnet.finite import check_beta, initial_state, simulate_resnets
-from deeplimits.resnet.weights import check_depth, fgn_weights
+from .._checks import check_int
+from ._kernels import activation_code, variant_code
+from .finite import check_beta, initial_state, simulate_resnets
+from .weights import fgn_weights
 
 __all__ = ["RegimeMap", "regime_map", "critical_beta"]
 
@@ -103,10 +104,10 @@ def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant=
     critical_beta(hursts)  # validates H
     if len(depths) != 2:
         raise ValueError(f"depths must be two increasing depths (L_lo, L_hi), got {depths}")
-    lo, hi = (check_depth(L) for L in depths)
+    lo, hi = (check_int(L, "depth", minimum=1) for L in depths)
     if not lo < hi:
         raise ValueError(f"depths must be two increasing depths, got {depths}")
-    width, n_nets = check_depth(width, "width"), check_depth(n_nets, "n_nets")
+    width, n_nets = check_int(width, "width", minimum=1), check_int(n_nets, "n_nets", minimum=1)
     out = np.empty((hursts.size, betas.size, 2))
     h0 = initial_state(None, n_nets, width)
     sv = 1.0 / np.sqrt(width)

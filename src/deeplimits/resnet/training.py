@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from deeplimits.resnet.weights import check_depth
 from deeplimits.rng import uniform_array
+
+from .._checks import check_int
 
 __all__ = [
     "synthetic_task",
@@ -68,8 +69,8 @@ def synthetic_task(n_train=1024, n_test=256, dim=10, seed=0, n_steps=100):
     -------
     (x_train, y_train, x_test, y_test) : ndarrays of float64, shapes ``(n, dim)``
     """
-    n_train, n_test = check_depth(n_train, "n_train"), check_depth(n_test, "n_test")
-    dim, n_steps = check_depth(dim, "dim"), check_depth(n_steps, "n_steps")
+    n_train, n_test = check_int(n_train, "n_train", minimum=1), check_int(n_test, "n_test", minimum=1)
+    dim, n_steps = check_int(dim, "dim", minimum=1), check_int(n_steps, "n_steps", minimum=1)
     x = 2.0 * uniform_array(seed, (n_train + n_test, dim)) - 1.0
     z = x.copy()
     for k in range(n_steps):
@@ -203,7 +204,11 @@ def train_resnet(
     torch = _torch()
     if config not in CONFIGS:
         raise ValueError(f"config must be one of {sorted(CONFIGS)}, got {config!r}")
-    depth, epochs, batch_size = check_depth(depth), check_depth(epochs, "epochs"), check_depth(batch_size, "batch_size")
+    depth, epochs, batch_size = (
+        check_int(depth, "depth", minimum=1),
+        check_int(epochs, "epochs", minimum=1),
+        check_int(batch_size, "batch_size", minimum=1),
+    )
     act, delta_type = CONFIGS[config]
     sigma = torch.tanh if act == "tanh" else torch.relu
     xtr, ytr, xte, yte = (torch.as_tensor(np.asarray(a), dtype=torch.float64) for a in data)
@@ -290,7 +295,7 @@ def train_sweep(
     """
     data = synthetic_task(seed=data_seed)
     out = {}
-    depths = [check_depth(L) for L in depths]
+    depths = [check_int(L, "depth", minimum=1) for L in depths]
     it = depths
     if progress:
         from tqdm.auto import tqdm
