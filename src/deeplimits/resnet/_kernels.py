@@ -23,7 +23,7 @@ def _code(table, name, value):
     return table[value]
 
 
-def variant_code(variant):
+def variant_code(variant: str) -> int:
     """Numba code of a residual-branch variant (``ValueError`` for an unknown name).
 
     Parameters
@@ -37,7 +37,7 @@ def variant_code(variant):
     return _code(VARIANTS, "variant", variant)
 
 
-def activation_code(activation):
+def activation_code(activation: str) -> int:
     """Numba code of an activation (``ValueError`` for an unknown name).
 
     Parameters
@@ -139,7 +139,7 @@ def dense_step(h, V, W, b, variant, code, alpha, u, out):
         h[i] += alpha * out[i]
 
 
-def dummy(ndim):
+def dummy(ndim: int) -> np.ndarray:
     """Placeholder for an unused weight argument of the Numba kernels.
 
     Parameters

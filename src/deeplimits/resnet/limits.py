@@ -23,12 +23,17 @@ The limits of smooth-weight ResNets (neural and alternative ODEs) are in :mod:`d
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._checks import check_int
+from .._checks import check_array, check_bool, check_float, check_int
 from ._kernels import act, act_array, activation_code, norm2, variant_code
+
+if TYPE_CHECKING:
+    from ..sde import SDE
 
 __all__ = [
     "neural_sde",
@@ -47,7 +52,7 @@ _GH_W = _GH_W / np.sqrt(2.0 * np.pi)  # weights of E f(Z), Z ~ N(0, 1)
 _DERIVS = {"linear": (1.0, 0.0), "tanh": (1.0, 0.0), "swish": (0.5, 0.5)}
 
 
-def activation_derivatives(activation):
+def activation_derivatives(activation: str) -> tuple[float, float]:
     """First and second derivatives of the activation at 0.
 
     Parameters
@@ -70,7 +75,7 @@ def activation_derivatives(activation):
     return _DERIVS[activation]
 
 
-def gaussian_moment(activation, q, power=2):
+def gaussian_moment(activation: str, q: ArrayLike, power: int = 2) -> Any:
     """Gaussian moment ``E sigma(sqrt(q) Z)^power``, ``Z ~ N(0, 1)``.
 
     Parameters
@@ -87,9 +92,8 @@ def gaussian_moment(activation, q, power=2):
         Closed form for linear (power 2) and ReLU (powers 1, 2, 4); Gauss--Hermite with 48 nodes otherwise.
     """
     code = activation_code(activation)
-    q = np.asarray(q, dtype=np.float64)
-    if np.any(q < 0) or not np.all(np.isfinite(q)):
-        raise ValueError("q must be finite and >= 0")
+    q = np.asarray(check_array(q, "q", minimum=0.0))
+    power = check_int(power, "power", minimum=1)
     if activation == "linear" and power == 2:
         return q
     if activation == "relu":
@@ -147,17 +151,14 @@ def _iid_diffusion(t, y, p, out):
 
 
 def _check_std(x, name):
-    x = float(x)
-    if not np.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {x}")
-    return x
+    return check_float(x, name, minimum=0.0)
 
 
 def _params(variant, activation, bias_std=0.0):
     return np.concatenate([[variant_code(variant), activation_code(activation), bias_std, _N_GH], _GH_X, _GH_W])
 
 
-def neural_sde(variant, activation, width, bias_std=0.0):
+def neural_sde(variant: str, activation: str, width: int, bias_std: float = 0.0) -> SDE:
     """The neural SDE of i.i.d.-weight ResNets at ``beta = 1/2`` (diagonal noise, zero drift).
 
     Parameters
@@ -195,7 +196,7 @@ def neural_sde(variant, activation, width, bias_std=0.0):
     )
 
 
-def norm_sde_law(variant, activation, width):
+def norm_sde_law(variant: str, activation: str, width: int) -> tuple[float, float]:
     """Gaussian law of ``log(R_1 / R_0)``, ``R = ||H||^2``, for the neural SDE at ``t = 1``.
 
     With ``c_2 = E sigma(Z)^2`` and a positively homogeneous ``sigma``, ``dR = c_2 R dt + 2 sqrt(c_2 / d) R dbeta``
@@ -220,6 +221,8 @@ def norm_sde_law(variant, activation, width):
         For a combination without a closed form, or ``width < 1``.
     """
     width = check_int(width, "width", minimum=1)
+    variant_code(variant)
+    activation_code(activation)
     if (variant in ("res1", "cohen") and activation == "linear") or (
         variant == "res3" and activation in ("linear", "relu")
     ):
@@ -228,7 +231,7 @@ def norm_sde_law(variant, activation, width):
     raise ValueError(f"no closed-form norm law for variant {variant!r} with activation {activation!r}")
 
 
-def cohen_mean_drift(activation, q, depth):
+def cohen_mean_drift(activation: str, q: ArrayLike, depth: int) -> Any:
     """Drift per unit time of Cohen's i.i.d. branch at ``beta = 1/2``: ``sqrt(L) E sigma(sqrt(q) Z)``.
 
     The conditional mean of ``L^-1/2 sigma(A_k h + b_k)`` is ``L^-1/2 m(q)`` per coordinate,
@@ -273,7 +276,9 @@ def _diffusive_diffusion(t, y, p, out):
         out[i, d * d + i] = p[0] * p[3]
 
 
-def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correction=True):
+def diffusive_sde(
+    activation: str, width: int, weight_std: float = 1.0, bias_std: float = 0.0, drift_correction: bool = True
+) -> SDE:
     """Cohen et al.'s diffusive limit: ``dH = sigma'(0)(dW^A H + dW^b) + sigma''(0)/2 d[Z]_t`` (Itô).
 
     ``d[Z]_t = (s_A^2 ||H||^2 / d + s_b^2) dt`` is the quadratic variation of each component of
@@ -297,6 +302,7 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
     """
     from deeplimits.sde import SDE
 
+    drift_correction = check_bool(drift_correction, "drift_correction")
     s1, s2 = activation_derivatives(activation)
     width = check_int(width, "width", minimum=1)
     p = [

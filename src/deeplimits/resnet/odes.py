@@ -9,15 +9,35 @@ The neural-SDE limits of i.i.d.-weight ResNets are in :mod:`deeplimits.resnet.li
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
-from .._checks import check_int
+from .._checks import check_array, check_callable, check_float, check_int
 from ._kernels import act_array, activation_code, variant_code
-from .finite import simulate_resnets
+from .finite import ResNetBatch, simulate_resnets
 from .limits import activation_derivatives
 
 __all__ = ["neural_ode", "alternative_ode", "smooth_resnet"]
+
+#: A weight as a function of depth time ``t -> array``.
+WeightFunction = Callable[[float], Any]
+
+
+def _check_ivp(h0, t_eval, rtol, atol):
+    h0 = check_array(h0, "h0", ndim=1, min_size=1)
+    if t_eval is None:
+        t_eval = np.array([1.0])
+    else:
+        t_eval = check_array(t_eval, "t_eval", ndim=1, minimum=0.0, min_size=1)
+        if np.any(np.diff(t_eval) <= 0):
+            raise ValueError(f"t_eval must be increasing, got {t_eval}")
+    rtol = check_float(rtol, "rtol", minimum=0.0, strict_min=True)
+    atol = check_float(atol, "atol", minimum=0.0, strict_min=True)
+    return h0, t_eval, rtol, atol
 
 
 def _branch(variant, code, V, W, b, h):
@@ -29,7 +49,18 @@ def _branch(variant, code, V, W, b, h):
     return V @ act_array(pre, code)
 
 
-def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
+def neural_ode(
+    variant: str,
+    activation: str,
+    h0: ArrayLike,
+    *,
+    V: WeightFunction | None = None,
+    W: WeightFunction | None = None,
+    b: WeightFunction | None = None,
+    t_eval: ArrayLike | None = None,
+    rtol: float = 1e-11,
+    atol: float = 1e-12,
+) -> NDArray[np.float64]:
     """Solve the neural ODE ``dH/dt = branch_t(H)`` of a smooth-weight ResNet with ``alpha_L = 1/L``.
 
     ``res1``: ``V(t) sigma(H)``; ``res3``: ``V(t) sigma(W(t) H)``; ``cohen``: ``sigma(W(t) H + b(t))``.
@@ -53,21 +84,35 @@ def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, 
     """
     variant_code(variant)
     code = activation_code(activation)
-    h0 = np.asarray(h0, dtype=np.float64)
-    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
+    y0, ts, rtol, atol = _check_ivp(h0, t_eval, rtol, atol)
+    for name, f in (("V", V), ("W", W), ("b", b)):
+        if f is not None:
+            check_callable(f, name)
+    need = {"res1": ("V",), "res3": ("V", "W"), "cohen": ("W",)}[variant]
+    for name in need:
+        if {"V": V, "W": W, "b": b}[name] is None:
+            raise ValueError(f"variant {variant!r} needs {name}")
 
     def rhs(t, h):
         return _branch(
             variant, code, None if V is None else V(t), None if W is None else W(t), None if b is None else b(t), h
         )
 
-    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
+    sol = solve_ivp(rhs, (0.0, float(ts.max())), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(sol.message)
     return sol.y.T
 
 
-def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
+def alternative_ode(
+    activation: str,
+    h0: ArrayLike,
+    A: WeightFunction,
+    b: WeightFunction | None = None,
+    t_eval: ArrayLike | None = None,
+    rtol: float = 1e-11,
+    atol: float = 1e-12,
+) -> NDArray[np.float64]:
     """Solve Cohen et al.'s alternative linear ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``.
 
     The limit of ``h_{k+1} = h_k + L^-a sigma(L^-b (A(k/L) h_k + b(k/L)))`` with ``a + b = 1``, ``b > 0``
@@ -92,21 +137,33 @@ def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-
     ndarray, shape (len(t_eval), d)
     """
     s1, _ = activation_derivatives(activation)
-    h0 = np.asarray(h0, dtype=np.float64)
-    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
+    y0, ts, rtol, atol = _check_ivp(h0, t_eval, rtol, atol)
+    check_callable(A, "A")
+    if b is not None:
+        check_callable(b, "b")
 
     def rhs(t, h):
         return s1 * (A(t) @ h + (0.0 if b is None else b(t)))
 
-    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
+    sol = solve_ivp(rhs, (0.0, float(ts.max())), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(sol.message)
     return sol.y.T
 
 
 def smooth_resnet(
-    variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0, save_trajectories=True
-):
+    variant: str,
+    activation: str,
+    h0: ArrayLike,
+    depth: int,
+    *,
+    V: Any = None,
+    W: Any = None,
+    b: Any = None,
+    delta_exp: float = 1.0,
+    weight_exp: float = 0.0,
+    save_trajectories: bool = True,
+) -> ResNetBatch:
     """The finite ResNet whose weights are functions sampled on the grid: ``L^-weight_exp F(k/L)``.
 
     ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's
@@ -133,7 +190,9 @@ def smooth_resnet(
         One network.
     """
     depth = check_int(depth, "depth", minimum=1)
-    h0 = np.asarray(h0, dtype=np.float64)[None]
+    h0 = check_array(h0, "h0", ndim=1, min_size=1)[None]
+    delta_exp = check_float(delta_exp, "delta_exp")
+    weight_exp = check_float(weight_exp, "weight_exp")
     s = float(depth) ** (-float(weight_exp))
     grid = lambda f: None if f is None else (s * f.on_grid(depth))[None]
     return simulate_resnets(

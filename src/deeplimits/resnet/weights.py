@@ -91,8 +91,8 @@ def iid_weights(
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
     """
-    n_nets, depth, shape, first_path = _common(n_nets, depth, shape, seed, first_path)
-    return _scale(shape, scale) * normal_array(seed, (n_nets, depth) + shape, first_path)
+    n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path)
+    return _scale(dims, scale) * normal_array(seed, (n_nets, depth) + dims, first_path)
 
 
 @lru_cache(maxsize=16)
@@ -140,12 +140,12 @@ def rbf_gp_weights(
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
     """
-    n_nets, depth, shape, first_path = _common(n_nets, depth, shape, seed, first_path)
+    n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path)
     lengthscale = check_float(lengthscale, "lengthscale", minimum=0.0, strict_min=True)
-    m = int(np.prod(shape))
+    m = int(np.prod(dims))
     z = normal_array(seed, (n_nets, m, depth), first_path)
     x = z @ _rbf_factor(depth, lengthscale).T  # (n, m, L)
-    return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
+    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
 
 
 def fgn_autocovariance(hurst: float, n: int) -> NDArray[np.float64]:
@@ -225,15 +225,15 @@ def fgn_weights(
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
     """
-    n_nets, depth, shape, first_path = _common(n_nets, depth, shape, seed, first_path, copies=4)
+    n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path, copies=4)
     hurst = _check_hurst(hurst)
-    m = int(np.prod(shape))
+    m = int(np.prod(dims))
     sq = _circulant_sqrt_eigs(hurst, depth)
     n2 = sq.size
     z = normal_array(seed, (n_nets, m, 2, n2), first_path)
     # The real part of FFT(sqrt(lam/2n) (Z1 + i Z2)) has exactly the circulant covariance.
     x = np.fft.fft(sq * (z[:, :, 0] + 1j * z[:, :, 1]), axis=-1).real[..., :depth]
-    return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
+    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
 
 
 class SmoothWeightFunction:
