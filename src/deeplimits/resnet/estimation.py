@@ -138,6 +138,11 @@ def expected_bootstrap_max(x: ArrayLike, n: int | None = None) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> round(expected_bootstrap_max([1.0, 2.0, 3.0]), 4)
+    2.6667
     """
     xs = np.sort(check_array(x, "x", ndim=1, min_size=1))
     m = xs.size
@@ -176,6 +181,12 @@ def layer_statistics(layers: ArrayLike) -> NDArray[np.float64]:
     ndarray, shape (5,)
         ``max_norm``, ``max_norm_corrected``, ``increment``, ``root_ssq``, ``quadratic_variation`` (the order
         of ``STATISTICS``; definitions in the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer_statistics(np.ones((4, 2))).shape
+    (5,)
     """
     layers = np.asarray(layers, dtype=np.float64)
     nrm = np.linalg.norm(layers, axis=1)
@@ -233,6 +244,15 @@ def estimate_scaling(
     ValueError
         Fewer than two distinct depths, a network with fewer than 2 layers, inconsistent shapes, a key that
         differs from the number of layers, or non-finite weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.resnet import estimate_scaling, iid_weights
+    >>> ws = {L: iid_weights(1, L, (4, 4), seed=L)[0] / np.sqrt(L) for L in (16, 32, 64, 128)}
+    >>> est = estimate_scaling(ws, n_boot=100)
+    >>> est.verdict, round(est.beta, 1)
+    ('diffusive (SDE)', 0.5)
     """
     if not isinstance(pattern, str):
         raise TypeError(f"pattern must be a regular expression (str), got {type(pattern).__name__}")

@@ -68,6 +68,11 @@ def activation_derivatives(activation: str) -> tuple[float, float]:
     ------
     ValueError
         For ReLU (not differentiable at 0) or an unknown name.
+
+    Examples
+    --------
+    >>> activation_derivatives("swish")
+    (0.5, 0.5)
     """
     activation_code(activation)
     if activation not in _DERIVS:
@@ -90,6 +95,11 @@ def gaussian_moment(activation: str, q: ArrayLike, power: int = 2) -> Any:
     -------
     float or ndarray
         Closed form for linear (power 2) and ReLU (powers 1, 2, 4); Gauss--Hermite with 48 nodes otherwise.
+
+    Examples
+    --------
+    >>> float(gaussian_moment("relu", 2.0))
+    1.0
     """
     code = activation_code(activation)
     q = np.asarray(check_array(q, "q", minimum=0.0))
@@ -175,6 +185,13 @@ def neural_sde(variant: str, activation: str, width: int, bias_std: float = 0.0)
     Returns
     -------
     deeplimits.sde.SDE
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import neural_sde
+    >>> sde = neural_sde("res1", "tanh", width=4)
+    >>> sde.dim, sde.noise
+    (4, 'diagonal')
     """
     from deeplimits.sde import SDE
 
@@ -219,6 +236,11 @@ def norm_sde_law(variant: str, activation: str, width: int) -> tuple[float, floa
     ------
     ValueError
         For a combination without a closed form, or ``width < 1``.
+
+    Examples
+    --------
+    >>> norm_sde_law("res1", "linear", 4)
+    (0.5, 1.0)
     """
     width = check_int(width, "width", minimum=1)
     variant_code(variant)
@@ -250,6 +272,11 @@ def cohen_mean_drift(activation: str, q: ArrayLike, depth: int) -> Any:
     Returns
     -------
     float or ndarray
+
+    Examples
+    --------
+    >>> round(float(cohen_mean_drift("relu", 1.0, 100)), 4)
+    3.9894
     """
     depth = check_int(depth, "depth", minimum=1)
     return np.sqrt(depth) * gaussian_moment(activation, q, power=1)
@@ -299,6 +326,12 @@ def diffusive_sde(
     -------
     deeplimits.sde.SDE
         General noise with ``d^2 + d`` Brownian motions.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import diffusive_sde
+    >>> diffusive_sde("tanh", width=2).n_noise
+    6
     """
     from deeplimits.sde import SDE
 

@@ -63,6 +63,11 @@ def norm_factor_moments(variant: str, activation: str, width: int, alpha: float)
     Returns
     -------
     (float, float)
+
+    Examples
+    --------
+    >>> norm_factor_moments("res1", "linear", 4, 0.5)
+    (1.25, 1.84375)
     """
     width = check_int(width, "width", minimum=1)
     es2, es4 = _s_moments(variant, activation, width)
@@ -93,6 +98,12 @@ def norm_moments(
     Returns
     -------
     (float, float)
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import norm_moments
+    >>> [round(v, 4) for v in norm_moments("res1", "linear", width=4, depth=64, beta=0.5)]
+    [2.6973, 19.1863]
     """
     depth, beta, gamma = check_int(depth, "depth", minimum=1), check_beta(beta), check_beta(gamma, "gamma")
     alpha = float(depth) ** (-beta) * (float(depth) ** (-gamma) if variant == "cohen" else 1.0)
@@ -119,8 +130,14 @@ def norm_moments_limit(variant: str, activation: str, width: int, h0_norm: float
     -------
     (float, float)
         ``(E||H_1||^2, E||H_1||^4)``.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import norm_moments_limit
+    >>> [round(v, 4) for v in norm_moments_limit("res1", "linear", width=4)]
+    [2.7183, 20.0855]
     """
     width = check_int(width, "width", minimum=1)
     es2, _ = _s_moments(variant, activation, width)
     r0 = check_float(h0_norm, "h0_norm", minimum=0.0) ** 2
-    return r0 * np.exp(es2), r0 * r0 * np.exp(2.0 * es2 * (1.0 + 2.0 / width))
+    return float(r0 * np.exp(es2)), float(r0 * r0 * np.exp(2.0 * es2 * (1.0 + 2.0 / width)))

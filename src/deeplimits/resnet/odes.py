@@ -81,6 +81,13 @@ def neural_ode(
     Returns
     -------
     ndarray, shape (len(t_eval), d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.resnet import neural_ode
+    >>> neural_ode("res1", "linear", [1.0], V=lambda t: np.eye(1)).round(6)
+    array([[2.718282]])
     """
     variant_code(variant)
     code = activation_code(activation)
@@ -135,6 +142,13 @@ def alternative_ode(
     Returns
     -------
     ndarray, shape (len(t_eval), d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.resnet import alternative_ode
+    >>> alternative_ode("tanh", [1.0], A=lambda t: np.eye(1)).round(6)
+    array([[2.718282]])
     """
     s1, _ = activation_derivatives(activation)
     y0, ts, rtol, atol = _check_ivp(h0, t_eval, rtol, atol)
@@ -188,6 +202,12 @@ def smooth_resnet(
     -------
     ResNetBatch
         One network.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import SmoothWeightFunction, smooth_resnet
+    >>> smooth_resnet("res1", "linear", [1.0], 10, V=SmoothWeightFunction((1, 1), seed=0)).ys.shape
+    (1, 11, 1)
     """
     depth = check_int(depth, "depth", minimum=1)
     h0 = check_array(h0, "h0", ndim=1, min_size=1)[None]

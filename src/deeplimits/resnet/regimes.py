@@ -69,6 +69,12 @@ def critical_beta(hurst: ArrayLike) -> NDArray[np.float64]:
     Returns
     -------
     ndarray
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import critical_beta
+    >>> critical_beta([0.3, 0.7])
+    array([0.3, 0.7])
     """
     h = check_array(hurst, "hurst")
     if np.any((h <= 0) | (h >= 1)):
@@ -107,6 +113,13 @@ def regime_map(
     Returns
     -------
     RegimeMap
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import regime_map
+    >>> m = regime_map([0.2, 1.0], [0.5], depths=(8, 32), width=3, n_nets=4)
+    >>> m.log10_ratio.shape, m.growth.shape
+    ((1, 2, 2), (1, 2))
     """
     variant_code(variant)
     activation_code(activation)

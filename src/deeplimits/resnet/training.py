@@ -68,6 +68,12 @@ def synthetic_task(n_train=1024, n_test=256, dim=10, seed=0, n_steps=100):
     Returns
     -------
     (x_train, y_train, x_test, y_test) : ndarrays of float64, shapes ``(n, dim)``
+
+    Examples
+    --------
+    >>> x_train, y_train, x_test, y_test = synthetic_task(n_train=8, n_test=4, dim=3)
+    >>> x_train.shape, y_test.shape
+    ((8, 3), (4, 3))
     """
     n_train, n_test = check_int(n_train, "n_train", minimum=1), check_int(n_test, "n_test", minimum=1)
     dim, n_steps = check_int(dim, "dim", minimum=1), check_int(n_steps, "n_steps", minimum=1)

@@ -90,6 +90,14 @@ def iid_weights(
     Returns
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import iid_weights
+    >>> iid_weights(2, 8, (3, 3), seed=0).shape
+    (2, 8, 3, 3)
+    >>> bool((iid_weights(3, 8, (3,), seed=0)[1:] == iid_weights(2, 8, (3,), seed=0, first_path=1)).all())
+    True
     """
     n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path)
     return _scale(dims, scale) * normal_array(seed, (n_nets, depth) + dims, first_path)
@@ -139,6 +147,12 @@ def rbf_gp_weights(
     Returns
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import rbf_gp_weights
+    >>> rbf_gp_weights(2, 8, (3,), lengthscale=0.2, seed=0).shape
+    (2, 8, 3)
     """
     n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path)
     lengthscale = check_float(lengthscale, "lengthscale", minimum=0.0, strict_min=True)
@@ -163,6 +177,11 @@ def fgn_autocovariance(hurst: float, n: int) -> NDArray[np.float64]:
     Returns
     -------
     ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> fgn_autocovariance(0.5, 3)
+    array([1., 0., 0.])
     """
     hurst = _check_hurst(hurst)
     n = check_int(n, "n", minimum=1)
@@ -224,6 +243,12 @@ def fgn_weights(
     Returns
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import fgn_weights
+    >>> fgn_weights(2, 8, (3,), hurst=0.7, seed=0).shape
+    (2, 8, 3)
     """
     n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path, copies=4)
     hurst = _check_hurst(hurst)
@@ -256,6 +281,13 @@ class SmoothWeightFunction:
         Non-negative seed.
     scale : float, optional
         Marginal standard deviation; default ``1/sqrt(shape[-1])``.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import SmoothWeightFunction
+    >>> A = SmoothWeightFunction((2, 2), seed=0)
+    >>> A(0.5).shape, A.on_grid(4).shape
+    ((2, 2), (4, 2, 2))
     """
 
     def __init__(
