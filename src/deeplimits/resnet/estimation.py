@@ -44,7 +44,7 @@ __all__ = ["ScalingEstimate", "estimate_scaling", "layer_statistics", "expected_
 STATISTICS = ("max_norm", "max_norm_corrected", "increment", "root_ssq", "quadratic_variation")
 
 
-@dataclass
+@dataclass(repr=False)
 class ScalingEstimate:
     """Result of :func:`estimate_scaling`.
 
@@ -76,6 +76,12 @@ class ScalingEstimate:
     rule: str
     level: float = 0.95
     extra: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"ScalingEstimate(depths={self.depths.tolist()}, beta={self.beta:.3g}, verdict={self.verdict!r}, "
+            f"level={self.level})"
+        )
 
 
 def _to_numpy(x):

@@ -32,7 +32,7 @@ from .weights import fgn_weights
 __all__ = ["RegimeMap", "regime_map", "critical_beta"]
 
 
-@dataclass
+@dataclass(repr=False)
 class RegimeMap:
     """Result of :func:`regime_map`.
 
@@ -53,6 +53,12 @@ class RegimeMap:
     depths: tuple
     log10_ratio: np.ndarray
     growth: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"RegimeMap(betas: {self.betas.size} in [{self.betas.min():.3g}, {self.betas.max():.3g}], "
+            f"hursts: {self.hursts.size} in [{self.hursts.min():.3g}, {self.hursts.max():.3g}], depths={self.depths})"
+        )
 
 
 def critical_beta(hurst: ArrayLike) -> NDArray[np.float64]:
