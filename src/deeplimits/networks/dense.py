@@ -13,6 +13,7 @@ the first pre-activations ``h_1 = W_0 x / sqrt(m)`` (``W_0`` n x m, iid N(0,1)) 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["mlp_dense", "resnet_dense"]
 
@@ -53,7 +54,21 @@ def _batches(n_nets, n):
         yield start, min(n_nets, start + b)
 
 
-def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, layers, slot, n_nets):
+def mlp_dense(
+    gram: NDArray[np.float64],
+    P0: NDArray[np.float64],
+    D0: NDArray[np.float64],
+    n: int,
+    depth: int,
+    s_plus: float,
+    s_minus: float,
+    cnorm: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)`` with real n x n weight matrices.
 
     Called by :func:`deeplimits.networks.leaky_mlp` after validation.
@@ -109,7 +124,17 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, 
     return out_P, out_D
 
 
-def resnet_dense(gram, n, depth, sigma_r, seed, first_path, layers, slot, n_nets):
+def resnet_dense(
+    gram: NDArray[np.float64],
+    n: int,
+    depth: int,
+    sigma_r: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2).
 
     Called by :func:`deeplimits.networks.resnet` after validation.

@@ -24,13 +24,27 @@ Networks run in parallel (``numba.prange``); network ``k`` uses the stream ``dee
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._gram_kernels import mlp_gram_kernel, resnet_gram_kernel
 
 __all__ = ["mlp_gram", "resnet_gram"]
 
 
-def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, layers, slot, n_nets):
+def mlp_gram(
+    P0: NDArray[np.float64],
+    D0: NDArray[np.float64],
+    n: int,
+    depth: int,
+    s_plus: float,
+    s_minus: float,
+    cnorm: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gram-exact MLP (module docstring): samples the Markov chain of the m x m Gram matrices.
 
     Parameters
@@ -55,7 +69,18 @@ def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, layers,
     return out_P, out_D
 
 
-def resnet_gram(P0, D0, n, depth, sigma_r, seed, first_path, layers, slot, n_nets):
+def resnet_gram(
+    P0: NDArray[np.float64],
+    D0: NDArray[np.float64],
+    n: int,
+    depth: int,
+    sigma_r: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gram-exact ResNet (module docstring): keeps ``h_l`` (n x m), samples each branch from its Gram.
 
     Parameters

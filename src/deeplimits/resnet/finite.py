@@ -87,7 +87,19 @@ def check_beta(beta: float, name: str = "beta") -> float:
     return check_float(beta, name, minimum=0.0)
 
 
-def check_batch(variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save):
+def check_batch(
+    variant: str,
+    activation: str,
+    n_nets: int,
+    width: int,
+    depth: int,
+    beta: float,
+    gamma: float,
+    bias_std: float,
+    seed: int,
+    first_path: int,
+    save: bool,
+) -> tuple[int, int, int, int, int, float, float, float, int, int, bool]:
     """Validate the arguments shared by the ResNet simulators.
 
     Returns
