@@ -153,6 +153,8 @@ CASES = [
     ("random_h0_shape", _res(random_resnets, h0=np.ones(5)), ValueError, "h0"),
     ("random_h0_nan", _res(random_resnets, h0=[1.0, np.nan, 0.0]), ValueError, "h0"),
     ("random_save_int", _res(random_resnets, save_trajectories=1), TypeError, "save_trajectories"),
+    ("exact_traj_huge", _res(exact_resnets, n_nets=10**6, depth=10**6, save_trajectories=True), MemoryError, "n_nets"),
+    ("batch_index_not_saved", lambda: relu_mlp(G, 4, 3, 2, save=[0, 3]).index(2), ValueError, "t=2"),
     ("exact_seed_1.5", _res(exact_resnets, seed=1.5), ValueError, "seed"),
     ("exact_depth_0", _res(exact_resnets, depth=0), ValueError, "depth"),
     ("exact_first_path_str", _res(exact_resnets, first_path="0"), TypeError, "first_path"),
@@ -290,6 +292,12 @@ def test_wide_seeds_work(seed):
         out = f("res1", 2, 3, 4, 0.5, seed=seed)
         assert np.all(np.isfinite(out.ys))
     assert np.all(np.isfinite(random_resnets("res1", 2, 3, 4, 0.5, "fgn", hurst=0.3, seed=seed).ys))
+
+
+def test_exact_simulator_needs_no_dense_weights():
+    # O(d) per layer: a width whose d x d weights would not fit is fine for the exact simulator
+    out = exact_resnets("res1", 1, 10**6, 2, 0.5, activation="linear")
+    assert out.final.shape == (1, 10**6) and np.all(np.isfinite(out.norms))
 
 
 def test_at_least_40_cases():

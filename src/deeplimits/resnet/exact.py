@@ -129,7 +129,18 @@ def exact_resnets(
     (1000, 65)
     """
     vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save = check_batch(
-        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save_trajectories
+        variant,
+        activation,
+        n_nets,
+        width,
+        depth,
+        beta,
+        gamma,
+        bias_std,
+        seed,
+        first_path,
+        save_trajectories,
+        dense=False,
     )
     alpha = float(depth) ** (-beta)
     h0 = initial_state(h0, n_nets, width)

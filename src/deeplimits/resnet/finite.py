@@ -99,6 +99,7 @@ def check_batch(
     seed: int,
     first_path: int,
     save: bool,
+    dense: bool = True,
 ) -> tuple[int, int, int, int, int, float, float, float, int, int, bool]:
     """Validate the arguments shared by the ResNet simulators.
 
@@ -113,8 +114,8 @@ def check_batch(
         Unknown variant or activation, counts below 1, ``beta`` or ``gamma`` out of range, ``bias_std``
         negative or not finite, negative ``seed`` or ``first_path``.
     MemoryError
-        If the output (``n_nets x (L + 1) x width`` with ``save_trajectories``) or one network's
-        ``width x width`` weights cannot fit.
+        If the output (``n_nets x (L + 1) x width`` with ``save_trajectories``) or, for the dense
+        simulators (``dense=True``), one network's ``width x width`` weights cannot fit.
     """
     vc, ac = variant_code(variant), activation_code(activation)
     n_nets = check_int(n_nets, "n_nets", minimum=1)
@@ -127,7 +128,8 @@ def check_batch(
     save = check_bool(save, "save_trajectories")
     check_allocation((n_nets, depth + 1 if save else 1, width), "n_nets x depth x width (the hidden states)")
     check_allocation((n_nets, depth + 1), "n_nets x depth (the norms)")
-    check_allocation((width, width), "width (one layer's weights)")
+    if dense:
+        check_allocation((width, width), "width (one layer's weights)")
     return vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save
 
 
