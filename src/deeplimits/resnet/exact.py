@@ -13,7 +13,7 @@ given ``h_k`` has an explicit law that needs only ``O(d)`` random numbers (condi
 
 Because the layers' weights are fresh, ``(h_k)`` is a Markov chain and these kernels equal the dense
 ones: the whole trajectory has the same law as :func:`deeplimits.resnet.finite.random_resnets` with
-``weights="iid"`` (checked in ``tests/test_resnet_exact.py``).  Cost ``O(d)`` instead of ``O(d^2)`` per layer.
+``weights="iid"`` (checked in ``tests/test_resnet_finite.py``).  Cost ``O(d)`` instead of ``O(d^2)`` per layer.
 """
 
 from __future__ import annotations
