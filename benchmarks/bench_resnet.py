@@ -2,8 +2,8 @@
 
 Target problem: 1e4 networks of width 100 and depth 1000.  Timed, in the same run:
 
-* ``numba exact``  -- :func:`deeplimits.resnet.exact.exact_resnets` (O(d) per layer, exact in law);
-* ``numba dense``  -- :func:`deeplimits.resnet.finite.random_resnets` (dense d x d weights drawn per layer);
+* ``numba exact``  -- :func:`deeplimits.resnet.exact_resnets` (O(d) per layer, exact in law);
+* ``numba dense``  -- :func:`deeplimits.resnet.random_resnets` (dense d x d weights drawn per layer);
 * ``torch dense``  -- the plain torch loop: per layer ``V = randn(n, d, d)/sqrt(d)``, ``h += a V tanh(h)`` (reference);
 * ``torch O(d)``   -- the same conditional-Gaussian trick as ``numba exact``, written in torch.
 
@@ -54,8 +54,7 @@ def main():
     import numba
     import torch
 
-    from deeplimits.resnet.exact import exact_resnets
-    from deeplimits.resnet.finite import random_resnets
+    from deeplimits.resnet import exact_resnets, random_resnets
 
     if args.threads:
         numba.set_num_threads(args.threads)

@@ -32,7 +32,7 @@ def assert_same_law(x, y, n_tests, what):
 def compare_batches(a, b, layers, pairs):
     n_tests = len(layers) * (1 + len(pairs))
     for l in layers:
-        ka, kb = a.layer(l), b.layer(l)
+        ka, kb = a.index(l), b.index(l)
         assert_same_law(a.sqnorm[:, ka, 0], b.sqnorm[:, kb, 0], n_tests, f"sqnorm layer {l}")
         for i, j in pairs:
             assert_same_law(a.corr[:, ka, i, j], b.corr[:, kb, i, j], n_tests, f"corr[{i},{j}] layer {l}")
@@ -91,7 +91,7 @@ def test_one_layer_exact_moments_relu():
     rho0 = 0.3
     P = np.array([1.0, 2.0])
     b = relu_mlp(gram_from_correlation(rho0, P), width=n, depth=1, n_nets=N, seed=9, save=[1])
-    g = b.gram[:, 0]
+    g = b.ys[:, 0]
     for a in range(2):
         x = g[:, a, a]
         assert abs(x.mean() - P[a]) < 4 * x.std() / np.sqrt(N)
@@ -109,7 +109,7 @@ def test_one_layer_exact_moments_leaky_and_resnet():
     n, N = 4, 200_000
     rho0, sp, sm = -0.5, 1.3, 0.4
     b = leaky_mlp(gram_from_correlation(rho0), width=n, depth=1, n_nets=N, s_plus=sp, s_minus=sm, seed=10)
-    g = b.gram[:, 1]
+    g = b.ys[:, 1]
     # c E[phi(w1) phi(w2)] = rho + ((s+ - s-)^2 / (pi (s+^2 + s-^2))) (sqrt(1 - rho^2) - rho arccos rho)
     k = rho0 + (sp - sm) ** 2 / (np.pi * (sp**2 + sm**2)) * (np.sqrt(1 - rho0**2) - rho0 * np.arccos(rho0))
     assert abs(g[:, 0, 1].mean() - k) < 4 * g[:, 0, 1].std() / np.sqrt(N)

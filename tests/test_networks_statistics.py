@@ -5,7 +5,7 @@ Synthetic laws with known finite-width corrections: N(shift(n), 1) samples again
 
 import numpy as np
 
-from deeplimits.experiments.corr_networks import fit_rates, quantile_extrapolation
+from deeplimits.experiments._network_stats import fit_rates, quantile_extrapolation
 
 WIDTHS = np.array([16, 32, 64, 128])
 FIT = WIDTHS >= 16

@@ -69,7 +69,7 @@ def test_thread_count_does_not_change_results():
             out.append((a.norms, b.norms, c.norms))
         finally:
             numba.set_num_threads(default)
-    for x, y in zip(*out):
+    for x, y in zip(*out, strict=True):
         np.testing.assert_array_equal(x, y)
 
 
@@ -83,8 +83,8 @@ def test_trajectories_and_given_weights_agree():
     h = h0.copy()
     for k in range(L):
         h = h + 0.3 * np.einsum("nij,nj->ni", V[:, k], np.tanh(np.einsum("nij,nj->ni", W[:, k], h)))
-        np.testing.assert_allclose(out.trajectories[:, k + 1], h, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(out.norms, np.linalg.norm(out.trajectories, axis=2))
+        np.testing.assert_allclose(out.ys[:, k + 1], h, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.norms, np.linalg.norm(out.ys, axis=2))
     np.testing.assert_allclose(out.final, h)
 
 

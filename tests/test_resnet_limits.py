@@ -5,9 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from deeplimits.resnet.exact import exact_resnets
-from deeplimits.resnet.finite import simulate_resnets
-from deeplimits.resnet.limits import (
+from deeplimits.resnet import (
     alternative_ode,
     cohen_mean_drift,
     diffusive_sde,
@@ -17,6 +15,8 @@ from deeplimits.resnet.limits import (
     norm_sde_law,
     smooth_resnet,
 )
+from deeplimits.resnet.exact import exact_resnets
+from deeplimits.resnet.finite import simulate_resnets
 from deeplimits.resnet.regimes import critical_beta, regime_map
 from deeplimits.resnet.weights import SmoothWeightFunction
 from deeplimits.sde import brownian_increments, solve, uniform_grid
@@ -46,7 +46,7 @@ def test_smooth_resnet_converges_to_neural_ode_with_order_one(variant):
     ref = neural_ode(variant, "tanh", H0, t_eval=np.linspace(0, 1, DEPTHS[-1] + 1), **kw)
     errs = []
     for L in DEPTHS:
-        tr = smooth_resnet(variant, "tanh", H0, L, **kw).trajectories[0]
+        tr = smooth_resnet(variant, "tanh", H0, L, **kw).ys[0]
         errs.append(np.abs(tr - ref[:: DEPTHS[-1] // L]).max())  # max over layers of ||h_k - H(k/L)||_inf
     assert abs(_slope(DEPTHS, errs) + 1) < 0.2
 

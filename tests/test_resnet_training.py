@@ -10,7 +10,7 @@ from deeplimits.resnet.training import effective_weights, load_weights, syntheti
 def test_synthetic_task_is_seeded_and_on_the_sphere():
     a = synthetic_task(n_train=64, n_test=16, seed=3)
     b = synthetic_task(n_train=64, n_test=16, seed=3)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
         np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0)
     assert a[0].shape == (64, 10) and a[3].shape == (16, 10)

@@ -53,10 +53,10 @@ def test_default_scale_and_iid():
 
 def test_chunked_rows_equal_whole_batch():
     a = w.fgn_weights(6, 16, (3, 3), 0.7, seed=5)
-    b = w.fgn_weights(2, 16, (3, 3), 0.7, seed=5, first_row=4)
+    b = w.fgn_weights(2, 16, (3, 3), 0.7, seed=5, first_path=4)
     np.testing.assert_array_equal(a[4:], b)
     a = w.rbf_gp_weights(5, 16, (3,), 0.3, seed=5)
-    b = w.rbf_gp_weights(1, 16, (3,), 0.3, seed=5, first_row=2)
+    b = w.rbf_gp_weights(1, 16, (3,), 0.3, seed=5, first_path=2)
     np.testing.assert_array_equal(a[2:3], b)
 
 

@@ -114,16 +114,16 @@ def _store(P, D, S, net, k, out_P, out_D):
 
 
 @nb.njit(cache=True, parallel=True)
-def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, save_slot, out_P, out_D):
+def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, save_slot, out_P, out_D):
     """Gram-exact MLP: Phi_l = (cnorm/n) phi(h_l)^T phi(h_l), h_l | Phi_{l-1} ~ N(0, Phi_{l-1} (x) I_n).
 
     ``save_slot[l]`` is the output slot of layer ``l`` (``-1``: not saved).  Network ``k`` uses
-    random stream ``(seed, k)``, so results do not depend on the number of threads.
+    random stream ``(seed, first_path + k)``, so results do not depend on the number of threads.
     """
     n_nets = out_P.shape[0]
     m = P0.shape[0]
     for net in nb.prange(n_nets):
-        s = stream_state(seed, net)
+        s = stream_state(seed, first_path + net)
         P = P0.copy()
         D = D0.copy()
         L = np.zeros((m, m))
@@ -152,7 +152,7 @@ def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, save_slot, o
 
 
 @nb.njit(cache=True, parallel=True)
-def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, save_slot, out_P, out_D):
+def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, first_path, save_slot, out_P, out_D):
     """Gram-exact ResNet h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l), W_l iid N(0, sigma_r^2).
 
     Given h_l the branch has iid rows N(0, (sigma_r^2/d) G_l), G_l = relu(h_l)^T relu(h_l) / n, so the
@@ -163,7 +163,7 @@ def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, save_slot, out_P, out_D)
     m = P0.shape[0]
     var_scale = sigma_r * sigma_r / depth
     for net in nb.prange(n_nets):
-        s = stream_state(seed, net)
+        s = stream_state(seed, first_path + net)
         L = np.zeros((m, m))
         h = np.empty((n, m))
         act = np.empty((n, m))

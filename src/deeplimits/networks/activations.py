@@ -11,11 +11,14 @@ regime ``d/n = T``) or the depth (Li & Nica 2023, rate ``d^-1/2``).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._checks import check_float, check_int
 
 __all__ = ["shaped_slopes", "he_normalisation", "leaky_relu"]
 
 
-def he_normalisation(s_plus, s_minus):
+def he_normalisation(s_plus: float, s_minus: float) -> float:
     """He constant of the leaky ReLU with slopes ``s_plus``, ``s_minus``.
 
     Parameters
@@ -27,11 +30,23 @@ def he_normalisation(s_plus, s_minus):
     -------
     float
         ``c = 2 / (s_plus^2 + s_minus^2) = 1 / E[phi(w)^2]``, ``w ~ N(0, 1)``.
+
+    Raises
+    ------
+    ValueError
+        If a slope is negative or not finite, or both are zero.
+
+    Examples
+    --------
+    >>> he_normalisation(1.0, 0.0)
+    2.0
     """
+    s_plus, s_minus = check_float(s_plus, "s_plus"), check_float(s_minus, "s_minus")
+    check_slopes(s_plus, s_minus, what="(s_plus, s_minus)")
     return 2.0 / (s_plus * s_plus + s_minus * s_minus)
 
 
-def leaky_relu(x, s_plus=1.0, s_minus=0.0):
+def leaky_relu(x: ArrayLike, s_plus: float = 1.0, s_minus: float = 0.0) -> NDArray[np.float64]:
     """Leaky ReLU ``s_plus max(x, 0) + s_minus min(x, 0)``, elementwise.
 
     Parameters
@@ -45,11 +60,18 @@ def leaky_relu(x, s_plus=1.0, s_minus=0.0):
     -------
     ndarray
         Same shape as ``x``.
+
+    Examples
+    --------
+    >>> leaky_relu([-2.0, 3.0], s_plus=1.0, s_minus=0.5)
+    array([-1.,  3.])
     """
+    x = np.asarray(x, dtype=np.float64)
+    s_plus, s_minus = check_float(s_plus, "s_plus"), check_float(s_minus, "s_minus")
     return np.where(x > 0, s_plus * x, s_minus * x)
 
 
-def shaped_slopes(c_plus, c_minus, scale):
+def shaped_slopes(c_plus: float, c_minus: float, scale: int) -> tuple[float, float]:
     """Slopes ``s_pm = 1 + c_pm / sqrt(scale)`` of the shaped leaky ReLU.
 
     Parameters
@@ -67,18 +89,22 @@ def shaped_slopes(c_plus, c_minus, scale):
     ------
     ValueError
         If a slope is negative (the activation is then non-monotone, outside the theory) or both
-        are zero, or the constants are not finite.
+        are zero, the constants are not finite, or ``scale`` is not an integer >= 1.
+
+    Examples
+    --------
+    >>> shaped_slopes(0.0, -1.0, 16)
+    (1.0, 0.75)
     """
-    c_plus, c_minus = float(c_plus), float(c_minus)
-    if not (np.isfinite(c_plus) and np.isfinite(c_minus)):
-        raise ValueError(f"c_plus, c_minus must be finite, got {c_plus}, {c_minus}")
+    c_plus, c_minus = check_float(c_plus, "c_plus"), check_float(c_minus, "c_minus")
+    scale = check_int(scale, "scale", minimum=1)
     r = 1.0 / np.sqrt(scale)
-    s_plus, s_minus = 1.0 + c_plus * r, 1.0 + c_minus * r
+    s_plus, s_minus = float(1.0 + c_plus * r), float(1.0 + c_minus * r)
     check_slopes(s_plus, s_minus, what=f"c_plus={c_plus}, c_minus={c_minus} at scale {scale}")
     return s_plus, s_minus
 
 
-def check_slopes(s_plus, s_minus, what=""):
+def check_slopes(s_plus: float, s_minus: float, what: str = "") -> None:
     """Validate the slopes of a leaky ReLU.
 
     Parameters
@@ -97,8 +123,8 @@ def check_slopes(s_plus, s_minus, what=""):
         raise ValueError(f"slopes s_plus, s_minus {what} must be finite, got {s_plus}, {s_minus}")
     if s_plus < 0 or s_minus < 0:
         raise ValueError(
-            f"shaping {what} gives slopes s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
+            f"s_plus, s_minus must be >= 0: shaping {what} gives slopes s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
             "a negative slope makes the activation non-monotone; use |c_pm| < sqrt(scale)"
         )
     if s_plus == 0 and s_minus == 0:
-        raise ValueError(f"shaping {what} gives the zero activation")
+        raise ValueError(f"s_plus, s_minus must not both be 0: shaping {what} gives the zero activation")

@@ -1,98 +1,103 @@
-"""Result container and input validation shared by the two engines."""
+"""The result type of the network simulators and the input checks shared by the two engines."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["NetworkBatch", "gram_from_correlation"]
+from .._checks import check_array, check_float, check_gram
+from .._solution import Solution
+
+__all__ = ["NetworkBatch", "gram_from_correlation", "input_gram", "save_slots", "safe_sqrt_product"]
 
 
-@dataclass
-class NetworkBatch:
-    """Per-layer second moments of a batch of random networks at initialisation.
+@dataclass(repr=False)
+class NetworkBatch(Solution):
+    """Per-layer Gram matrices of a batch of random networks at initialisation.
+
+    A :class:`~deeplimits._solution.Solution` whose time axis is the layer index.
 
     Attributes
     ----------
-    arch : str
-        ``"relu_mlp"``, ``"shaped_mlp"`` or ``"resnet"``.
-    engine : str
-        ``"dense"`` or ``"gram"``.
-    layers : ndarray of int, shape (n_save,)
-        Layer indices ``l`` (0 = input) of the saved layers, increasing.
+    ts : ndarray, shape (n_save,)
+        Saved layer indices ``l`` (0 = input), increasing, as floats.
+    ys : ndarray, shape (n_nets, n_save, m, m)
+        Gram matrices of the saved layers, axis order (network, layer, input, input).
+        MLPs: ``Phi_l = (c/n) phi(h_l)^T phi(h_l)`` (``Phi_0`` = the input Gram);
+        ResNet: ``V_l = h_l^T h_l / n``.  0 in the rows and columns of a dead column.
     sqnorm : ndarray, shape (n_nets, n_save, m)
-        Axis order (network, layer, input).  The diagonal of the layer's Gram matrix:
-        MLPs: ``Phi_l^aa = (c/n) |phi(h_l^a)|^2`` (``Phi_0`` = the input Gram);
-        ResNet: ``V_l^aa = |h_l^a|^2 / n``.
+        The diagonal of ``ys``.
     one_minus_corr : ndarray, shape (n_nets, n_save, m, m)
-        Axis order (network, layer, input, input).  ``1 - rho_l^ab`` computed without
-        cancellation as ``|e_a - e_b|^2 / 2`` from the normalised vectors ``e``.  NaN where a
-        column died (all units zero; only possible at tiny widths).
-    width, depth : int
-        ``n`` and ``d``.
-    seed : int
+        ``1 - rho_l^ab`` computed without cancellation as ``|e_a - e_b|^2 / 2`` from the normalised
+        vectors ``e`` (use it rather than ``1 - corr`` when ``rho`` is close to 1).  NaN where a column
+        died (all units zero; only possible at tiny widths).
     params : dict
-        Architecture parameters (slopes, normalisation, ``sigma_r``...).
+        Model parameters: slopes ``s_plus``, ``s_minus`` and He constant ``c`` (MLPs), ``c_plus``,
+        ``c_minus``, ``shaping`` (shaped MLP), ``sigma_r`` (ResNet).
+    stats : dict
+        Run metadata: ``arch``, ``engine``, ``width``, ``depth``, ``n_nets``, ``seed``, ``first_path``.
+
+    Examples
+    --------
+    >>> from deeplimits.networks import relu_mlp, gram_from_correlation
+    >>> b = relu_mlp(gram_from_correlation(0.5), width=16, depth=4, n_nets=3, seed=1)
+    >>> b
+    NetworkBatch(ts: 5 in [0, 4], ys: (3, 5, 2, 2) float64, relu_mlp, stats: arch='relu_mlp', ...)
+    >>> b.corr[:, b.index(4), 0, 1].shape
+    (3,)
     """
 
-    arch: str
-    engine: str
-    layers: np.ndarray
-    sqnorm: np.ndarray
-    one_minus_corr: np.ndarray
-    width: int
-    depth: int
-    seed: int
-    params: dict = field(default_factory=dict)
+    sqnorm: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0, 0)))
+    one_minus_corr: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0, 0, 0)))
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def corr(self) -> np.ndarray:
-        """Correlations ``rho_l^ab = 1 - one_minus_corr``.
-
-        Returns
-        -------
-        ndarray, shape (n_nets, n_save, m, m)
-        """
+    def corr(self) -> NDArray[np.float64]:
+        """Correlations ``rho_l^ab = 1 - one_minus_corr``, shape (n_nets, n_save, m, m)."""
         return 1.0 - self.one_minus_corr
 
-    @property
-    def gram(self) -> np.ndarray:
-        """Gram matrices ``sqrt(P^aa P^bb) rho^ab``.
+    def _extra_repr(self) -> str:
+        return str(self.stats.get("arch", ""))
 
-        Returns
-        -------
-        ndarray, shape (n_nets, n_save, m, m)
-            0 in the rows and columns of a dead column.
-        """
-        s = np.sqrt(self.sqnorm)
+    @classmethod
+    def from_moments(
+        cls,
+        layers: NDArray[np.int64],
+        sqnorm: NDArray[np.float64],
+        one_minus_corr: NDArray[np.float64],
+        params: dict[str, Any],
+        stats: dict[str, Any],
+    ) -> NetworkBatch:
+        """Build a batch from the engines' outputs (squared norms and ``1 - rho``); ``ys`` is their Gram."""
+        s = np.sqrt(sqnorm)
         scale = s[..., :, None] * s[..., None, :]
-        return np.where(scale == 0, 0.0, scale * self.corr)
-
-    def layer(self, l: int) -> int:
-        """Slot of layer ``l`` in the second axis of ``sqnorm`` / ``one_minus_corr``.
-
-        Parameters
-        ----------
-        l : int
-            Layer index (0 = input).
-
-        Returns
-        -------
-        int
-
-        Raises
-        ------
-        ValueError
-            If layer ``l`` was not saved.
-        """
-        hits = np.flatnonzero(self.layers == int(l))
-        if hits.size == 0:
-            raise ValueError(f"layer {l} was not saved; saved layers: {self.layers.tolist()}")
-        return int(hits[0])
+        gram = np.where(scale == 0, 0.0, scale * (1.0 - one_minus_corr))
+        return cls(
+            ts=layers.astype(np.float64),
+            ys=gram,
+            stats=stats,
+            sqnorm=sqnorm,
+            one_minus_corr=one_minus_corr,
+            params=params,
+        )
 
 
-def gram_from_correlation(rho, sqnorm=1.0):
+def safe_sqrt_product(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``sqrt(a b)`` for positive ``a``, ``b`` without overflow or underflow of the product.
+
+    Where ``a b`` is a normal float the result is ``sqrt(a b)`` exactly; elsewhere
+    (``a = b = 1e160``) it is ``sqrt(a) sqrt(b)``.
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        prod = a * b
+        ok = np.isfinite(prod) & (prod >= np.finfo(np.float64).tiny)
+        return np.where(ok, np.sqrt(np.where(ok, prod, 1.0)), np.sqrt(a) * np.sqrt(b))
+
+
+def gram_from_correlation(rho: float, sqnorm: float | ArrayLike = 1.0) -> NDArray[np.float64]:
     """2 x 2 Gram matrix of two inputs with correlation ``rho`` and squared norm(s) ``sqnorm``.
 
     Parameters
@@ -100,7 +105,7 @@ def gram_from_correlation(rho, sqnorm=1.0):
     rho : float
         Correlation in [-1, 1].
     sqnorm : float or (float, float)
-        Squared norms (diagonal), positive.
+        Squared norms (diagonal), positive and finite.
 
     Returns
     -------
@@ -110,61 +115,23 @@ def gram_from_correlation(rho, sqnorm=1.0):
     ------
     ValueError
         If ``rho`` is not in [-1, 1] (NaN included) or a squared norm is not positive and finite.
+
+    Examples
+    --------
+    >>> gram_from_correlation(0.5, (1.0, 4.0))
+    array([[1., 1.],
+           [1., 4.]])
     """
-    try:
-        rho = float(rho)
-    except (TypeError, ValueError):
-        raise ValueError(f"rho must be a number in [-1, 1], got {rho!r}") from None
-    if not -1.0 <= rho <= 1.0:
-        raise ValueError(f"rho must lie in [-1, 1], got {rho}")
-    p = np.broadcast_to(np.asarray(sqnorm, dtype=float), (2,))
-    if np.any(~(p > 0)) or not np.all(np.isfinite(p)):
-        raise ValueError(f"sqnorm must be positive, got {p.tolist()}")
-    off = rho * np.sqrt(p[0] * p[1])
+    rho = check_float(rho, "rho", minimum=-1.0, maximum=1.0)
+    p = check_array(np.broadcast_to(np.asarray(sqnorm, dtype=float), (2,)), "sqnorm", minimum=0.0, strict_min=True)
+    off = rho * safe_sqrt_product(p[:1], p[1:])[0]
     return np.array([[p[0], off], [off, p[1]]])
 
 
-def _as_integer(name, value, minimum):
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    try:
-        as_float = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
-    if not as_float.is_integer() or as_float < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(as_float)
-
-
-def check_positive_int(name, value):
-    """Validate a size argument.
-
-    Parameters
-    ----------
-    name : str
-        Argument name, used in the message.
-    value : int-like
-        Integer-valued number (``4`` or ``4.0``; not ``True``, ``2.5``, ``nan``, ``"4"``).
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    ValueError
-        If ``value`` is not an integer >= 1; the message names ``name``.
-    """
-    return _as_integer(name, value, 1)
-
-
-def check_seed(seed):
-    """Validate a seed: a non-negative integer (ValueError naming ``seed`` otherwise); returns ``int``."""
-    return _as_integer("seed", seed, 0)
-
-
-def check_gram(gram0):
-    """Validate an input Gram matrix.
+def input_gram(
+    gram0: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Validate an input Gram matrix (overflow-safe: any magnitude is judged on its correlations).
 
     Parameters
     ----------
@@ -183,41 +150,28 @@ def check_gram(gram0):
     Raises
     ------
     ValueError
-        Unless ``gram0`` is a finite, symmetric, positive semi-definite m x m matrix with m >= 2, positive
-        diagonal and correlations in [-1, 1]; the message names ``gram0``.
+        Unless ``gram0`` is a finite, symmetric, positive semi-definite m x m matrix with m >= 2 and
+        a positive diagonal; the message names ``gram0``.
     """
-    try:
-        g = np.array(gram0, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError("gram0 must be a numeric m x m matrix") from None
-    if g.ndim != 2 or g.shape[0] != g.shape[1]:
-        raise ValueError(f"gram0 must be a square m x m matrix, got shape {g.shape}")
+    g = check_gram(gram0, "gram0")
+    if g.ndim != 2:
+        raise ValueError(f"gram0 must be one m x m matrix, got shape {g.shape}")
     m = g.shape[0]
     if m < 2:
         raise ValueError(f"gram0 must describe m >= 2 inputs, got m = {m}")
-    if not np.all(np.isfinite(g)):
-        raise ValueError("gram0 must be finite")
-    scale = np.max(np.abs(g))
-    if not np.allclose(g, g.T, rtol=0, atol=1e-12 * scale):
-        raise ValueError("gram0 must be symmetric")
     p = np.diag(g).copy()
     if np.any(p <= 0):
         raise ValueError(f"gram0 must have a positive diagonal (non-zero inputs), got {p.tolist()}")
-    rho = g / np.sqrt(np.outer(p, p))
+    rho = g / safe_sqrt_product(p[:, None], p[None, :])
     if np.any(np.abs(rho) > 1 + 1e-12):
         raise ValueError("gram0 has correlations outside [-1, 1]")
-    lam = np.linalg.eigvalsh(rho)
-    if lam[0] < -1e-10:
-        raise ValueError(
-            f"gram0 must be positive semi-definite; smallest eigenvalue of its correlation matrix is {lam[0]:.3g}"
-        )
     g = 0.5 * (g + g.T)
     D = 2.0 * (1.0 - np.clip(rho, -1.0, 1.0))
     np.fill_diagonal(D, 0.0)
     return g, p, D
 
 
-def save_slots(save, depth):
+def save_slots(save: str | ArrayLike | None, depth: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Saved layers and their output slots.
 
     Parameters

@@ -1,6 +1,6 @@
 """Dense engine: networks with real weight matrices, as a user would write them (numpy + BLAS).
 
-Network ``k`` draws its weights from ``numpy.random.default_rng([seed, k])`` in layer order, so a
+Network ``k`` draws its weights from ``numpy.random.default_rng([seed, first_path + k])`` in layer order, so a
 result depends only on ``(seed, k)`` and not on how networks are batched.  Networks are processed in
 batches with one batched matmul per layer; the cost is O(n^2) per layer per network (drawing the
 n x n weight matrix dominates when m is small).
@@ -13,6 +13,7 @@ the first pre-activations ``h_1 = W_0 x / sqrt(m)`` (``W_0`` n x m, iid N(0,1)) 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["mlp_dense", "resnet_dense"]
 
@@ -53,7 +54,21 @@ def _batches(n_nets, n):
         yield start, min(n_nets, start + b)
 
 
-def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
+def mlp_dense(
+    gram: NDArray[np.float64],
+    P0: NDArray[np.float64],
+    D0: NDArray[np.float64],
+    n: int,
+    depth: int,
+    s_plus: float,
+    s_minus: float,
+    cnorm: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)`` with real n x n weight matrices.
 
     Called by :func:`deeplimits.networks.leaky_mlp` after validation.
@@ -69,7 +84,9 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
     s_plus, s_minus, cnorm : float
         Slopes and He constant.
     seed : int
-        Network ``k`` uses ``numpy.random.default_rng([seed, k])``.
+        Network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
+    first_path : int
+        Stream of the batch's first network.
     layers, slot : ndarray of int64
         Saved layers and slot table (:func:`deeplimits.networks.batch.save_slots`).
     n_nets : int
@@ -89,7 +106,7 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
         out_P[:, slot[0]] = P0
         out_D[:, slot[0]] = D0
     for lo, hi in _batches(n_nets, n):
-        rngs, h = _input_layer(seed, lo, hi, n, x)
+        rngs, h = _input_layer(seed, first_path + lo, first_path + hi, n, x)
         W = np.empty((hi - lo, n, n))
         for layer in range(1, depth + 1):
             a = np.where(h > 0, s_plus * h, s_minus * h)
@@ -107,7 +124,17 @@ def mlp_dense(gram, P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot
     return out_P, out_D
 
 
-def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
+def resnet_dense(
+    gram: NDArray[np.float64],
+    n: int,
+    depth: int,
+    sigma_r: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2).
 
     Called by :func:`deeplimits.networks.resnet` after validation.
@@ -121,7 +148,9 @@ def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
     sigma_r : float
         Standard deviation of the branch weights.
     seed : int
-        Network ``k`` uses ``numpy.random.default_rng([seed, k])``.
+        Network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
+    first_path : int
+        Stream of the batch's first network.
     layers, slot : ndarray of int64
         Saved layers and slot table.
     n_nets : int
@@ -140,7 +169,7 @@ def resnet_dense(gram, n, depth, sigma_r, seed, layers, slot, n_nets):
     out_D = np.empty((n_nets, layers.size, m, m))
     branch = sigma_r / np.sqrt(depth * n)
     for lo, hi in _batches(n_nets, n):
-        rngs, h = _input_layer(seed, lo, hi, n, x)
+        rngs, h = _input_layer(seed, first_path + lo, first_path + hi, n, x)
         W = np.empty((hi - lo, n, n))
         for layer in range(0, depth + 1):
             k = slot[layer]

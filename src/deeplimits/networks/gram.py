@@ -17,20 +17,34 @@ connection keeps ``h_l`` itself in the state (the Gram of ``h_l`` alone is not M
 function of ``h_l``, not of ``h_l^T h_l``), so the engine keeps the n x m matrix and adds a sampled branch.
 
 Both are O(n m^2) per layer per network, against O(n^2 m) (and n^2 Gaussian draws) for the dense engine.
-Networks run in parallel (``numba.prange``); network ``k`` uses the stream ``deeplimits.rng`` ``(seed, k)``,
-so results are bit-identical for any number of threads.
+Networks run in parallel (``numba.prange``); network ``k`` uses the stream ``deeplimits.rng``
+``(seed, first_path + k)``, so results are bit-identical for any number of threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._gram_kernels import mlp_gram_kernel, resnet_gram_kernel
 
 __all__ = ["mlp_gram", "resnet_gram"]
 
 
-def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets):
+def mlp_gram(
+    P0: NDArray[np.float64],
+    D0: NDArray[np.float64],
+    n: int,
+    depth: int,
+    s_plus: float,
+    s_minus: float,
+    cnorm: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gram-exact MLP (module docstring): samples the Markov chain of the m x m Gram matrices.
 
     Parameters
@@ -38,7 +52,10 @@ def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_net
     P0, D0, n, depth, s_plus, s_minus, cnorm, layers, slot, n_nets
         As in :func:`deeplimits.networks.dense.mlp_dense` (which takes the Gram itself in addition).
     seed : int
-        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``: bit-identical for any thread count.
+        Kernel seed (:func:`deeplimits.rng.kernel_seed`).
+    first_path : int
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, first_path + k)``: bit-identical for any
+        thread count and any split of the batch.
 
     Returns
     -------
@@ -48,11 +65,22 @@ def mlp_gram(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_net
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
     out_D = np.empty((n_nets, layers.size, m, m))
-    mlp_gram_kernel(P0, D0, n, depth, float(s_plus), float(s_minus), float(cnorm), seed, slot, out_P, out_D)
+    mlp_gram_kernel(P0, D0, n, depth, float(s_plus), float(s_minus), float(cnorm), seed, first_path, slot, out_P, out_D)
     return out_P, out_D
 
 
-def resnet_gram(P0, D0, n, depth, sigma_r, seed, layers, slot, n_nets):
+def resnet_gram(
+    P0: NDArray[np.float64],
+    D0: NDArray[np.float64],
+    n: int,
+    depth: int,
+    sigma_r: float,
+    seed: int,
+    first_path: int,
+    layers: NDArray[np.int64],
+    slot: NDArray[np.int64],
+    n_nets: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gram-exact ResNet (module docstring): keeps ``h_l`` (n x m), samples each branch from its Gram.
 
     Parameters
@@ -62,7 +90,10 @@ def resnet_gram(P0, D0, n, depth, sigma_r, seed, layers, slot, n_nets):
     n, depth, sigma_r, layers, slot, n_nets
         As in :func:`deeplimits.networks.dense.resnet_dense`.
     seed : int
-        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, k)``: bit-identical for any thread count.
+        Kernel seed (:func:`deeplimits.rng.kernel_seed`).
+    first_path : int
+        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, first_path + k)``: bit-identical for any
+        thread count and any split of the batch.
 
     Returns
     -------
@@ -72,5 +103,5 @@ def resnet_gram(P0, D0, n, depth, sigma_r, seed, layers, slot, n_nets):
     m = P0.shape[0]
     out_P = np.empty((n_nets, layers.size, m))
     out_D = np.empty((n_nets, layers.size, m, m))
-    resnet_gram_kernel(P0, D0, n, depth, float(sigma_r), seed, slot, out_P, out_D)
+    resnet_gram_kernel(P0, D0, n, depth, float(sigma_r), seed, first_path, slot, out_P, out_D)
     return out_P, out_D

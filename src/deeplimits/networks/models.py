@@ -20,10 +20,14 @@ Conventions (ResNet).  ``h_0`` has iid rows ``N(0, gram0)``; ``h_{l+1} = h_l + d
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+from numpy.typing import ArrayLike
+
+from .._checks import check_allocation, check_choice, check_float, check_int, check_seed
+from ..rng import kernel_seed
 from .activations import check_slopes, he_normalisation, shaped_slopes
-from .batch import NetworkBatch, check_gram, check_positive_int, check_seed, save_slots
+from .batch import NetworkBatch, input_gram, save_slots
 from .dense import mlp_dense, resnet_dense
 from .gram import mlp_gram, resnet_gram
 
@@ -32,25 +36,45 @@ __all__ = ["relu_mlp", "shaped_mlp", "leaky_mlp", "resnet"]
 _ENGINES = ("gram", "dense")
 
 
-def _common(gram0, width, depth, n_nets, engine, seed, save):
-    if engine not in _ENGINES:
-        raise ValueError(f"engine must be one of {_ENGINES}, got {engine!r}")
-    width = check_positive_int("width", width)
-    depth = check_positive_int("depth", depth)
-    n_nets = check_positive_int("n_nets", n_nets)
+def _common(gram0, width, depth, n_nets, engine, seed, save, first_path):
+    engine = check_choice(engine, "engine", _ENGINES)
+    width = check_int(width, "width", minimum=1)
+    depth = check_int(depth, "depth", minimum=1)
+    n_nets = check_int(n_nets, "n_nets", minimum=1)
     seed = check_seed(seed)
-    gram, P0, D0 = check_gram(gram0)
+    first_path = check_int(first_path, "first_path", minimum=0)
+    gram, P0, D0 = input_gram(gram0)
     layers, slot = save_slots(save, depth)
-    return gram, P0, D0, width, depth, n_nets, seed, layers, slot
+    m = gram.shape[0]
+    check_allocation((n_nets, layers.size, m, m), "n_nets (output of shape (n_nets, n_save, m, m))")
+    # scratch per network: the layer's n x m activations (gram engine) or n x n weights (dense engine)
+    check_allocation((width, m) if engine == "gram" else (width, width), "width")
+    return gram, P0, D0, width, depth, n_nets, seed, first_path, layers, slot
 
 
-def leaky_mlp(gram0, width, depth, n_nets, *, s_plus=1.0, s_minus=0.0, engine="gram", seed=0, save="all"):
+def _stats(arch, engine, width, depth, n_nets, seed, first_path):
+    return dict(arch=arch, engine=engine, width=width, depth=depth, n_nets=n_nets, seed=seed, first_path=first_path)
+
+
+def leaky_mlp(
+    gram0: ArrayLike,
+    width: int,
+    depth: int,
+    n_nets: int,
+    *,
+    s_plus: float = 1.0,
+    s_minus: float = 0.0,
+    engine: str = "gram",
+    seed: int = 0,
+    first_path: int = 0,
+    save: Any = "all",
+) -> NetworkBatch:
     """He-normalised MLP with the leaky ReLU ``s_plus max(x,0) + s_minus min(x,0)``.
 
     Parameters
     ----------
     gram0 : array_like, shape (m, m)
-        Input Gram matrix ``Phi_0`` (symmetric PSD, positive diagonal, m >= 2).
+        Input Gram matrix ``Phi_0`` (symmetric PSD, positive diagonal, m >= 2; any magnitude).
     width, depth, n_nets : int
         ``n >= 1``, ``d >= 1`` hidden layers, number of independent networks.
     s_plus, s_minus : float
@@ -58,85 +82,117 @@ def leaky_mlp(gram0, width, depth, n_nets, *, s_plus=1.0, s_minus=0.0, engine="g
     engine : {"gram", "dense"}
         Exact-in-distribution Gram sampler or real weight matrices.
     seed : int
-        Non-negative seed; network ``k`` depends only on ``(seed, k)``.
+        Non-negative seed.
+    first_path : int
+        Network ``k`` of the batch draws from stream ``(seed, first_path + k)``, so a batch can be
+        computed in pieces with the same numbers.
     save : "all", "last" or sequence of int
         Layers ``0..depth`` to return.
 
     Returns
     -------
     NetworkBatch
-        ``sqnorm`` (n_nets, n_save, m) and ``one_minus_corr`` (n_nets, n_save, m, m) of ``Phi_l``.
+        ``ys`` (n_nets, n_save, m, m) = ``Phi_l``; ``sqnorm`` and ``one_minus_corr`` in exact form.
 
     Raises
     ------
     ValueError
-        Naming the argument: ``width``, ``depth``, ``n_nets`` not integers >= 1; ``seed`` not an integer
-        >= 0; ``gram0`` not a finite symmetric PSD m x m matrix (m >= 2, positive diagonal, correlations in
-        [-1, 1]); slopes negative, both zero or not finite; unknown ``engine``; ``save`` outside 0..depth.
+        Naming the argument: ``width``, ``depth``, ``n_nets`` not integers >= 1; ``seed`` or ``first_path``
+        not an integer >= 0; ``gram0`` not a finite symmetric PSD m x m matrix (m >= 2, positive diagonal);
+        slopes negative, both zero or not finite; unknown ``engine``; ``save`` outside 0..depth.
+    MemoryError
+        If the output or a network's scratch space (``width`` x m or ``width`` x ``width``) cannot fit.
+
+    Examples
+    --------
+    >>> from deeplimits.networks import leaky_mlp, gram_from_correlation
+    >>> b = leaky_mlp(gram_from_correlation(0.5), 16, 4, 3, s_plus=1.0, s_minus=0.2, save="last")
+    >>> b.ys.shape, round(b.params["c"], 4)
+    ((3, 1, 2, 2), 1.9231)
     """
-    gram, P0, D0, width, depth, n_nets, seed, layers, slot = _common(gram0, width, depth, n_nets, engine, seed, save)
-    try:
-        s_plus, s_minus = float(s_plus), float(s_minus)
-    except (TypeError, ValueError):
-        raise ValueError(f"s_plus, s_minus must be numbers, got {s_plus!r}, {s_minus!r}") from None
+    return _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, "leaky_mlp", {})
+
+
+def _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, arch, extra):
+    gram, P0, D0, width, depth, n_nets, seed, first_path, layers, slot = _common(
+        gram0, width, depth, n_nets, engine, seed, save, first_path
+    )
+    s_plus = check_float(s_plus, "s_plus")
+    s_minus = check_float(s_minus, "s_minus")
     check_slopes(s_plus, s_minus, what="(s_plus, s_minus)")
     cnorm = he_normalisation(s_plus, s_minus)
     if engine == "gram":
-        P, D = mlp_gram(P0, D0, width, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets)
+        P, D = mlp_gram(
+            P0, D0, width, depth, s_plus, s_minus, cnorm, kernel_seed(seed), first_path, layers, slot, n_nets
+        )
     else:
-        P, D = mlp_dense(gram, P0, D0, width, depth, s_plus, s_minus, cnorm, seed, layers, slot, n_nets)
-    return NetworkBatch(
-        arch="leaky_mlp",
-        engine=engine,
-        layers=layers,
-        sqnorm=P,
-        one_minus_corr=0.5 * D,
-        width=width,
-        depth=depth,
-        seed=seed,
-        params=dict(s_plus=s_plus, s_minus=s_minus, c=cnorm),
+        P, D = mlp_dense(gram, P0, D0, width, depth, s_plus, s_minus, cnorm, seed, first_path, layers, slot, n_nets)
+    return NetworkBatch.from_moments(
+        layers,
+        P,
+        0.5 * D,
+        params=dict(s_plus=s_plus, s_minus=s_minus, c=cnorm) | extra,
+        stats=_stats(arch, engine, width, depth, n_nets, seed, first_path),
     )
 
 
-def relu_mlp(gram0, width, depth, n_nets, *, engine="gram", seed=0, save="all"):
+def relu_mlp(
+    gram0: ArrayLike,
+    width: int,
+    depth: int,
+    n_nets: int,
+    *,
+    engine: str = "gram",
+    seed: int = 0,
+    first_path: int = 0,
+    save: Any = "all",
+) -> NetworkBatch:
     """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save
         As in :func:`leaky_mlp`.
 
     Returns
     -------
     NetworkBatch
-        ``arch = "relu_mlp"``.
+        ``stats["arch"] = "relu_mlp"``.
 
     Raises
     ------
-    ValueError
+    ValueError, MemoryError
         As :func:`leaky_mlp`.
 
     Examples
     --------
-    >>> import numpy as np
     >>> from deeplimits.networks import relu_mlp, gram_from_correlation
     >>> b = relu_mlp(gram_from_correlation(0.5), width=64, depth=32, n_nets=100, seed=1)
     >>> b.one_minus_corr.shape
     (100, 33, 2, 2)
     """
-    out = leaky_mlp(gram0, width, depth, n_nets, s_plus=1.0, s_minus=0.0, engine=engine, seed=seed, save=save)
-    out.arch = "relu_mlp"
-    return out
+    return _leaky(gram0, width, depth, n_nets, 1.0, 0.0, engine, seed, first_path, save, "relu_mlp", {})
 
 
 def shaped_mlp(
-    gram0, width, depth, n_nets, *, c_plus=0.0, c_minus=-1.0, shaping="width", engine="gram", seed=0, save="all"
-):
+    gram0: ArrayLike,
+    width: int,
+    depth: int,
+    n_nets: int,
+    *,
+    c_plus: float = 0.0,
+    c_minus: float = -1.0,
+    shaping: str = "width",
+    engine: str = "gram",
+    seed: int = 0,
+    first_path: int = 0,
+    save: Any = "all",
+) -> NetworkBatch:
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save
         As in :func:`leaky_mlp`.
     c_plus, c_minus : float
         Shaping constants; ``|c_pm| <= sqrt(N)`` is required for a monotone activation.
@@ -146,31 +202,48 @@ def shaped_mlp(
     Returns
     -------
     NetworkBatch
-        ``arch = "shaped_mlp"``; ``params`` holds the slopes, ``c``, ``c_plus``, ``c_minus``, ``shaping``.
+        ``stats["arch"] = "shaped_mlp"``; ``params`` holds the slopes, ``c``, ``c_plus``, ``c_minus``, ``shaping``.
 
     Raises
     ------
-    ValueError
+    ValueError, MemoryError
         As :func:`leaky_mlp`; also unknown ``shaping``, and ``c_pm`` that make a slope negative
         (non-monotone activation) or are not finite.
+
+    Examples
+    --------
+    >>> from deeplimits.networks import shaped_mlp, gram_from_correlation
+    >>> b = shaped_mlp(gram_from_correlation(0.5), width=16, depth=4, n_nets=2, c_minus=-1.0)
+    >>> b.params["s_minus"]
+    0.75
     """
-    if shaping not in ("width", "depth"):
-        raise ValueError(f"shaping must be 'width' or 'depth', got {shaping!r}")
-    width = check_positive_int("width", width)
-    depth = check_positive_int("depth", depth)
+    shaping = check_choice(shaping, "shaping", ("width", "depth"))
+    width = check_int(width, "width", minimum=1)
+    depth = check_int(depth, "depth", minimum=1)
+    c_plus = check_float(c_plus, "c_plus")
+    c_minus = check_float(c_minus, "c_minus")
     s_plus, s_minus = shaped_slopes(c_plus, c_minus, width if shaping == "width" else depth)
-    out = leaky_mlp(gram0, width, depth, n_nets, s_plus=s_plus, s_minus=s_minus, engine=engine, seed=seed, save=save)
-    out.arch = "shaped_mlp"
-    out.params.update(c_plus=float(c_plus), c_minus=float(c_minus), shaping=shaping)
-    return out
+    extra = dict(c_plus=c_plus, c_minus=c_minus, shaping=shaping)
+    return _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, "shaped_mlp", extra)
 
 
-def resnet(gram0, width, depth, n_nets, *, sigma_r=1.0, engine="gram", seed=0, save="all"):
+def resnet(
+    gram0: ArrayLike,
+    width: int,
+    depth: int,
+    n_nets: int,
+    *,
+    sigma_r: float = 1.0,
+    engine: str = "gram",
+    seed: int = 0,
+    first_path: int = 0,
+    save: Any = "all",
+) -> NetworkBatch:
     """ReLU ResNet with a ``d^-1/2`` branch: ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save
         As in :func:`leaky_mlp` (``gram0`` = covariance of the rows of ``h_0``).
     sigma_r : float
         Standard deviation of the branch weights, > 0.
@@ -178,32 +251,31 @@ def resnet(gram0, width, depth, n_nets, *, sigma_r=1.0, engine="gram", seed=0, s
     Returns
     -------
     NetworkBatch
-        ``sqnorm`` = ``|h_l^a|^2 / n``; ``one_minus_corr`` of the columns of ``h_l``.
+        ``ys`` = ``h_l^T h_l / n``; ``sqnorm`` = ``|h_l^a|^2 / n``; ``one_minus_corr`` of the columns of ``h_l``.
 
     Raises
     ------
-    ValueError
+    ValueError, MemoryError
         As :func:`leaky_mlp`; also ``sigma_r`` not a positive finite number.
+
+    Examples
+    --------
+    >>> from deeplimits.networks import resnet, gram_from_correlation
+    >>> resnet(gram_from_correlation(0.2), width=16, depth=4, n_nets=5, save=[0, 4]).ts
+    array([0., 4.])
     """
-    gram, P0, D0, width, depth, n_nets, seed, layers, slot = _common(gram0, width, depth, n_nets, engine, seed, save)
-    try:
-        sigma_r = float(sigma_r)
-    except (TypeError, ValueError):
-        raise ValueError(f"sigma_r must be a positive number, got {sigma_r!r}") from None
-    if not (np.isfinite(sigma_r) and sigma_r > 0):
-        raise ValueError(f"sigma_r must be a positive number, got {sigma_r}")
+    gram, P0, D0, width, depth, n_nets, seed, first_path, layers, slot = _common(
+        gram0, width, depth, n_nets, engine, seed, save, first_path
+    )
+    sigma_r = check_float(sigma_r, "sigma_r", minimum=0.0, strict_min=True)
     if engine == "gram":
-        P, D = resnet_gram(P0, D0, width, depth, sigma_r, seed, layers, slot, n_nets)
+        P, D = resnet_gram(P0, D0, width, depth, sigma_r, kernel_seed(seed), first_path, layers, slot, n_nets)
     else:
-        P, D = resnet_dense(gram, width, depth, sigma_r, seed, layers, slot, n_nets)
-    return NetworkBatch(
-        arch="resnet",
-        engine=engine,
-        layers=layers,
-        sqnorm=P,
-        one_minus_corr=0.5 * D,
-        width=width,
-        depth=depth,
-        seed=seed,
+        P, D = resnet_dense(gram, width, depth, sigma_r, seed, first_path, layers, slot, n_nets)
+    return NetworkBatch.from_moments(
+        layers,
+        P,
+        0.5 * D,
         params=dict(sigma_r=sigma_r),
+        stats=_stats("resnet", engine, width, depth, n_nets, seed, first_path),
     )

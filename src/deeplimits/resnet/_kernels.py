@@ -7,6 +7,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ..rng import fill_normals, stream_state
+
 #: Residual-branch variants: ``cohen``: h + a sigma(W h + b);  ``res1``: h + a V sigma(h);
 #: ``res3``: h + a V sigma(W h).
 VARIANTS = {"cohen": 0, "res1": 1, "res3": 2}
@@ -21,7 +23,7 @@ def _code(table, name, value):
     return table[value]
 
 
-def variant_code(variant):
+def variant_code(variant: str) -> int:
     """Numba code of a residual-branch variant (``ValueError`` for an unknown name).
 
     Parameters
@@ -35,7 +37,7 @@ def variant_code(variant):
     return _code(VARIANTS, "variant", variant)
 
 
-def activation_code(activation):
+def activation_code(activation: str) -> int:
     """Numba code of an activation (``ValueError`` for an unknown name).
 
     Parameters
@@ -137,7 +139,7 @@ def dense_step(h, V, W, b, variant, code, alpha, u, out):
         h[i] += alpha * out[i]
 
 
-def dummy(ndim):
+def dummy(ndim: int) -> np.ndarray:
     """Placeholder for an unused weight argument of the Numba kernels.
 
     Parameters
@@ -150,3 +152,77 @@ def dummy(ndim):
         A zero float64 array of shape ``(1,) * ndim``.
     """
     return np.zeros((1,) * ndim)
+
+
+@nb.njit(cache=True, parallel=True)
+def run_given(h0, V, W, b, variant, code, alpha, save, traj, norms):
+    # Networks with given weights: V, W, b of shape (n, L, ...) (placeholders for the unused ones).
+    n, d = h0.shape
+    depth = norms.shape[1] - 1
+    for i in nb.prange(n):
+        h = h0[i].copy()
+        u = np.empty(d)
+        out = np.empty(d)
+        norms[i, 0] = norm2(h)
+        if save:
+            traj[i, 0] = h
+        for k in range(depth):
+            Vk = V[i, k] if variant != 0 else V[0, 0]
+            Wk = W[i, k] if variant != 1 else W[0, 0]
+            bk = b[i, k] if variant == 0 else b[0, 0]
+            dense_step(h, Vk, Wk, bk, variant, code, alpha, u, out)
+            norms[i, k + 1] = norm2(h)
+            if save:
+                traj[i, k + 1] = h
+        if not save:
+            traj[i, 0] = h
+
+
+@nb.njit(cache=True)
+def _fill_scaled(s, a, scale):
+    # Fill a C-contiguous array with scale * N(0, 1) from stream state s; returns the new state.
+    flat = a.reshape(a.size)
+    s = fill_normals(s, flat)
+    for j in range(flat.size):
+        flat[j] *= scale
+    return s
+
+
+@nb.njit(cache=True, parallel=True)
+def run_iid(h0, seed, first, variant, code, alpha, sv, sw, sb, save, traj, norms):
+    # Dense i.i.d. weights drawn layer by layer from network i's stream: per layer V_k, then W_k, then b_k.
+    n, d = h0.shape
+    depth = norms.shape[1] - 1
+    for i in nb.prange(n):
+        s = stream_state(seed, first + i)
+        h = h0[i].copy()
+        u = np.empty(d)
+        out = np.empty(d)
+        V = np.zeros((d, d))
+        W = np.zeros((d, d))
+        b = np.zeros(d)
+        norms[i, 0] = norm2(h)
+        if save:
+            traj[i, 0] = h
+        for k in range(depth):
+            if variant != 0:
+                s = _fill_scaled(s, V, sv)
+            if variant != 1:
+                s = _fill_scaled(s, W, sw)
+            if variant == 0 and sb > 0.0:
+                s = _fill_scaled(s, b, sb)
+            dense_step(h, V, W, b, variant, code, alpha, u, out)
+            norms[i, k + 1] = norm2(h)
+            if save:
+                traj[i, k + 1] = h
+        if not save:
+            traj[i, 0] = h
+
+
+@nb.njit(cache=True)
+def act_array(x, code):
+    """The activation applied to every entry of a 1-D array (Numba)."""
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out[i] = act(x[i], code)
+    return out

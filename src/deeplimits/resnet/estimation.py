@@ -29,17 +29,22 @@ Verdict (rule fixed here, reported with the result):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats as _st
+
+from .._checks import check_array, check_int, check_probability, check_seed
 
 __all__ = ["ScalingEstimate", "estimate_scaling", "layer_statistics", "expected_bootstrap_max"]
 
 STATISTICS = ("max_norm", "max_norm_corrected", "increment", "root_ssq", "quadratic_variation")
 
 
-@dataclass
+@dataclass(repr=False)
 class ScalingEstimate:
     """Result of :func:`estimate_scaling`.
 
@@ -72,11 +77,20 @@ class ScalingEstimate:
     level: float = 0.95
     extra: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        return (
+            f"ScalingEstimate(depths={self.depths.tolist()}, beta={self.beta:.3g}, verdict={self.verdict!r}, "
+            f"level={self.level})"
+        )
+
 
 def _to_numpy(x):
     if hasattr(x, "detach"):  # torch tensor, without importing torch
         x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=np.float64)
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"weights_by_depth must hold arrays of numbers, got {type(x).__name__}") from None
 
 
 def _from_state_dict(sd, pattern):
@@ -101,18 +115,20 @@ def _layers(w, pattern):
         arrs = [_to_numpy(a) for a in w]
         shapes = {a.shape for a in arrs}
         if len(shapes) != 1:
-            raise ValueError(f"per-layer weights of one network must share a shape, got {sorted(shapes)}")
+            raise ValueError(
+                f"weights_by_depth: per-layer weights of one network must share a shape, got {sorted(shapes)}"
+            )
         a = np.stack(arrs)
     else:
         a = _to_numpy(w)
         if a.ndim < 1:
-            raise ValueError("weights of one network must have a leading layer axis")
+            raise ValueError("weights_by_depth: weights of one network must have a leading layer axis")
     if not np.all(np.isfinite(a)):
-        raise ValueError("weights must be finite (found NaN or inf)")
+        raise ValueError("weights_by_depth must be finite (found NaN or inf)")
     return a.reshape(a.shape[0], -1)
 
 
-def expected_bootstrap_max(x, n=None):
+def expected_bootstrap_max(x: ArrayLike, n: int | None = None) -> float:
     """Expectation of the maximum of ``n`` draws with replacement from the sample ``x``.
 
     ``sum_j x_(j) [(j/m)^n - ((j-1)/m)^n]`` over the order statistics ``x_(1) <= ... <= x_(m)`` (exact, no
@@ -128,10 +144,15 @@ def expected_bootstrap_max(x, n=None):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> round(expected_bootstrap_max([1.0, 2.0, 3.0]), 4)
+    2.6667
     """
-    xs = np.sort(np.asarray(x, dtype=np.float64))
+    xs = np.sort(check_array(x, "x", ndim=1, min_size=1))
     m = xs.size
-    n = m if n is None else int(n)
+    n = m if n is None else check_int(n, "n", minimum=1)
     j = np.arange(1, m + 1)
     w = (j / m) ** n - ((j - 1) / m) ** n
     return float(np.dot(w, xs))
@@ -153,7 +174,7 @@ def _stats_from(nrm, inc):
     )
 
 
-def layer_statistics(layers):
+def layer_statistics(layers: ArrayLike) -> NDArray[np.float64]:
     """The five scaling statistics of one network's per-layer weights.
 
     Parameters
@@ -166,6 +187,12 @@ def layer_statistics(layers):
     ndarray, shape (5,)
         ``max_norm``, ``max_norm_corrected``, ``increment``, ``root_ssq``, ``quadratic_variation`` (the order
         of ``STATISTICS``; definitions in the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer_statistics(np.ones((4, 2))).shape
+    (5,)
     """
     layers = np.asarray(layers, dtype=np.float64)
     nrm = np.linalg.norm(layers, axis=1)
@@ -188,7 +215,14 @@ def _block_resample(rng, nrm, inc, block):
     return nrm[idx], inc[idx_inc]
 
 
-def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, pattern=r"weight"):
+def estimate_scaling(
+    weights_by_depth: Mapping[int, Any] | Sequence[Any],
+    *,
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed: int = 0,
+    pattern: str = r"weight",
+) -> ScalingEstimate:
     """Scaling exponents of per-layer weights against the depth.
 
     Parameters
@@ -216,7 +250,27 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
     ValueError
         Fewer than two distinct depths, a network with fewer than 2 layers, inconsistent shapes, a key that
         differs from the number of layers, or non-finite weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.resnet import estimate_scaling, iid_weights
+    >>> ws = {L: iid_weights(1, L, (4, 4), seed=L)[0] / np.sqrt(L) for L in (16, 32, 64, 128)}
+    >>> est = estimate_scaling(ws, n_boot=100)
+    >>> est.verdict, round(est.beta, 1)
+    ('diffusive (SDE)', 0.5)
     """
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be a regular expression (str), got {type(pattern).__name__}")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"pattern must be a valid regular expression, got {pattern!r} ({exc})") from None
+    if not isinstance(weights_by_depth, (dict, list, tuple)):
+        raise TypeError(
+            "weights_by_depth must be a dict depth -> weights or a list of weights, "
+            f"got {type(weights_by_depth).__name__}"
+        )
     if isinstance(weights_by_depth, dict) and weights_by_depth and all(isinstance(k, str) for k in weights_by_depth):
         raise ValueError("weights_by_depth must map depth -> weights (got a single state dict?)")
     items = (
@@ -225,10 +279,10 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
     nets = []
     for key, w in items:
         a = _layers(w, pattern)
-        if key is not None and int(key) != a.shape[0]:
+        if key is not None and check_int(key, "weights_by_depth key", minimum=2) != a.shape[0]:
             raise ValueError(f"weights_by_depth[{key}] has {a.shape[0]} layers, expected {key}")
         if a.shape[0] < 2:
-            raise ValueError(f"each network needs at least 2 layers (increments), got {a.shape[0]}")
+            raise ValueError(f"weights_by_depth: each network needs at least 2 layers (increments), got {a.shape[0]}")
         nets.append(a)
     if len({a.shape[1] for a in nets}) > 1:
         raise ValueError(
@@ -238,12 +292,9 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
     depths = np.array([a.shape[0] for a in nets], dtype=np.float64)
     if np.unique(depths).size < 2:
         raise ValueError("weights_by_depth needs at least two distinct depths to fit a slope")
-    n_boot = int(n_boot)
-    if n_boot < 50:
-        raise ValueError(f"n_boot must be >= 50, got {n_boot}")
-    level = float(level)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie in (0, 1), got {level}")
+    n_boot = check_int(n_boot, "n_boot", minimum=50)
+    level = check_probability(level, "level")
+    seed = check_seed(seed)
     order = np.argsort(depths, kind="stable")
     nets = [nets[i] for i in order]
     depths = depths[order]
@@ -251,7 +302,7 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
 
     norms = [np.linalg.norm(a, axis=1) for a in nets]
     incs = [np.linalg.norm(np.diff(a, axis=0), axis=1) for a in nets]
-    S = np.array([_stats_from(n, i) for n, i in zip(norms, incs)])
+    S = np.array([_stats_from(n, i) for n, i in zip(norms, incs, strict=True)])
     if np.any(S <= 0):
         raise ValueError("a statistic is zero at some depth (all-zero weights?); no log-log slope")
     logS = np.log(S)
@@ -261,7 +312,7 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
     boot = np.empty((n_boot, len(STATISTICS)))
     for r in range(n_boot):
         Sb = np.empty_like(S)
-        for j, (n, i) in enumerate(zip(norms, incs)):
+        for j, (n, i) in enumerate(zip(norms, incs, strict=True)):
             block = int(np.ceil(n.size ** (1.0 / 3.0)))
             nb_, ib_ = _block_resample(rng, n, i, block)
             Sb[j] = _stats_from(nb_, ib_)
@@ -277,8 +328,8 @@ def estimate_scaling(weights_by_depth, *, n_boot=500, level=0.95, seed=0, patter
         t = _st.t.ppf(1.0 - a, k - 2)
         lo = np.minimum(lo, slopes - t * se)
         hi = np.maximum(hi, slopes + t * se)
-    sl = {s: float(v) for s, v in zip(STATISTICS, slopes)}
-    ci = {s: (float(l_), float(h_)) for s, l_, h_ in zip(STATISTICS, lo, hi)}
+    sl = {s: float(v) for s, v in zip(STATISTICS, slopes, strict=True)}
+    ci = {s: (float(l_), float(h_)) for s, l_, h_ in zip(STATISTICS, lo, hi, strict=True)}
     stats_d = {s: S[:, j] for j, s in enumerate(STATISTICS)}
     verdict, rule = _verdict(sl, ci)
     return ScalingEstimate(

@@ -13,7 +13,7 @@ given ``h_k`` has an explicit law that needs only ``O(d)`` random numbers (condi
 
 Because the layers' weights are fresh, ``(h_k)`` is a Markov chain and these kernels equal the dense
 ones: the whole trajectory has the same law as :func:`deeplimits.resnet.finite.random_resnets` with
-``weights="iid"`` (checked in ``tests/test_resnet_exact.py``).  Cost ``O(d)`` instead of ``O(d^2)`` per layer.
+``weights="iid"`` (checked in ``tests/test_resnet_finite.py``).  Cost ``O(d)`` instead of ``O(d^2)`` per layer.
 """
 
 from __future__ import annotations
@@ -22,21 +22,22 @@ import math
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike
 
-from deeplimits.resnet._kernels import act, norm2
-from deeplimits.resnet.finite import ResNetBatch, check_batch, initial_state
-from deeplimits.rng import fill_normals, stream_state
+from ..rng import fill_normals, kernel_seed, stream_state
+from ._kernels import act, norm2
+from .finite import ResNetBatch, check_batch, initial_state
 
 __all__ = ["exact_resnets"]
 
 
 @nb.njit(cache=True, parallel=True)
-def _run_exact(h0, seed, variant, code, alpha, sa, sb, save, traj, norms):
+def _run_exact(h0, seed, first, variant, code, alpha, sa, sb, save, traj, norms):
     n, d = h0.shape
     depth = norms.shape[1] - 1
     rd = 1.0 / math.sqrt(d)
     for i in nb.prange(n):
-        s = stream_state(seed, i)
+        s = stream_state(seed, first + i)
         h = h0[i].copy()
         z = np.empty(d)
         xi = np.empty(d)
@@ -76,22 +77,23 @@ def _run_exact(h0, seed, variant, code, alpha, sa, sb, save, traj, norms):
 
 
 def exact_resnets(
-    variant,
-    n_nets,
-    width,
-    depth,
-    beta,
+    variant: str,
+    n_nets: int,
+    width: int,
+    depth: int,
+    beta: float,
     *,
-    activation="tanh",
-    gamma=0.0,
-    bias_std=0.0,
-    h0=None,
-    seed=0,
-    save_trajectories=False,
-):
+    activation: str = "tanh",
+    gamma: float = 0.0,
+    bias_std: float = 0.0,
+    h0: ArrayLike | None = None,
+    seed: int = 0,
+    first_path: int = 0,
+    save_trajectories: bool = False,
+) -> ResNetBatch:
     """Exact-in-law simulation of ResNets with fresh i.i.d. Gaussian weights, ``O(d)`` per layer.
 
-    Same model and parameters as :func:`deeplimits.resnet.finite.random_resnets` with ``weights="iid"``
+    Same model and parameters as :func:`deeplimits.resnet.random_resnets` with ``weights="iid"``
     (entries of ``V``, ``W``, ``A`` of variance ``1/d``; Cohen's ``A, b`` times ``L^-gamma``), but the
     hidden states are drawn from their exact conditional laws instead of by multiplying dense matrices.
 
@@ -104,30 +106,50 @@ def exact_resnets(
         ``alpha_L = L^-beta`` (>= 0).
     activation : {"linear", "relu", "tanh", "swish"}
     gamma, bias_std : float
-        Cohen variant only (see :func:`~deeplimits.resnet.finite.random_resnets`).
+        Cohen variant only (see :func:`~deeplimits.resnet.random_resnets`).
     h0 : array, optional
         ``(d,)`` or ``(n_nets, d)``; default ``(1, ..., 1)/sqrt(d)``.
     seed : int
-        Non-negative seed; network ``i`` uses stream ``i``.
+        Non-negative seed.
+    first_path : int
+        Network ``i`` of the batch uses stream ``(seed, first_path + i)``.
     save_trajectories : bool
         Keep all hidden states.
 
     Returns
     -------
     ResNetBatch
+        ``stats["simulator"] = "exact"``.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import exact_resnets
+    >>> out = exact_resnets("res1", n_nets=1000, width=4, depth=64, beta=0.5, activation="linear", seed=0)
+    >>> out.norms.shape
+    (1000, 65)
     """
-    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed = check_batch(
-        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed
+    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save = check_batch(
+        variant,
+        activation,
+        n_nets,
+        width,
+        depth,
+        beta,
+        gamma,
+        bias_std,
+        seed,
+        first_path,
+        save_trajectories,
+        dense=False,
     )
     alpha = float(depth) ** (-beta)
     h0 = initial_state(h0, n_nets, width)
     sa = float(depth) ** (-gamma)
     sb = bias_std * sa
-    traj = np.empty((n_nets, depth + 1 if save_trajectories else 1, width))
+    traj = np.empty((n_nets, depth + 1 if save else 1, width))
     norms = np.empty((n_nets, depth + 1))
-    _run_exact(h0, seed, vc, ac, alpha, sa, sb, bool(save_trajectories), traj, norms)
-    final = traj[:, -1].copy()
-    info = dict(
+    _run_exact(h0, kernel_seed(seed), first_path, vc, ac, alpha, sa, sb, save, traj, norms)
+    params = dict(
         variant=variant,
         activation=activation,
         weights="iid",
@@ -137,7 +159,12 @@ def exact_resnets(
         width=width,
         gamma=gamma,
         bias_std=bias_std,
-        seed=seed,
-        simulator="exact",
     )
-    return ResNetBatch(final=final, norms=norms, trajectories=traj if save_trajectories else None, info=info)
+    stats = dict(seed=seed, first_path=first_path, n_nets=n_nets, simulator="exact")
+    return ResNetBatch(
+        ts=np.arange(depth + 1, dtype=np.float64) if save else np.array([float(depth)]),
+        ys=traj,
+        stats=stats,
+        norms=norms,
+        params=params,
+    )

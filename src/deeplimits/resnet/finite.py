@@ -19,89 +19,121 @@ Matrices have entries of variance ``1/d`` (times ``L^{-2 gamma}`` for Cohen's ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from deeplimits.resnet._kernels import activation_code, dense_step, dummy, norm2, variant_code
-from deeplimits.resnet.weights import check_depth, fgn_weights, rbf_gp_weights
-from deeplimits.rng import fill_normals, stream_state
+from .._checks import check_allocation, check_array, check_bool, check_float, check_int, check_seed
+from .._solution import Solution
+from ..rng import kernel_seed
+from ._kernels import activation_code, dummy, run_given, run_iid, variant_code
+from .weights import fgn_weights, rbf_gp_weights
 
 __all__ = ["ResNetBatch", "simulate_resnets", "random_resnets", "check_beta", "check_batch", "initial_state"]
 
 
-@dataclass
-class ResNetBatch:
-    """Output of a batch of ResNets.
+@dataclass(repr=False)
+class ResNetBatch(Solution):
+    """Hidden states of a batch of ResNets: a :class:`~deeplimits._solution.Solution` over the layers.
 
     Attributes
     ----------
-    final : ndarray, shape (n_nets, d)
-        ``h_L``.
+    ts : ndarray
+        Layer indices ``k`` of the saved states: ``0..L`` with ``save_trajectories=True``, else ``[L]``.
+    ys : ndarray, shape (n_nets, len(ts), d)
+        Hidden states ``h_k`` (axis order network, layer, coordinate).
     norms : ndarray, shape (n_nets, L + 1)
-        ``||h_k||`` for ``k = 0..L``.
-    trajectories : ndarray, shape (n_nets, L + 1, d), or None
-        All hidden states, when asked for.
-    info : dict
-        Parameters of the run.
+        ``||h_k||`` for every layer ``k = 0..L`` (always kept).
+    params : dict
+        Model parameters (``variant``, ``activation``, ``alpha``, ``depth``, ``beta``, ``width``, weight family...).
+    stats : dict
+        Run metadata (``seed``, ``first_path``, ``n_nets``, ``simulator``).
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import random_resnets
+    >>> out = random_resnets("res1", n_nets=4, width=3, depth=8, beta=0.5, seed=1)
+    >>> out.ys.shape, out.final.shape, out.norms.shape
+    ((4, 1, 3), (4, 3), (4, 9))
     """
 
-    final: np.ndarray
-    norms: np.ndarray
-    trajectories: np.ndarray | None = None
-    info: dict = field(default_factory=dict)
+    norms: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final(self) -> NDArray[np.float64]:
+        """Final hidden states ``h_L``, shape (n_nets, d)."""
+        return self.ys[:, -1]
+
+    def _extra_repr(self) -> str:
+        return str(self.params.get("variant", ""))
 
 
-def check_beta(beta):
-    """Validate a scaling exponent.
+def _batch(traj, norms, save, params, stats):
+    depth = norms.shape[1] - 1
+    ts = np.arange(depth + 1, dtype=np.float64) if save else np.array([float(depth)])
+    return ResNetBatch(ts=ts, ys=traj, stats=stats, norms=norms, params=params)
 
-    Parameters
-    ----------
-    beta : float
-        Exponent (``alpha_L = L^-beta``); must be finite and >= 0.
 
-    Returns
-    -------
-    float
+def check_beta(beta: float, name: str = "beta") -> float:
+    """Validate a scaling exponent (``alpha_L = L^-beta``): finite and >= 0.
 
-    Raises
-    ------
-    ValueError
-        If ``beta`` is negative or not finite.
+    Examples
+    --------
+    >>> check_beta(0.5)
+    0.5
     """
-    beta = float(beta)
-    if not np.isfinite(beta) or beta < 0:
-        raise ValueError(f"beta must be finite and >= 0, got {beta}")
-    return beta
+    return check_float(beta, name, minimum=0.0)
 
 
-def check_batch(variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed):
+def check_batch(
+    variant: str,
+    activation: str,
+    n_nets: int,
+    width: int,
+    depth: int,
+    beta: float,
+    gamma: float,
+    bias_std: float,
+    seed: int,
+    first_path: int,
+    save: bool,
+    dense: bool = True,
+) -> tuple[int, int, int, int, int, float, float, float, int, int, bool]:
     """Validate the arguments shared by the ResNet simulators.
 
     Returns
     -------
     tuple
-        ``(variant_code, activation_code, n_nets, width, depth, beta, gamma, bias_std, seed)``.
+        ``(variant_code, activation_code, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save)``.
 
     Raises
     ------
     ValueError
         Unknown variant or activation, counts below 1, ``beta`` or ``gamma`` out of range, ``bias_std``
-        negative or not finite, negative ``seed``.
+        negative or not finite, negative ``seed`` or ``first_path``.
+    MemoryError
+        If the output (``n_nets x (L + 1) x width`` with ``save_trajectories``) or, for the dense
+        simulators (``dense=True``), one network's ``width x width`` weights cannot fit.
     """
     vc, ac = variant_code(variant), activation_code(activation)
-    n_nets, width, depth = check_depth(n_nets, "n_nets"), check_depth(width, "width"), check_depth(depth)
-    beta, gamma = check_beta(beta), check_beta(gamma)
-    bias_std = float(bias_std)
-    if not np.isfinite(bias_std) or bias_std < 0:
-        raise ValueError(f"bias_std must be finite and >= 0, got {bias_std}")
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed
+    n_nets = check_int(n_nets, "n_nets", minimum=1)
+    width = check_int(width, "width", minimum=1)
+    depth = check_int(depth, "depth", minimum=1)
+    beta, gamma = check_beta(beta), check_beta(gamma, "gamma")
+    bias_std = check_float(bias_std, "bias_std", minimum=0.0)
+    seed = check_seed(seed)
+    first_path = check_int(first_path, "first_path", minimum=0)
+    save = check_bool(save, "save_trajectories")
+    check_allocation((n_nets, depth + 1 if save else 1, width), "n_nets x depth x width (the hidden states)")
+    check_allocation((n_nets, depth + 1), "n_nets x depth (the norms)")
+    if dense:
+        check_allocation((width, width), "width (one layer's weights)")
+    return vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save
 
 
-def initial_state(h0, n_nets, width):
+def initial_state(h0: ArrayLike | None, n_nets: int, width: int) -> NDArray[np.float64]:
     """Broadcast the input of a batch of ResNets to a float64 ``(n_nets, d)`` array.
 
     Parameters
@@ -122,91 +154,30 @@ def initial_state(h0, n_nets, width):
     """
     if h0 is None:
         return np.full((n_nets, width), 1.0 / np.sqrt(width))
-    h0 = np.asarray(h0, dtype=np.float64)
-    if h0.ndim == 1:
-        h0 = np.broadcast_to(h0, (n_nets, h0.size))
-    if h0.shape != (n_nets, width):
-        raise ValueError(f"h0 must have shape ({width},) or ({n_nets}, {width}), got {h0.shape}")
-    if not np.all(np.isfinite(h0)):
-        raise ValueError("h0 must be finite")
-    return np.ascontiguousarray(h0)
-
-
-@nb.njit(cache=True, parallel=True)
-def _run_given(h0, V, W, b, variant, code, alpha, save, traj, norms):
-    n, d = h0.shape
-    depth = norms.shape[1] - 1
-    for i in nb.prange(n):
-        h = h0[i].copy()
-        u = np.empty(d)
-        out = np.empty(d)
-        norms[i, 0] = norm2(h)
-        if save:
-            traj[i, 0] = h
-        for k in range(depth):
-            Vk = V[i, k] if variant != 0 else V[0, 0]
-            Wk = W[i, k] if variant != 1 else W[0, 0]
-            bk = b[i, k] if variant == 0 else b[0, 0]
-            dense_step(h, Vk, Wk, bk, variant, code, alpha, u, out)
-            norms[i, k + 1] = norm2(h)
-            if save:
-                traj[i, k + 1] = h
-        if not save:
-            traj[i, 0] = h
-
-
-@nb.njit(cache=True)
-def _fill(s, a, scale):
-    # Fill a C-contiguous array with scale * N(0, 1) from stream state s; returns the new state.
-    flat = a.reshape(a.size)
-    s = fill_normals(s, flat)
-    for j in range(flat.size):
-        flat[j] *= scale
-    return s
-
-
-@nb.njit(cache=True, parallel=True)
-def _run_iid(h0, seed, first, variant, code, alpha, sv, sw, sb, save, traj, norms):
-    # Dense i.i.d. weights drawn layer by layer from network i's stream: per layer V_k, then W_k, then b_k.
-    n, d = h0.shape
-    depth = norms.shape[1] - 1
-    for i in nb.prange(n):
-        s = stream_state(seed, first + i)
-        h = h0[i].copy()
-        u = np.empty(d)
-        out = np.empty(d)
-        V = np.zeros((d, d))
-        W = np.zeros((d, d))
-        b = np.zeros(d)
-        norms[i, 0] = norm2(h)
-        if save:
-            traj[i, 0] = h
-        for k in range(depth):
-            if variant != 0:
-                s = _fill(s, V, sv)
-            if variant != 1:
-                s = _fill(s, W, sw)
-            if variant == 0 and sb > 0.0:
-                s = _fill(s, b, sb)
-            dense_step(h, V, W, b, variant, code, alpha, u, out)
-            norms[i, k + 1] = norm2(h)
-            if save:
-                traj[i, k + 1] = h
-        if not save:
-            traj[i, 0] = h
+    arr = check_array(h0, "h0", ndim=(1, 2))
+    if arr.ndim == 1:
+        arr = np.broadcast_to(arr, (n_nets, arr.size))
+    if arr.shape != (n_nets, width):
+        raise ValueError(f"h0 must have shape ({width},) or ({n_nets}, {width}), got {arr.shape}")
+    return np.ascontiguousarray(arr)
 
 
 def _as_weights(x, name, n, depth, d, ndim):
-    x = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
     want = (n, depth) + (d,) * ndim
-    if x.shape != want:
-        raise ValueError(f"{name} must have shape {want}, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return x
+    return check_array(x, name, shape=want)
 
 
-def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b=None, save_trajectories=False):
+def simulate_resnets(
+    h0: ArrayLike,
+    variant: str,
+    alpha: float,
+    activation: str = "tanh",
+    *,
+    V: ArrayLike | None = None,
+    W: ArrayLike | None = None,
+    b: ArrayLike | None = None,
+    save_trajectories: bool = False,
+) -> ResNetBatch:
     """Run ResNets whose weights are given.
 
     Parameters
@@ -230,23 +201,26 @@ def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b
     Returns
     -------
     ResNetBatch
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.resnet import simulate_resnets
+    >>> V = np.zeros((1, 3, 2, 2))
+    >>> simulate_resnets(np.ones((1, 2)), "res1", 0.5, V=V).final
+    array([[1., 1.]])
     """
     vc, ac = variant_code(variant), activation_code(activation)
-    alpha = float(alpha)
-    if not np.isfinite(alpha):
-        raise ValueError(f"alpha must be finite, got {alpha}")
-    h0 = np.asarray(h0, dtype=np.float64)
-    if h0.ndim != 2:
-        raise ValueError(f"h0 must have shape (n_nets, d), got {h0.shape}")
+    alpha = check_float(alpha, "alpha")
+    save = check_bool(save_trajectories, "save_trajectories")
+    h0 = check_array(h0, "h0", ndim=2)
     n, d = h0.shape
-    h0 = initial_state(h0, n, d)
+    main_name = "V" if vc != 0 else "W"
     main = V if vc != 0 else W
     if main is None:
-        raise ValueError(f"variant {variant!r} needs {'V' if vc != 0 else 'W'}")
+        raise ValueError(f"variant {variant!r} needs {main_name}")
     if np.ndim(main) != 4 or np.shape(main)[1] < 1:
-        raise ValueError(
-            f"{'V' if vc != 0 else 'W'} must have shape (n_nets, L, d, d) with L >= 1, got {np.shape(main)}"
-        )
+        raise ValueError(f"{main_name} must have shape (n_nets, L, d, d) with L >= 1, got {np.shape(main)}")
     depth = int(np.shape(main)[1])
     Va = _as_weights(V, "V", n, depth, d, 2) if vc != 0 else dummy(4)
     if vc != 1:
@@ -259,36 +233,32 @@ def simulate_resnets(h0, variant, alpha, activation="tanh", *, V=None, W=None, b
         ba = np.zeros((n, depth, d)) if b is None else _as_weights(b, "b", n, depth, d, 1)
     else:
         ba = dummy(3)
-    traj = np.empty((n, depth + 1 if save_trajectories else 1, d))
+    traj = np.empty((n, depth + 1 if save else 1, d))
     norms = np.empty((n, depth + 1))
-    _run_given(h0, Va, Wa, ba, vc, ac, alpha, bool(save_trajectories), traj, norms)
-    final = traj[:, -1].copy()
-    return ResNetBatch(
-        final=final,
-        norms=norms,
-        trajectories=traj if save_trajectories else None,
-        info=dict(variant=variant, activation=activation, alpha=alpha, depth=depth),
-    )
+    run_given(h0, Va, Wa, ba, vc, ac, alpha, save, traj, norms)
+    params = dict(variant=variant, activation=activation, alpha=alpha, depth=depth)
+    return _batch(traj, norms, save, params, dict(n_nets=n, simulator="given weights"))
 
 
 def random_resnets(
-    variant,
-    n_nets,
-    width,
-    depth,
-    beta,
-    weights="iid",
+    variant: str,
+    n_nets: int,
+    width: int,
+    depth: int,
+    beta: float,
+    weights: str = "iid",
     *,
-    activation="tanh",
-    hurst=None,
-    lengthscale=0.2,
-    gamma=0.0,
-    bias_std=0.0,
-    h0=None,
-    seed=0,
-    save_trajectories=False,
-    chunk_size=None,
-):
+    activation: str = "tanh",
+    hurst: float | None = None,
+    lengthscale: float = 0.2,
+    gamma: float = 0.0,
+    bias_std: float = 0.0,
+    h0: ArrayLike | None = None,
+    seed: int = 0,
+    first_path: int = 0,
+    save_trajectories: bool = False,
+    chunk_size: int | None = None,
+) -> ResNetBatch:
     """Draw and run a batch of random ResNets with ``alpha_L = L^-beta``.
 
     Parameters
@@ -312,7 +282,10 @@ def random_resnets(
     h0 : array, optional
         Input(s), ``(d,)`` or ``(n_nets, d)``; default ``(1, ..., 1)/sqrt(d)``.
     seed : int
-        Network ``i`` draws from streams ``i`` of seeds derived from ``seed``, whatever the chunking.
+        Non-negative seed.
+    first_path : int
+        Network ``i`` of the batch draws from stream ``first_path + i`` (of seeds derived from ``seed``),
+        whatever the chunking, so a batch can be computed in pieces with the same numbers.
     save_trajectories : bool
         Keep all hidden states (memory ``n_nets (L+1) d``).
     chunk_size : int, optional
@@ -321,21 +294,31 @@ def random_resnets(
     Returns
     -------
     ResNetBatch
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import random_resnets
+    >>> out = random_resnets("res3", 2, 4, 16, 0.5, "fgn", hurst=0.7, activation="relu", save_trajectories=True)
+    >>> out.ts[[0, -1]], out.ys.shape
+    (array([ 0., 16.]), (2, 17, 4))
     """
-    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed = check_batch(
-        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed
+    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save = check_batch(
+        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save_trajectories
     )
     if weights not in ("iid", "smooth", "fgn"):
         raise ValueError(f"weights must be 'iid', 'smooth' or 'fgn', got {weights!r}")
     if weights == "fgn":
-        if hurst is None or not (0.0 < float(hurst) < 1.0):
-            raise ValueError(f"hurst must lie in the open interval (0, 1) for fgn weights, got {hurst!r}")
+        if hurst is None:
+            raise ValueError("hurst must lie in the open interval (0, 1) for fgn weights, got None")
+        hurst = check_float(hurst, "hurst", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+    if weights == "smooth":
+        lengthscale = check_float(lengthscale, "lengthscale", minimum=0.0, strict_min=True)
     alpha = float(depth) ** (-beta)
     h0 = initial_state(h0, n_nets, width)
     sv = 1.0 / np.sqrt(width)
     sw = sv * float(depth) ** (-gamma) if vc == 0 else sv
     sb = bias_std * float(depth) ** (-gamma) if vc == 0 else 0.0
-    info = dict(
+    params = dict(
         variant=variant,
         activation=activation,
         weights=weights,
@@ -347,37 +330,34 @@ def random_resnets(
         lengthscale=lengthscale,
         gamma=gamma,
         bias_std=bias_std,
-        seed=seed,
     )
-    traj = np.empty((n_nets, depth + 1 if save_trajectories else 1, width))
+    stats = dict(seed=seed, first_path=first_path, n_nets=n_nets, simulator="dense")
+    traj = np.empty((n_nets, depth + 1 if save else 1, width))
     norms = np.empty((n_nets, depth + 1))
     if weights == "iid":
-        _run_iid(h0, seed, 0, vc, ac, alpha, sv, sw, sb, bool(save_trajectories), traj, norms)
-    else:
-        n_mat = 1 if vc != 2 else 2
-        per_net = depth * width * width * n_mat * 8 * (4 if weights == "fgn" else 1)
-        if chunk_size is None:
-            chunk_size = max(1, int(64e6 // max(per_net, 1)))
-        chunk_size = check_depth(chunk_size, "chunk_size")
-        for lo in range(0, n_nets, chunk_size):
-            hi = min(n_nets, lo + chunk_size)
-            m = hi - lo
+        run_iid(h0, kernel_seed(seed), first_path, vc, ac, alpha, sv, sw, sb, save, traj, norms)
+        return _batch(traj, norms, save, params, stats)
+    n_mat = 1 if vc != 2 else 2
+    per_net = depth * width * width * n_mat * 8 * (4 if weights == "fgn" else 1)
+    if chunk_size is None:
+        chunk_size = max(1, int(64e6 // max(per_net, 1)))
+    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    for lo in range(0, n_nets, chunk_size):
+        hi = min(n_nets, lo + chunk_size)
+        draw = lambda k, shape, scale, m=hi - lo, first=first_path + lo: _draw(
+            weights, m, depth, shape, lengthscale, hurst, seed, k, scale, first
+        )
+        V = draw(0, (width, width), sv) if vc != 0 else None
+        W = draw(1, (width, width), sw) if vc != 1 else None
+        b = draw(2, (width,), sb) if (vc == 0 and sb > 0) else None
+        out = simulate_resnets(h0[lo:hi], variant, alpha, activation, V=V, W=W, b=b, save_trajectories=save)
+        norms[lo:hi] = out.norms
+        traj[lo:hi] = out.ys
+    return _batch(traj, norms, save, params, stats)
 
-            def draw(k, shape, scale):
-                if weights == "smooth":
-                    return rbf_gp_weights(m, depth, shape, lengthscale, seed * 1000 + k, scale, first_row=lo)
-                return fgn_weights(m, depth, shape, hurst, seed * 1000 + k, scale, first_row=lo)
 
-            V = draw(0, (width, width), sv) if vc != 0 else None
-            W = draw(1, (width, width), sw) if vc != 1 else None
-            b = draw(2, (width,), sb) if (vc == 0 and sb > 0) else None
-            out = simulate_resnets(
-                h0[lo:hi], variant, alpha, activation, V=V, W=W, b=b, save_trajectories=save_trajectories
-            )
-            norms[lo:hi] = out.norms
-            if save_trajectories:
-                traj[lo:hi] = out.trajectories
-            else:
-                traj[lo:hi, 0] = out.final
-    final = traj[:, -1].copy()
-    return ResNetBatch(final=final, norms=norms, trajectories=traj if save_trajectories else None, info=info)
+def _draw(weights, m, depth, shape, lengthscale, hurst, seed, k, scale, first):
+    # weights V, W, b of a chunk come from the derived seeds seed * 1000 + (0, 1, 2)
+    if weights == "smooth":
+        return rbf_gp_weights(m, depth, shape, lengthscale, seed * 1000 + k, scale, first_path=first)
+    return fgn_weights(m, depth, shape, hurst, seed * 1000 + k, scale, first_path=first)

@@ -1,4 +1,4 @@
-"""Deep limits of random ResNets: neural SDEs (i.i.d. weights), neural and alternative ODEs (smooth weights).
+"""Deep limits of random ResNets with i.i.d. weights: neural SDEs and Cohen et al.'s diffusive SDE.
 
 The finite networks are in :mod:`deeplimits.resnet.finite`; each limit here is the equation that network
 approximates as ``L -> infinity`` with ``t = k/L`` (derivations in ``docs/theory/resnet.md``).
@@ -17,22 +17,23 @@ Cohen et al.'s diffusive regime (Hypothesis 2): ``h_{k+1} = h_k + sigma(A_k h_k 
 increments of Brownian motions (entries ``N(0, s_A^2 / (d L))`` and ``N(0, s_b^2 / L)``):
 ``dH = sigma'(0) (dW^A H + dW^b) + sigma''(0)/2 (s_A^2 ||H||^2 / d + s_b^2) 1 dt`` (:func:`diffusive_sde`).
 
-Smooth weights ``A_k = A(k/L)``: ``alpha_L = 1/L`` gives the neural ODE ``dH/dt = branch_t(H)``
-(:func:`neural_ode`, the ResNet is its Euler scheme); Cohen's ``delta = L^-a``, weights ``L^-b A(k/L)``
-with ``a + b = 1``, ``b > 0`` give the linear alternative ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``
-(:func:`alternative_ode`).
+The limits of smooth-weight ResNets (neural and alternative ODEs) are in :mod:`deeplimits.resnet.odes`.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
-from scipy.integrate import solve_ivp
+from numpy.typing import ArrayLike
 
-from deeplimits.resnet._kernels import act, activation_code, norm2, variant_code
-from deeplimits.resnet.weights import check_depth
+from .._checks import check_array, check_bool, check_float, check_int
+from ._kernels import act, act_array, activation_code, norm2, variant_code
+
+if TYPE_CHECKING:
+    from ..sde import SDE
 
 __all__ = [
     "neural_sde",
@@ -41,9 +42,6 @@ __all__ = [
     "cohen_mean_drift",
     "gaussian_moment",
     "activation_derivatives",
-    "neural_ode",
-    "alternative_ode",
-    "smooth_resnet",
 ]
 
 _N_GH = 48
@@ -54,7 +52,7 @@ _GH_W = _GH_W / np.sqrt(2.0 * np.pi)  # weights of E f(Z), Z ~ N(0, 1)
 _DERIVS = {"linear": (1.0, 0.0), "tanh": (1.0, 0.0), "swish": (0.5, 0.5)}
 
 
-def activation_derivatives(activation):
+def activation_derivatives(activation: str) -> tuple[float, float]:
     """First and second derivatives of the activation at 0.
 
     Parameters
@@ -70,6 +68,11 @@ def activation_derivatives(activation):
     ------
     ValueError
         For ReLU (not differentiable at 0) or an unknown name.
+
+    Examples
+    --------
+    >>> activation_derivatives("swish")
+    (0.5, 0.5)
     """
     activation_code(activation)
     if activation not in _DERIVS:
@@ -77,7 +80,7 @@ def activation_derivatives(activation):
     return _DERIVS[activation]
 
 
-def gaussian_moment(activation, q, power=2):
+def gaussian_moment(activation: str, q: ArrayLike, power: int = 2) -> Any:
     """Gaussian moment ``E sigma(sqrt(q) Z)^power``, ``Z ~ N(0, 1)``.
 
     Parameters
@@ -92,11 +95,15 @@ def gaussian_moment(activation, q, power=2):
     -------
     float or ndarray
         Closed form for linear (power 2) and ReLU (powers 1, 2, 4); Gauss--Hermite with 48 nodes otherwise.
+
+    Examples
+    --------
+    >>> float(gaussian_moment("relu", 2.0))
+    1.0
     """
     code = activation_code(activation)
-    q = np.asarray(q, dtype=np.float64)
-    if np.any(q < 0) or not np.all(np.isfinite(q)):
-        raise ValueError("q must be finite and >= 0")
+    q = np.asarray(check_array(q, "q", minimum=0.0))
+    power = check_int(power, "power", minimum=1)
     if activation == "linear" and power == 2:
         return q
     if activation == "relu":
@@ -105,16 +112,8 @@ def gaussian_moment(activation, q, power=2):
         if power in half:
             return q ** (power / 2.0) * half[power]
     x = np.sqrt(q)[..., None] * _GH_X
-    vals = np.vectorize(lambda v: act(v, code))(x) if x.size < 64 else _act_array(x.ravel(), code).reshape(x.shape)
+    vals = np.vectorize(lambda v: act(v, code))(x) if x.size < 64 else act_array(x.ravel(), code).reshape(x.shape)
     return (vals**power) @ _GH_W
-
-
-@nb.njit(cache=True)
-def _act_array(x, code):
-    out = np.empty_like(x)
-    for i in range(x.size):
-        out[i] = act(x[i], code)
-    return out
 
 
 @nb.njit(cache=True)
@@ -162,17 +161,14 @@ def _iid_diffusion(t, y, p, out):
 
 
 def _check_std(x, name):
-    x = float(x)
-    if not np.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {x}")
-    return x
+    return check_float(x, name, minimum=0.0)
 
 
 def _params(variant, activation, bias_std=0.0):
     return np.concatenate([[variant_code(variant), activation_code(activation), bias_std, _N_GH], _GH_X, _GH_W])
 
 
-def neural_sde(variant, activation, width, bias_std=0.0):
+def neural_sde(variant: str, activation: str, width: int, bias_std: float = 0.0) -> SDE:
     """The neural SDE of i.i.d.-weight ResNets at ``beta = 1/2`` (diagonal noise, zero drift).
 
     Parameters
@@ -189,12 +185,19 @@ def neural_sde(variant, activation, width, bias_std=0.0):
     Returns
     -------
     deeplimits.sde.SDE
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import neural_sde
+    >>> sde = neural_sde("res1", "tanh", width=4)
+    >>> sde.dim, sde.noise
+    (4, 'diagonal')
     """
     from deeplimits.sde import SDE
 
     variant_code(variant)
     activation_code(activation)
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     if variant == "cohen" and activation not in ("linear", "tanh"):
         raise ValueError(
             f"cohen branch with activation {activation!r} has E sigma != 0: its drift grows like "
@@ -210,7 +213,7 @@ def neural_sde(variant, activation, width, bias_std=0.0):
     )
 
 
-def norm_sde_law(variant, activation, width):
+def norm_sde_law(variant: str, activation: str, width: int) -> tuple[float, float]:
     """Gaussian law of ``log(R_1 / R_0)``, ``R = ||H||^2``, for the neural SDE at ``t = 1``.
 
     With ``c_2 = E sigma(Z)^2`` and a positively homogeneous ``sigma``, ``dR = c_2 R dt + 2 sqrt(c_2 / d) R dbeta``
@@ -233,8 +236,15 @@ def norm_sde_law(variant, activation, width):
     ------
     ValueError
         For a combination without a closed form, or ``width < 1``.
+
+    Examples
+    --------
+    >>> norm_sde_law("res1", "linear", 4)
+    (0.5, 1.0)
     """
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
+    variant_code(variant)
+    activation_code(activation)
     if (variant in ("res1", "cohen") and activation == "linear") or (
         variant == "res3" and activation in ("linear", "relu")
     ):
@@ -243,7 +253,7 @@ def norm_sde_law(variant, activation, width):
     raise ValueError(f"no closed-form norm law for variant {variant!r} with activation {activation!r}")
 
 
-def cohen_mean_drift(activation, q, depth):
+def cohen_mean_drift(activation: str, q: ArrayLike, depth: int) -> Any:
     """Drift per unit time of Cohen's i.i.d. branch at ``beta = 1/2``: ``sqrt(L) E sigma(sqrt(q) Z)``.
 
     The conditional mean of ``L^-1/2 sigma(A_k h + b_k)`` is ``L^-1/2 m(q)`` per coordinate,
@@ -262,8 +272,13 @@ def cohen_mean_drift(activation, q, depth):
     Returns
     -------
     float or ndarray
+
+    Examples
+    --------
+    >>> round(float(cohen_mean_drift("relu", 1.0, 100)), 4)
+    3.9894
     """
-    depth = check_depth(depth)
+    depth = check_int(depth, "depth", minimum=1)
     return np.sqrt(depth) * gaussian_moment(activation, q, power=1)
 
 
@@ -288,7 +303,9 @@ def _diffusive_diffusion(t, y, p, out):
         out[i, d * d + i] = p[0] * p[3]
 
 
-def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correction=True):
+def diffusive_sde(
+    activation: str, width: int, weight_std: float = 1.0, bias_std: float = 0.0, drift_correction: bool = True
+) -> SDE:
     """Cohen et al.'s diffusive limit: ``dH = sigma'(0)(dW^A H + dW^b) + sigma''(0)/2 d[Z]_t`` (Itô).
 
     ``d[Z]_t = (s_A^2 ||H||^2 / d + s_b^2) dt`` is the quadratic variation of each component of
@@ -309,11 +326,18 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
     -------
     deeplimits.sde.SDE
         General noise with ``d^2 + d`` Brownian motions.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import diffusive_sde
+    >>> diffusive_sde("tanh", width=2).n_noise
+    6
     """
     from deeplimits.sde import SDE
 
+    drift_correction = check_bool(drift_correction, "drift_correction")
     s1, s2 = activation_derivatives(activation)
-    width = check_depth(width, "width")
+    width = check_int(width, "width", minimum=1)
     p = [
         s1,
         s2,
@@ -329,133 +353,4 @@ def diffusive_sde(activation, width, weight_std=1.0, bias_std=0.0, drift_correct
         n_noise=width * width + width,
         params=p,
         name=f"diffusive SDE ({activation}, d={width})",
-    )
-
-
-def _branch(variant, code, V, W, b, h):
-    if variant == "res1":
-        return V @ _act_array(h, code)
-    pre = W @ h
-    if variant == "cohen":
-        return _act_array(pre + (0.0 if b is None else b), code)
-    return V @ _act_array(pre, code)
-
-
-def neural_ode(variant, activation, h0, *, V=None, W=None, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
-    """Solve the neural ODE ``dH/dt = branch_t(H)`` of a smooth-weight ResNet with ``alpha_L = 1/L``.
-
-    ``res1``: ``V(t) sigma(H)``; ``res3``: ``V(t) sigma(W(t) H)``; ``cohen``: ``sigma(W(t) H + b(t))``.
-
-    Parameters
-    ----------
-    variant : {"res1", "res3", "cohen"}
-    activation : str
-    h0 : array, shape (d,)
-    V, W, b : callable
-        ``t -> matrix`` (``(d, d)``) or vector (``(d,)``), e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
-    t_eval : array, optional
-        Output times in [0, 1] (default ``[1]``).
-    rtol, atol : float
-        Tolerances of the DOP853 integrator (reference solution).
-
-    Returns
-    -------
-    ndarray, shape (len(t_eval), d)
-    """
-    variant_code(variant)
-    code = activation_code(activation)
-    h0 = np.asarray(h0, dtype=np.float64)
-    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
-
-    def rhs(t, h):
-        return _branch(
-            variant, code, None if V is None else V(t), None if W is None else W(t), None if b is None else b(t), h
-        )
-
-    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y.T
-
-
-def alternative_ode(activation, h0, A, b=None, t_eval=None, rtol=1e-11, atol=1e-12):
-    """Solve Cohen et al.'s alternative linear ODE ``dH/dt = sigma'(0) (A(t) H + b(t))``.
-
-    The limit of ``h_{k+1} = h_k + L^-a sigma(L^-b (A(k/L) h_k + b(k/L)))`` with ``a + b = 1``, ``b > 0``
-    (:func:`smooth_resnet` with ``delta_exp = a``, ``weight_exp = b``).
-
-    Parameters
-    ----------
-    activation : {"linear", "tanh", "swish"}
-        Differentiable at 0.
-    h0 : array, shape (d,)
-    A : callable
-        ``t -> (d, d)`` matrix, e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
-    b : callable, optional
-        ``t -> (d,)`` vector (default 0).
-    t_eval : array, optional
-        Output times (default ``[1]``).
-    rtol, atol : float
-        Tolerances of the DOP853 integrator.
-
-    Returns
-    -------
-    ndarray, shape (len(t_eval), d)
-    """
-    s1, _ = activation_derivatives(activation)
-    h0 = np.asarray(h0, dtype=np.float64)
-    t_eval = np.array([1.0]) if t_eval is None else np.asarray(t_eval, dtype=np.float64)
-
-    def rhs(t, h):
-        return s1 * (A(t) @ h + (0.0 if b is None else b(t)))
-
-    sol = solve_ivp(rhs, (0.0, float(t_eval.max())), h0, method="DOP853", t_eval=t_eval, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y.T
-
-
-def smooth_resnet(
-    variant, activation, h0, depth, *, V=None, W=None, b=None, delta_exp=1.0, weight_exp=0.0, save_trajectories=True
-):
-    """The finite ResNet whose weights are functions sampled on the grid: ``L^-weight_exp F(k/L)``.
-
-    ``delta_exp = 1, weight_exp = 0`` is the Euler scheme of :func:`neural_ode`; Cohen's
-    ``delta_exp + weight_exp = 1`` with ``weight_exp > 0`` approximates :func:`alternative_ode`.
-
-    Parameters
-    ----------
-    variant : {"res1", "res3", "cohen"}
-    activation : str
-    h0 : array, shape (d,)
-    depth : int
-        ``L >= 1``.
-    V, W, b : callable, optional
-        Weight functions with an ``on_grid(L)`` method (:class:`~deeplimits.resnet.weights.SmoothWeightFunction`),
-        as the variant needs them.
-    delta_exp, weight_exp : float
-        Branch scale ``L^-delta_exp`` and weight scale ``L^-weight_exp``.
-    save_trajectories : bool
-        Keep all hidden states.
-
-    Returns
-    -------
-    ResNetBatch
-        One network.
-    """
-    from deeplimits.resnet.finite import simulate_resnets
-
-    depth = check_depth(depth)
-    h0 = np.asarray(h0, dtype=np.float64)[None]
-    s = float(depth) ** (-float(weight_exp))
-    grid = lambda f: None if f is None else (s * f.on_grid(depth))[None]
-    return simulate_resnets(
-        h0,
-        variant,
-        float(depth) ** (-float(delta_exp)),
-        activation,
-        V=grid(V),
-        W=grid(W),
-        b=grid(b),
-        save_trajectories=save_trajectories,
     )

@@ -22,15 +22,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from deeplimits.resnet._kernels import activation_code, variant_code
-from deeplimits.resnet.finite import check_beta, initial_state, simulate_resnets
-from deeplimits.resnet.weights import check_depth, fgn_weights
+from .._checks import check_array, check_int, check_seed
+from ._kernels import activation_code, variant_code
+from .finite import check_beta, initial_state, simulate_resnets
+from .weights import fgn_weights
 
 __all__ = ["RegimeMap", "regime_map", "critical_beta"]
 
 
-@dataclass
+@dataclass(repr=False)
 class RegimeMap:
     """Result of :func:`regime_map`.
 
@@ -52,8 +54,14 @@ class RegimeMap:
     log10_ratio: np.ndarray
     growth: np.ndarray
 
+    def __repr__(self) -> str:
+        return (
+            f"RegimeMap(betas: {self.betas.size} in [{self.betas.min():.3g}, {self.betas.max():.3g}], "
+            f"hursts: {self.hursts.size} in [{self.hursts.min():.3g}, {self.hursts.max():.3g}], depths={self.depths})"
+        )
 
-def critical_beta(hurst):
+
+def critical_beta(hurst: ArrayLike) -> NDArray[np.float64]:
     """Critical exponent ``beta*(H) = H`` of the linear ``res1`` ResNet with fGn weights.
 
     Derived (module docstring) and confirmed by simulation (``resnet.regime_map``): for ``beta > H`` the
@@ -67,14 +75,30 @@ def critical_beta(hurst):
     Returns
     -------
     ndarray
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import critical_beta
+    >>> critical_beta([0.3, 0.7])
+    array([0.3, 0.7])
     """
-    h = np.asarray(hurst, dtype=np.float64)
-    if np.any((h <= 0) | (h >= 1)) or not np.all(np.isfinite(h)):
-        raise ValueError(f"hurst must lie in the open interval (0, 1), got {hurst}")
+    h = check_array(hurst, "hurst")
+    if np.any((h <= 0) | (h >= 1)):
+        raise ValueError(f"hurst must lie in the open interval (0, 1), got {hurst!r}")
     return h
 
 
-def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant="res1", activation="linear", seed=0):
+def regime_map(
+    betas: ArrayLike,
+    hursts: ArrayLike,
+    *,
+    depths: tuple[int, int] = (64, 512),
+    width: int = 10,
+    n_nets: int = 16,
+    variant: str = "res1",
+    activation: str = "linear",
+    seed: int = 0,
+) -> RegimeMap:
     """Median ``log10 ||h_L - h_0|| / ||h_0||`` on a grid of ``(beta, H)`` at two depths.
 
     Parameters
@@ -95,18 +119,26 @@ def regime_map(betas, hursts, *, depths=(64, 512), width=10, n_nets=16, variant=
     Returns
     -------
     RegimeMap
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import regime_map
+    >>> m = regime_map([0.2, 1.0], [0.5], depths=(8, 32), width=3, n_nets=4)
+    >>> m.log10_ratio.shape, m.growth.shape
+    ((1, 2, 2), (1, 2))
     """
     variant_code(variant)
     activation_code(activation)
-    betas = np.array([check_beta(b) for b in np.atleast_1d(betas)])
-    hursts = np.atleast_1d(np.asarray(hursts, dtype=np.float64))
+    betas = np.array([check_beta(b, "betas") for b in np.atleast_1d(betas)])
+    hursts = np.atleast_1d(check_array(hursts, "hursts"))
+    seed = check_seed(seed)
     critical_beta(hursts)  # validates H
-    if len(depths) != 2:
+    if np.ndim(depths) != 1 or len(depths) != 2:
         raise ValueError(f"depths must be two increasing depths (L_lo, L_hi), got {depths}")
-    lo, hi = (check_depth(L) for L in depths)
+    lo, hi = (check_int(L, "depths", minimum=1) for L in depths)
     if not lo < hi:
         raise ValueError(f"depths must be two increasing depths, got {depths}")
-    width, n_nets = check_depth(width, "width"), check_depth(n_nets, "n_nets")
+    width, n_nets = check_int(width, "width", minimum=1), check_int(n_nets, "n_nets", minimum=1)
     out = np.empty((hursts.size, betas.size, 2))
     h0 = initial_state(None, n_nets, width)
     sv = 1.0 / np.sqrt(width)

@@ -20,13 +20,16 @@ imported lazily: the rest of :mod:`deeplimits.resnet` works without it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from deeplimits.resnet.weights import check_depth
 from deeplimits.rng import uniform_array
+
+from .._checks import check_int, check_seed
 
 __all__ = [
     "synthetic_task",
@@ -50,7 +53,9 @@ def _torch():
     return torch
 
 
-def synthetic_task(n_train=1024, n_test=256, dim=10, seed=0, n_steps=100):
+def synthetic_task(
+    n_train: int = 1024, n_test: int = 256, dim: int = 10, seed: int = 0, n_steps: int = 100
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cohen et al.'s synthetic regression task (see module docstring).
 
     Parameters
@@ -67,9 +72,15 @@ def synthetic_task(n_train=1024, n_test=256, dim=10, seed=0, n_steps=100):
     Returns
     -------
     (x_train, y_train, x_test, y_test) : ndarrays of float64, shapes ``(n, dim)``
+
+    Examples
+    --------
+    >>> x_train, y_train, x_test, y_test = synthetic_task(n_train=8, n_test=4, dim=3)
+    >>> x_train.shape, y_test.shape
+    ((8, 3), (4, 3))
     """
-    n_train, n_test = check_depth(n_train, "n_train"), check_depth(n_test, "n_test")
-    dim, n_steps = check_depth(dim, "dim"), check_depth(n_steps, "n_steps")
+    n_train, n_test = check_int(n_train, "n_train", minimum=1), check_int(n_test, "n_test", minimum=1)
+    dim, n_steps = check_int(dim, "dim", minimum=1), check_int(n_steps, "n_steps", minimum=1)
     x = 2.0 * uniform_array(seed, (n_train + n_test, dim)) - 1.0
     z = x.copy()
     for k in range(n_steps):
@@ -103,7 +114,7 @@ class TrainedResNet:
     train_loss: list = field(default_factory=list)
     test_loss: list = field(default_factory=list)
 
-    def save(self, path):
+    def save(self, path: str | Path) -> None:
         """Write an ``.npz`` file (``A``, ``b``, ``delta``, losses, config, depth).
 
         Parameters
@@ -123,7 +134,7 @@ class TrainedResNet:
         )
 
 
-def load_weights(path):
+def load_weights(path: str | Path) -> TrainedResNet:
     """Read a :class:`TrainedResNet` written by :meth:`TrainedResNet.save`.
 
     Parameters
@@ -147,7 +158,7 @@ def load_weights(path):
     )
 
 
-def effective_weights(net, which="effective"):
+def effective_weights(net: TrainedResNet, which: str = "effective") -> np.ndarray:
     """Per-layer weights of a trained network for :func:`~deeplimits.resnet.estimation.estimate_scaling`.
 
     Parameters
@@ -171,8 +182,18 @@ def effective_weights(net, which="effective"):
 
 
 def train_resnet(
-    config, depth, data, *, epochs=20, lr=1e-3, batch_size=50, init_scale=0.01, seed=0, epsilon=0.0, progress=False
-):
+    config: str,
+    depth: int,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    *,
+    epochs: int = 20,
+    lr: float = 1e-3,
+    batch_size: int = 50,
+    init_scale: float = 0.01,
+    seed: int = 0,
+    epsilon: float = 0.0,
+    progress: bool = False,
+) -> TrainedResNet:
     """Train one ResNet of eq. (1) on ``data = (x_train, y_train, x_test, y_test)``.
 
     Parameters
@@ -203,13 +224,17 @@ def train_resnet(
     torch = _torch()
     if config not in CONFIGS:
         raise ValueError(f"config must be one of {sorted(CONFIGS)}, got {config!r}")
-    depth, epochs, batch_size = check_depth(depth), check_depth(epochs, "epochs"), check_depth(batch_size, "batch_size")
+    depth, epochs, batch_size = (
+        check_int(depth, "depth", minimum=1),
+        check_int(epochs, "epochs", minimum=1),
+        check_int(batch_size, "batch_size", minimum=1),
+    )
     act, delta_type = CONFIGS[config]
     sigma = torch.tanh if act == "tanh" else torch.relu
     xtr, ytr, xte, yte = (torch.as_tensor(np.asarray(a), dtype=torch.float64) for a in data)
     d = xtr.shape[1]
     torch.set_num_threads(1)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(check_seed(seed))
     A = (torch.randn(depth, d, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * d))).requires_grad_()
     b = (
         torch.randn(depth, d, generator=gen, dtype=torch.float64) * (init_scale / (depth * np.sqrt(d)))
@@ -231,7 +256,7 @@ def train_resnet(
             return float(torch.mean((forward(x) - y) ** 2))
 
     train_loss, test_loss = [loss_on(xtr, ytr)], [loss_on(xte, yte)]
-    it = range(epochs)
+    it: Any = range(epochs)
     if progress:
         from tqdm.auto import tqdm
 
@@ -263,8 +288,18 @@ def train_resnet(
 
 
 def train_sweep(
-    config, depths, *, outdir=None, epochs=20, lr=1e-3, batch_size=50, seed=0, data_seed=0, progress=True, **kw
-):
+    config: str,
+    depths: Sequence[int],
+    *,
+    outdir: str | Path | None = None,
+    epochs: int = 20,
+    lr: float = 1e-3,
+    batch_size: int = 50,
+    seed: int = 0,
+    data_seed: int = 0,
+    progress: bool = True,
+    **kw: Any,
+) -> dict[int, TrainedResNet]:
     """Train ``config`` at every depth (same data, seeds ``seed + depth``), optionally saving ``.npz`` files.
 
     Parameters
@@ -290,7 +325,7 @@ def train_sweep(
     """
     data = synthetic_task(seed=data_seed)
     out = {}
-    depths = [check_depth(L) for L in depths]
+    depths = [check_int(L, "depth", minimum=1) for L in depths]
     it = depths
     if progress:
         from tqdm.auto import tqdm

@@ -20,11 +20,14 @@ differ only in their correlation across layers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from deeplimits.rng import normal_array
+from .._checks import check_allocation, check_float, check_int, check_seed
+from ..rng import normal_array
 
 __all__ = [
     "iid_weights",
@@ -32,72 +35,43 @@ __all__ = [
     "fgn_weights",
     "fgn_autocovariance",
     "SmoothWeightFunction",
-    "check_depth",
     "check_shape",
 ]
 
 
-def check_depth(depth, name="depth"):
-    """Validate a positive integer (a depth, width or count).
-
-    Parameters
-    ----------
-    depth : int
-        Value to check (an integer-valued number >= 1; ``bool`` is refused).
-    name : str
-        Argument name used in the error message.
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    ValueError
-        If the value is not an integer >= 1.
-    """
-    if isinstance(depth, bool) or int(depth) != depth or int(depth) < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {depth!r}")
-    return int(depth)
+def check_shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    """Validate the shape of one layer's weight: a non-empty tuple of integers >= 1."""
+    dims = np.atleast_1d(np.asarray(shape, dtype=object))
+    if dims.ndim != 1 or dims.size == 0:
+        raise ValueError(f"shape must be a non-empty tuple of integers >= 1, got {shape!r}")
+    return tuple(check_int(v, "shape", minimum=1) for v in dims)
 
 
-def check_shape(shape):
-    """Validate the shape of one layer's weight.
-
-    Parameters
-    ----------
-    shape : int or sequence of int
-        Entries >= 1.
-
-    Returns
-    -------
-    tuple of int
-
-    Raises
-    ------
-    ValueError
-        Empty shape or an entry < 1.
-    """
-    shape = tuple(int(s) for s in np.atleast_1d(shape))
-    if len(shape) == 0 or any(s < 1 for s in shape):
-        raise ValueError(f"shape must be a non-empty tuple of integers >= 1, got {shape}")
-    return shape
-
-
-def _check_n(n_nets):
-    return check_depth(n_nets, "n_nets")
+def _common(n_nets, depth, shape, seed, first_path, copies=1):
+    # checks shared by the three families; ``copies`` normal draws per weight entry
+    n_nets = check_int(n_nets, "n_nets", minimum=1)
+    depth = check_int(depth, "depth", minimum=1)
+    shape = check_shape(shape)
+    check_seed(seed)
+    first_path = check_int(first_path, "first_path", minimum=0)
+    check_allocation((n_nets, depth * copies, *shape), "n_nets x depth x shape (the weights)")
+    return n_nets, depth, shape, first_path
 
 
 def _scale(shape, scale):
     if scale is None:
         return 1.0 / np.sqrt(shape[-1])
-    scale = float(scale)
-    if not np.isfinite(scale) or scale < 0:
-        raise ValueError(f"scale must be finite and >= 0, got {scale}")
-    return scale
+    return check_float(scale, "scale", minimum=0.0)
 
 
-def iid_weights(n_nets, depth, shape, seed=0, scale=None, first_row=0):
+def iid_weights(
+    n_nets: int,
+    depth: int,
+    shape: int | Sequence[int],
+    seed: int = 0,
+    scale: float | None = None,
+    first_path: int = 0,
+) -> NDArray[np.float64]:
     """I.i.d. Gaussian weights, fresh at every layer.
 
     Parameters
@@ -107,18 +81,26 @@ def iid_weights(n_nets, depth, shape, seed=0, scale=None, first_row=0):
     shape : tuple of int
         Shape of one layer's weight, e.g. ``(d, d)`` or ``(d,)``.
     seed : int
-        Non-negative seed; network ``i`` uses stream ``first_row + i``.
+        Non-negative seed; network ``i`` uses stream ``first_path + i``.
     scale : float, optional
         Standard deviation of every entry; default ``1/sqrt(shape[-1])``.
-    first_row : int
+    first_path : int
         Stream of the first network (to draw a batch in chunks).
 
     Returns
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import iid_weights
+    >>> iid_weights(2, 8, (3, 3), seed=0).shape
+    (2, 8, 3, 3)
+    >>> bool((iid_weights(3, 8, (3,), seed=0)[1:] == iid_weights(2, 8, (3,), seed=0, first_path=1)).all())
+    True
     """
-    n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
-    return _scale(shape, scale) * normal_array(seed, (n_nets, depth) + shape, first_row)
+    n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path)
+    return _scale(dims, scale) * normal_array(seed, (n_nets, depth) + dims, first_path)
 
 
 @lru_cache(maxsize=16)
@@ -133,7 +115,15 @@ def _rbf_factor(depth, lengthscale):
     return f
 
 
-def rbf_gp_weights(n_nets, depth, shape, lengthscale=0.2, seed=0, scale=None, first_row=0):
+def rbf_gp_weights(
+    n_nets: int,
+    depth: int,
+    shape: int | Sequence[int],
+    lengthscale: float = 0.2,
+    seed: int = 0,
+    scale: float | None = None,
+    first_path: int = 0,
+) -> NDArray[np.float64]:
     """Weights smooth in ``k/L``: every entry is an RBF Gaussian process sampled exactly on ``t_k = k/L``.
 
     ``Cov(A_k[ij], A_m[ij]) = scale^2 exp(-(k/L - m/L)^2 / (2 lengthscale^2))``; distinct entries are
@@ -148,27 +138,31 @@ def rbf_gp_weights(n_nets, depth, shape, lengthscale=0.2, seed=0, scale=None, fi
     lengthscale : float
         Correlation length in units of the depth (> 0).
     seed : int
-        Non-negative seed; network ``i`` uses stream ``first_row + i``.
+        Non-negative seed; network ``i`` uses stream ``first_path + i``.
     scale : float, optional
         Marginal standard deviation; default ``1/sqrt(shape[-1])``.
-    first_row : int
+    first_path : int
         Stream of the first network (to draw a batch in chunks).
 
     Returns
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import rbf_gp_weights
+    >>> rbf_gp_weights(2, 8, (3,), lengthscale=0.2, seed=0).shape
+    (2, 8, 3)
     """
-    n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
-    lengthscale = float(lengthscale)
-    if not np.isfinite(lengthscale) or lengthscale <= 0:
-        raise ValueError(f"lengthscale must be finite and > 0, got {lengthscale}")
-    m = int(np.prod(shape))
-    z = normal_array(seed, (n_nets, m, depth), first_row)
+    n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path)
+    lengthscale = check_float(lengthscale, "lengthscale", minimum=0.0, strict_min=True)
+    m = int(np.prod(dims))
+    z = normal_array(seed, (n_nets, m, depth), first_path)
     x = z @ _rbf_factor(depth, lengthscale).T  # (n, m, L)
-    return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
+    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
 
 
-def fgn_autocovariance(hurst, n):
+def fgn_autocovariance(hurst: float, n: int) -> NDArray[np.float64]:
     """Autocovariance of unit-variance fractional Gaussian noise.
 
     ``gamma(k) = (|k+1|^{2H} - 2|k|^{2H} + |k-1|^{2H}) / 2``, ``k = 0..n-1``.
@@ -183,18 +177,21 @@ def fgn_autocovariance(hurst, n):
     Returns
     -------
     ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> fgn_autocovariance(0.5, 3)
+    array([1., 0., 0.])
     """
     hurst = _check_hurst(hurst)
+    n = check_int(n, "n", minimum=1)
     k = np.arange(n, dtype=np.float64)
     h2 = 2.0 * hurst
     return 0.5 * (np.abs(k + 1) ** h2 - 2.0 * k**h2 + np.abs(k - 1) ** h2)
 
 
 def _check_hurst(hurst):
-    hurst = float(hurst)
-    if not (0.0 < hurst < 1.0):
-        raise ValueError(f"hurst must lie in the open interval (0, 1), got {hurst}")
-    return hurst
+    return check_float(hurst, "hurst", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
 
 
 @lru_cache(maxsize=16)
@@ -212,7 +209,15 @@ def _circulant_sqrt_eigs(hurst, depth):
     return out
 
 
-def fgn_weights(n_nets, depth, shape, hurst, seed=0, scale=None, first_row=0):
+def fgn_weights(
+    n_nets: int,
+    depth: int,
+    shape: int | Sequence[int],
+    hurst: float,
+    seed: int = 0,
+    scale: float | None = None,
+    first_path: int = 0,
+) -> NDArray[np.float64]:
     """Weights that are fractional Gaussian noise of Hurst index ``H`` in the layer index.
 
     Every entry is an independent stationary Gaussian sequence with autocovariance
@@ -229,25 +234,31 @@ def fgn_weights(n_nets, depth, shape, hurst, seed=0, scale=None, first_row=0):
     hurst : float
         Hurst index in (0, 1).
     seed : int
-        Non-negative seed; network ``i`` uses stream ``first_row + i``.
+        Non-negative seed; network ``i`` uses stream ``first_path + i``.
     scale : float, optional
         Marginal standard deviation; default ``1/sqrt(shape[-1])``.
-    first_row : int
+    first_path : int
         Stream of the first network (to draw a batch in chunks).
 
     Returns
     -------
     numpy.ndarray, shape ``(n_nets, depth, *shape)``
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import fgn_weights
+    >>> fgn_weights(2, 8, (3,), hurst=0.7, seed=0).shape
+    (2, 8, 3)
     """
-    n_nets, depth, shape = _check_n(n_nets), check_depth(depth), check_shape(shape)
+    n_nets, depth, dims, first_path = _common(n_nets, depth, shape, seed, first_path, copies=4)
     hurst = _check_hurst(hurst)
-    m = int(np.prod(shape))
+    m = int(np.prod(dims))
     sq = _circulant_sqrt_eigs(hurst, depth)
     n2 = sq.size
-    z = normal_array(seed, (n_nets, m, 2, n2), first_row)
+    z = normal_array(seed, (n_nets, m, 2, n2), first_path)
     # The real part of FFT(sqrt(lam/2n) (Z1 + i Z2)) has exactly the circulant covariance.
     x = np.fft.fft(sq * (z[:, :, 0] + 1j * z[:, :, 1]), axis=-1).real[..., :depth]
-    return _scale(shape, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + shape)
+    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
 
 
 class SmoothWeightFunction:
@@ -270,14 +281,28 @@ class SmoothWeightFunction:
         Non-negative seed.
     scale : float, optional
         Marginal standard deviation; default ``1/sqrt(shape[-1])``.
+
+    Examples
+    --------
+    >>> from deeplimits.resnet import SmoothWeightFunction
+    >>> A = SmoothWeightFunction((2, 2), seed=0)
+    >>> A(0.5).shape, A.on_grid(4).shape
+    ((2, 2), (4, 2, 2))
     """
 
-    def __init__(self, shape, lengthscale=0.3, n_features=32, seed=0, scale=None):
+    def __init__(
+        self,
+        shape: int | Sequence[int],
+        lengthscale: float = 0.3,
+        n_features: int = 32,
+        seed: int = 0,
+        scale: float | None = None,
+    ) -> None:
         self.shape = check_shape(shape)
         lengthscale = float(lengthscale)
         if not np.isfinite(lengthscale) or lengthscale <= 0:
             raise ValueError(f"lengthscale must be finite and > 0, got {lengthscale}")
-        n_features = check_depth(n_features, "n_features")
+        n_features = check_int(n_features, "n_features", minimum=1)
         m = int(np.prod(self.shape))
         z = normal_array(seed, (m, 3 * n_features))
         self.freq = z[:, :n_features] / lengthscale  # (m, M)
@@ -285,7 +310,7 @@ class SmoothWeightFunction:
         self.a = c * z[:, n_features : 2 * n_features]
         self.b = c * z[:, 2 * n_features :]
 
-    def __call__(self, t):
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
         """Values at times ``t``.
 
         Parameters
@@ -302,7 +327,7 @@ class SmoothWeightFunction:
         v = v.reshape((tt.size,) + self.shape)
         return v[0] if np.ndim(t) == 0 else v
 
-    def on_grid(self, depth):
+    def on_grid(self, depth: int) -> NDArray[np.float64]:
         """Layer weights ``A(k/L)``, ``k = 0..L-1``.
 
         Parameters
@@ -314,5 +339,5 @@ class SmoothWeightFunction:
         -------
         ndarray, shape ``(depth, *shape)``
         """
-        depth = check_depth(depth)
+        depth = check_int(depth, "depth", minimum=1)
         return self(np.arange(depth) / depth)
