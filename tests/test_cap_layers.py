@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from deeplimits.capacity import ConvLayer, ScalingLaw, check_stack, plain_stack, propagate, residual_stack
+from deeplimits.capacity import ConvLayer, ScalingLaw, plain_stack, propagate, residual_stack
+from deeplimits.capacity.layers import check_stack
 
 
 def test_offsets_centred_causal_dilated():
@@ -22,7 +23,7 @@ def test_residual_transition_formula():
     t = ConvLayer(w, alpha=alpha, bias=b, decoupling=d).transition()
     z = 1 + alpha**2 * (d * np.sum(w**2) + b**2)
     expect = {-1: alpha**2 * d * 1.0 / z, 0: (1 + alpha**2 * d * 4.0) / z, 1: alpha**2 * d * 0.25 / z}
-    got = dict(zip(t.offsets[:, 0].tolist(), t.probs))
+    got = dict(zip(t.offsets[:, 0].tolist(), t.probs, strict=True))
     assert got.keys() == expect.keys()
     for k in expect:
         assert got[k] == pytest.approx(expect[k], rel=1e-14)
@@ -32,7 +33,7 @@ def test_residual_transition_formula():
 
 def test_plain_transition_formula():
     t = ConvLayer([1.0, 3.0], bias=1.0).transition()
-    assert dict(zip(t.offsets[:, 0].tolist(), t.probs)) == pytest.approx({0: 1 / 11, 1: 9 / 11})
+    assert dict(zip(t.offsets[:, 0].tolist(), t.probs, strict=True)) == pytest.approx({0: 1 / 11, 1: 9 / 11})
     assert t.sink == pytest.approx(1 / 11)
 
 

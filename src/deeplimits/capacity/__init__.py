@@ -10,17 +10,18 @@ The finite systems and their limits, side by side:
 * :mod:`.limits`    -- deep-limit (KFE) coefficients of a layer, Kramers--Moyal moments, exact
   periodic master equation; ``KFECoefficients.master_equation(grid)`` /
   ``.drift_diffusion(grid)`` hand a layer's limit to the solvers;
-* :mod:`.kfe`       -- finite-difference / finite-volume solvers of the Kolmogorov forward
-  equations (master equation and drift--diffusion--sink PDE, 1-D and 2-D, explicit, implicit
-  Euler, Crank--Nicolson, ADI) and their exact reference solutions;
+* :mod:`.kfe`       -- subpackage: finite-difference / finite-volume solvers of the Kolmogorov
+  forward equations (master equation and drift--diffusion--sink PDE, 1-D and 2-D; schemes
+  ``"euler"``, ``"implicit_euler"``, ``"crank_nicolson"``, ADI), results as
+  :class:`KFEResult` (``ts``, ``ys[save, *state]``, ``stats``), exact reference solutions;
 * :mod:`.regimes`   -- scaling regimes ``alpha = a L^-beta``: spread, growth exponent, classification;
 * :mod:`.catalogue` -- architectures with their scaling relations and limit coefficients.
 
 Theory and what was confirmed by simulation: ``docs/theory/capacity.md`` (chain, limits, networks)
 and ``docs/theory/capacity-kfe.md`` (solvers, orders).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from deeplimits.capacity import residual_stack, propagate, kfe_coefficients, lattice_1d, solve_kfe
 >>> L = 256
@@ -35,33 +36,22 @@ True
 
 from . import kfe
 from .catalogue import ArchitectureEntry, catalogue
-from .chain import chain_moments, pack_stack, propagate
+from .chain import chain_moments, propagate
 from .convnet import ACTIVATIONS, CapacityEstimate, ConvResNet, activation, capacity_profile, decoupling_coefficient
 from .kfe import (
-    SCHEMES_1D,
-    SCHEMES_2D,
-    SCHEMES_MASTER,
     DriftDiffusion1D,
     DriftDiffusion2D,
     Grid1D,
     Grid2D,
     KFEResult,
     MasterEquation,
-    fourier_mode_1d,
-    fourier_mode_2d,
-    gaussian_1d,
-    gaussian_2d,
-    generator_matrix,
     lattice_1d,
     lattice_2d,
     master_exact_periodic,
-    semidiscrete_exact,
-    solve_master,
-    solve_pde,
+    solve_kfe,
 )
-from .kfe import solve as solve_kfe
 from .lattice import BOUNDARIES
-from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, check_stack, plain_stack, residual_stack
+from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, plain_stack, residual_stack
 from .limits import KFECoefficients, kfe_coefficients, kramers_moyal, master_equation_periodic
 from .regimes import classify_regime, growth_exponent, spread, spread_vs_depth
 from .walkers import WalkerResult, run_walkers, walker_capacity
@@ -73,11 +63,9 @@ __all__ = [
     "ConvLayer",
     "ScalingLaw",
     "Transition",
-    "check_stack",
     "plain_stack",
     "residual_stack",
     "propagate",
-    "pack_stack",
     "chain_moments",
     "WalkerResult",
     "run_walkers",
@@ -100,27 +88,16 @@ __all__ = [
     "spread_vs_depth",
     "ArchitectureEntry",
     "catalogue",
-    # KFE solvers (module deeplimits.capacity.kfe)
+    # KFE solvers (the subpackage deeplimits.capacity.kfe holds the schemes, operators and exact solutions)
     "kfe",
     "Grid1D",
     "Grid2D",
     "lattice_1d",
     "lattice_2d",
-    "KFEResult",
     "MasterEquation",
     "DriftDiffusion1D",
     "DriftDiffusion2D",
+    "KFEResult",
     "solve_kfe",
-    "solve_master",
-    "solve_pde",
-    "SCHEMES_1D",
-    "SCHEMES_2D",
-    "SCHEMES_MASTER",
-    "generator_matrix",
     "master_exact_periodic",
-    "semidiscrete_exact",
-    "gaussian_1d",
-    "gaussian_2d",
-    "fourier_mode_1d",
-    "fourier_mode_2d",
 ]

@@ -161,7 +161,7 @@ def _shift(u, off, periodic):
     out = np.zeros_like(u)
     src = [slice(None)] * (u.ndim - nd)
     dst = [slice(None)] * (u.ndim - nd)
-    for n, o in zip(u.shape[u.ndim - nd :], off):
+    for n, o in zip(u.shape[u.ndim - nd :], off, strict=True):
         o = int(o)
         if abs(o) >= n:
             return out

@@ -3,7 +3,7 @@
 One place defines the boundary conditions, the integer codes the Numba kernels use, where
 a jump from a site lands, and when a lattice is too small for a kernel, so that the
 exact chain (:mod:`.chain`), the Monte-Carlo walkers (:mod:`.walkers`) and the master
-equation (:mod:`.kfe_master`) cannot drift apart.
+equation (:mod:`.kfe`) cannot drift apart.
 
 Boundaries
 ----------

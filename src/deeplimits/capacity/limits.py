@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kfe_grid import Grid1D, Grid2D, lattice_1d, lattice_2d
-from .kfe_master import MasterEquation, master_exact_periodic
-from .kfe_pde import DriftDiffusion1D, DriftDiffusion2D
+from .kfe.equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
+from .kfe.exact import master_exact_periodic
+from .kfe.grid import Grid1D, Grid2D, lattice_1d, lattice_2d
 from .layers import ConvLayer, _check_depth, _check_scalar
 
 __all__ = ["KFECoefficients", "kfe_coefficients", "kramers_moyal", "master_equation_periodic"]

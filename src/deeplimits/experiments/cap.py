@@ -93,7 +93,7 @@ def chain_to_kfe(params, *, seed, outdir):
             me = master_equation_periodic(kfe_coefficients(st[0], int(L)), c0, 1.0)
             errs.append(float(np.abs(propagate(st, c0) - me).sum()))
         s = _slope(depths, errs)
-        metrics[f"{name}_errors"] = dict(zip(depths.tolist(), errs))
+        metrics[f"{name}_errors"] = dict(zip(depths.tolist(), errs, strict=True))
         metrics[f"{name}_slope"] = s
         checks.append(Check(f"{name}_slope", s, "in", (-1.2, -0.8), note="order 1 in 1/L, +-0.2"))
         const_ratio = (depths[-1] * errs[-1]) / (depths[-2] * errs[-2])
@@ -206,7 +206,7 @@ def walkers(params, *, seed, outdir):
     checks, metrics = [], {}
     cases = _walker_cases()
     fig, axes = plt.subplots(1, len(cases), figsize=(4 * len(cases), 3.6))
-    for ax, (k, (name, (layers, shape))) in zip(axes, enumerate(cases.items())):
+    for ax, (k, (name, (layers, shape))) in zip(axes, enumerate(cases.items()), strict=True):
         c = _delta(shape, at=(shape[0] - 5,) if name.startswith("1d_causal") else None)
         exact = propagate(layers, c)
         res = run_walkers(layers, c, n, seed=seed * 1000 + k)
@@ -481,7 +481,7 @@ def finite_network(params, *, seed, outdir):
     npan = len(params["depths"]) + 1  # one panel per depth, plus zero padding
     fig, axes = plt.subplots(1, npan, figsize=(4.6 * npan, 4))
     x = np.arange(N) - N // 2
-    for ax, L in zip(axes, params["depths"]):
+    for ax, L in zip(axes, params["depths"], strict=True):
         for i, act in enumerate(("sin", "relu")):
             r = results[(act, L)]
             ax.errorbar(
@@ -516,7 +516,10 @@ def finite_network(params, *, seed, outdir):
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     vmax = max(r2["mean"].max(), r2["chain"].max())
     for ax, img, title in zip(
-        axes, (r2["mean"], r2["chain"], r2["mean"] - r2["chain"]), ("2-D ResNet (sin)", "capacity chain", "difference")
+        axes,
+        (r2["mean"], r2["chain"], r2["mean"] - r2["chain"]),
+        ("2-D ResNet (sin)", "capacity chain", "difference"),
+        strict=True,
     ):
         im = ax.imshow(
             img,
@@ -547,7 +550,7 @@ def finite_network(params, *, seed, outdir):
     per = [
         [results[(act, L)]["per_net_l1"] if (act, L) in results else np.nan for L in params["depths"]] for act in acts
     ]
-    for act, row in zip(acts, per):
+    for act, row in zip(acts, per, strict=True):
         axes[1].plot(params["depths"], row, "o-", label=f"{act}: per-network L1")
     axes[1].plot(
         params["depths"],

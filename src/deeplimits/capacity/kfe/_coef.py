@@ -40,7 +40,7 @@ def evaluate(value, ts: np.ndarray, name: str, shape: tuple = ()) -> np.ndarray:
     ts = np.asarray(ts, dtype=float)
     if callable(value):
         vals = [np.asarray(value(float(t)), dtype=float) for t in ts]
-        for t, v in zip(ts, vals):
+        for t, v in zip(ts, vals, strict=True):
             if v.shape != shape:
                 raise ValueError(f"{name}(t) must return shape {shape}, got {v.shape} at t={t}")
         out = np.array(vals, dtype=float).reshape((len(ts),) + shape)

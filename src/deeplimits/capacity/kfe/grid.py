@@ -7,9 +7,6 @@ the master equation (jump process): :func:`lattice_1d` builds a grid whose
 centres are the integers ``0 .. n-1``, so that jump offsets are counted in
 cells.  Total capacity is ``h * sum(c)`` (``hx * hy * sum(c)`` in 2-D).
 
-Depth ``t`` runs from the output (``t = 0``) to the input (``t = 1``); depth
-grids are uniform, ``t_k = t0 + k dt``.
-
 Boundaries (per axis):
 
 ``"periodic"``
@@ -25,20 +22,18 @@ Boundaries (per axis):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .lattice import BOUNDARIES, BOUNDARY_CODES
+from ..lattice import BOUNDARIES, BOUNDARY_CODES
 
 __all__ = [
     "BOUNDARIES",
     "Grid1D",
     "Grid2D",
-    "KFEResult",
     "lattice_1d",
     "lattice_2d",
-    "depth_steps",
 ]
 
 
@@ -237,83 +232,3 @@ def lattice_2d(nx: int, ny: int, boundary: str = "periodic", spacing: float = 1.
     Grid2D
     """
     return Grid2D(lattice_1d(nx, boundary, spacing), lattice_1d(ny, boundary, spacing))
-
-
-def depth_steps(t0: float, t1: float, dt: float | None, n_steps: int | None) -> tuple[int, float]:
-    """Number of uniform depth steps and their size for ``[t0, t1]``.
-
-    Exactly one of ``dt`` / ``n_steps`` is given.  With ``dt`` the number of
-    steps is ``ceil((t1 - t0) / dt)`` (to 1e-9 relative) and the step is shrunk
-    to divide the interval exactly.
-
-    Parameters
-    ----------
-    t0, t1 : float
-        Initial and final depth, ``t0 < t1``.
-    dt : float or None
-        Requested step, ``> 0``.
-    n_steps : int or None
-        Requested number of steps, ``>= 1``.
-
-    Returns
-    -------
-    n : int
-        Number of steps.
-    step : float
-        Their size ``(t1 - t0) / n``.
-
-    Raises
-    ------
-    ValueError
-        For a non-finite or empty (``t1 <= t0``: negative depth) interval, or a bad ``dt`` / ``n_steps``.
-    """
-    if not (math.isfinite(t0) and math.isfinite(t1)) or not t1 > t0:
-        raise ValueError(f"need finite t0 < t_end, got t0={t0}, t_end={t1}")
-    if (dt is None) == (n_steps is None):
-        raise ValueError("give exactly one of dt and n_steps")
-    if n_steps is not None:
-        if int(n_steps) != n_steps or n_steps < 1:
-            raise ValueError(f"n_steps must be a positive integer, got {n_steps}")
-        n = int(n_steps)
-    else:
-        if not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"dt must be finite and > 0, got dt={dt}")
-        n = max(1, math.ceil((t1 - t0) / dt * (1 - 1e-9)))
-    return n, (t1 - t0) / n
-
-
-@dataclass
-class KFEResult:
-    """Solution of a capacity KFE.
-
-    Attributes
-    ----------
-    ts : ndarray, shape (n_save,)
-        Depths of the saved fields (the first is ``t0``, the last ``t_end``).
-    ys : ndarray, shape (n_save, *grid.shape)
-        Saved fields.
-    grid : Grid1D or Grid2D
-        The spatial grid.
-    stats : dict
-        ``scheme``, ``n_steps``, ``dt``, ``substeps``, ``dt_limit`` (explicit
-        schemes), ``wall_time`` and the ``mass`` (total capacity) at each save.
-    """
-
-    ts: np.ndarray
-    ys: np.ndarray
-    grid: object
-    stats: dict = field(default_factory=dict)
-
-    @property
-    def y(self) -> np.ndarray:
-        """The final field."""
-        return self.ys[-1]
-
-    def mass(self) -> np.ndarray:
-        """Total capacity of every saved field.
-
-        Returns
-        -------
-        ndarray, shape ``(n_save,)``
-        """
-        return self.grid.total(self.ys)
