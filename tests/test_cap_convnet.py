@@ -112,7 +112,7 @@ def test_float32_matches_float64():
     [
         (dict(taps=[], depth=2, channels=2, alpha=0.1, grid=8), "taps must be non-empty"),
         (dict(taps=[1.0, np.nan], depth=2, channels=2, alpha=0.1, grid=8), "taps must be finite"),
-        (dict(taps=[1.0], depth=-1, channels=2, alpha=0.1, grid=8), "depth must be a non-negative integer"),
+        (dict(taps=[1.0], depth=-1, channels=2, alpha=0.1, grid=8), "depth must be an integer"),
         (dict(taps=[1.0], depth=0, channels=2, alpha=0.1, grid=8), "depth must be >= 1"),
         (dict(taps=[1.0], depth=2, channels=0, alpha=0.1, grid=8), "channels must be an integer >= 1"),
         (dict(taps=[1.0], depth=2, channels=2, alpha=-0.1, grid=8), "alpha must be non-negative"),

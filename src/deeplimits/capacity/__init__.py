@@ -35,9 +35,10 @@ True
 """
 
 from . import kfe
+from .activations import ACTIVATIONS, activation, decoupling_coefficient
 from .catalogue import ArchitectureEntry, catalogue
 from .chain import chain_moments, propagate
-from .convnet import ACTIVATIONS, CapacityEstimate, ConvResNet, activation, capacity_profile, decoupling_coefficient
+from .convnet import CapacityEstimate, ConvResNet, capacity_profile
 from .kfe import (
     DriftDiffusion1D,
     DriftDiffusion2D,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import ConvLayer, _check_scalar
+from ._validate import check_scalar
+from .layers import ConvLayer
 from .limits import kfe_coefficients
 
 __all__ = ["ArchitectureEntry", "catalogue", "plain_conv_limit", "recurrent_lag_allocation"]
@@ -106,10 +107,10 @@ def recurrent_lag_allocation(alpha, u_norm2, w_norm2=0.0, decoupling=1.0, n_lags
     dict
         ``lag_probs`` (n_lags,), ``absorb_prob`` s, ``memory_length`` (1 - s)/s.
     """
-    alpha = _check_scalar(alpha, "alpha")
-    u2 = _check_scalar(u_norm2, "u_norm2")
-    w2 = _check_scalar(w_norm2, "w_norm2")
-    d = _check_scalar(decoupling, "decoupling", allow_zero=False)
+    alpha = check_scalar(alpha, "alpha")
+    u2 = check_scalar(u_norm2, "u_norm2")
+    w2 = check_scalar(w_norm2, "w_norm2")
+    d = check_scalar(decoupling, "decoupling", allow_zero=False)
     if u2 * alpha == 0:
         raise ValueError("alpha and u_norm2 must be positive for a finite memory")
     s = alpha**2 * d * u2 / (1.0 + alpha**2 * d * (w2 + u2))

@@ -19,67 +19,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .lattice import BOUNDARY_CODES, LOST, REFUSED, jump_target
-from .layers import check_stack
+from ._stack import check_stack, pack_stack, transitions
+from ._validate import check_capacity
+from .lattice import LOST, REFUSED, jump_target
 
-__all__ = ["propagate", "pack_stack", "chain_moments", "transitions"]
-
-
-def transitions(layers):
-    """Transitions of a stack, computed once per distinct layer object (stacks often repeat one layer).
-
-    Parameters
-    ----------
-    layers : sequence of ConvLayer
-
-    Returns
-    -------
-    list of Transition
-        One per layer, in order; repeated layer objects share one :class:`Transition`.
-    """
-    cache = {}
-    out = []
-    for lay in layers:
-        t = cache.get(id(lay))
-        if t is None:
-            t = cache[id(lay)] = lay.transition()
-        out.append(t)
-    return out
-
-
-def pack_stack(layers):
-    """Pack the transitions of a stack into flat arrays for Numba kernels.
-
-    Parameters
-    ----------
-    layers : sequence of ConvLayer
-        From input to output.
-
-    Returns
-    -------
-    offs : int64 (L, Kmax, 2)
-        Jump vectors (1-D stacks get a zero second component).
-    probs : float64 (L, Kmax)
-        Jump probabilities (zero-padded).
-    nk : int64 (L,)
-        Number of jumps of each layer.
-    bcode : int64 (L,)
-        Boundary code: 0 periodic, 1 reflecting, 2 absorbing.
-    """
-    trans = transitions(layers)
-    L = len(trans)
-    kmax = max([len(t.probs) for t in trans], default=1)
-    offs = np.zeros((L, kmax, 2), np.int64)
-    probs = np.zeros((L, kmax))
-    nk = np.zeros(L, np.int64)
-    bcode = np.zeros(L, np.int64)
-    for i, t in enumerate(trans):
-        k = len(t.probs)
-        offs[i, :k, : t.ndim] = t.offsets
-        probs[i, :k] = t.probs
-        nk[i] = k
-        bcode[i] = BOUNDARY_CODES[t.boundary]
-    return offs, probs, nk, bcode
+__all__ = ["propagate", "chain_moments"]
 
 
 @nb.njit(cache=True)
@@ -145,17 +89,6 @@ def _same(t1, t2):
     )
 
 
-def _check_capacity(c_out, ndim):
-    c = np.asarray(c_out, dtype=np.float64)
-    if c.ndim != ndim:
-        raise ValueError(f"c_out must be a {ndim}-D array to match the layers, got shape {c.shape}")
-    if c.size == 0:
-        raise ValueError("c_out must be non-empty")
-    if not np.all(np.isfinite(c)) or np.any(c < 0):
-        raise ValueError("c_out must be finite and non-negative")
-    return c
-
-
 def propagate(layers, c_out, *, method="auto", return_history=False):
     """Propagate a capacity distribution from the output of a stack back to its input.
 
@@ -182,10 +115,10 @@ def propagate(layers, c_out, *, method="auto", return_history=False):
     """
     if len(tuple(layers)) == 0:
         c = np.asarray(c_out, dtype=np.float64)
-        c = _check_capacity(c, c.ndim if c.ndim in (1, 2) else 1)
+        c = check_capacity(c, c.ndim if c.ndim in (1, 2) else 1)
         return (c.copy(), c[None].copy()) if return_history else c.copy()
     layers = check_stack(layers)
-    c = _check_capacity(c_out, layers[0].ndim)
+    c = check_capacity(c_out, layers[0].ndim)
     layers = check_stack(layers, c.shape)
     if method not in ("auto", "stencil", "fft"):
         raise ValueError(f"method must be 'auto', 'stencil' or 'fft', got {method!r}")

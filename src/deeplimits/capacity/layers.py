@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .lattice import BOUNDARIES, check_span
+from ._validate import check_depth, check_positive_ints, check_scalar
+from .lattice import BOUNDARIES
 
 __all__ = [
     "BOUNDARIES",
@@ -37,7 +38,6 @@ __all__ = [
     "ScalingLaw",
     "residual_stack",
     "plain_stack",
-    "check_stack",
 ]
 
 #: Padding names accepted by :class:`ConvLayer` and the boundary each one induces.
@@ -96,41 +96,6 @@ class Transition:
         return mu1, mu2
 
 
-def _as_positive_int_tuple(value, ndim, name):
-    vals = np.broadcast_to(np.asarray(value), (ndim,))
-    out = []
-    for v in vals:
-        if not np.isfinite(v) or int(v) != v or int(v) < 1:
-            raise ValueError(f"{name} must be a positive integer (or one per axis), got {value!r}")
-        out.append(int(v))
-    return tuple(out)
-
-
-def _check_int(value, name, minimum):
-    """``int(value)`` if it is an integer ``>= minimum``, else ``ValueError`` naming ``name``."""
-    try:
-        ok = float(value).is_integer() and not isinstance(value, (bool, np.bool_))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_scalar(value, name, *, allow_negative=False, allow_zero=True):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if not allow_negative and v < 0:
-        raise ValueError(f"{name} must be non-negative, got {value!r}")
-    if not allow_zero and v == 0:
-        raise ValueError(f"{name} must be non-zero, got {value!r}")
-    return v
-
-
 @dataclass(frozen=True, eq=False)
 class ConvLayer:
     """A plain or residual convolutional layer, as far as capacity propagation is concerned.
@@ -183,13 +148,13 @@ class ConvLayer:
         taps.setflags(write=False)
         object.__setattr__(self, "taps", taps)
         ndim = taps.ndim
-        object.__setattr__(self, "dilation", _as_positive_int_tuple(self.dilation, ndim, "dilation"))
+        object.__setattr__(self, "dilation", check_positive_ints(self.dilation, ndim, "dilation"))
         causal = tuple(bool(c) for c in np.broadcast_to(np.asarray(self.causal, dtype=bool), (ndim,)))
         object.__setattr__(self, "causal", causal)
         if self.alpha is not None:
-            object.__setattr__(self, "alpha", _check_scalar(self.alpha, "alpha"))
-        object.__setattr__(self, "bias", _check_scalar(self.bias, "bias", allow_negative=True))
-        d = _check_scalar(self.decoupling, "decoupling", allow_zero=False)
+            object.__setattr__(self, "alpha", check_scalar(self.alpha, "alpha"))
+        object.__setattr__(self, "bias", check_scalar(self.bias, "bias", allow_negative=True))
+        d = check_scalar(self.decoupling, "decoupling", allow_zero=False)
         object.__setattr__(self, "decoupling", d)
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {sorted(PADDINGS)}, got {self.padding!r}")
@@ -291,8 +256,8 @@ class ScalingLaw:
     beta: float = 0.5
 
     def __post_init__(self):
-        object.__setattr__(self, "a", _check_scalar(self.a, "a"))
-        object.__setattr__(self, "beta", _check_scalar(self.beta, "beta", allow_negative=True))
+        object.__setattr__(self, "a", check_scalar(self.a, "a"))
+        object.__setattr__(self, "beta", check_scalar(self.beta, "beta", allow_negative=True))
 
     def __call__(self, depth: int) -> float:
         """Residual weight of a stack of ``depth`` layers.
@@ -307,19 +272,10 @@ class ScalingLaw:
         float
             ``a * L**(-beta)``.
         """
-        depth = _check_depth(depth)
+        depth = check_depth(depth)
         if depth == 0:
             raise ValueError("depth must be positive to evaluate a scaling law")
         return self.a * depth ** (-self.beta)
-
-
-def _check_depth(depth):
-    if isinstance(depth, (bool, np.bool_)) or not float(depth).is_integer():
-        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
-    depth = int(depth)
-    if depth < 0:
-        raise ValueError(f"depth must be a non-negative integer, got {depth}")
-    return depth
 
 
 def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
@@ -341,7 +297,7 @@ def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
     tuple of ConvLayer
         Ordered from the input (index 0) to the output.
     """
-    depth = _check_depth(depth)
+    depth = check_depth(depth)
     if depth == 0:
         ConvLayer(taps, alpha=0.0, **layer_kwargs)  # still validate the arguments
         return ()
@@ -367,49 +323,6 @@ def plain_stack(taps, depth, **layer_kwargs) -> tuple:
     tuple of ConvLayer
         ``depth`` references to one layer object, from the input to the output.
     """
-    depth = _check_depth(depth)
+    depth = check_depth(depth)
     layer = ConvLayer(taps, alpha=None, **layer_kwargs)
     return (layer,) * depth
-
-
-def check_stack(layers, grid_shape=None) -> tuple:
-    """Validate a stack of layers (and a grid) and return it as a tuple.
-
-    Parameters
-    ----------
-    layers : sequence of ConvLayer
-        Ordered from the input to the output; all of one dimension.
-    grid_shape : tuple of int, optional
-        Lattice shape; every axis must be at least the kernel's span (for a periodic
-        boundary a smaller lattice would alias distinct taps onto one site).
-
-    Returns
-    -------
-    tuple of ConvLayer
-        The layers.
-
-    Raises
-    ------
-    ValueError
-        On a non-layer entry, mixed dimensions, or a grid too small for a kernel.
-    """
-    layers = tuple(layers)
-    for i, lay in enumerate(layers):
-        if not isinstance(lay, ConvLayer):
-            raise ValueError(f"layers[{i}] must be a ConvLayer, got {type(lay).__name__}")
-    dims = {lay.ndim for lay in layers}
-    if len(dims) > 1:
-        raise ValueError(f"all layers must have the same dimension, got {sorted(dims)}")
-    if grid_shape is not None:
-        grid_shape = tuple(int(n) for n in grid_shape)
-        if any(n < 1 for n in grid_shape):
-            raise ValueError(f"grid_shape must have positive entries, got {grid_shape}")
-        seen = set()
-        for i, lay in enumerate(layers):
-            if id(lay) in seen:  # stacks often repeat one layer object
-                continue
-            seen.add(id(lay))
-            if lay.ndim != len(grid_shape):
-                raise ValueError(f"layers[{i}] is {lay.ndim}-D but the grid is {len(grid_shape)}-D")
-            check_span(lay.offsets, grid_shape, f"the kernel of layers[{i}]")
-    return layers

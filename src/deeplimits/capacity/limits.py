@@ -25,10 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validate import check_depth, check_scalar
 from .kfe.equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
 from .kfe.exact import master_exact_periodic
 from .kfe.grid import Grid1D, Grid2D, lattice_1d, lattice_2d
-from .layers import ConvLayer, _check_depth, _check_scalar
+from .layers import ConvLayer
 
 __all__ = ["KFECoefficients", "kfe_coefficients", "kramers_moyal", "master_equation_periodic"]
 
@@ -191,12 +192,12 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     if (depth is None) == (a is None):
         raise ValueError("give exactly one of depth and a")
     if a is None:
-        depth = _check_depth(depth)
+        depth = check_depth(depth)
         if depth == 0:
             raise ValueError("depth must be positive")
         a = layer.alpha * np.sqrt(depth)
     else:
-        a = _check_scalar(a, "a")
+        a = check_scalar(a, "a")
     w2 = layer.taps.ravel() ** 2
     norm = w2.sum()
     rate = float(a * a * layer.decoupling * norm)
@@ -233,7 +234,7 @@ def master_equation_periodic(coeffs, c0, t):
     ndarray, shape of ``c0``
     """
     c0 = np.asarray(c0, dtype=np.float64)
-    t = _check_scalar(t, "t")
+    t = check_scalar(t, "t")
     if c0.ndim != coeffs.ndim:
         raise ValueError(f"c0 must be {coeffs.ndim}-D, got shape {c0.shape}")
     grid = lattice_1d(c0.shape[0], "periodic") if c0.ndim == 1 else lattice_2d(*c0.shape, "periodic")

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import check_scalar
 from .chain import chain_moments, propagate
-from .layers import _check_scalar, residual_stack
+from .layers import residual_stack
 
 __all__ = ["spread", "spread_vs_depth", "growth_exponent", "classify_regime", "REGIMES"]
 
@@ -81,8 +82,8 @@ def spread_vs_depth(taps, depths, a, beta, *, return_profiles=False, **layer_kwa
     spreads : ndarray (len(depths),)
     profiles : list of ndarray, only if ``return_profiles``
     """
-    a = _check_scalar(a, "a")
-    beta = _check_scalar(beta, "beta", allow_negative=True)
+    a = check_scalar(a, "a")
+    beta = check_scalar(beta, "beta", allow_negative=True)
     depths = [int(L) for L in depths]
     if not depths or min(depths) < 1:
         raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
@@ -149,8 +150,8 @@ def classify_regime(exponent, tol=0.1):
     -------
     {"shattering", "diffusive", "frozen"}
     """
-    exponent = _check_scalar(exponent, "exponent", allow_negative=True)
-    tol = _check_scalar(tol, "tol", allow_zero=False)
+    exponent = check_scalar(exponent, "exponent", allow_negative=True)
+    tol = check_scalar(tol, "tol", allow_zero=False)
     if exponent > tol:
         return "shattering"
     if exponent < -tol:
