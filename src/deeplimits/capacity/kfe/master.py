@@ -31,8 +31,10 @@ SCHEMES_MASTER = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5}
 def _run_master_explicit(c0, offs, q, lam, kap, bcx, bcy, dt, save_mask, ys):
     c = c0.copy()
     new = np.empty_like(c)
-    ys[0] = c
-    isave = 1
+    isave = 0
+    if save_mask[0]:
+        ys[0] = c
+        isave = 1
     for k in range(lam.shape[0] - 1):
         new[:] = c
         apply_master(c, offs, q[k], lam[k], kap[k], bcx, bcy, dt, new)
@@ -144,8 +146,10 @@ def _same(q, lam, kap, a, b):
 
 def _run_master_implicit(eq, c, q, lam, kap, dt, theta, mask, ys):
     # (I - theta dt G(t_{n+1})) c_{n+1} = (I + (1 - theta) dt G(t_n)) c_n
-    ys[0] = c
-    isave = 1
+    isave = 0
+    if mask[0]:
+        ys[0] = c
+        isave = 1
     if eq.periodic:
         ch = np.fft.fft2(c)
         g_prev = eq.symbol(q[0], lam[0], kap[0])

@@ -56,8 +56,10 @@ def run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
     c = c0.copy()
     rhs = np.empty(n)
     tmp = np.empty(n)
-    ys[0] = c
-    isave = 1
+    isave = 0
+    if save_mask[0]:
+        ys[0] = c
+        isave = 1
     cp = np.empty(n)
     inv = np.empty(n)
     z = np.empty(n)

@@ -103,8 +103,10 @@ def run_2d(c0, coefs, dt, hx, hy, bcx, bcy, upwind, scheme, theta, save_mask, ys
     px = bcx == 0
     py = bcy == 0
     c = c0.copy()
-    ys[0] = c
-    isave = 1
+    isave = 0
+    if save_mask[0]:
+        ys[0] = c
+        isave = 1
     n_steps = (coefs.shape[0] - 1) // 2
     y0 = np.empty_like(c)
     y1 = np.empty_like(c)
