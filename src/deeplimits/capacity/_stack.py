@@ -69,7 +69,7 @@ def transitions(layers: Sequence[ConvLayer]) -> list[Transition]:
     list of Transition
         One per layer, in order; repeated layer objects share one :class:`Transition`.
     """
-    cache = {}
+    cache: dict[int, Transition] = {}
     out = []
     for lay in layers:
         t = cache.get(id(lay))

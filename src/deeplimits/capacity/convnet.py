@@ -19,6 +19,7 @@ coefficient ``d = E[phi'(h)^2]`` (see :mod:`deeplimits.capacity.layers`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -90,8 +91,8 @@ class ConvResNet:
     activation: str = "sin"
     omega: float = 6.0
     padding: str = "circular"
-    dilation: tuple = 1
-    causal: tuple = False
+    dilation: Any = 1
+    causal: Any = False
     seed: int = 0
     dtype: str = "float64"
     weights: np.ndarray = field(init=False, repr=False)

@@ -24,6 +24,7 @@ present and the past).  A 2-D kernel has shape ``(Kx, Ky)`` and offsets per axis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -129,8 +130,8 @@ class ConvLayer:
 
     taps: np.ndarray
     alpha: float | None = None
-    dilation: tuple = 1
-    causal: tuple = False
+    dilation: Any = 1
+    causal: Any = False
     bias: float = 0.0
     padding: str = "circular"
     decoupling: float = 1.0

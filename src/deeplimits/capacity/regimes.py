@@ -108,7 +108,8 @@ def spread_vs_depth(
         raise ValueError("depths must be a non-empty list of positive integers")
     layer_kwargs = dict(layer_kwargs)
     layer_kwargs["padding"] = "circular"
-    spreads, profiles = [], []
+    spread_list: list[float] = []
+    profiles: list[NDArray[np.float64]] = []
     for L in depths:
         layers = residual_stack(taps, L, a, beta, **layer_kwargs)
         lay = layers[0]
@@ -125,9 +126,9 @@ def spread_vs_depth(
             edge += np.abs(np.take(out, [0, 1, -2, -1], axis=ax)).sum()
         if edge > 1e-9:
             raise RuntimeError(f"capacity reached the lattice edge at L={L} (mass {edge:.2e})")
-        spreads.append(spread(np.maximum(out, 0.0)))
+        spread_list.append(spread(np.maximum(out, 0.0)))
         profiles.append(out)
-    spreads = np.array(spreads)
+    spreads = np.array(spread_list)
     return (spreads, profiles) if return_profiles else spreads
 
 

@@ -90,7 +90,7 @@ def solve_pde(
     tic = time.perf_counter()
     if not isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
         raise TypeError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
-    grid = eq.grid
+    grid: Any = eq.grid
     c0 = check_field(c0, grid)
     n, step = depth_steps(t0, t_end, dt, n_steps)
     t0 = float(t0)
@@ -128,7 +128,7 @@ def solve_pde(
         th = SCHEMES_1D[scheme]
         cf = eq.coefficients(t0 + h_t * np.arange(n_fine + 1))
         run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
-    ts = (t0 + h_t * np.arange(n_fine + 1))[mask]
+    ts = np.asarray((t0 + h_t * np.arange(n_fine + 1))[mask], dtype=np.float64)
     res = KFEResult(ts=ts, ys=ys, grid=grid)
     res.stats = dict(
         scheme=scheme,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -141,8 +142,8 @@ class DriftDiffusion2D:
     """
 
     grid: Grid2D
-    v: object = (0.0, 0.0)
-    D: object = 1.0
+    v: Any = (0.0, 0.0)
+    D: Any = 1.0
     kappa: Coef = 0.0
     advection: str = "central"
 
@@ -180,9 +181,9 @@ class DriftDiffusion2D:
         if (Dt[:, 2] ** 2 > Dt[:, 0] * Dt[:, 1] * (1 + 1e-12)).any():
             k = int(np.argmax(Dt[:, 2] ** 2 > Dt[:, 0] * Dt[:, 1] * (1 + 1e-12)))
             raise ValueError(f"D must be positive semi-definite (Dxy^2 <= Dxx Dyy); got {Dt[k]} at t={ts[k]}")
-        k = evaluate(self.kappa, ts, "kappa")
-        check_nonnegative(k, ts, "kappa")
-        return np.column_stack([v, Dt, k])
+        kap = evaluate(self.kappa, ts, "kappa")
+        check_nonnegative(kap, ts, "kappa")
+        return np.column_stack([v, Dt, kap])
 
 
 @dataclass
@@ -203,11 +204,11 @@ class MasterEquation:
         Sink rate ``>= 0`` (bias weights).
     """
 
-    grid: object
-    offsets: object
-    weights: object
-    rate: object = 1.0
-    kappa: object = 0.0
+    grid: Any
+    offsets: Any
+    weights: Any
+    rate: Any = 1.0
+    kappa: Any = 0.0
 
     def __post_init__(self):
         if isinstance(self.grid, Grid1D):

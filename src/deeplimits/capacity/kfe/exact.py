@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.integrate
@@ -275,18 +276,18 @@ def semidiscrete_exact(eq, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
                 raise ValueError("semidiscrete_exact on a non-periodic grid needs v = 0 or constant coefficients")
         return scipy.linalg.expm(_dense_1d(g, vI, DI, kI, eq.advection == "upwind")) @ c0
     if isinstance(eq, DriftDiffusion2D):
-        g = eq.grid
-        if (g.gx.bc, g.gy.bc) != (0, 0):
+        g2: Any = eq.grid
+        if (g2.gx.bc, g2.gy.bc) != (0, 0):
             raise ValueError("semidiscrete_exact in 2-D needs a periodic grid")
-        vI = integral(eq.v, t0, t_end, (2,))
-        DI = integral(eq.D, t0, t_end, np.shape(eq.D(t0)) if callable(eq.D) else np.shape(eq.D))
-        Dt = diffusion_tensor(DI)
-        kI = float(integral(eq.kappa, t0, t_end))
-        cf = np.array([vI[0], vI[1], Dt[0], Dt[1], Dt[2], kI])
-        delta = np.zeros(g.shape)
+        v2 = integral(eq.v, t0, t_end, (2,))
+        D2 = integral(eq.D, t0, t_end, np.shape(eq.D(t0)) if callable(eq.D) else np.shape(eq.D))
+        Dt = diffusion_tensor(D2)
+        k2 = float(integral(eq.kappa, t0, t_end))
+        cf = np.array([v2[0], v2[1], Dt[0], Dt[1], Dt[2], k2])
+        delta = np.zeros(g2.shape)
         delta[0, 0] = 1.0
-        col = np.zeros(g.shape)
-        apply_full(delta, cf, g.gx.h, g.gy.h, 0, 0, eq.advection == "upwind", 1.0, col)
+        col = np.zeros(g2.shape)
+        apply_full(delta, cf, g2.gx.h, g2.gy.h, 0, 0, eq.advection == "upwind", 1.0, col)
         return np.fft.ifft2(np.fft.fft2(c0) * np.exp(np.fft.fft2(col))).real
     raise TypeError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
 

@@ -8,6 +8,7 @@ by FFT on periodic lattices and a sparse LU factorisation otherwise.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -100,7 +101,7 @@ def solve_master(
     if not isinstance(eq, MasterEquation):
         raise TypeError(f"eq must be a MasterEquation, got {type(eq).__name__}")
     check_choice(scheme, "scheme", tuple(SCHEMES_MASTER))
-    grid = eq.grid
+    grid: Any = eq.grid
     c0 = check_field(c0, grid)
     n, step = depth_steps(t0, t_end, dt, n_steps)
     t0 = float(t0)
@@ -126,7 +127,7 @@ def solve_master(
         theta = SCHEMES_MASTER[scheme]
         _run_master_implicit(eq, c, q, lam, kap, h, theta, mask, ys)
     ys = ys.reshape((ys.shape[0],) + grid.shape)
-    res = KFEResult(ts=ts_all[mask], ys=ys, grid=grid)
+    res = KFEResult(ts=np.asarray(ts_all[mask], dtype=np.float64), ys=ys, grid=grid)
     res.stats = dict(
         scheme=scheme,
         n_steps=n,

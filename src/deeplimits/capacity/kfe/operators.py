@@ -14,10 +14,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike
 
 from ..lattice import LOST, REFUSED, jump_target
 from .equations import MasterEquation
@@ -235,7 +236,7 @@ def apply_master(c, offs, q, lam, kappa, bcx, bcy, s, out):
                 out[i, j] -= s * kappa * c[i, j]
 
 
-def generator_matrix(eq: MasterEquation, q: ArrayLike, lam: float, kap: float) -> sp.csr_matrix:
+def generator_matrix(eq: MasterEquation, q: Any, lam: float, kap: float) -> sp.csr_matrix:
     """Sparse generator of a master equation at fixed coefficients.
 
     Parameters
