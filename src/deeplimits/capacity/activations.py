@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_int
 from ._validate import check_scalar
 
 __all__ = ["ACTIVATIONS", "activation", "decoupling_coefficient"]
@@ -61,6 +62,7 @@ def decoupling_coefficient(name, variance=1.0, omega=1.0, n_nodes=101):
     float
     """
     variance = check_scalar(variance, "variance")
+    n_nodes = check_int(n_nodes, "n_nodes", minimum=2)
     _, dphi = activation(name, omega)
     if name == "relu":  # P(h > 0), exact; a quadrature of the step would be inaccurate
         return 0.5 if variance > 0 else 0.0

@@ -22,9 +22,12 @@ returned as plain floats and arrays so that the finite-difference solvers of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from .._checks import check_array
 from ._validate import check_depth, check_scalar
 from .kfe.equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
 from .kfe.exact import master_exact_periodic
@@ -34,7 +37,7 @@ from .layers import ConvLayer
 __all__ = ["KFECoefficients", "kfe_coefficients", "kramers_moyal", "master_equation_periodic"]
 
 
-def kramers_moyal(offsets, weights, rate: float, spacing: float = 1.0):
+def kramers_moyal(offsets: ArrayLike, weights: ArrayLike, rate: float, spacing: float = 1.0) -> tuple[Any, Any]:
     """Drift and diffusion of the PDE approximating a master equation (second-order Kramers--Moyal).
 
     With jumps ``spacing * k`` at rate ``rate * q_k``::
@@ -58,9 +61,16 @@ def kramers_moyal(offsets, weights, rate: float, spacing: float = 1.0):
     -------
     v : float (1-D offsets) or ndarray (ndim,)
     D : float (1-D offsets) or ndarray (ndim, ndim)
+
+    Examples
+    --------
+    >>> kramers_moyal([-1, 1], [0.25, 0.75], rate=2.0)
+    (1.0, 1.0)
     """
-    k = np.asarray(offsets, dtype=float)
-    q = np.asarray(weights, dtype=float)
+    k = check_array(offsets, "offsets", ndim=(1, 2), min_size=1)
+    q = check_array(weights, "weights", ndim=1, shape=(k.shape[0],), minimum=0.0)
+    rate = check_scalar(rate, "rate")
+    spacing = check_scalar(spacing, "spacing", allow_zero=False)
     if k.ndim == 1:
         return rate * spacing * float(q @ k), 0.5 * rate * spacing**2 * float(q @ k**2)
     v = rate * spacing * (q[:, None] * k).sum(axis=0)
