@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from .._checks import check_int
@@ -13,7 +16,7 @@ __all__ = ["ACTIVATIONS", "activation", "decoupling_coefficient"]
 ACTIVATIONS = ("relu", "tanh", "sin", "linear")
 
 
-def activation(name, omega=1.0):
+def activation(name: str, omega: float = 1.0) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     """Activation ``phi`` and its derivative ``phi'`` as vectorised functions.
 
     Parameters
@@ -27,6 +30,13 @@ def activation(name, omega=1.0):
     Returns
     -------
     phi, dphi : callables
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> phi, dphi = activation("relu")
+    >>> phi(np.array([-1.0, 2.0])).tolist(), dphi(np.array([-1.0, 2.0])).tolist()
+    ([0.0, 2.0], [0.0, 1.0])
     """
     omega = check_scalar(omega, "omega", allow_zero=False)
     if name == "relu":
@@ -40,7 +50,7 @@ def activation(name, omega=1.0):
     raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
 
 
-def decoupling_coefficient(name, variance=1.0, omega=1.0, n_nodes=101):
+def decoupling_coefficient(name: str, variance: float = 1.0, omega: float = 1.0, n_nodes: int = 101) -> float:
     """``d = E[phi'(h)^2]`` for ``h ~ N(0, variance)`` (closed form, or Gauss--Hermite for tanh).
 
     ReLU: 1/2 for any variance; ``sin(omega u)/omega``: ``(1 + exp(-2 omega^2 variance)) / 2``;
@@ -60,6 +70,11 @@ def decoupling_coefficient(name, variance=1.0, omega=1.0, n_nodes=101):
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> decoupling_coefficient("relu"), decoupling_coefficient("linear")
+    (0.5, 1.0)
     """
     variance = check_scalar(variance, "variance")
     n_nodes = check_int(n_nodes, "n_nodes", minimum=2)

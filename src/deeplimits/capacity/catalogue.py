@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class ArchitectureEntry:
     confirmed: str
 
 
-def plain_conv_limit(taps, depth, *, dilation=1, causal=False):
+def plain_conv_limit(taps: Any, depth: int, *, dilation: Any = 1, causal: Any = False) -> dict[str, Any]:
     """Central-limit description of ``depth`` plain conv layers.
 
     The capacity performs ``L`` iid jumps with law ``q_k = w_k^2/||w||^2`` (independent of
@@ -84,7 +85,9 @@ def plain_conv_limit(taps, depth, *, dilation=1, causal=False):
     return dict(mean=depth * mu1, cov=cov, erf=float(np.sqrt(np.trace(cov))))
 
 
-def recurrent_lag_allocation(alpha, u_norm2, w_norm2=0.0, decoupling=1.0, n_lags=100):
+def recurrent_lag_allocation(
+    alpha: float, u_norm2: float, w_norm2: float = 0.0, decoupling: float = 1.0, n_lags: int = 100
+) -> dict[str, Any]:
     """Capacity allocated to the input at lag ``tau`` by a residual recurrent unit.
 
     ``h_t = h_{t-1} + alpha * sigma(W h_{t-1} + U x_t)`` unrolled in time is a residual

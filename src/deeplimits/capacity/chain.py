@@ -16,12 +16,17 @@ Both are exact up to floating-point roundoff (they agree to ~1e-15).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._stack import check_stack, pack_stack, transitions
 from ._validate import check_capacity
 from .lattice import LOST, REFUSED, jump_target
+from .layers import ConvLayer
 
 __all__ = ["propagate", "chain_moments"]
 
@@ -89,7 +94,9 @@ def _same(t1, t2):
     )
 
 
-def propagate(layers, c_out, *, method="auto", return_history=False):
+def propagate(
+    layers: Sequence[ConvLayer], c_out: ArrayLike, *, method: str = "auto", return_history: bool = False
+) -> Any:
     """Propagate a capacity distribution from the output of a stack back to its input.
 
     Parameters
@@ -140,7 +147,7 @@ def propagate(layers, c_out, *, method="auto", return_history=False):
     return out.reshape(c.shape)
 
 
-def chain_moments(layers):
+def chain_moments(layers: Sequence[ConvLayer]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Exact mean and covariance of the total displacement on an unbounded lattice.
 
     For independent layers (no boundary effects, no sinks) the displacement is a sum of
@@ -163,7 +170,7 @@ def chain_moments(layers):
     nd = layers[0].ndim
     mean = np.zeros(nd)
     cov = np.zeros((nd, nd))
-    counts = {}
+    counts: dict[int, tuple[Any, int]] = {}
     for t in transitions(layers):  # identical layers are counted, not recomputed
         counts[id(t)] = (t, counts.get(id(t), (t, 0))[1] + 1)
     for t, n in counts.values():

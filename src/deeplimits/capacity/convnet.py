@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_int, check_seed
 from ..rng import normal_array
@@ -125,16 +126,16 @@ class ConvResNet:
         self.weights = (g * (self.taps.ravel()[None, :, None, None] / np.sqrt(C))).astype(self.dtype)
 
     @property
-    def offsets(self):
+    def offsets(self) -> NDArray[np.int64]:
         """Tap offsets, shape (K, ndim)."""
         return self._layer.offsets
 
     @property
-    def output_site(self):
+    def output_site(self) -> tuple[int, ...]:
         """Spatial index of the output unit (the centre of the grid)."""
         return tuple(n // 2 for n in self.grid)
 
-    def chain_layers(self, decoupling):
+    def chain_layers(self, decoupling: ArrayLike) -> tuple[ConvLayer, ...]:
         """The capacity-chain stack matching this network.
 
         Parameters
@@ -175,7 +176,7 @@ class ConvResNet:
             out += _shift(t, -off, periodic)
         return out
 
-    def forward(self, x, *, keep=False):
+    def forward(self, x: ArrayLike, *, keep: bool = False) -> Any:
         """Run the network.
 
         Parameters
@@ -203,7 +204,7 @@ class ConvResNet:
             h = h + self.alpha * self._conv(l, self._phi(h), periodic)
         return (h, dphis) if keep else h
 
-    def output(self, x):
+    def output(self, x: ArrayLike) -> NDArray[np.float64]:
         """The output unit of the network for a batch of inputs.
 
         Parameters
@@ -218,7 +219,7 @@ class ConvResNet:
         h = self.forward(x)
         return h[(0, slice(None)) + self.output_site]
 
-    def input_gradient(self, x, *, layer_sq=None):
+    def input_gradient(self, x: ArrayLike, *, layer_sq: NDArray[np.float64] | None = None) -> Any:
         """Exact gradient ``dy/dx`` of the output unit for every input in the batch.
 
         Parameters

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._validate import check_depth, check_positive_ints, check_scalar
 from .lattice import BOUNDARIES
@@ -81,7 +82,7 @@ class Transition:
         """Number of spatial dimensions of the jumps."""
         return self.offsets.shape[1]
 
-    def moments(self):
+    def moments(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Raw moments of one jump, the sink excluded (not renormalised by ``1 - sink``).
 
         Returns
@@ -198,7 +199,7 @@ class ConvLayer:
         """Extent ``max(o) - min(o) + 1`` of the kernel's footprint along each axis."""
         return tuple(int(s) for s in (self._offsets.max(axis=0) - self._offsets.min(axis=0) + 1))
 
-    def weights(self):
+    def weights(self) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
         """Unnormalised transition weights.
 
         Returns
@@ -211,7 +212,7 @@ class ConvLayer:
         """
         w2 = self.decoupling * self.taps.ravel() ** 2
         if self.residual:
-            a2 = self.alpha**2
+            a2 = (self.alpha or 0.0) ** 2  # residual: alpha is a float
             wts = a2 * w2
             offsets = np.vstack([np.zeros((1, self.ndim), np.int64), self._offsets])
             wts = np.concatenate([[1.0], wts])
@@ -279,7 +280,7 @@ class ScalingLaw:
         return self.a * depth ** (-self.beta)
 
 
-def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
+def residual_stack(taps: Any, depth: int, a: float, beta: float = 0.5, **layer_kwargs: Any) -> tuple[ConvLayer, ...]:
     """``depth`` identical residual layers with ``alpha = a * depth**(-beta)``.
 
     Parameters
@@ -307,7 +308,7 @@ def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
     return (layer,) * depth
 
 
-def plain_stack(taps, depth, **layer_kwargs) -> tuple:
+def plain_stack(taps: Any, depth: int, **layer_kwargs: Any) -> tuple[ConvLayer, ...]:
     """``depth`` identical plain conv layers.
 
     Parameters

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_array
 from ._validate import check_depth, check_scalar
@@ -122,7 +122,7 @@ class KFECoefficients:
         """Number of spatial dimensions (1 or 2)."""
         return self.offsets.shape[1]
 
-    def master_equation(self, grid) -> MasterEquation:
+    def master_equation(self, grid: Any) -> MasterEquation:
         """The lattice master equation with these coefficients, for the KFE solvers.
 
         Parameters
@@ -145,7 +145,7 @@ class KFECoefficients:
         offs = self.offsets[:, 0] if self.ndim == 1 else self.offsets
         return MasterEquation(grid, offs, self.jump_probs, self.rate, self.sink)
 
-    def drift_diffusion(self, grid, advection: str = "central"):
+    def drift_diffusion(self, grid: Any, advection: str = "central") -> DriftDiffusion1D | DriftDiffusion2D:
         """The drift--diffusion--sink PDE (Kramers--Moyal truncation) with these coefficients.
 
         Parameters
@@ -175,7 +175,7 @@ class KFECoefficients:
             )
 
 
-def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
+def kfe_coefficients(layer: ConvLayer, depth: int | None = None, *, a: float | None = None) -> KFECoefficients:
     """Map a residual layer to the coefficients of its deep (``L^-1/2``) limit.
 
     Parameters
@@ -223,7 +223,7 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     )
 
 
-def master_equation_periodic(coeffs, c0, t):
+def master_equation_periodic(coeffs: KFECoefficients, c0: ArrayLike, t: float) -> NDArray[np.float64]:
     """Exact solution of the lattice master equation on a periodic lattice (by FFT).
 
     ``c_hat(t, xi) = exp(t * (lambda (q_hat(xi) - 1) - kappa)) * c_hat(0, xi)``, with
@@ -247,5 +247,5 @@ def master_equation_periodic(coeffs, c0, t):
     t = check_scalar(t, "t")
     if c0.ndim != coeffs.ndim:
         raise ValueError(f"c0 must be {coeffs.ndim}-D, got shape {c0.shape}")
-    grid = lattice_1d(c0.shape[0], "periodic") if c0.ndim == 1 else lattice_2d(*c0.shape, "periodic")
+    grid = lattice_1d(c0.shape[0], "periodic") if c0.ndim == 1 else lattice_2d(c0.shape[0], c0.shape[1], "periodic")
     return master_exact_periodic(coeffs.master_equation(grid), c0, t)

@@ -9,12 +9,14 @@ Numba kernels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["evaluate", "check_finite", "check_nonnegative"]
 
 
-def evaluate(value, ts: np.ndarray, name: str, shape: tuple = ()) -> np.ndarray:
+def evaluate(value: Any, ts: np.ndarray, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
     """Values of a coefficient at the depths ``ts``: array of shape ``(len(ts), *shape)``.
 
     Parameters

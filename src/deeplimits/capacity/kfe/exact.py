@@ -17,11 +17,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import scipy.integrate
 import scipy.linalg
+from numpy.typing import ArrayLike
 
 from ._linalg import tri_matvec
 from ._stepping import check_field
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-def integral(f, t0: float, t1: float, shape: tuple = ()) -> np.ndarray:
+def integral(f: Any, t0: float, t1: float, shape: tuple[int, ...] = ()) -> np.ndarray:
     """``int_{t0}^{t1} f(t) dt`` for a constant or callable coefficient (quadrature to ~1e-14).
 
     Parameters
@@ -116,7 +118,15 @@ def gaussian_1d(
 
 
 def gaussian_2d(
-    X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: float = 0.0, period=None, n_images: int = 4
+    X: Any,
+    Y: Any,
+    v_int: Any,
+    D_int: Any,
+    kappa_int: float = 0.0,
+    x0: Sequence[float] = (0.0, 0.0),
+    s0: float = 0.0,
+    period: Sequence[float] | None = None,
+    n_images: int = 4,
 ) -> np.ndarray:
     """2-D analogue of :func:`gaussian_1d`.
 
@@ -187,7 +197,15 @@ def fourier_mode_1d(
     raise ValueError(f"kind must be 'cos' or 'sin', got {kind!r}")
 
 
-def fourier_mode_2d(X, Y, kvec, amp: float, v_int, D_int, kappa_int: float = 0.0) -> np.ndarray:
+def fourier_mode_2d(
+    X: Any,
+    Y: Any,
+    kvec: Sequence[float],
+    amp: float,
+    v_int: Any,
+    D_int: Any,
+    kappa_int: float = 0.0,
+) -> np.ndarray:
     """Exact Fourier-mode solution in 2-D: ``(1 + amp cos(k.(x - v_int)) exp(-k.D_int k)) exp(-kappa_int)``.
 
     Parameters
@@ -223,7 +241,9 @@ def _dense_1d(grid: Grid1D, v, D, kappa, upwind) -> np.ndarray:
     return A
 
 
-def semidiscrete_exact(eq, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
+def semidiscrete_exact(
+    eq: DriftDiffusion1D | DriftDiffusion2D, c0: ArrayLike, t_end: float, t0: float = 0.0
+) -> np.ndarray:
     """Exact depth-solution at ``t_end`` of the finite-volume system of ``eq`` (no depth error).
 
     The finite-volume operator is linear in the coefficients, ``A(t) = A[v(t), D(t), kappa(t)]``;
@@ -292,7 +312,7 @@ def semidiscrete_exact(eq, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
     raise TypeError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
 
 
-def master_exact_periodic(eq: MasterEquation, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
+def master_exact_periodic(eq: MasterEquation, c0: ArrayLike, t_end: float, t0: float = 0.0) -> np.ndarray:
     """Exact solution at ``t_end`` on a periodic lattice, by FFT.
 
     On a periodic lattice the generators at different depths are circulant and
