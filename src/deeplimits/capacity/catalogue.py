@@ -44,6 +44,13 @@ class ArchitectureEntry:
         What we derived (hypotheses until confirmed, see ``confirmed``).
     confirmed : str
         Which experiment/test confirms the derived part.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import catalogue
+    >>> entry = catalogue()[sorted(catalogue())[0]]
+    >>> type(entry).__name__
+    'ArchitectureEntry'
     """
 
     name: str
@@ -142,6 +149,12 @@ def catalogue() -> dict:
     dict of str -> ArchitectureEntry
         Entries: ``plain_conv``, ``residual``, ``residual_beta``, ``residual_bias``,
         ``dilated``, ``causal``, ``conv2d``, ``recurrent``.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import catalogue
+    >>> sorted(catalogue())[:2]
+    ['causal', 'conv2d']
     """
     entries = [
         ArchitectureEntry(

@@ -119,6 +119,14 @@ def propagate(
         boundaries removed.
     history : ndarray (L + 1, *shape), only if ``return_history``
         ``history[l]`` is the capacity at layer ``l`` (0 = input, L = output).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import propagate, residual_stack
+    >>> c = propagate(residual_stack([1.0, 2.0, 1.0], 4, a=1.0), np.eye(7)[3])
+    >>> c.round(4).tolist(), round(float(c.sum()), 12)
+    ([0.0033, 0.0388, 0.2144, 0.487, 0.2144, 0.0388, 0.0033], 1.0)
     """
     if len(tuple(layers)) == 0:
         c = np.asarray(c_out, dtype=np.float64)
@@ -163,6 +171,13 @@ def chain_moments(layers: Sequence[ConvLayer]) -> tuple[NDArray[np.float64], NDA
     -------
     mean : ndarray (ndim,)
     cov : ndarray (ndim, ndim)
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import chain_moments, residual_stack
+    >>> mean, cov = chain_moments(residual_stack([0.0, 1.0, 1.0], 4, a=1.0))
+    >>> mean.round(6).tolist(), cov.round(6).tolist()
+    ([0.666667], [[0.555556]])
     """
     layers = check_stack(layers)
     if not layers:

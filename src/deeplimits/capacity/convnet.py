@@ -82,6 +82,13 @@ class ConvResNet:
     dtype : {"float64", "float32"}
         Floating type of the forward and backward passes (float32 halves the cost; the
         capacity profiles agree to ~1e-6).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvResNet
+    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=3, channels=2, alpha=0.5, grid=9, seed=0)
+    >>> net.weights.shape, net.output_site
+    ((3, 3, 2, 2), (4,))
     """
 
     taps: np.ndarray
@@ -272,6 +279,14 @@ class CapacityEstimate:
         Normalised mean squared gradient with respect to every hidden state ``h_l``
         (``layers[0]`` is ``profile``, ``layers[depth]`` the output unit): the network's
         capacity over depth, to compare with ``propagate(..., return_history=True)``.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvResNet, capacity_profile
+    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=2, channels=2, alpha=0.3, grid=7, seed=0)
+    >>> est = capacity_profile(net, 4, seed=0)
+    >>> est.layers.shape, est.decoupling.shape
+    ((3, 7), (2,))
     """
 
     profile: np.ndarray

@@ -70,6 +70,14 @@ class Transition:
         Probability that the capacity is absorbed by the layer's bias.
     boundary : str
         One of :data:`BOUNDARIES`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import ConvLayer
+    >>> t = ConvLayer([1.0, 1.0], bias=1.0).transition()
+    >>> t.offsets[:, 0].tolist(), np.round(t.probs, 6).tolist(), round(float(t.sink), 6)
+    ([0, 1], [0.333333, 0.333333], 0.333333)
     """
 
     offsets: np.ndarray
@@ -127,6 +135,13 @@ class ConvLayer:
     -----
     Layers are immutable and compare (and hash) by identity; a stack that repeats one
     layer object is propagated faster (one transition, one FFT symbol power).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvLayer
+    >>> lay = ConvLayer([1.0, 2.0, 1.0], alpha=0.5)
+    >>> lay.offsets[:, 0].tolist(), lay.residual
+    ([-1, 0, 1], True)
     """
 
     taps: np.ndarray
@@ -252,6 +267,12 @@ class ScalingLaw:
         Prefactor, ``>= 0``.
     beta : float
         Exponent (``beta = 1/2``: the non-degenerate deep limit).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ScalingLaw
+    >>> ScalingLaw(a=2.0, beta=0.5)(16)
+    0.5
     """
 
     a: float
@@ -298,6 +319,13 @@ def residual_stack(taps: Any, depth: int, a: float, beta: float = 0.5, **layer_k
     -------
     tuple of ConvLayer
         Ordered from the input (index 0) to the output.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import residual_stack
+    >>> stack = residual_stack([1.0, 2.0, 1.0], 16, a=2.0)
+    >>> len(stack), stack[0].alpha
+    (16, 0.5)
     """
     depth = check_depth(depth)
     if depth == 0:
@@ -324,6 +352,13 @@ def plain_stack(taps: Any, depth: int, **layer_kwargs: Any) -> tuple[ConvLayer, 
     -------
     tuple of ConvLayer
         ``depth`` references to one layer object, from the input to the output.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import plain_stack
+    >>> stack = plain_stack([1.0, 1.0], 3)
+    >>> len(stack), stack[0] is stack[2], stack[0].residual
+    (3, True, False)
     """
     depth = check_depth(depth)
     layer = ConvLayer(taps, alpha=None, **layer_kwargs)

@@ -96,6 +96,13 @@ class KFECoefficients:
         ``D = (a^2 d / 2) sum_k o_k o_k^T w_k^2`` (a scalar ``D[0, 0]`` in 1-D).
     sink : float
         ``kappa = a^2 b^2``.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvLayer, kfe_coefficients
+    >>> co = kfe_coefficients(ConvLayer([1.0, 1.0, 1.0], alpha=0.5), depth=4)
+    >>> co.offsets[:, 0].tolist(), co.sink
+    ([-1, 0, 1], 0.0)
     """
 
     rate: float
@@ -191,6 +198,13 @@ def kfe_coefficients(layer: ConvLayer, depth: int | None = None, *, a: float | N
     Returns
     -------
     KFECoefficients
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvLayer, kfe_coefficients
+    >>> co = kfe_coefficients(ConvLayer([1.0, 2.0, 1.0], alpha=0.25), depth=16)
+    >>> co.rate, co.drift.tolist(), co.diffusion.tolist()
+    (6.0, [0.0], [[1.0]])
     """
     if not isinstance(layer, ConvLayer):
         raise ValueError(f"layer must be a ConvLayer, got {type(layer).__name__}")
@@ -242,6 +256,15 @@ def master_equation_periodic(coeffs: KFECoefficients, c0: ArrayLike, t: float) -
     Returns
     -------
     ndarray, shape of ``c0``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import kfe_coefficients, master_equation_periodic, residual_stack
+    >>> co = kfe_coefficients(residual_stack([1.0, 2.0, 1.0], 64, a=1.0)[0], 64)
+    >>> c = master_equation_periodic(co, np.eye(21)[10], 1.0)
+    >>> round(float(c.sum()), 12), int(np.argmax(c))
+    (1.0, 10)
     """
     c0 = np.asarray(c0, dtype=np.float64)
     t = check_scalar(t, "t")

@@ -42,6 +42,14 @@ class WalkerResult:
     death_layer : ndarray int64 (n,)
         Index of the layer where the walker died (-1 if alive).
     grid_shape : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import residual_stack, run_walkers
+    >>> res = run_walkers(residual_stack([1.0, 1.0], 4, a=1.0), np.eye(5)[2], 100, seed=0)
+    >>> res.capacity().shape, float(res.capacity().sum())
+    ((5,), 1.0)
     """
 
     positions: np.ndarray

@@ -58,6 +58,13 @@ class DriftDiffusion1D:
         Face value of the advective flux.  Central is second order and keeps
         the M-matrix property (hence positivity) only while the cell Peclet
         number ``|v| h / (2 D) <= 1``; upwind is first order and always M-matrix.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import DriftDiffusion1D, Grid1D
+    >>> eq = DriftDiffusion1D(Grid1D(0.0, 1.0, 10), v=0.5, D=lambda t: 0.1 + t)
+    >>> eq.coefficients([0.0, 1.0]).tolist()
+    [[0.5, 0.1, 0.0], [0.5, 1.1, 0.0]]
     """
 
     grid: Grid1D
@@ -139,6 +146,13 @@ class DriftDiffusion2D:
     tangential differences), second order in the interior.  At reflecting
     boundaries the tangential difference uses the mirror ghost value, which is
     exact only for ``D_xy = 0``; full tensors are validated on periodic grids.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import DriftDiffusion2D, Grid2D
+    >>> eq = DriftDiffusion2D(Grid2D.square(0.0, 1.0, 8), v=(0.1, 0.0), D=[[0.2, 0.05], [0.05, 0.1]])
+    >>> eq.coefficients([0.0]).round(3).tolist()
+    [[0.1, 0.0, 0.2, 0.1, 0.05, 0.0]]
     """
 
     grid: Grid2D
@@ -202,6 +216,13 @@ class MasterEquation:
         Jump rate ``lambda >= 0``.
     kappa : float or callable of t
         Sink rate ``>= 0`` (bias weights).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import MasterEquation, lattice_1d
+    >>> eq = MasterEquation(lattice_1d(8), offsets=[-1, 0, 1], weights=[0.25, 0.5, 0.25], rate=2.0)
+    >>> eq.m, eq.periodic
+    (3, True)
     """
 
     grid: Any

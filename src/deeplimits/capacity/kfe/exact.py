@@ -58,6 +58,12 @@ def integral(f: Any, t0: float, t1: float, shape: tuple[int, ...] = ()) -> np.nd
     Returns
     -------
     ndarray, shape ``shape``
+
+    Examples
+    --------
+    >>> from deeplimits.capacity.kfe import integral
+    >>> float(integral(lambda t: 2 * t, 0.0, 1.0)), float(integral(3.0, 0.0, 2.0))
+    (1.0, 6.0)
     """
     if not callable(f):
         return np.asarray(f, dtype=float) * (t1 - t0)
@@ -104,6 +110,14 @@ def gaussian_1d(
     Returns
     -------
     ndarray, shape of ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import gaussian_1d
+    >>> x = np.linspace(-10, 10, 2001)
+    >>> round(float(gaussian_1d(x, v_int=1.0, D_int=0.5).sum() * 0.01), 6)
+    1.0
     """
     var = s0**2 + 2.0 * D_int
     if not var > 0:
@@ -152,6 +166,14 @@ def gaussian_2d(
     Returns
     -------
     ndarray, shape of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import gaussian_2d
+    >>> X, Y = np.meshgrid(np.linspace(-8, 8, 401), np.linspace(-8, 8, 401), indexing="ij")
+    >>> round(float(gaussian_2d(X, Y, (0.5, 0.0), np.eye(2) * 0.5).sum() * 0.04**2), 6)
+    1.0
     """
     S = s0**2 * np.eye(2) + 2.0 * np.asarray(D_int, dtype=float).reshape(2, 2)
     Si = np.linalg.inv(S)
@@ -188,6 +210,13 @@ def fourier_mode_1d(
     Returns
     -------
     ndarray, shape of ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import fourier_mode_1d
+    >>> fourier_mode_1d(np.array([0.0]), k=np.pi, amp=0.5, v_int=0.0, D_int=0.0).tolist()
+    [1.5]
     """
     x = np.asarray(x, dtype=float)
     if kind == "cos":
@@ -222,6 +251,13 @@ def fourier_mode_2d(
     Returns
     -------
     ndarray, shape of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import fourier_mode_2d
+    >>> fourier_mode_2d(np.zeros(1), np.zeros(1), (1.0, 1.0), 0.5, (0.0, 0.0), np.zeros((2, 2))).tolist()
+    [1.5]
     """
     kx, ky = kvec
     Dm = np.asarray(D_int, dtype=float).reshape(2, 2)
@@ -271,6 +307,16 @@ def semidiscrete_exact(
     ValueError
         If the operators need not commute (non-periodic grid with non-zero drift
         that varies with depth), or for upwind advection with a drift changing sign.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import DriftDiffusion1D, Grid1D
+    >>> from deeplimits.capacity.kfe import semidiscrete_exact
+    >>> g = Grid1D(0.0, 1.0, 16)
+    >>> c = semidiscrete_exact(DriftDiffusion1D(g, v=0.2, D=0.1), np.ones(16), 1.0)
+    >>> bool(np.allclose(c, 1.0))
+    True
     """
     c0 = np.asarray(c0, dtype=float)
     if isinstance(eq, DriftDiffusion1D):
@@ -340,6 +386,15 @@ def master_exact_periodic(eq: MasterEquation, c0: ArrayLike, t_end: float, t0: f
     ------
     ValueError
         Non-periodic lattice, bad field, or ``t_end < t0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import MasterEquation, lattice_1d, master_exact_periodic
+    >>> eq = MasterEquation(lattice_1d(8), offsets=[-1, 1], weights=[0.5, 0.5], rate=1.0)
+    >>> c = master_exact_periodic(eq, np.eye(8)[0], 1.0)
+    >>> round(float(c.sum()), 12), round(float(c[0]), 6)
+    (1.0, 0.46576)
     """
     if not eq.periodic:
         raise ValueError("master_exact_periodic needs periodic boundaries on every axis")

@@ -125,6 +125,13 @@ class Grid2D:
     """Tensor product of two :class:`Grid1D` (axis 0 = ``x``, axis 1 = ``y``).
 
     Fields have shape ``(gx.n, gy.n)``; each axis carries its own boundary.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import Grid2D
+    >>> g = Grid2D.square(0.0, 1.0, 4, "reflecting")
+    >>> g.shape, g.cell_volume
+    ((4, 4), 0.0625)
     """
 
     gx: Grid1D
@@ -211,6 +218,13 @@ def lattice_1d(n: int, boundary: str = "periodic", spacing: float = 1.0, origin:
     -------
     Grid1D
         One cell centred on each site.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import lattice_1d
+    >>> g = lattice_1d(5)
+    >>> g.x.tolist(), g.h
+    ([0.0, 1.0, 2.0, 3.0, 4.0], 1.0)
     """
     return Grid1D(origin - 0.5 * spacing, origin + (n - 0.5) * spacing, n, boundary)
 
@@ -230,5 +244,11 @@ def lattice_2d(nx: int, ny: int, boundary: str = "periodic", spacing: float = 1.
     Returns
     -------
     Grid2D
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import lattice_2d
+    >>> lattice_2d(4, 6, "absorbing").shape
+    (4, 6)
     """
     return Grid2D(lattice_1d(nx, boundary, spacing), lattice_1d(ny, boundary, spacing))

@@ -253,6 +253,14 @@ def generator_matrix(eq: MasterEquation, q: Any, lam: float, kap: float) -> sp.c
     scipy.sparse.csr_matrix (N, N)
         ``G`` with ``dc/dt = G c`` on the flattened field (C order); its columns sum to
         ``-kap`` minus the rate of jumps lost through absorbing boundaries.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import MasterEquation, lattice_1d
+    >>> from deeplimits.capacity.kfe import generator_matrix
+    >>> eq = MasterEquation(lattice_1d(4, "reflecting"), offsets=[-1, 1], weights=[0.5, 0.5])
+    >>> generator_matrix(eq, [0.5, 0.5], 1.0, 0.0).toarray().sum(axis=0).tolist()
+    [0.0, 0.0, 0.0, 0.0]
     """
     nx, ny = eq.shape2
     bcx, bcy = eq.boundary_codes
