@@ -29,8 +29,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_array
 from ._validate import check_depth, check_scalar
+from .kfe.discrete_exact import master_exact_periodic
 from .kfe.equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
-from .kfe.exact import master_exact_periodic
 from .kfe.grid import Grid1D, Grid2D, lattice_1d, lattice_2d
 from .layers import ConvLayer
 

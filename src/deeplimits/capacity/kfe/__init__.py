@@ -11,9 +11,10 @@ Modules, from data to solvers:
   :func:`solve_kfe` (any equation), :func:`solve_pde`, :func:`solve_master`;
 * :mod:`.result` -- :class:`KFEResult`, a deterministic :class:`~deeplimits._solution.Solution`
   with ``ts``, ``ys[save, *state]`` and ``stats``;
-* :mod:`.exact` -- exact solutions for validation: :func:`master_exact_periodic`,
-  :func:`gaussian_1d`, :func:`gaussian_2d`, :func:`fourier_mode_1d`, :func:`fourier_mode_2d`,
-  :func:`semidiscrete_exact`.
+* :mod:`.exact`, :mod:`.discrete_exact` -- exact solutions for validation: of the continuum
+  equation (:func:`gaussian_1d`, :func:`gaussian_2d`, :func:`fourier_mode_1d`,
+  :func:`fourier_mode_2d`) and of the discrete systems (:func:`master_exact_periodic`,
+  :func:`semidiscrete_exact`).
 
 Vocabulary (shared with :func:`deeplimits.sde.solve`): output depths are ``saveat``, the
 method is ``scheme=`` -- ``"euler"`` (explicit Euler), ``"implicit_euler"``,
@@ -34,17 +35,10 @@ Examples
 
 from __future__ import annotations
 
+from .discrete_exact import master_exact_periodic, semidiscrete_exact
 from .driver import solve_kfe, solve_pde
 from .equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
-from .exact import (
-    fourier_mode_1d,
-    fourier_mode_2d,
-    gaussian_1d,
-    gaussian_2d,
-    integral,
-    master_exact_periodic,
-    semidiscrete_exact,
-)
+from .exact import fourier_mode_1d, fourier_mode_2d, gaussian_1d, gaussian_2d, integral
 from .grid import BOUNDARIES, Grid1D, Grid2D, lattice_1d, lattice_2d
 from .master import SCHEMES_MASTER, solve_master
 from .operators import generator_matrix
