@@ -425,3 +425,31 @@ def test_bad_input_errors():
         master_exact_periodic(MasterEquation(lattice_1d(9), [-1, 1], [0.5, 0.5]), np.ones(9), -0.5)
     with pytest.raises(ValueError, match="t_end must exceed t0"):
         solve_kfe(em, np.ones(9), -1.0, n_steps=4)
+
+
+@pytest.mark.parametrize("scheme", ["euler", "implicit_euler", "crank_nicolson"])
+@pytest.mark.parametrize("kind", ["pde1d", "pde2d", "master", "master_sparse"])
+def test_saveat_selects_depths_of_the_full_run(kind, scheme):
+    """saveat picks fields of the step grid (without t0 too) and never changes them; KFEResult is a Solution."""
+    from deeplimits._solution import Solution
+
+    if kind == "pde1d":
+        g = Grid1D(-2.0, 2.0, 30, "reflecting")
+        eq, c0 = DriftDiffusion1D(g, v=0.2, D=0.3), np.exp(-(g.x**2))
+    elif kind == "pde2d":
+        g2 = Grid2D.square(-2.0, 2.0, 10)
+        X, Y = g2.mesh()
+        eq, c0 = DriftDiffusion2D(g2, v=(0.2, 0.1), D=0.3), np.exp(-(X**2) - Y**2)
+    else:
+        lat = lattice_1d(15, "periodic" if kind == "master" else "absorbing")
+        eq, c0 = MasterEquation(lat, [-1, 0, 2], [0.3, 0.4, 0.3], rate=1.5), np.eye(15)[7]
+    kw = dict(n_steps=20, scheme=scheme, substeps=(scheme == "euler"))
+    full = solve_kfe(eq, c0, 1.0, saveat=np.linspace(0, 1, 21), **kw)
+    part = solve_kfe(eq, c0, 1.0, saveat=[0.25, 0.5, 1.0], **kw)
+    assert isinstance(part, Solution) and not part.has_samples
+    np.testing.assert_array_equal(part.ts, full.ts[[5, 10, 20]])
+    np.testing.assert_array_equal(part.ys, full.ys[[5, 10, 20]])
+    np.testing.assert_array_equal(part.at(0.5), full.ys[10])
+    ends = solve_kfe(eq, c0, 1.0, **kw)
+    np.testing.assert_array_equal(ends.ys, full.ys[[0, 20]])
+    assert part.stats["scheme"] == scheme and part.stats["n_steps"] == 20
