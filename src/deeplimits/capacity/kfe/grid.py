@@ -21,11 +21,11 @@ Boundaries (per axis):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..._checks import check_choice, check_float, check_int
 from ..lattice import BOUNDARIES, BOUNDARY_CODES
 
 __all__ = [
@@ -35,12 +35,6 @@ __all__ = [
     "lattice_1d",
     "lattice_2d",
 ]
-
-
-def _check_boundary(boundary: str, name: str = "boundary") -> str:
-    if boundary not in BOUNDARIES:
-        raise ValueError(f"{name} must be one of {list(BOUNDARIES)}, got {boundary!r}")
-    return boundary
 
 
 @dataclass(frozen=True)
@@ -69,14 +63,14 @@ class Grid1D:
     boundary: str = "periodic"
 
     def __post_init__(self):
-        if not (math.isfinite(self.x_min) and math.isfinite(self.x_max)):
-            raise ValueError(f"x_min and x_max must be finite, got {self.x_min}, {self.x_max}")
-        if not self.x_max > self.x_min:
-            raise ValueError(f"x_max must exceed x_min, got x_min={self.x_min}, x_max={self.x_max}")
-        if int(self.n) != self.n or self.n < 3:
-            raise ValueError(f"n (number of cells) must be an integer >= 3, got {self.n}")
-        object.__setattr__(self, "n", int(self.n))
-        _check_boundary(self.boundary)
+        x_min = check_float(self.x_min, "x_min")
+        x_max = check_float(self.x_max, "x_max")
+        if not x_max > x_min:
+            raise ValueError(f"x_max must exceed x_min, got x_min={x_min}, x_max={x_max}")
+        object.__setattr__(self, "x_min", x_min)
+        object.__setattr__(self, "x_max", x_max)
+        object.__setattr__(self, "n", check_int(self.n, "n (number of cells)", minimum=3))
+        check_choice(self.boundary, "boundary", BOUNDARIES)
 
     @property
     def h(self) -> float:
