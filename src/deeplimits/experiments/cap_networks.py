@@ -168,7 +168,7 @@ def finite_network(params, *, seed, outdir):
     npan = len(params["depths"]) + 1  # one panel per depth, plus zero padding
     fig, axes = plt.subplots(1, npan, figsize=(4.6 * npan, 4))
     x = np.arange(N) - N // 2
-    for ax, L in zip(axes, params["depths"], strict=True):
+    for ax, L in zip(axes[:-1], params["depths"], strict=True):  # the last panel: zero padding
         for i, act in enumerate(("sin", "relu")):
             r = results[(act, L)]
             ax.errorbar(
