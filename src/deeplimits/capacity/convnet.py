@@ -19,12 +19,13 @@ coefficient ``d = E[phi'(h)^2]`` (see :mod:`deeplimits.capacity.layers`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_int, check_seed
+from .._solution import Solution
 from ..rng import normal_array
 from ._blas import single_thread_blas
 from ._validate import check_depth
@@ -257,12 +258,20 @@ class ConvResNet:
         return g, dphi2
 
 
-@dataclass(frozen=True, eq=False)
-class CapacityEstimate:
-    """Empirical capacity of a network's output unit.
+@dataclass(repr=False)
+class CapacityEstimate(Solution):
+    """Empirical capacity of a network's output unit, over depth: a deterministic :class:`Solution`.
 
     Attributes
     ----------
+    ts : ndarray (depth + 1,)
+        Layer index ``l = 0 .. depth`` of the hidden state ``h_l`` (``h_0`` is the input).
+    ys : ndarray (depth + 1, *grid)
+        Normalised mean squared gradient of the output unit with respect to every hidden
+        state ``h_l`` (``ys[0]`` is ``profile``, ``ys[depth]`` the output unit): the network's
+        capacity over depth, to compare with ``propagate(..., return_history=True)``.
+    stats : dict
+        ``n_inputs``, ``seed``, ``first_path``, ``batch``.
     profile : ndarray (*grid)
         Normalised mean squared input gradient (sums to 1).
     stderr : ndarray (*grid)
@@ -275,26 +284,24 @@ class CapacityEstimate:
     per_input : ndarray (n_inputs,)
         Squared input-gradient norm of the output unit for every input (input ``i`` of a call
         with ``first_path=k`` is input ``k + i`` of a call with ``first_path=0``).
-    layers : ndarray (depth + 1, *grid)
-        Normalised mean squared gradient with respect to every hidden state ``h_l``
-        (``layers[0]`` is ``profile``, ``layers[depth]`` the output unit): the network's
-        capacity over depth, to compare with ``propagate(..., return_history=True)``.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from deeplimits.capacity import ConvResNet, capacity_profile
     >>> net = ConvResNet([1.0, 1.0, 1.0], depth=2, channels=2, alpha=0.3, grid=7, seed=0)
     >>> est = capacity_profile(net, 4, seed=0)
-    >>> est.layers.shape, est.decoupling.shape
-    ((3, 7), (2,))
+    >>> est.ys.shape, est.decoupling.shape, bool(np.allclose(est.at(0), est.profile))
+    ((3, 7), (2,), True)
     """
 
-    profile: np.ndarray
-    stderr: np.ndarray
-    decoupling: np.ndarray
-    total: float
-    layers: np.ndarray
-    per_input: np.ndarray
+    profile: Any = None
+    stderr: Any = None
+    decoupling: Any = None
+    total: float = 0.0
+    per_input: Any = None
+
+    has_samples: ClassVar[bool] = False
 
 
 def capacity_profile(
@@ -354,5 +361,12 @@ def capacity_profile(
     tot = mean.sum()
     norms = layer_sq.reshape(net.depth + 1, -1).sum(axis=1).reshape((-1,) + (1,) * len(net.grid))
     return CapacityEstimate(
-        mean / tot, np.sqrt(var / n_inputs) / tot, dsum / n_inputs, float(tot), layer_sq / norms, per_input
+        ts=np.arange(net.depth + 1, dtype=np.float64),
+        ys=layer_sq / norms,
+        stats=dict(n_inputs=n_inputs, seed=seed, first_path=first_path, batch=batch),
+        profile=mean / tot,
+        stderr=np.sqrt(var / n_inputs) / tot,
+        decoupling=dsum / n_inputs,
+        total=float(tot),
+        per_input=per_input,
     )

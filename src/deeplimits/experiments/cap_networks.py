@@ -29,7 +29,7 @@ def _network_ensemble(make_net, n_nets, n_inputs, seed):
         net = make_net(seed * 10_000 + i)
         est = capacity_profile(net, n_inputs, seed=seed * 10_000 + 5000 + i)
         profs.append(est.profile)
-        layers.append(est.layers)
+        layers.append(est.ys)
         ds.append(est.decoupling)
         per_input_se.append(est.stderr.sum())
     P = np.array(profs)
