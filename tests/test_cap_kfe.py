@@ -395,7 +395,7 @@ def test_bad_input_errors():
         solve_kfe(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="euler")
     with pytest.raises(ValueError, match="theta applies to scheme='douglas'"):
         solve_kfe(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="crank_nicolson", theta=0.6)
-    with pytest.raises(ValueError, match="theta applies to the 2-D ADI schemes only"):
+    with pytest.raises(ValueError, match="theta applies to scheme='theta' only"):
         solve_kfe(DriftDiffusion1D(g), c0, 1.0, dt=0.1, theta=0.6)
     with pytest.raises(ValueError, match="t_end must exceed t0"):  # negative depth interval
         solve_kfe(DriftDiffusion1D(g), c0, -1.0, dt=0.1)
@@ -453,3 +453,24 @@ def test_saveat_selects_depths_of_the_full_run(kind, scheme):
     ends = solve_kfe(eq, c0, 1.0, **kw)
     np.testing.assert_array_equal(ends.ys, full.ys[[0, 20]])
     assert part.stats["scheme"] == scheme and part.stats["n_steps"] == 20
+
+
+@pytest.mark.parametrize("kind", ["pde1d", "master"])
+def test_theta_scheme_matches_the_named_schemes(kind):
+    """scheme="theta" at theta = 1/2 and 1 is bit-identical to crank_nicolson and implicit_euler."""
+    if kind == "pde1d":
+        g = Grid1D(-2.0, 2.0, 30, "reflecting")
+        eq, c0 = DriftDiffusion1D(g, v=lambda t: 0.2 * t, D=0.3), np.exp(-(g.x**2))
+    else:
+        eq, c0 = MasterEquation(lattice_1d(15, "absorbing"), [-1, 0, 2], [0.3, 0.4, 0.3], rate=1.5), np.eye(15)[7]
+    for name, th in (("crank_nicolson", 0.5), ("implicit_euler", 1.0)):
+        a = solve_kfe(eq, c0, 1.0, n_steps=16, scheme=name)
+        b = solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta", theta=th)
+        np.testing.assert_array_equal(a.ys, b.ys)
+        assert b.stats["theta"] == th
+    mid = solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta", theta=0.75).y
+    assert np.all(np.isfinite(mid))
+    with pytest.raises(ValueError, match="theta"):
+        solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta")
+    with pytest.raises(ValueError, match="theta"):
+        solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta", theta=0.25)

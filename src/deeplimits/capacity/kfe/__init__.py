@@ -18,8 +18,9 @@ Modules, from data to solvers:
 
 Vocabulary (shared with :func:`deeplimits.sde.solve`): output depths are ``saveat``, the
 method is ``scheme=`` -- ``"euler"`` (explicit Euler), ``"implicit_euler"``,
-``"crank_nicolson"``, and in 2-D the ADI schemes ``"peaceman_rachford"``, ``"douglas"``,
-``"hundsdorfer_verwer"`` -- and the run metadata is in ``stats``.
+``"crank_nicolson"``, ``"theta"`` with ``theta=`` (1-D PDE and master equation), and in 2-D
+the ADI schemes ``"peaceman_rachford"``, ``"douglas"``, ``"hundsdorfer_verwer"`` -- and the
+run metadata is in ``stats``.
 
 Examples
 --------

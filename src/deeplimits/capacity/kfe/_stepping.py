@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import check_array, check_bool, check_float, check_int
 
-__all__ = ["depth_steps", "save_mask", "check_field", "check_positivity", "explicit_substeps"]
+__all__ = ["depth_steps", "save_mask", "check_field", "check_positivity", "explicit_substeps", "theta_of"]
 
 
 def depth_steps(t0: Any, t1: Any, dt: Any, n_steps: Any) -> tuple[int, float]:
@@ -146,3 +146,24 @@ def explicit_substeps(limit: float, dt: float, substeps: Any, formula: str) -> i
             f"({formula}); pass substeps=True, a smaller dt, or use an implicit scheme"
         )
     return math.ceil(dt / limit * (1 - 1e-12))
+
+
+def theta_of(scheme: str, theta: Any, table: dict[str, float | None]) -> float:
+    """Implicitness of a theta-method scheme: fixed by its name, or ``theta`` for ``scheme="theta"``.
+
+    Examples
+    --------
+    >>> theta_of("crank_nicolson", None, {"crank_nicolson": 0.5, "theta": None})
+    0.5
+    >>> theta_of("theta", 0.75, {"crank_nicolson": 0.5, "theta": None})
+    0.75
+    """
+    fixed = table[scheme]
+    if fixed is not None:
+        if theta is not None:
+            raise ValueError(f"theta applies to scheme='theta' only, not {scheme!r} (its theta is {fixed})")
+        return fixed
+    if theta is None:
+        raise ValueError("scheme='theta' needs theta=, a number in [0.5, 1]")
+    # below 1/2 the theta method is only conditionally stable and its limit is not checked
+    return check_float(theta, "theta", minimum=0.5, maximum=1.0)

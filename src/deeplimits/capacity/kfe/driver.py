@@ -2,7 +2,8 @@
 
 Depth-scheme names follow the SDE engine (:mod:`deeplimits.sde`): ``"euler"`` is the
 explicit Euler step (as ``scheme="euler"`` there), ``"implicit_euler"`` and
-``"crank_nicolson"`` are the theta method at ``theta = 1`` and ``1/2``; the 2-D PDE adds
+``"crank_nicolson"`` are the theta method at ``theta = 1`` and ``1/2`` and ``"theta"`` (1-D PDE
+and master equation) takes ``theta=`` in ``[1/2, 1]`` as there; the 2-D PDE adds
 the ADI schemes ``"peaceman_rachford"``, ``"douglas"`` and ``"hundsdorfer_verwer"``.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..._checks import check_choice
-from ._stepping import check_field, check_positivity, depth_steps, explicit_substeps, save_mask
+from ._stepping import check_field, check_positivity, depth_steps, explicit_substeps, save_mask, theta_of
 from .equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
 from .master import solve_master
 from .pde1d import SCHEMES_1D, explicit_limit_1d, run_1d
@@ -51,7 +52,8 @@ def solve_pde(
     dt, n_steps : float or int
         Step size or number of steps (exactly one).
     scheme : str
-        1-D: ``"euler"`` (explicit), ``"implicit_euler"``, ``"crank_nicolson"``.
+        1-D: ``"euler"`` (explicit), ``"implicit_euler"``, ``"crank_nicolson"``, ``"theta"``
+        (the theta method with ``theta=`` in ``[1/2, 1]``).
         2-D: ``"euler"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
         ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
         ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
@@ -65,8 +67,9 @@ def solve_pde(
         ``"euler"`` only: split each step into the fewest equal sub-steps that respect
         the stability limit instead of raising.
     theta : float, optional
-        Implicitness of the Douglas / Hundsdorfer--Verwer schemes (default
-        ``1/2`` for Douglas, ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
+        1-D ``scheme="theta"``: its implicitness, in ``[1/2, 1]``.  2-D: implicitness of the
+        Douglas / Hundsdorfer--Verwer schemes (default ``1/2`` for Douglas,
+        ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
 
     Returns
     -------
@@ -96,8 +99,7 @@ def solve_pde(
     t0 = float(t0)
     is2d = isinstance(eq, DriftDiffusion2D)
     check_choice(scheme, "scheme", SCHEMES_2D if is2d else tuple(SCHEMES_1D))
-    if not is2d and theta is not None:
-        raise ValueError("theta applies to the 2-D ADI schemes only; pick scheme= for the 1-D theta scheme")
+    th = 0.0 if is2d else theta_of(scheme, theta, SCHEMES_1D)
     mask_coarse = save_mask(t0, step, n, saveat)
     upwind = eq.advection == "upwind"
     m = 1
@@ -125,7 +127,6 @@ def solve_pde(
             raise ValueError("peaceman_rachford needs a diagonal D (Dxy = 0); use douglas or hundsdorfer_verwer")
         run_2d(c0, cf, h_t, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind, code, th, mask, ys)
     else:
-        th = SCHEMES_1D[scheme]
         cf = eq.coefficients(t0 + h_t * np.arange(n_fine + 1))
         run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
     ts = np.asarray((t0 + h_t * np.arange(n_fine + 1))[mask], dtype=np.float64)
@@ -156,7 +157,7 @@ def solve_kfe(eq: Any, c0: ArrayLike, t_end: float, **kwargs: Any) -> KFEResult:
     t_end : float
         Final depth.
     **kwargs
-        ``dt`` or ``n_steps``, ``scheme``, ``t0``, ``saveat``, ``substeps`` (and ``theta`` for 2-D ADI).
+        ``dt`` or ``n_steps``, ``scheme``, ``t0``, ``saveat``, ``substeps``, ``theta``.
 
     Returns
     -------

@@ -17,15 +17,15 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike
 
 from ..._checks import check_choice
-from ._stepping import check_field, depth_steps, explicit_substeps, save_mask
+from ._stepping import check_field, depth_steps, explicit_substeps, save_mask, theta_of
 from .equations import MasterEquation
 from .operators import apply_master, generator_matrix
 from .result import KFEResult
 
 __all__ = ["SCHEMES_MASTER", "solve_master"]
 
-#: Depth schemes of the master equation and their implicitness theta.
-SCHEMES_MASTER = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5}
+#: Depth schemes of the master equation and their implicitness theta (``"theta"``: given by ``theta=``).
+SCHEMES_MASTER = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5, "theta": None}
 
 
 @nb.njit(cache=True)
@@ -56,6 +56,7 @@ def solve_master(
     t0: float = 0.0,
     saveat: ArrayLike | None = None,
     substeps: bool = False,
+    theta: float | None = None,
 ) -> KFEResult:
     """Integrate a :class:`MasterEquation` over depth ``[t0, t_end]``.
 
@@ -69,15 +70,17 @@ def solve_master(
         Final depth.
     dt, n_steps : float or int
         Step size or number of steps (exactly one).
-    scheme : {"euler", "implicit_euler", "crank_nicolson"}
-        Depth scheme (theta = 0, 1, 1/2 with coefficients at ``t_n`` / ``t_{n+1}``);
-        ``"euler"`` is explicit.
+    scheme : {"euler", "implicit_euler", "crank_nicolson", "theta"}
+        Depth scheme: the theta method with coefficients at ``t_n`` / ``t_{n+1}``, ``theta = 0``
+        (``"euler"``, explicit), ``1``, ``1/2``, or ``theta=`` (``"theta"``).
     t0 : float
         Initial depth.
     saveat : array_like, optional
         Output depths, points of the step grid ``t0 + k dt``; default ``(t0, t_end)``.
     substeps : bool
         ``"euler"`` only: sub-step to respect the stability limit instead of raising.
+    theta : float, optional
+        Implicitness in ``[1/2, 1]`` for ``scheme="theta"`` (unconditionally stable there).
 
     Returns
     -------
@@ -101,6 +104,7 @@ def solve_master(
     if not isinstance(eq, MasterEquation):
         raise TypeError(f"eq must be a MasterEquation, got {type(eq).__name__}")
     check_choice(scheme, "scheme", tuple(SCHEMES_MASTER))
+    theta_used = theta_of(scheme, theta, SCHEMES_MASTER)
     grid: Any = eq.grid
     c0 = check_field(c0, grid)
     n, step = depth_steps(t0, t_end, dt, n_steps)
@@ -124,12 +128,12 @@ def solve_master(
     if scheme == "euler":
         _run_master_explicit(c, eq.jumps, q, lam, kap, bcx, bcy, h, mask, ys)
     else:
-        theta = SCHEMES_MASTER[scheme]
-        _run_master_implicit(eq, c, q, lam, kap, h, theta, mask, ys)
+        _run_master_implicit(eq, c, q, lam, kap, h, theta_used, mask, ys)
     ys = ys.reshape((ys.shape[0],) + grid.shape)
     res = KFEResult(ts=np.asarray(ts_all[mask], dtype=np.float64), ys=ys, grid=grid)
     res.stats = dict(
         scheme=scheme,
+        theta=theta_used,
         n_steps=n,
         dt=step,
         substeps=m,

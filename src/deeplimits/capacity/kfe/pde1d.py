@@ -15,8 +15,8 @@ from .operators import bands_1d
 
 __all__ = ["SCHEMES_1D", "explicit_limit_1d", "run_1d"]
 
-#: Depth schemes of the 1-D PDE and their implicitness theta.
-SCHEMES_1D = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5}
+#: Depth schemes of the 1-D PDE and their implicitness theta (``"theta"``: given by ``theta=``).
+SCHEMES_1D = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5, "theta": None}
 
 
 @nb.njit(cache=True)
