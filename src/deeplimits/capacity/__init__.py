@@ -5,14 +5,17 @@ The finite systems and their limits, side by side:
 * :mod:`.layers`    -- conv layers as data and the capacity transition rule they induce;
 * :mod:`.lattice`   -- boundary conventions shared by the chain, the walkers and the KFE solvers;
 * :mod:`.chain`     -- exact propagation of the capacity distribution (stencil / FFT);
-* :mod:`.walkers`   -- Monte-Carlo walkers sampling the same chain (Numba, parallel, seeded);
-* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation;
+* :mod:`.walkers`   -- Monte-Carlo walkers sampling the same chain (Numba, parallel; walker ``i``
+  draws from stream ``(seed, first_path + i)``, so split runs reproduce one run);
+* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation
+  (:class:`CapacityEstimate`, a :class:`~deeplimits._solution.Solution` over layers);
+* :mod:`.activations` -- their activations and decoupling coefficients;
 * :mod:`.limits`    -- deep-limit (KFE) coefficients of a layer, Kramers--Moyal moments, exact
   periodic master equation; ``KFECoefficients.master_equation(grid)`` /
   ``.drift_diffusion(grid)`` hand a layer's limit to the solvers;
 * :mod:`.kfe`       -- subpackage: finite-difference / finite-volume solvers of the Kolmogorov
   forward equations (master equation and drift--diffusion--sink PDE, 1-D and 2-D; schemes
-  ``"euler"``, ``"implicit_euler"``, ``"crank_nicolson"``, ADI), results as
+  ``"euler"``, ``"implicit_euler"``, ``"crank_nicolson"``, ``"theta"``, ADI), results as
   :class:`KFEResult` (``ts``, ``ys[save, *state]``, ``stats``), exact reference solutions;
 * :mod:`.regimes`   -- scaling regimes ``alpha = a L^-beta``: spread, growth exponent, classification;
 * :mod:`.catalogue` -- architectures with their scaling relations and limit coefficients.
