@@ -43,7 +43,7 @@ from deeplimits.capacity.kfe import (
     generator_matrix,
     master_exact_periodic,
     semidiscrete_exact,
-    solve,
+    solve_kfe,
 )
 
 D, T = 0.05, 0.5
@@ -124,10 +124,10 @@ def main(ns):
         res = {}
         steps = [2**k for k in range(2, 16)]
         res["deeplimits peaceman_rachford"] = tune(
-            lambda s: lambda: solve(eq, c0, T, n_steps=s, scheme="peaceman_rachford").y, steps, err, target
+            lambda s: lambda: solve_kfe(eq, c0, T, n_steps=s, scheme="peaceman_rachford").y, steps, err, target
         )
         res["deeplimits explicit"] = tune(
-            lambda s: lambda: solve(eq, c0, T, dt=lim / s, scheme="explicit").y, [1, 2, 4, 8], err, target
+            lambda s: lambda: solve_kfe(eq, c0, T, dt=lim / s, scheme="euler").y, [1, 2, 4, 8], err, target
         )
         # py-pde on the same cell-centred periodic grid.  The stepper is built (and Numba-compiled) once per
         # setting, outside the timing, as py-pde's Controller does; timed runs only step.
@@ -247,13 +247,13 @@ def main_master(ns, boundaries=("periodic", "absorbing"), tols=MASTER_TOLS):
                 target = tol * ref.max()
                 res = {}
                 res["deeplimits crank_nicolson"] = tune(
-                    lambda s: lambda: solve(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y,
+                    lambda s: lambda: solve_kfe(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y,
                     [2**k for k in range(1, 16)],
                     err,
                     target,
                 )
                 res["deeplimits explicit"] = tune(
-                    lambda s: lambda: solve(eq, c0, 1.0, dt=lim / s, scheme="explicit").y,
+                    lambda s: lambda: solve_kfe(eq, c0, 1.0, dt=lim / s, scheme="euler").y,
                     [2**k for k in range(0, 14)],
                     err,
                     target,

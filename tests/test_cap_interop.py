@@ -16,7 +16,7 @@ from deeplimits.capacity import (
     residual_stack,
     solve_kfe,
 )
-from deeplimits.capacity.kfe import MasterEquation, solve
+from deeplimits.capacity.kfe import MasterEquation
 
 _BOUNDARY = {"circular": "periodic", "zero": "absorbing", "reflecting": "reflecting"}
 
@@ -55,7 +55,7 @@ def test_2d_master_equation_solver_matches_exact_fft():
     c0 = np.zeros((12, 12))
     c0[6, 6] = 1.0
     eq = MasterEquation(lattice_2d(12, 12, "periodic"), co.offsets, co.jump_probs, co.rate, co.sink)
-    me = solve(eq, c0, 1.0, n_steps=200, scheme="crank_nicolson").ys[-1]
+    me = solve_kfe(eq, c0, 1.0, n_steps=200, scheme="crank_nicolson").ys[-1]
     assert np.abs(master_equation_periodic(co, c0, 1.0) - me).sum() < 1e-3
 
 

@@ -20,14 +20,14 @@ from deeplimits.capacity.kfe import (
     gaussian_1d,
     generator_matrix,
     integral,
-    kramers_moyal,
     lattice_1d,
     lattice_2d,
     master_exact_periodic,
     semidiscrete_exact,
-    solve,
+    solve_kfe,
 )
-from deeplimits.capacity.kfe_linalg import tri_factor, tri_solve, tri_solve_dense_check
+from deeplimits.capacity.kfe._linalg import tri_factor, tri_solve, tri_solve_dense_check
+from deeplimits.capacity.limits import kramers_moyal
 
 
 def slope(sizes, errs):
@@ -58,8 +58,9 @@ def test_tridiagonal_solve_matches_dense(periodic):
 def test_2d_axis_operators_equal_line_by_line_1d_kernels(periodic):
     # the 2-D kernels apply / invert the 1-D tridiagonal operator along each axis without copies;
     # they must equal tri_matvec / tri_solve applied line by line (up to summation order)
-    from deeplimits.capacity.kfe_linalg import tri_matvec
-    from deeplimits.capacity.kfe_pde import _axpy_x, _axpy_y, _solve_x, _solve_y
+    from deeplimits.capacity.kfe._linalg import tri_matvec
+    from deeplimits.capacity.kfe.operators import axpy_x, axpy_y
+    from deeplimits.capacity.kfe.pde2d import solve_x, solve_y
 
     rng = np.random.default_rng(7)
     nx, ny = 7, 5
@@ -69,14 +70,14 @@ def test_2d_axis_operators_equal_line_by_line_1d_kernels(periodic):
         di = 2.5 + rng.random(n)
         lines = c if axis == 1 else c.T
         ref = np.array([np.empty(n) for _ in range(lines.shape[0])])
-        for r, line in zip(ref, lines):
+        for r, line in zip(ref, lines, strict=True):
             tri_matvec(lo, di, up, periodic, np.ascontiguousarray(line), r)
         out = np.zeros((nx, ny))
-        (_axpy_y if axis == 1 else _axpy_x)(c, lo, di, up, periodic, 1.0, out)
+        (axpy_y if axis == 1 else axpy_x)(c, lo, di, up, periodic, 1.0, out)
         np.testing.assert_allclose(out, ref if axis == 1 else ref.T, rtol=1e-14, atol=1e-14)
         cp, inv, z, corr = tri_factor(lo, di, up, periodic)
         sol = np.empty((nx, ny))
-        (_solve_y if axis == 1 else _solve_x)(c, lo, cp, inv, z, corr, periodic, sol)
+        (solve_y if axis == 1 else solve_x)(c, lo, cp, inv, z, corr, periodic, sol)
         dense = np.array([tri_solve_dense_check(lo, di, up, periodic, line) for line in lines])
         np.testing.assert_allclose(sol, dense if axis == 1 else dense.T, rtol=1e-12, atol=1e-13)
 
@@ -89,7 +90,7 @@ def test_1d_spatial_order_2_fourier_mode_periodic_depth_dependent():
     for n in ns:
         g = Grid1D(0.0, 1.0, n, "periodic")
         eq = DriftDiffusion1D(g, v=V, D=DD, kappa=KAP)
-        res = solve(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
+        res = solve_kfe(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
         ex = fourier_mode_1d(g.x, k, 0.5, integral(V, 0, T), integral(DD, 0, T), integral(KAP, 0, T))
         errs.append(np.abs(res.y - ex).max())
     assert abs(slope(ns, errs) + 2) < 0.2, errs
@@ -105,7 +106,7 @@ def test_1d_spatial_order_2_bounded_modes(bc, kind):
         g = Grid1D(0.0, 1.0, n, bc)
         eq = DriftDiffusion1D(g, v=0.0, D=DD, kappa=0.5)
         c0 = fourier_mode_1d(g.x, np.pi, 0.8, 0, 0, 0, kind)
-        res = solve(eq, c0, T, dt=g.h / 8, scheme="crank_nicolson")
+        res = solve_kfe(eq, c0, T, dt=g.h / 8, scheme="crank_nicolson")
         ex = fourier_mode_1d(g.x, np.pi, 0.8, 0.0, integral(DD, 0, T), 0.5 * T, kind)
         errs.append(np.abs(res.y - ex).max())
     assert abs(slope(ns, errs) + 2) < 0.2, errs
@@ -120,7 +121,7 @@ def test_1d_gaussian_green_function_with_drift_order_2():
         g = Grid1D(-5.0, 5.0, n, "reflecting")
         eq = DriftDiffusion1D(g, v=V, D=DD, kappa=0.0)
         c0 = gaussian_1d(g.x, 0, 0, 0, x0=-1.0, s0=0.3)
-        res = solve(eq, c0, T, dt=g.h / 4, scheme="crank_nicolson")
+        res = solve_kfe(eq, c0, T, dt=g.h / 4, scheme="crank_nicolson")
         ex = gaussian_1d(g.x, integral(V, 0, T), integral(DD, 0, T), 0, x0=-1.0, s0=0.3)
         errs.append(np.abs(res.y - ex).max())
     assert abs(slope(ns, errs) + 2) < 0.2, errs
@@ -132,20 +133,20 @@ def test_upwind_is_first_order_in_space():
     for n in ns:
         g = Grid1D(0.0, 1.0, n, "periodic")
         eq = DriftDiffusion1D(g, v=1.0, D=0.05, advection="upwind")
-        res = solve(eq, 1 + np.cos(2 * np.pi * g.x), 0.3, dt=g.h / 8, scheme="crank_nicolson")
+        res = solve_kfe(eq, 1 + np.cos(2 * np.pi * g.x), 0.3, dt=g.h / 8, scheme="crank_nicolson")
         errs.append(np.abs(res.y - fourier_mode_1d(g.x, 2 * np.pi, 1, 0.3, 0.015)).max())
     assert abs(slope(ns, errs) + 1) < 0.2, errs
 
 
 # ----------------------------------------------------------------------------- 1-D PDE: depth
-@pytest.mark.parametrize("scheme,order", [("explicit", 1), ("implicit_euler", 1), ("crank_nicolson", 2)])
+@pytest.mark.parametrize("scheme,order", [("euler", 1), ("implicit_euler", 1), ("crank_nicolson", 2)])
 def test_1d_depth_orders_against_semidiscrete_exact(scheme, order):
     g = Grid1D(0.0, 1.0, 16, "periodic")
     eq = DriftDiffusion1D(g, v=V, D=DD, kappa=KAP)
     c0 = 1 + np.cos(2 * np.pi * g.x) + 0.5 * np.sin(6 * np.pi * g.x)
     ref = semidiscrete_exact(eq, c0, 0.5)
     steps = [100, 200, 400, 800]  # explicit limit here is dt <= 1/(2 * 0.3 * 256 + 0.6) = 6.5e-3 > 0.5/100
-    errs = [np.abs(solve(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
+    errs = [np.abs(solve_kfe(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
 
@@ -156,7 +157,7 @@ def test_1d_crank_nicolson_depth_order_2_bounded(bc):
     c0 = np.exp(-30 * (g.x - 0.3) ** 2)
     ref = semidiscrete_exact(eq, c0, 0.5)
     steps = [20, 40, 80, 160]  # at 10 steps CN's stiff modes (dt * 2D/h^2 ~ 12) are not yet asymptotic
-    errs = [np.abs(solve(eq, c0, 0.5, n_steps=s, scheme="crank_nicolson").y - ref).max() for s in steps]
+    errs = [np.abs(solve_kfe(eq, c0, 0.5, n_steps=s, scheme="crank_nicolson").y - ref).max() for s in steps]
     assert abs(slope(steps, errs) + 2) < 0.2, errs
 
 
@@ -169,7 +170,9 @@ def _mode2d(n, D, scheme, T=0.25, dt=None, n_steps=None):
     X, Y = g.mesh()
     kv = (2 * np.pi, 2 * np.pi)
     eq = DriftDiffusion2D(g, v=(0.5, -0.3), D=D, kappa=0.2)
-    res = solve(eq, fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))), T, dt=dt, n_steps=n_steps, scheme=scheme)
+    res = solve_kfe(
+        eq, fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))), T, dt=dt, n_steps=n_steps, scheme=scheme
+    )
     Dm = np.array(D) if np.ndim(D) == 2 else np.diag(D)
     ex = fourier_mode_2d(X, Y, kv, 0.7, (0.5 * T, -0.3 * T), Dm * T, 0.2 * T)
     return np.abs(res.y - ex).max(), eq, res
@@ -188,7 +191,7 @@ def test_2d_spatial_order_2_full_tensor():
         ("douglas", (0.3, 0.2), 2),
         ("douglas", TENSOR, 1),  # mixed term explicit: first order (documented)
         ("hundsdorfer_verwer", TENSOR, 2),
-        ("explicit", TENSOR, 1),
+        ("euler", TENSOR, 1),
         ("implicit_euler", (0.3, 0.2), 1),  # Douglas ADI, theta = 1
         ("implicit_euler", TENSOR, 1),
         ("crank_nicolson", (0.3, 0.2), 2),  # Douglas ADI, theta = 1/2
@@ -202,19 +205,19 @@ def test_2d_depth_orders_against_semidiscrete_exact(scheme, D, order):
     c0 = 1 + np.cos(2 * np.pi * (X + Y)) + 0.3 * np.sin(2 * np.pi * (X - 2 * Y))
     ref = semidiscrete_exact(eq, c0, 0.4)
     steps = [80, 160, 320, 640]  # explicit limit dt <= 1/(2*0.3*144 + 2*0.2*144 + 0.1*144 + 0.6) ~ 6.3e-3
-    errs = [np.abs(solve(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
+    errs = [np.abs(solve_kfe(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
 
 # ----------------------------------------------------------------------------- master equation
-@pytest.mark.parametrize("scheme,order", [("explicit", 1), ("implicit_euler", 1), ("crank_nicolson", 2)])
+@pytest.mark.parametrize("scheme,order", [("euler", 1), ("implicit_euler", 1), ("crank_nicolson", 2)])
 def test_master_depth_orders_against_fft_exact(scheme, order):
     g = lattice_1d(64, "periodic")
     eq = MasterEquation(g, [-1, 0, 2, -3], [0.4, 0.2, 0.3, 0.1], rate=lambda t: 2 + np.sin(3 * t), kappa=KAP)
     c0 = np.exp(-((g.x - 32) ** 2) / 20)
     ex = master_exact_periodic(eq, c0, 1.0)
     steps = [20, 40, 80, 160]
-    errs = [np.abs(solve(eq, c0, 1.0, n_steps=s, scheme=scheme).y - ex).max() for s in steps]
+    errs = [np.abs(solve_kfe(eq, c0, 1.0, n_steps=s, scheme=scheme).y - ex).max() for s in steps]
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
 
@@ -225,7 +228,7 @@ def test_master_2d_crank_nicolson_order_2():
     c0 = np.exp(-((X - 8) ** 2 + (Y - 6) ** 2) / 8)
     ex = master_exact_periodic(eq, c0, 1.0)
     steps = [10, 20, 40, 80]
-    errs = [np.abs(solve(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y - ex).max() for s in steps]
+    errs = [np.abs(solve_kfe(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y - ex).max() for s in steps]
     assert abs(slope(steps, errs) + 2) < 0.2, errs
 
 
@@ -241,8 +244,8 @@ def test_master_sparse_and_explicit_agree_and_generator_columns(bc):
         # site 28 loses the +3 jump (0.2) and the +1 jump only at 29; site 0 loses the -2 jump
         assert colsum[0] == pytest.approx(-1.5 * 0.3) and colsum[28] == pytest.approx(-1.5 * 0.2)
     c0 = np.linspace(1, 2, 30)
-    a = solve(eq, c0, 1.0, n_steps=3000, scheme="explicit").y
-    b = solve(eq, c0, 1.0, n_steps=3000, scheme="implicit_euler").y
+    a = solve_kfe(eq, c0, 1.0, n_steps=3000, scheme="euler").y
+    b = solve_kfe(eq, c0, 1.0, n_steps=3000, scheme="implicit_euler").y
     # both first order: they differ by O(dt) = O(3e-4)
     assert np.abs(a - b).max() < 5e-3
 
@@ -255,17 +258,17 @@ def _delta_1d(g):
 
 
 @pytest.mark.parametrize("bc", ["periodic", "reflecting"])
-@pytest.mark.parametrize("scheme", ["explicit", "implicit_euler", "crank_nicolson"])
+@pytest.mark.parametrize("scheme", ["euler", "implicit_euler", "crank_nicolson"])
 def test_1d_total_capacity_conserved(bc, scheme):
     g = Grid1D(-3.0, 3.0, 60, bc)
     eq = DriftDiffusion1D(g, v=V, D=DD)
-    res = solve(eq, _delta_1d(g), 1.0, dt=1e-3, scheme=scheme, save_every=100)
+    res = solve_kfe(eq, _delta_1d(g), 1.0, dt=1e-3, scheme=scheme, saveat=np.linspace(0, 1, 11))
     m = res.mass()
     assert np.abs(m - 1).max() < 1e-12, m
 
 
 @pytest.mark.parametrize(
-    "scheme", ["explicit", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas", "hundsdorfer_verwer"]
+    "scheme", ["euler", "implicit_euler", "crank_nicolson", "peaceman_rachford", "douglas", "hundsdorfer_verwer"]
 )
 @pytest.mark.parametrize("bc", ["periodic", "reflecting"])
 def test_2d_total_capacity_conserved(bc, scheme):
@@ -274,30 +277,37 @@ def test_2d_total_capacity_conserved(bc, scheme):
     eq = DriftDiffusion2D(g, v=(0.4, -0.2), D=D)
     c0 = np.zeros(g.shape)
     c0[5, 7] = 1 / g.cell_volume
-    res = solve(eq, c0, 0.5, dt=2e-3, scheme=scheme, save_every=50)
+    res = solve_kfe(eq, c0, 0.5, dt=2e-3, scheme=scheme, saveat=np.linspace(0, 0.5, 6))
     assert np.abs(res.mass() - 1).max() < 1e-12, res.mass()
 
 
 @pytest.mark.parametrize("bc", ["periodic", "reflecting"])
-@pytest.mark.parametrize("scheme", ["explicit", "implicit_euler", "crank_nicolson"])
+@pytest.mark.parametrize("scheme", ["euler", "implicit_euler", "crank_nicolson"])
 def test_master_total_capacity_conserved(bc, scheme):
     g2 = lattice_2d(12, 14, bc)
     eq = MasterEquation(g2, [[1, 0], [0, -2], [1, 1], [0, 0]], [0.3, 0.3, 0.2, 0.2], rate=lambda t: 2 + t)
     c0 = np.zeros(g2.shape)
     c0[3, 4] = 1.0
-    res = solve(eq, c0, 1.0, n_steps=400, scheme=scheme, save_every=100)
+    res = solve_kfe(eq, c0, 1.0, n_steps=400, scheme=scheme, saveat=np.linspace(0, 1, 5))
     assert np.abs(res.mass() - 1).max() < 1e-12, res.mass()
 
 
 def test_sink_and_absorbing_boundary_remove_capacity():
     g = Grid1D(0.0, 1.0, 50, "periodic")
     eq = DriftDiffusion1D(g, v=0.3, D=0.1, kappa=0.7)
-    res = solve(eq, np.ones(50), 1.0, n_steps=400, scheme="crank_nicolson", save_every=1)
+    res = solve_kfe(eq, np.ones(50), 1.0, n_steps=400, scheme="crank_nicolson", saveat=np.linspace(0, 1, 401))
     # CN applies the sink to the mean exactly as the (1,1) Pade factor of exp(-kappa dt)
     r = (1 - 0.7 / 800) / (1 + 0.7 / 800)
     np.testing.assert_allclose(res.mass(), r ** np.arange(401), rtol=1e-12)
     ga = Grid1D(0.0, 1.0, 50, "absorbing")
-    m = solve(DriftDiffusion1D(ga, D=0.1), np.ones(50), 1.0, n_steps=100, save_every=1, scheme="implicit_euler").mass()
+    m = solve_kfe(
+        DriftDiffusion1D(ga, D=0.1),
+        np.ones(50),
+        1.0,
+        n_steps=100,
+        saveat=np.linspace(0, 1, 101),
+        scheme="implicit_euler",
+    ).mass()
     assert np.all(np.diff(m) < 0)
 
 
@@ -306,24 +316,24 @@ def test_positivity_where_promised():
     c0 = _delta_1d(g)
     # explicit under its limit, and implicit Euler with upwind (M-matrix): exactly non-negative
     eq_up = DriftDiffusion1D(g, v=5.0, D=0.01, kappa=0.2, advection="upwind")  # cell Peclet 3.1
-    assert solve(eq_up, c0, 0.3, n_steps=3000, scheme="explicit").ys.min() >= 0
-    assert solve(eq_up, c0, 0.3, n_steps=5, scheme="implicit_euler").ys.min() >= 0
+    assert solve_kfe(eq_up, c0, 0.3, n_steps=3000, scheme="euler").ys.min() >= 0
+    assert solve_kfe(eq_up, c0, 0.3, n_steps=5, scheme="implicit_euler").ys.min() >= 0
     # central, cell Peclet <= 1: M-matrix too
     eq_c = DriftDiffusion1D(g, v=1.0, D=0.01, kappa=0.2)
-    assert solve(eq_c, c0, 0.3, n_steps=5, scheme="implicit_euler").ys.min() >= 0
+    assert solve_kfe(eq_c, c0, 0.3, n_steps=5, scheme="implicit_euler").ys.min() >= 0
     # 2-D explicit under its limit (diagonal D)
     g2 = Grid2D.square(0.0, 1.0, 20, "absorbing")
     c2 = np.zeros(g2.shape)
     c2[4, 4] = 1.0
     eq2 = DriftDiffusion2D(g2, v=(0.5, 0.5), D=(0.05, 0.02))
-    assert solve(eq2, c2, 0.2, dt=1e-3, scheme="explicit").ys.min() >= 0
+    assert solve_kfe(eq2, c2, 0.2, dt=1e-3, scheme="euler").ys.min() >= 0
     # master equation: explicit under its limit, implicit Euler (M-matrix; sparse LU on a bounded lattice)
     gm = lattice_1d(40, "absorbing")
     em = MasterEquation(gm, [-1, 3], [0.6, 0.4], rate=4.0, kappa=0.5)
     cm = np.zeros(40)
     cm[20] = 1
-    assert solve(em, cm, 1.0, n_steps=5, scheme="implicit_euler").ys.min() >= 0
-    assert solve(em, cm, 1.0, dt=1 / 4.5, scheme="explicit").ys.min() >= 0
+    assert solve_kfe(em, cm, 1.0, n_steps=5, scheme="implicit_euler").ys.min() >= 0
+    assert solve_kfe(em, cm, 1.0, dt=1 / 4.5, scheme="euler").ys.min() >= 0
 
 
 # ----------------------------------------------------------------------------- misc
@@ -331,10 +341,10 @@ def test_substeps_equal_finer_explicit_run():
     g = Grid1D(0.0, 1.0, 32, "periodic")
     eq = DriftDiffusion1D(g, v=0.2, D=0.1)
     c0 = 1 + np.cos(2 * np.pi * g.x)
-    a = solve(eq, c0, 0.5, n_steps=10, scheme="explicit", substeps=True)
+    a = solve_kfe(eq, c0, 0.5, n_steps=10, scheme="euler", substeps=True)
     m = a.stats["substeps"]
     assert m > 1 and a.ys.shape[0] == 2
-    b = solve(eq, c0, 0.5, n_steps=10 * m, scheme="explicit")
+    b = solve_kfe(eq, c0, 0.5, n_steps=10 * m, scheme="euler")
     np.testing.assert_allclose(a.y, b.y, rtol=1e-13)  # same steps; dt rounds differently
 
 
@@ -353,25 +363,25 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="v must be finite"):
         DriftDiffusion1D(g, v=np.nan)
     with pytest.raises(ValueError, match="D must be finite"):
-        solve(DriftDiffusion1D(g, D=lambda t: np.inf if t > 0.5 else 1.0), c0, 1.0, dt=0.1)
+        solve_kfe(DriftDiffusion1D(g, D=lambda t: np.inf if t > 0.5 else 1.0), c0, 1.0, dt=0.1)
     with pytest.raises(ValueError, match="D must be >= 0"):
         DriftDiffusion1D(g, D=-0.1)
     with pytest.raises(ValueError, match="kappa must be >= 0"):
-        solve(DriftDiffusion1D(g, kappa=lambda t: -t), c0, 1.0, dt=0.1)
-    with pytest.raises(ValueError, match="dt must be finite and > 0"):
-        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.0)
-    with pytest.raises(ValueError, match="dt must be finite and > 0"):
-        solve(DriftDiffusion1D(g), c0, 1.0, dt=-1e-3)
+        solve_kfe(DriftDiffusion1D(g, kappa=lambda t: -t), c0, 1.0, dt=0.1)
+    with pytest.raises(ValueError, match="dt must be > 0"):
+        solve_kfe(DriftDiffusion1D(g), c0, 1.0, dt=0.0)
+    with pytest.raises(ValueError, match="dt must be > 0"):
+        solve_kfe(DriftDiffusion1D(g), c0, 1.0, dt=-1e-3)
     with pytest.raises(ValueError, match=r"dt=0.01 exceeds the stability limit dt_max=0.00125"):
-        solve(DriftDiffusion1D(g, D=1.0), c0, 1.0, dt=0.01, scheme="explicit")
+        solve_kfe(DriftDiffusion1D(g, D=1.0), c0, 1.0, dt=0.01, scheme="euler")
     with pytest.raises(ValueError, match="Peclet"):
-        solve(DriftDiffusion1D(g, v=10.0, D=0.01), c0, 1.0, dt=1e-4, scheme="explicit")
+        solve_kfe(DriftDiffusion1D(g, v=10.0, D=0.01), c0, 1.0, dt=1e-4, scheme="euler")
     with pytest.raises(ValueError, match="c0 must have the grid shape"):
-        solve(DriftDiffusion1D(g), np.ones(21), 1.0, dt=0.1)
+        solve_kfe(DriftDiffusion1D(g), np.ones(21), 1.0, dt=0.1)
     with pytest.raises(ValueError, match="c0 must be finite"):
-        solve(DriftDiffusion1D(g), np.full(20, np.nan), 1.0, dt=0.1)
+        solve_kfe(DriftDiffusion1D(g), np.full(20, np.nan), 1.0, dt=0.1)
     with pytest.raises(ValueError, match="scheme must be one of"):
-        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, scheme="rk4")
+        solve_kfe(DriftDiffusion1D(g), c0, 1.0, dt=0.1, scheme="rk4")
     with pytest.raises(ValueError, match="n .number of cells. must be an integer >= 3"):
         Grid1D(0.0, 1.0, 2)
     with pytest.raises(ValueError, match="boundary must be one of"):
@@ -380,17 +390,17 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match="positive semi-definite"):
         DriftDiffusion2D(g2, D=[[0.1, 0.5], [0.5, 0.1]])
     with pytest.raises(ValueError, match="needs a diagonal D"):
-        solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="peaceman_rachford")
+        solve_kfe(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="peaceman_rachford")
     with pytest.raises(ValueError, match="exceeds the stability limit"):
-        solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="explicit")
+        solve_kfe(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="euler")
     with pytest.raises(ValueError, match="theta applies to scheme='douglas'"):
-        solve(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="crank_nicolson", theta=0.6)
-    with pytest.raises(ValueError, match="theta applies to the 2-D ADI schemes only"):
-        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, theta=0.6)
-    with pytest.raises(ValueError, match="need finite t0 < t_end"):  # negative depth interval
-        solve(DriftDiffusion1D(g), c0, -1.0, dt=0.1)
-    with pytest.raises(ValueError, match="need finite t0 < t_end"):
-        solve(DriftDiffusion1D(g), c0, 1.0, dt=0.1, t0=2.0)
+        solve_kfe(DriftDiffusion2D(g2, D=TENSOR), np.ones((8, 8)), 1.0, dt=0.1, scheme="crank_nicolson", theta=0.6)
+    with pytest.raises(ValueError, match="theta applies to scheme='theta' only"):
+        solve_kfe(DriftDiffusion1D(g), c0, 1.0, dt=0.1, theta=0.6)
+    with pytest.raises(ValueError, match="t_end must exceed t0"):  # negative depth interval
+        solve_kfe(DriftDiffusion1D(g), c0, -1.0, dt=0.1)
+    with pytest.raises(ValueError, match="t_end must exceed t0"):
+        solve_kfe(DriftDiffusion1D(g), c0, 1.0, dt=0.1, t0=2.0)
     gl = lattice_1d(9, "reflecting")
     with pytest.raises(ValueError, match="grid too small for the kernel"):
         MasterEquation(gl, [-5, 4], [0.5, 0.5])  # span 10 > 9 sites
@@ -408,10 +418,59 @@ def test_bad_input_errors():
         MasterEquation(gl, [-1.5, 1], [0.5, 0.5])
     em = MasterEquation(gl, [-1, 1], [0.5, 0.5], rate=10.0)
     with pytest.raises(ValueError, match=r"dt=0.5 exceeds the stability limit dt_max=0.1"):
-        solve(em, np.ones(9), 1.0, dt=0.5, scheme="explicit")
+        solve_kfe(em, np.ones(9), 1.0, dt=0.5, scheme="euler")
     with pytest.raises(ValueError, match="master_exact_periodic needs periodic"):
         master_exact_periodic(em, np.ones(9), 1.0)
     with pytest.raises(ValueError, match="need finite t0 <= t_end"):
         master_exact_periodic(MasterEquation(lattice_1d(9), [-1, 1], [0.5, 0.5]), np.ones(9), -0.5)
-    with pytest.raises(ValueError, match="need finite t0 < t_end"):
-        solve(em, np.ones(9), -1.0, n_steps=4)
+    with pytest.raises(ValueError, match="t_end must exceed t0"):
+        solve_kfe(em, np.ones(9), -1.0, n_steps=4)
+
+
+@pytest.mark.parametrize("scheme", ["euler", "implicit_euler", "crank_nicolson"])
+@pytest.mark.parametrize("kind", ["pde1d", "pde2d", "master", "master_sparse"])
+def test_saveat_selects_depths_of_the_full_run(kind, scheme):
+    """saveat picks fields of the step grid (without t0 too) and never changes them; KFEResult is a Solution."""
+    from deeplimits._solution import Solution
+
+    if kind == "pde1d":
+        g = Grid1D(-2.0, 2.0, 30, "reflecting")
+        eq, c0 = DriftDiffusion1D(g, v=0.2, D=0.3), np.exp(-(g.x**2))
+    elif kind == "pde2d":
+        g2 = Grid2D.square(-2.0, 2.0, 10)
+        X, Y = g2.mesh()
+        eq, c0 = DriftDiffusion2D(g2, v=(0.2, 0.1), D=0.3), np.exp(-(X**2) - Y**2)
+    else:
+        lat = lattice_1d(15, "periodic" if kind == "master" else "absorbing")
+        eq, c0 = MasterEquation(lat, [-1, 0, 2], [0.3, 0.4, 0.3], rate=1.5), np.eye(15)[7]
+    kw = dict(n_steps=20, scheme=scheme, substeps=(scheme == "euler"))
+    full = solve_kfe(eq, c0, 1.0, saveat=np.linspace(0, 1, 21), **kw)
+    part = solve_kfe(eq, c0, 1.0, saveat=[0.25, 0.5, 1.0], **kw)
+    assert isinstance(part, Solution) and not part.has_samples
+    np.testing.assert_array_equal(part.ts, full.ts[[5, 10, 20]])
+    np.testing.assert_array_equal(part.ys, full.ys[[5, 10, 20]])
+    np.testing.assert_array_equal(part.at(0.5), full.ys[10])
+    ends = solve_kfe(eq, c0, 1.0, **kw)
+    np.testing.assert_array_equal(ends.ys, full.ys[[0, 20]])
+    assert part.stats["scheme"] == scheme and part.stats["n_steps"] == 20
+
+
+@pytest.mark.parametrize("kind", ["pde1d", "master"])
+def test_theta_scheme_matches_the_named_schemes(kind):
+    """scheme="theta" at theta = 1/2 and 1 is bit-identical to crank_nicolson and implicit_euler."""
+    if kind == "pde1d":
+        g = Grid1D(-2.0, 2.0, 30, "reflecting")
+        eq, c0 = DriftDiffusion1D(g, v=lambda t: 0.2 * t, D=0.3), np.exp(-(g.x**2))
+    else:
+        eq, c0 = MasterEquation(lattice_1d(15, "absorbing"), [-1, 0, 2], [0.3, 0.4, 0.3], rate=1.5), np.eye(15)[7]
+    for name, th in (("crank_nicolson", 0.5), ("implicit_euler", 1.0)):
+        a = solve_kfe(eq, c0, 1.0, n_steps=16, scheme=name)
+        b = solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta", theta=th)
+        np.testing.assert_array_equal(a.ys, b.ys)
+        assert b.stats["theta"] == th
+    mid = solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta", theta=0.75).y
+    assert np.all(np.isfinite(mid))
+    with pytest.raises(ValueError, match="theta"):
+        solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta")
+    with pytest.raises(ValueError, match="theta"):
+        solve_kfe(eq, c0, 1.0, n_steps=16, scheme="theta", theta=0.25)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from deeplimits.capacity import ConvLayer, ScalingLaw, check_stack, plain_stack, propagate, residual_stack
+from deeplimits.capacity import ConvLayer, ScalingLaw, plain_stack, propagate, residual_stack
+from deeplimits.capacity._stack import check_stack
 
 
 def test_offsets_centred_causal_dilated():
@@ -22,7 +23,7 @@ def test_residual_transition_formula():
     t = ConvLayer(w, alpha=alpha, bias=b, decoupling=d).transition()
     z = 1 + alpha**2 * (d * np.sum(w**2) + b**2)
     expect = {-1: alpha**2 * d * 1.0 / z, 0: (1 + alpha**2 * d * 4.0) / z, 1: alpha**2 * d * 0.25 / z}
-    got = dict(zip(t.offsets[:, 0].tolist(), t.probs))
+    got = dict(zip(t.offsets[:, 0].tolist(), t.probs, strict=True))
     assert got.keys() == expect.keys()
     for k in expect:
         assert got[k] == pytest.approx(expect[k], rel=1e-14)
@@ -32,7 +33,7 @@ def test_residual_transition_formula():
 
 def test_plain_transition_formula():
     t = ConvLayer([1.0, 3.0], bias=1.0).transition()
-    assert dict(zip(t.offsets[:, 0].tolist(), t.probs)) == pytest.approx({0: 1 / 11, 1: 9 / 11})
+    assert dict(zip(t.offsets[:, 0].tolist(), t.probs, strict=True)) == pytest.approx({0: 1 / 11, 1: 9 / 11})
     assert t.sink == pytest.approx(1 / 11)
 
 
@@ -53,9 +54,9 @@ def test_scaling_law_and_stacks():
         (dict(taps=[1.0, np.inf]), "taps must be finite"),
         (dict(taps=np.ones((2, 2, 2))), "taps must be a 1-D or 2-D"),
         (dict(taps=[1.0], alpha=-0.1), "alpha must be non-negative"),
-        (dict(taps=[1.0], alpha=np.nan), "alpha must be finite"),
+        (dict(taps=[1.0], alpha=np.nan), "alpha must be a finite"),
         (dict(taps=[1.0], dilation=0), "dilation must be a positive integer"),
-        (dict(taps=[1.0], bias=np.inf), "bias must be finite"),
+        (dict(taps=[1.0], bias=np.inf), "bias must be a finite"),
         (dict(taps=[1.0], padding="same"), "padding must be one of"),
         (dict(taps=[1.0], decoupling=0.0), "decoupling must be non-zero"),
         (dict(taps=[0.0, 0.0]), "plain layer needs non-zero taps"),
@@ -67,9 +68,9 @@ def test_bad_layers(kwargs, match):
 
 
 def test_bad_depth_and_scaling():
-    with pytest.raises(ValueError, match="depth must be a non-negative integer"):
+    with pytest.raises(ValueError, match="depth must be an integer"):
         residual_stack([1, 1], -1, a=1.0)
-    with pytest.raises(ValueError, match="depth must be a non-negative integer"):
+    with pytest.raises(ValueError, match="depth must be an integer"):
         plain_stack([1, 1], 2.5)
     with pytest.raises(ValueError, match="a must be non-negative"):
         residual_stack([1, 1], 4, a=-1.0)

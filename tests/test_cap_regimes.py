@@ -34,5 +34,5 @@ def test_spread_basic_and_bad_input():
         growth_exponent([1, 2], [1.0])
     with pytest.raises(ValueError, match="distinct"):
         growth_exponent([4, 4], [1.0, 2.0])
-    with pytest.raises(ValueError, match="exponent must be finite"):
+    with pytest.raises(ValueError, match="exponent must be a finite"):
         classify_regime(np.nan)

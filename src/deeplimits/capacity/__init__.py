@@ -5,22 +5,26 @@ The finite systems and their limits, side by side:
 * :mod:`.layers`    -- conv layers as data and the capacity transition rule they induce;
 * :mod:`.lattice`   -- boundary conventions shared by the chain, the walkers and the KFE solvers;
 * :mod:`.chain`     -- exact propagation of the capacity distribution (stencil / FFT);
-* :mod:`.walkers`   -- Monte-Carlo walkers sampling the same chain (Numba, parallel, seeded);
-* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation;
+* :mod:`.walkers`   -- Monte-Carlo walkers sampling the same chain (Numba, parallel; walker ``i``
+  draws from stream ``(seed, first_path + i)``, so split runs reproduce one run);
+* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation
+  (:class:`CapacityEstimate`, a :class:`~deeplimits._solution.Solution` over layers);
+* :mod:`.activations` -- their activations and decoupling coefficients;
 * :mod:`.limits`    -- deep-limit (KFE) coefficients of a layer, Kramers--Moyal moments, exact
   periodic master equation; ``KFECoefficients.master_equation(grid)`` /
   ``.drift_diffusion(grid)`` hand a layer's limit to the solvers;
-* :mod:`.kfe`       -- finite-difference / finite-volume solvers of the Kolmogorov forward
-  equations (master equation and drift--diffusion--sink PDE, 1-D and 2-D, explicit, implicit
-  Euler, Crank--Nicolson, ADI) and their exact reference solutions;
+* :mod:`.kfe`       -- subpackage: finite-difference / finite-volume solvers of the Kolmogorov
+  forward equations (master equation and drift--diffusion--sink PDE, 1-D and 2-D; schemes
+  ``"euler"``, ``"implicit_euler"``, ``"crank_nicolson"``, ``"theta"``, ADI), results as
+  :class:`KFEResult` (``ts``, ``ys[save, *state]``, ``stats``), exact reference solutions;
 * :mod:`.regimes`   -- scaling regimes ``alpha = a L^-beta``: spread, growth exponent, classification;
 * :mod:`.catalogue` -- architectures with their scaling relations and limit coefficients.
 
 Theory and what was confirmed by simulation: ``docs/theory/capacity.md`` (chain, limits, networks)
 and ``docs/theory/capacity-kfe.md`` (solvers, orders).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from deeplimits.capacity import residual_stack, propagate, kfe_coefficients, lattice_1d, solve_kfe
 >>> L = 256
@@ -34,34 +38,24 @@ True
 """
 
 from . import kfe
+from .activations import ACTIVATIONS, activation, decoupling_coefficient
 from .catalogue import ArchitectureEntry, catalogue
-from .chain import chain_moments, pack_stack, propagate
-from .convnet import ACTIVATIONS, CapacityEstimate, ConvResNet, activation, capacity_profile, decoupling_coefficient
+from .chain import chain_moments, propagate
+from .convnet import CapacityEstimate, ConvResNet, capacity_profile
 from .kfe import (
-    SCHEMES_1D,
-    SCHEMES_2D,
-    SCHEMES_MASTER,
     DriftDiffusion1D,
     DriftDiffusion2D,
     Grid1D,
     Grid2D,
     KFEResult,
     MasterEquation,
-    fourier_mode_1d,
-    fourier_mode_2d,
-    gaussian_1d,
-    gaussian_2d,
-    generator_matrix,
     lattice_1d,
     lattice_2d,
     master_exact_periodic,
-    semidiscrete_exact,
-    solve_master,
-    solve_pde,
+    solve_kfe,
 )
-from .kfe import solve as solve_kfe
 from .lattice import BOUNDARIES
-from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, check_stack, plain_stack, residual_stack
+from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, plain_stack, residual_stack
 from .limits import KFECoefficients, kfe_coefficients, kramers_moyal, master_equation_periodic
 from .regimes import classify_regime, growth_exponent, spread, spread_vs_depth
 from .walkers import WalkerResult, run_walkers, walker_capacity
@@ -73,11 +67,9 @@ __all__ = [
     "ConvLayer",
     "ScalingLaw",
     "Transition",
-    "check_stack",
     "plain_stack",
     "residual_stack",
     "propagate",
-    "pack_stack",
     "chain_moments",
     "WalkerResult",
     "run_walkers",
@@ -100,27 +92,16 @@ __all__ = [
     "spread_vs_depth",
     "ArchitectureEntry",
     "catalogue",
-    # KFE solvers (module deeplimits.capacity.kfe)
+    # KFE solvers (the subpackage deeplimits.capacity.kfe holds the schemes, operators and exact solutions)
     "kfe",
     "Grid1D",
     "Grid2D",
     "lattice_1d",
     "lattice_2d",
-    "KFEResult",
     "MasterEquation",
     "DriftDiffusion1D",
     "DriftDiffusion2D",
+    "KFEResult",
     "solve_kfe",
-    "solve_master",
-    "solve_pde",
-    "SCHEMES_1D",
-    "SCHEMES_2D",
-    "SCHEMES_MASTER",
-    "generator_matrix",
     "master_exact_periodic",
-    "semidiscrete_exact",
-    "gaussian_1d",
-    "gaussian_2d",
-    "fourier_mode_1d",
-    "fourier_mode_2d",
 ]

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .layers import ConvLayer, _check_scalar
+from ._validate import check_scalar
+from .layers import ConvLayer
 from .limits import kfe_coefficients
 
 __all__ = ["ArchitectureEntry", "catalogue", "plain_conv_limit", "recurrent_lag_allocation"]
@@ -42,6 +44,13 @@ class ArchitectureEntry:
         What we derived (hypotheses until confirmed, see ``confirmed``).
     confirmed : str
         Which experiment/test confirms the derived part.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import catalogue
+    >>> entry = catalogue()[sorted(catalogue())[0]]
+    >>> type(entry).__name__
+    'ArchitectureEntry'
     """
 
     name: str
@@ -53,7 +62,7 @@ class ArchitectureEntry:
     confirmed: str
 
 
-def plain_conv_limit(taps, depth, *, dilation=1, causal=False):
+def plain_conv_limit(taps: Any, depth: int, *, dilation: Any = 1, causal: Any = False) -> dict[str, Any]:
     """Central-limit description of ``depth`` plain conv layers.
 
     The capacity performs ``L`` iid jumps with law ``q_k = w_k^2/||w||^2`` (independent of
@@ -83,7 +92,9 @@ def plain_conv_limit(taps, depth, *, dilation=1, causal=False):
     return dict(mean=depth * mu1, cov=cov, erf=float(np.sqrt(np.trace(cov))))
 
 
-def recurrent_lag_allocation(alpha, u_norm2, w_norm2=0.0, decoupling=1.0, n_lags=100):
+def recurrent_lag_allocation(
+    alpha: float, u_norm2: float, w_norm2: float = 0.0, decoupling: float = 1.0, n_lags: int = 100
+) -> dict[str, Any]:
     """Capacity allocated to the input at lag ``tau`` by a residual recurrent unit.
 
     ``h_t = h_{t-1} + alpha * sigma(W h_{t-1} + U x_t)`` unrolled in time is a residual
@@ -106,10 +117,10 @@ def recurrent_lag_allocation(alpha, u_norm2, w_norm2=0.0, decoupling=1.0, n_lags
     dict
         ``lag_probs`` (n_lags,), ``absorb_prob`` s, ``memory_length`` (1 - s)/s.
     """
-    alpha = _check_scalar(alpha, "alpha")
-    u2 = _check_scalar(u_norm2, "u_norm2")
-    w2 = _check_scalar(w_norm2, "w_norm2")
-    d = _check_scalar(decoupling, "decoupling", allow_zero=False)
+    alpha = check_scalar(alpha, "alpha")
+    u2 = check_scalar(u_norm2, "u_norm2")
+    w2 = check_scalar(w_norm2, "w_norm2")
+    d = check_scalar(decoupling, "decoupling", allow_zero=False)
     if u2 * alpha == 0:
         raise ValueError("alpha and u_norm2 must be positive for a finite memory")
     s = alpha**2 * d * u2 / (1.0 + alpha**2 * d * (w2 + u2))
@@ -138,6 +149,12 @@ def catalogue() -> dict:
     dict of str -> ArchitectureEntry
         Entries: ``plain_conv``, ``residual``, ``residual_beta``, ``residual_bias``,
         ``dilated``, ``causal``, ``conv2d``, ``recurrent``.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import catalogue
+    >>> sorted(catalogue())[:2]
+    ['causal', 'conv2d']
     """
     entries = [
         ArchitectureEntry(

@@ -16,70 +16,19 @@ Both are exact up to floating-point roundoff (they agree to ~1e-15).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from .lattice import BOUNDARY_CODES, LOST, REFUSED, jump_target
-from .layers import check_stack
+from ._stack import check_stack, pack_stack, transitions
+from ._validate import check_capacity
+from .lattice import LOST, REFUSED, jump_target
+from .layers import ConvLayer
 
-__all__ = ["propagate", "pack_stack", "chain_moments", "transitions"]
-
-
-def transitions(layers):
-    """Transitions of a stack, computed once per distinct layer object (stacks often repeat one layer).
-
-    Parameters
-    ----------
-    layers : sequence of ConvLayer
-
-    Returns
-    -------
-    list of Transition
-        One per layer, in order; repeated layer objects share one :class:`Transition`.
-    """
-    cache = {}
-    out = []
-    for lay in layers:
-        t = cache.get(id(lay))
-        if t is None:
-            t = cache[id(lay)] = lay.transition()
-        out.append(t)
-    return out
-
-
-def pack_stack(layers):
-    """Pack the transitions of a stack into flat arrays for Numba kernels.
-
-    Parameters
-    ----------
-    layers : sequence of ConvLayer
-        From input to output.
-
-    Returns
-    -------
-    offs : int64 (L, Kmax, 2)
-        Jump vectors (1-D stacks get a zero second component).
-    probs : float64 (L, Kmax)
-        Jump probabilities (zero-padded).
-    nk : int64 (L,)
-        Number of jumps of each layer.
-    bcode : int64 (L,)
-        Boundary code: 0 periodic, 1 reflecting, 2 absorbing.
-    """
-    trans = transitions(layers)
-    L = len(trans)
-    kmax = max([len(t.probs) for t in trans], default=1)
-    offs = np.zeros((L, kmax, 2), np.int64)
-    probs = np.zeros((L, kmax))
-    nk = np.zeros(L, np.int64)
-    bcode = np.zeros(L, np.int64)
-    for i, t in enumerate(trans):
-        k = len(t.probs)
-        offs[i, :k, : t.ndim] = t.offsets
-        probs[i, :k] = t.probs
-        nk[i] = k
-        bcode[i] = BOUNDARY_CODES[t.boundary]
-    return offs, probs, nk, bcode
+__all__ = ["propagate", "chain_moments"]
 
 
 @nb.njit(cache=True)
@@ -145,18 +94,9 @@ def _same(t1, t2):
     )
 
 
-def _check_capacity(c_out, ndim):
-    c = np.asarray(c_out, dtype=np.float64)
-    if c.ndim != ndim:
-        raise ValueError(f"c_out must be a {ndim}-D array to match the layers, got shape {c.shape}")
-    if c.size == 0:
-        raise ValueError("c_out must be non-empty")
-    if not np.all(np.isfinite(c)) or np.any(c < 0):
-        raise ValueError("c_out must be finite and non-negative")
-    return c
-
-
-def propagate(layers, c_out, *, method="auto", return_history=False):
+def propagate(
+    layers: Sequence[ConvLayer], c_out: ArrayLike, *, method: str = "auto", return_history: bool = False
+) -> Any:
     """Propagate a capacity distribution from the output of a stack back to its input.
 
     Parameters
@@ -179,13 +119,21 @@ def propagate(layers, c_out, *, method="auto", return_history=False):
         boundaries removed.
     history : ndarray (L + 1, *shape), only if ``return_history``
         ``history[l]`` is the capacity at layer ``l`` (0 = input, L = output).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import propagate, residual_stack
+    >>> c = propagate(residual_stack([1.0, 2.0, 1.0], 4, a=1.0), np.eye(7)[3])
+    >>> c.round(4).tolist(), round(float(c.sum()), 12)
+    ([0.0033, 0.0388, 0.2144, 0.487, 0.2144, 0.0388, 0.0033], 1.0)
     """
     if len(tuple(layers)) == 0:
         c = np.asarray(c_out, dtype=np.float64)
-        c = _check_capacity(c, c.ndim if c.ndim in (1, 2) else 1)
+        c = check_capacity(c, c.ndim if c.ndim in (1, 2) else 1)
         return (c.copy(), c[None].copy()) if return_history else c.copy()
     layers = check_stack(layers)
-    c = _check_capacity(c_out, layers[0].ndim)
+    c = check_capacity(c_out, layers[0].ndim)
     layers = check_stack(layers, c.shape)
     if method not in ("auto", "stencil", "fft"):
         raise ValueError(f"method must be 'auto', 'stencil' or 'fft', got {method!r}")
@@ -207,7 +155,7 @@ def propagate(layers, c_out, *, method="auto", return_history=False):
     return out.reshape(c.shape)
 
 
-def chain_moments(layers):
+def chain_moments(layers: Sequence[ConvLayer]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Exact mean and covariance of the total displacement on an unbounded lattice.
 
     For independent layers (no boundary effects, no sinks) the displacement is a sum of
@@ -223,6 +171,13 @@ def chain_moments(layers):
     -------
     mean : ndarray (ndim,)
     cov : ndarray (ndim, ndim)
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import chain_moments, residual_stack
+    >>> mean, cov = chain_moments(residual_stack([0.0, 1.0, 1.0], 4, a=1.0))
+    >>> mean.round(6).tolist(), cov.round(6).tolist()
+    ([0.666667], [[0.555556]])
     """
     layers = check_stack(layers)
     if not layers:
@@ -230,7 +185,7 @@ def chain_moments(layers):
     nd = layers[0].ndim
     mean = np.zeros(nd)
     cov = np.zeros((nd, nd))
-    counts = {}
+    counts: dict[int, tuple[Any, int]] = {}
     for t in transitions(layers):  # identical layers are counted, not recomputed
         counts[id(t)] = (t, counts.get(id(t), (t, 0))[1] + 1)
     for t, n in counts.values():

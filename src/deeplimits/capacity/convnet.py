@@ -18,138 +18,22 @@ coefficient ``d = E[phi'(h)^2]`` (see :mod:`deeplimits.capacity.layers`).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import glob
-import os
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from .._checks import check_allocation, check_int, check_seed
+from .._solution import Solution
 from ..rng import normal_array
+from ._blas import single_thread_blas
+from ._validate import check_depth
+from .activations import activation
 from .lattice import check_span
-from .layers import ConvLayer, _check_depth, _check_int, _check_scalar
+from .layers import ConvLayer
 
-__all__ = [
-    "ACTIVATIONS",
-    "activation",
-    "decoupling_coefficient",
-    "ConvResNet",
-    "CapacityEstimate",
-    "capacity_profile",
-    "single_thread_blas",
-]
-
-#: Activations available to :class:`ConvResNet`.
-ACTIVATIONS = ("relu", "tanh", "sin", "linear")
-
-
-def activation(name, omega=1.0):
-    """Activation ``phi`` and its derivative ``phi'`` as vectorised functions.
-
-    Parameters
-    ----------
-    name : {"relu", "tanh", "sin", "linear"}
-        ``"sin"`` is ``sin(omega u) / omega`` (derivative ``cos(omega u)``): for large
-        ``omega`` a stand-in for total decoupling.
-    omega : float
-        Frequency of ``"sin"`` (> 0).
-
-    Returns
-    -------
-    phi, dphi : callables
-    """
-    omega = _check_scalar(omega, "omega", allow_zero=False)
-    if name == "relu":
-        return (lambda u: np.maximum(u, 0)), (lambda u: (u > 0).astype(u.dtype))
-    if name == "tanh":
-        return np.tanh, (lambda u: 1 - np.tanh(u) ** 2)
-    if name == "sin":
-        return (lambda u: np.sin(u * omega) / omega), (lambda u: np.cos(u * omega))
-    if name == "linear":
-        return (lambda u: u), (lambda u: np.ones_like(u))
-    raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
-
-
-def decoupling_coefficient(name, variance=1.0, omega=1.0, n_nodes=101):
-    """``d = E[phi'(h)^2]`` for ``h ~ N(0, variance)`` (closed form, or Gauss--Hermite for tanh).
-
-    ReLU: 1/2 for any variance; ``sin(omega u)/omega``: ``(1 + exp(-2 omega^2 variance)) / 2``;
-    tanh: decreases with the variance; linear: 1.
-
-    Parameters
-    ----------
-    name : str
-        See :func:`activation`.
-    variance : float
-        Variance of the pre-activation, ``>= 0``.
-    omega : float
-        Frequency for ``"sin"``.
-    n_nodes : int
-        Quadrature nodes.
-
-    Returns
-    -------
-    float
-    """
-    variance = _check_scalar(variance, "variance")
-    _, dphi = activation(name, omega)
-    if name == "relu":  # P(h > 0), exact; a quadrature of the step would be inaccurate
-        return 0.5 if variance > 0 else 0.0
-    if name == "linear":
-        return 1.0
-    if name == "sin":  # E[cos^2(omega h)] = (1 + E[cos(2 omega h)]) / 2
-        return float(0.5 * (1.0 + np.exp(-2.0 * omega**2 * variance)))
-    z, wq = np.polynomial.hermite_e.hermegauss(n_nodes)
-    return float(np.sum(wq * dphi(np.sqrt(variance) * z) ** 2) / np.sqrt(2 * np.pi))
-
-
-def _openblas_thread_api():
-    """``(get, set)`` of numpy's bundled OpenBLAS thread count, or ``None`` if not found."""
-    libdir = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in glob.glob(os.path.join(libdir, "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (
-            ("scipy_openblas", "64_"),
-            ("scipy_openblas", ""),
-            ("openblas", "64_"),
-            ("openblas", ""),
-        ):
-            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            set_ = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            if get is not None and set_ is not None:
-                return get, set_
-    return None
-
-
-_BLAS_API = _openblas_thread_api()
-
-
-@contextlib.contextmanager
-def single_thread_blas():
-    """Run numpy's (bundled OpenBLAS) matrix products on one thread inside the block.
-
-    The products here are small (``C x C`` by ``C x batch*sites``); on a shared, loaded
-    machine OpenBLAS worker threads spin-wait and were measured 40x slower than one thread.
-    Best effort: a no-op where the library cannot be found.  Results do not change.
-
-    Yields
-    ------
-    None
-    """
-    if _BLAS_API is None:
-        yield
-        return
-    get, set_ = _BLAS_API
-    old = int(get())
-    set_(1)
-    try:
-        yield
-    finally:
-        set_(old)
+__all__ = ["ConvResNet", "CapacityEstimate", "capacity_profile"]
 
 
 def _shift(u, off, periodic):
@@ -161,7 +45,7 @@ def _shift(u, off, periodic):
     out = np.zeros_like(u)
     src = [slice(None)] * (u.ndim - nd)
     dst = [slice(None)] * (u.ndim - nd)
-    for n, o in zip(u.shape[u.ndim - nd :], off):
+    for n, o in zip(u.shape[u.ndim - nd :], off, strict=True):
         o = int(o)
         if abs(o) >= n:
             return out
@@ -199,6 +83,13 @@ class ConvResNet:
     dtype : {"float64", "float32"}
         Floating type of the forward and backward passes (float32 halves the cost; the
         capacity profiles agree to ~1e-6).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvResNet
+    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=3, channels=2, alpha=0.5, grid=9, seed=0)
+    >>> net.weights.shape, net.output_site
+    ((3, 3, 2, 2), (4,))
     """
 
     taps: np.ndarray
@@ -209,18 +100,18 @@ class ConvResNet:
     activation: str = "sin"
     omega: float = 6.0
     padding: str = "circular"
-    dilation: tuple = 1
-    causal: tuple = False
+    dilation: Any = 1
+    causal: Any = False
     seed: int = 0
     dtype: str = "float64"
     weights: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.depth = _check_depth(self.depth)
+        self.depth = check_depth(self.depth)
         if self.depth < 1:
             raise ValueError("depth must be >= 1")
-        self.channels = _check_int(self.channels, "channels", 1)
-        self.seed = _check_int(self.seed, "seed", 0)
+        self.channels = check_int(self.channels, "channels", minimum=1)
+        self.seed = check_seed(self.seed)
         if self.padding not in ("circular", "zero"):
             raise ValueError(f"padding must be 'circular' or 'zero', got {self.padding!r}")
         # The layer object validates taps, alpha, dilation and causality.
@@ -235,23 +126,24 @@ class ConvResNet:
         self.grid = grid
         self._phi, self._dphi = activation(self.activation, self.omega)
         K, C, L = self.taps.size, self.channels, self.depth
-        g = normal_array(int(self.seed), (L * K, C * C)).reshape(L, K, C, C)
+        check_allocation((L * K, C * C), "the network weights")
+        g = normal_array(self.seed, (L * K, C * C)).reshape(L, K, C, C)
         if np.dtype(self.dtype) not in (np.float64, np.float32):
             raise ValueError(f"dtype must be float64 or float32, got {self.dtype!r}")
         self.dtype = np.dtype(self.dtype)
         self.weights = (g * (self.taps.ravel()[None, :, None, None] / np.sqrt(C))).astype(self.dtype)
 
     @property
-    def offsets(self):
+    def offsets(self) -> NDArray[np.int64]:
         """Tap offsets, shape (K, ndim)."""
         return self._layer.offsets
 
     @property
-    def output_site(self):
+    def output_site(self) -> tuple[int, ...]:
         """Spatial index of the output unit (the centre of the grid)."""
         return tuple(n // 2 for n in self.grid)
 
-    def chain_layers(self, decoupling):
+    def chain_layers(self, decoupling: ArrayLike) -> tuple[ConvLayer, ...]:
         """The capacity-chain stack matching this network.
 
         Parameters
@@ -292,7 +184,7 @@ class ConvResNet:
             out += _shift(t, -off, periodic)
         return out
 
-    def forward(self, x, *, keep=False):
+    def forward(self, x: ArrayLike, *, keep: bool = False) -> Any:
         """Run the network.
 
         Parameters
@@ -320,7 +212,7 @@ class ConvResNet:
             h = h + self.alpha * self._conv(l, self._phi(h), periodic)
         return (h, dphis) if keep else h
 
-    def output(self, x):
+    def output(self, x: ArrayLike) -> NDArray[np.float64]:
         """The output unit of the network for a batch of inputs.
 
         Parameters
@@ -335,7 +227,7 @@ class ConvResNet:
         h = self.forward(x)
         return h[(0, slice(None)) + self.output_site]
 
-    def input_gradient(self, x, *, layer_sq=None):
+    def input_gradient(self, x: ArrayLike, *, layer_sq: NDArray[np.float64] | None = None) -> Any:
         """Exact gradient ``dy/dx`` of the output unit for every input in the batch.
 
         Parameters
@@ -366,12 +258,20 @@ class ConvResNet:
         return g, dphi2
 
 
-@dataclass(frozen=True, eq=False)
-class CapacityEstimate:
-    """Empirical capacity of a network's output unit.
+@dataclass(repr=False)
+class CapacityEstimate(Solution):
+    """Empirical capacity of a network's output unit, over depth: a deterministic :class:`Solution`.
 
     Attributes
     ----------
+    ts : ndarray (depth + 1,)
+        Layer index ``l = 0 .. depth`` of the hidden state ``h_l`` (``h_0`` is the input).
+    ys : ndarray (depth + 1, *grid)
+        Normalised mean squared gradient of the output unit with respect to every hidden
+        state ``h_l`` (``ys[0]`` is ``profile``, ``ys[depth]`` the output unit): the network's
+        capacity over depth, to compare with ``propagate(..., return_history=True)``.
+    stats : dict
+        ``n_inputs``, ``seed``, ``first_path``, ``batch``.
     profile : ndarray (*grid)
         Normalised mean squared input gradient (sums to 1).
     stderr : ndarray (*grid)
@@ -381,40 +281,68 @@ class CapacityEstimate:
         Measured ``E[phi'(h_l)^2]`` per layer.
     total : float
         Unnormalised mean squared gradient norm (grows like ``prod (1 + alpha^2 d ||w||^2)``).
-    layers : ndarray (depth + 1, *grid)
-        Normalised mean squared gradient with respect to every hidden state ``h_l``
-        (``layers[0]`` is ``profile``, ``layers[depth]`` the output unit): the network's
-        capacity over depth, to compare with ``propagate(..., return_history=True)``.
+    per_input : ndarray (n_inputs,)
+        Squared input-gradient norm of the output unit for every input (input ``i`` of a call
+        with ``first_path=k`` is input ``k + i`` of a call with ``first_path=0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import ConvResNet, capacity_profile
+    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=2, channels=2, alpha=0.3, grid=7, seed=0)
+    >>> est = capacity_profile(net, 4, seed=0)
+    >>> est.ys.shape, est.decoupling.shape, bool(np.allclose(est.at(0), est.profile))
+    ((3, 7), (2,), True)
     """
 
-    profile: np.ndarray
-    stderr: np.ndarray
-    decoupling: np.ndarray
-    total: float
-    layers: np.ndarray
+    profile: Any = None
+    stderr: Any = None
+    decoupling: Any = None
+    total: float = 0.0
+    per_input: Any = None
+
+    has_samples: ClassVar[bool] = False
 
 
-def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
+def capacity_profile(
+    net: ConvResNet, n_inputs: int, seed: int = 0, batch: int = 128, *, first_path: int = 0
+) -> CapacityEstimate:
     """Empirical capacity allocation of ``net`` over ``n_inputs`` standard-normal inputs.
 
     Parameters
     ----------
     net : ConvResNet
     n_inputs : int
-        Number of inputs (``>= 2``); input ``i`` is stream ``i`` of ``normal_array(seed, ...)``.
+        Number of inputs (``>= 2``); input ``i`` is stream ``first_path + i`` of
+        ``normal_array(seed, ...)``.
     seed : int
+        Non-negative seed of the inputs (any size).
     batch : int
         Inputs per backward pass (memory ``~ depth * C * batch * sites * 8`` bytes).
+    first_path : int
+        Index of the first input, so that runs split into batches of inputs draw the inputs of
+        one run.
 
     Returns
     -------
     CapacityEstimate
+
+    Examples
+    --------
+    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=4, channels=3, alpha=0.3, grid=9, seed=0)
+    >>> est = capacity_profile(net, 16, seed=1)
+    >>> est.profile.shape, round(float(est.profile.sum()), 12), est.per_input.shape
+    ((9,), 1.0, (16,))
     """
-    n_inputs = _check_int(n_inputs, "n_inputs", 2)
-    batch = _check_int(batch, "batch", 1)
-    seed = _check_int(seed, "seed", 0)
+    if not isinstance(net, ConvResNet):
+        raise TypeError(f"net must be a ConvResNet, got {type(net).__name__}")
+    n_inputs = check_int(n_inputs, "n_inputs", minimum=2)
+    batch = check_int(batch, "batch", minimum=1)
+    first_path = check_int(first_path, "first_path", minimum=0)
     C, P = net.channels, int(np.prod(net.grid))
-    x_all = normal_array(int(seed), (n_inputs, C * P)).reshape((n_inputs, C) + net.grid)
+    check_allocation((n_inputs, C * P), "the inputs")
+    x_all = normal_array(seed, (n_inputs, C * P), first_stream=first_path).reshape((n_inputs, C) + net.grid)
+    per_input = np.empty(n_inputs)
     s1 = np.zeros(net.grid)
     s2 = np.zeros(net.grid)
     dsum = np.zeros(net.depth)
@@ -424,6 +352,7 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
         with single_thread_blas():
             g, d2 = net.input_gradient(xb, layer_sq=layer_sq)
         q = np.sum(g * g, axis=0, dtype=np.float64)  # (B, *grid): capacity of each input
+        per_input[i : i + q.shape[0]] = q.reshape(q.shape[0], -1).sum(axis=1)
         s1 += q.sum(axis=0)
         s2 += (q * q).sum(axis=0)
         dsum += d2 * q.shape[0]
@@ -431,4 +360,13 @@ def capacity_profile(net, n_inputs, seed=0, batch=128) -> CapacityEstimate:
     var = np.maximum(s2 / n_inputs - mean**2, 0.0) * n_inputs / (n_inputs - 1)
     tot = mean.sum()
     norms = layer_sq.reshape(net.depth + 1, -1).sum(axis=1).reshape((-1,) + (1,) * len(net.grid))
-    return CapacityEstimate(mean / tot, np.sqrt(var / n_inputs) / tot, dsum / n_inputs, float(tot), layer_sq / norms)
+    return CapacityEstimate(
+        ts=np.arange(net.depth + 1, dtype=np.float64),
+        ys=layer_sq / norms,
+        stats=dict(n_inputs=n_inputs, seed=seed, first_path=first_path, batch=batch),
+        profile=mean / tot,
+        stderr=np.sqrt(var / n_inputs) / tot,
+        decoupling=dsum / n_inputs,
+        total=float(tot),
+        per_input=per_input,
+    )

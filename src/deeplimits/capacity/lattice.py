@@ -3,7 +3,7 @@
 One place defines the boundary conditions, the integer codes the Numba kernels use, where
 a jump from a site lands, and when a lattice is too small for a kernel, so that the
 exact chain (:mod:`.chain`), the Monte-Carlo walkers (:mod:`.walkers`) and the master
-equation (:mod:`.kfe_master`) cannot drift apart.
+equation (:mod:`.kfe`) cannot drift apart.
 
 Boundaries
 ----------
@@ -20,8 +20,11 @@ Along several axes an absorbing exit takes precedence over a refused one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["BOUNDARIES", "BOUNDARY_CODES", "INSIDE", "REFUSED", "LOST", "jump_target", "check_span"]
 
@@ -68,7 +71,7 @@ def jump_target(i, k, n, bc):
     return i, LOST
 
 
-def check_span(offsets, shape, what="the kernel") -> None:
+def check_span(offsets: ArrayLike, shape: Sequence[int], what: str = "the kernel") -> None:
     """Raise ``ValueError`` if a lattice is too small for a set of jump offsets.
 
     Every axis must hold at least the span ``max(o) - min(o) + 1`` of the offsets together

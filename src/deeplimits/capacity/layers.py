@@ -24,10 +24,13 @@ present and the past).  A 2-D kernel has shape ``(Kx, Ky)`` and offsets per axis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .lattice import BOUNDARIES, check_span
+from ._validate import check_depth, check_positive_ints, check_scalar
+from .lattice import BOUNDARIES
 
 __all__ = [
     "BOUNDARIES",
@@ -37,7 +40,6 @@ __all__ = [
     "ScalingLaw",
     "residual_stack",
     "plain_stack",
-    "check_stack",
 ]
 
 #: Padding names accepted by :class:`ConvLayer` and the boundary each one induces.
@@ -68,6 +70,14 @@ class Transition:
         Probability that the capacity is absorbed by the layer's bias.
     boundary : str
         One of :data:`BOUNDARIES`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import ConvLayer
+    >>> t = ConvLayer([1.0, 1.0], bias=1.0).transition()
+    >>> t.offsets[:, 0].tolist(), np.round(t.probs, 6).tolist(), round(float(t.sink), 6)
+    ([0, 1], [0.333333, 0.333333], 0.333333)
     """
 
     offsets: np.ndarray
@@ -80,7 +90,7 @@ class Transition:
         """Number of spatial dimensions of the jumps."""
         return self.offsets.shape[1]
 
-    def moments(self):
+    def moments(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Raw moments of one jump, the sink excluded (not renormalised by ``1 - sink``).
 
         Returns
@@ -94,41 +104,6 @@ class Transition:
         mu1 = self.probs @ o
         mu2 = (o * self.probs[:, None]).T @ o
         return mu1, mu2
-
-
-def _as_positive_int_tuple(value, ndim, name):
-    vals = np.broadcast_to(np.asarray(value), (ndim,))
-    out = []
-    for v in vals:
-        if not np.isfinite(v) or int(v) != v or int(v) < 1:
-            raise ValueError(f"{name} must be a positive integer (or one per axis), got {value!r}")
-        out.append(int(v))
-    return tuple(out)
-
-
-def _check_int(value, name, minimum):
-    """``int(value)`` if it is an integer ``>= minimum``, else ``ValueError`` naming ``name``."""
-    try:
-        ok = float(value).is_integer() and not isinstance(value, (bool, np.bool_))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_scalar(value, name, *, allow_negative=False, allow_zero=True):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if not allow_negative and v < 0:
-        raise ValueError(f"{name} must be non-negative, got {value!r}")
-    if not allow_zero and v == 0:
-        raise ValueError(f"{name} must be non-zero, got {value!r}")
-    return v
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,12 +135,19 @@ class ConvLayer:
     -----
     Layers are immutable and compare (and hash) by identity; a stack that repeats one
     layer object is propagated faster (one transition, one FFT symbol power).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvLayer
+    >>> lay = ConvLayer([1.0, 2.0, 1.0], alpha=0.5)
+    >>> lay.offsets[:, 0].tolist(), lay.residual
+    ([-1, 0, 1], True)
     """
 
     taps: np.ndarray
     alpha: float | None = None
-    dilation: tuple = 1
-    causal: tuple = False
+    dilation: Any = 1
+    causal: Any = False
     bias: float = 0.0
     padding: str = "circular"
     decoupling: float = 1.0
@@ -183,13 +165,13 @@ class ConvLayer:
         taps.setflags(write=False)
         object.__setattr__(self, "taps", taps)
         ndim = taps.ndim
-        object.__setattr__(self, "dilation", _as_positive_int_tuple(self.dilation, ndim, "dilation"))
+        object.__setattr__(self, "dilation", check_positive_ints(self.dilation, ndim, "dilation"))
         causal = tuple(bool(c) for c in np.broadcast_to(np.asarray(self.causal, dtype=bool), (ndim,)))
         object.__setattr__(self, "causal", causal)
         if self.alpha is not None:
-            object.__setattr__(self, "alpha", _check_scalar(self.alpha, "alpha"))
-        object.__setattr__(self, "bias", _check_scalar(self.bias, "bias", allow_negative=True))
-        d = _check_scalar(self.decoupling, "decoupling", allow_zero=False)
+            object.__setattr__(self, "alpha", check_scalar(self.alpha, "alpha"))
+        object.__setattr__(self, "bias", check_scalar(self.bias, "bias", allow_negative=True))
+        d = check_scalar(self.decoupling, "decoupling", allow_zero=False)
         object.__setattr__(self, "decoupling", d)
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {sorted(PADDINGS)}, got {self.padding!r}")
@@ -232,7 +214,7 @@ class ConvLayer:
         """Extent ``max(o) - min(o) + 1`` of the kernel's footprint along each axis."""
         return tuple(int(s) for s in (self._offsets.max(axis=0) - self._offsets.min(axis=0) + 1))
 
-    def weights(self):
+    def weights(self) -> tuple[NDArray[np.int64], NDArray[np.float64], float]:
         """Unnormalised transition weights.
 
         Returns
@@ -245,7 +227,7 @@ class ConvLayer:
         """
         w2 = self.decoupling * self.taps.ravel() ** 2
         if self.residual:
-            a2 = self.alpha**2
+            a2 = (self.alpha or 0.0) ** 2  # residual: alpha is a float
             wts = a2 * w2
             offsets = np.vstack([np.zeros((1, self.ndim), np.int64), self._offsets])
             wts = np.concatenate([[1.0], wts])
@@ -285,14 +267,20 @@ class ScalingLaw:
         Prefactor, ``>= 0``.
     beta : float
         Exponent (``beta = 1/2``: the non-degenerate deep limit).
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ScalingLaw
+    >>> ScalingLaw(a=2.0, beta=0.5)(16)
+    0.5
     """
 
     a: float
     beta: float = 0.5
 
     def __post_init__(self):
-        object.__setattr__(self, "a", _check_scalar(self.a, "a"))
-        object.__setattr__(self, "beta", _check_scalar(self.beta, "beta", allow_negative=True))
+        object.__setattr__(self, "a", check_scalar(self.a, "a"))
+        object.__setattr__(self, "beta", check_scalar(self.beta, "beta", allow_negative=True))
 
     def __call__(self, depth: int) -> float:
         """Residual weight of a stack of ``depth`` layers.
@@ -307,22 +295,13 @@ class ScalingLaw:
         float
             ``a * L**(-beta)``.
         """
-        depth = _check_depth(depth)
+        depth = check_depth(depth)
         if depth == 0:
             raise ValueError("depth must be positive to evaluate a scaling law")
         return self.a * depth ** (-self.beta)
 
 
-def _check_depth(depth):
-    if isinstance(depth, (bool, np.bool_)) or not float(depth).is_integer():
-        raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
-    depth = int(depth)
-    if depth < 0:
-        raise ValueError(f"depth must be a non-negative integer, got {depth}")
-    return depth
-
-
-def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
+def residual_stack(taps: Any, depth: int, a: float, beta: float = 0.5, **layer_kwargs: Any) -> tuple[ConvLayer, ...]:
     """``depth`` identical residual layers with ``alpha = a * depth**(-beta)``.
 
     Parameters
@@ -340,8 +319,15 @@ def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
     -------
     tuple of ConvLayer
         Ordered from the input (index 0) to the output.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import residual_stack
+    >>> stack = residual_stack([1.0, 2.0, 1.0], 16, a=2.0)
+    >>> len(stack), stack[0].alpha
+    (16, 0.5)
     """
-    depth = _check_depth(depth)
+    depth = check_depth(depth)
     if depth == 0:
         ConvLayer(taps, alpha=0.0, **layer_kwargs)  # still validate the arguments
         return ()
@@ -350,7 +336,7 @@ def residual_stack(taps, depth, a, beta=0.5, **layer_kwargs) -> tuple:
     return (layer,) * depth
 
 
-def plain_stack(taps, depth, **layer_kwargs) -> tuple:
+def plain_stack(taps: Any, depth: int, **layer_kwargs: Any) -> tuple[ConvLayer, ...]:
     """``depth`` identical plain conv layers.
 
     Parameters
@@ -366,50 +352,14 @@ def plain_stack(taps, depth, **layer_kwargs) -> tuple:
     -------
     tuple of ConvLayer
         ``depth`` references to one layer object, from the input to the output.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import plain_stack
+    >>> stack = plain_stack([1.0, 1.0], 3)
+    >>> len(stack), stack[0] is stack[2], stack[0].residual
+    (3, True, False)
     """
-    depth = _check_depth(depth)
+    depth = check_depth(depth)
     layer = ConvLayer(taps, alpha=None, **layer_kwargs)
     return (layer,) * depth
-
-
-def check_stack(layers, grid_shape=None) -> tuple:
-    """Validate a stack of layers (and a grid) and return it as a tuple.
-
-    Parameters
-    ----------
-    layers : sequence of ConvLayer
-        Ordered from the input to the output; all of one dimension.
-    grid_shape : tuple of int, optional
-        Lattice shape; every axis must be at least the kernel's span (for a periodic
-        boundary a smaller lattice would alias distinct taps onto one site).
-
-    Returns
-    -------
-    tuple of ConvLayer
-        The layers.
-
-    Raises
-    ------
-    ValueError
-        On a non-layer entry, mixed dimensions, or a grid too small for a kernel.
-    """
-    layers = tuple(layers)
-    for i, lay in enumerate(layers):
-        if not isinstance(lay, ConvLayer):
-            raise ValueError(f"layers[{i}] must be a ConvLayer, got {type(lay).__name__}")
-    dims = {lay.ndim for lay in layers}
-    if len(dims) > 1:
-        raise ValueError(f"all layers must have the same dimension, got {sorted(dims)}")
-    if grid_shape is not None:
-        grid_shape = tuple(int(n) for n in grid_shape)
-        if any(n < 1 for n in grid_shape):
-            raise ValueError(f"grid_shape must have positive entries, got {grid_shape}")
-        seen = set()
-        for i, lay in enumerate(layers):
-            if id(lay) in seen:  # stacks often repeat one layer object
-                continue
-            seen.add(id(lay))
-            if lay.ndim != len(grid_shape):
-                raise ValueError(f"layers[{i}] is {lay.ndim}-D but the grid is {len(grid_shape)}-D")
-            check_span(lay.offsets, grid_shape, f"the kernel of layers[{i}]")
-    return layers

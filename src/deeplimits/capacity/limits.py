@@ -22,18 +22,22 @@ returned as plain floats and arrays so that the finite-difference solvers of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from .kfe_grid import Grid1D, Grid2D, lattice_1d, lattice_2d
-from .kfe_master import MasterEquation, master_exact_periodic
-from .kfe_pde import DriftDiffusion1D, DriftDiffusion2D
-from .layers import ConvLayer, _check_depth, _check_scalar
+from .._checks import check_array
+from ._validate import check_depth, check_scalar
+from .kfe.discrete_exact import master_exact_periodic
+from .kfe.equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
+from .kfe.grid import Grid1D, Grid2D, lattice_1d, lattice_2d
+from .layers import ConvLayer
 
 __all__ = ["KFECoefficients", "kfe_coefficients", "kramers_moyal", "master_equation_periodic"]
 
 
-def kramers_moyal(offsets, weights, rate: float, spacing: float = 1.0):
+def kramers_moyal(offsets: ArrayLike, weights: ArrayLike, rate: float, spacing: float = 1.0) -> tuple[Any, Any]:
     """Drift and diffusion of the PDE approximating a master equation (second-order Kramers--Moyal).
 
     With jumps ``spacing * k`` at rate ``rate * q_k``::
@@ -57,9 +61,16 @@ def kramers_moyal(offsets, weights, rate: float, spacing: float = 1.0):
     -------
     v : float (1-D offsets) or ndarray (ndim,)
     D : float (1-D offsets) or ndarray (ndim, ndim)
+
+    Examples
+    --------
+    >>> kramers_moyal([-1, 1], [0.25, 0.75], rate=2.0)
+    (1.0, 1.0)
     """
-    k = np.asarray(offsets, dtype=float)
-    q = np.asarray(weights, dtype=float)
+    k = check_array(offsets, "offsets", ndim=(1, 2), min_size=1)
+    q = check_array(weights, "weights", ndim=1, shape=(k.shape[0],), minimum=0.0)
+    rate = check_scalar(rate, "rate")
+    spacing = check_scalar(spacing, "spacing", allow_zero=False)
     if k.ndim == 1:
         return rate * spacing * float(q @ k), 0.5 * rate * spacing**2 * float(q @ k**2)
     v = rate * spacing * (q[:, None] * k).sum(axis=0)
@@ -85,6 +96,13 @@ class KFECoefficients:
         ``D = (a^2 d / 2) sum_k o_k o_k^T w_k^2`` (a scalar ``D[0, 0]`` in 1-D).
     sink : float
         ``kappa = a^2 b^2``.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvLayer, kfe_coefficients
+    >>> co = kfe_coefficients(ConvLayer([1.0, 1.0, 1.0], alpha=0.5), depth=4)
+    >>> co.offsets[:, 0].tolist(), co.sink
+    ([-1, 0, 1], 0.0)
     """
 
     rate: float
@@ -111,7 +129,7 @@ class KFECoefficients:
         """Number of spatial dimensions (1 or 2)."""
         return self.offsets.shape[1]
 
-    def master_equation(self, grid) -> MasterEquation:
+    def master_equation(self, grid: Any) -> MasterEquation:
         """The lattice master equation with these coefficients, for the KFE solvers.
 
         Parameters
@@ -134,7 +152,7 @@ class KFECoefficients:
         offs = self.offsets[:, 0] if self.ndim == 1 else self.offsets
         return MasterEquation(grid, offs, self.jump_probs, self.rate, self.sink)
 
-    def drift_diffusion(self, grid, advection: str = "central"):
+    def drift_diffusion(self, grid: Any, advection: str = "central") -> DriftDiffusion1D | DriftDiffusion2D:
         """The drift--diffusion--sink PDE (Kramers--Moyal truncation) with these coefficients.
 
         Parameters
@@ -164,7 +182,7 @@ class KFECoefficients:
             )
 
 
-def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
+def kfe_coefficients(layer: ConvLayer, depth: int | None = None, *, a: float | None = None) -> KFECoefficients:
     """Map a residual layer to the coefficients of its deep (``L^-1/2``) limit.
 
     Parameters
@@ -180,6 +198,13 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     Returns
     -------
     KFECoefficients
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import ConvLayer, kfe_coefficients
+    >>> co = kfe_coefficients(ConvLayer([1.0, 2.0, 1.0], alpha=0.25), depth=16)
+    >>> co.rate, co.drift.tolist(), co.diffusion.tolist()
+    (6.0, [0.0], [[1.0]])
     """
     if not isinstance(layer, ConvLayer):
         raise ValueError(f"layer must be a ConvLayer, got {type(layer).__name__}")
@@ -191,12 +216,12 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     if (depth is None) == (a is None):
         raise ValueError("give exactly one of depth and a")
     if a is None:
-        depth = _check_depth(depth)
+        depth = check_depth(depth)
         if depth == 0:
             raise ValueError("depth must be positive")
         a = layer.alpha * np.sqrt(depth)
     else:
-        a = _check_scalar(a, "a")
+        a = check_scalar(a, "a")
     w2 = layer.taps.ravel() ** 2
     norm = w2.sum()
     rate = float(a * a * layer.decoupling * norm)
@@ -212,7 +237,7 @@ def kfe_coefficients(layer, depth=None, *, a=None) -> KFECoefficients:
     )
 
 
-def master_equation_periodic(coeffs, c0, t):
+def master_equation_periodic(coeffs: KFECoefficients, c0: ArrayLike, t: float) -> NDArray[np.float64]:
     """Exact solution of the lattice master equation on a periodic lattice (by FFT).
 
     ``c_hat(t, xi) = exp(t * (lambda (q_hat(xi) - 1) - kappa)) * c_hat(0, xi)``, with
@@ -231,10 +256,19 @@ def master_equation_periodic(coeffs, c0, t):
     Returns
     -------
     ndarray, shape of ``c0``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import kfe_coefficients, master_equation_periodic, residual_stack
+    >>> co = kfe_coefficients(residual_stack([1.0, 2.0, 1.0], 64, a=1.0)[0], 64)
+    >>> c = master_equation_periodic(co, np.eye(21)[10], 1.0)
+    >>> round(float(c.sum()), 12), int(np.argmax(c))
+    (1.0, 10)
     """
     c0 = np.asarray(c0, dtype=np.float64)
-    t = _check_scalar(t, "t")
+    t = check_scalar(t, "t")
     if c0.ndim != coeffs.ndim:
         raise ValueError(f"c0 must be {coeffs.ndim}-D, got shape {c0.shape}")
-    grid = lattice_1d(c0.shape[0], "periodic") if c0.ndim == 1 else lattice_2d(*c0.shape, "periodic")
+    grid = lattice_1d(c0.shape[0], "periodic") if c0.ndim == 1 else lattice_2d(c0.shape[0], c0.shape[1], "periodic")
     return master_exact_periodic(coeffs.master_equation(grid), c0, t)

@@ -17,17 +17,23 @@ which is exact as ``L -> inf`` (derived, ``docs/theory/capacity.md``).  Hence th
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._checks import check_array, check_bool, check_int
+from ._validate import check_scalar
 from .chain import chain_moments, propagate
-from .layers import _check_scalar, residual_stack
+from .layers import residual_stack
 
 __all__ = ["spread", "spread_vs_depth", "growth_exponent", "classify_regime", "REGIMES"]
 
 REGIMES = ("shattering", "diffusive", "frozen")
 
 
-def spread(c):
+def spread(c: ArrayLike) -> float:
     """Standard deviation of a capacity distribution on its lattice (no wrap-around).
 
     Parameters
@@ -39,12 +45,18 @@ def spread(c):
     -------
     float
         ``sqrt(Var)`` in 1-D, ``sqrt(trace Cov)`` in 2-D (lattice units).
+
+    Raises
+    ------
+    ValueError
+        For negative or non-finite entries, zero total mass, or a shape that is not 1-D or 2-D.
+
+    Examples
+    --------
+    >>> spread([0.0, 1.0, 0.0, 1.0])
+    1.0
     """
-    c = np.asarray(c, dtype=np.float64)
-    if c.ndim not in (1, 2) or c.size == 0:
-        raise ValueError(f"c must be a non-empty 1-D or 2-D array, got shape {c.shape}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("c must be finite")
+    c = check_array(c, "c", ndim=(1, 2), min_size=1, minimum=0.0)
     m = c.sum()
     if m <= 0:
         raise ValueError("c must have positive total mass")
@@ -57,7 +69,9 @@ def spread(c):
     return float(np.sqrt(max(var, 0.0)))
 
 
-def spread_vs_depth(taps, depths, a, beta, *, return_profiles=False, **layer_kwargs):
+def spread_vs_depth(
+    taps: ArrayLike, depths: Sequence[int], a: float, beta: float, *, return_profiles: bool = False, **layer_kwargs: Any
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], list[NDArray[np.float64]]]:
     """Spread of the input capacity of a single output unit, for stacks of increasing depth.
 
     Each stack is ``residual_stack(taps, L, a, beta, **layer_kwargs)`` on a periodic lattice
@@ -80,15 +94,22 @@ def spread_vs_depth(taps, depths, a, beta, *, return_profiles=False, **layer_kwa
     -------
     spreads : ndarray (len(depths),)
     profiles : list of ndarray, only if ``return_profiles``
+
+    Examples
+    --------
+    >>> spread_vs_depth([1.0, 2.0, 1.0], [16, 64], a=1.0, beta=0.5).round(3)  # beta = 1/2: O(1) spread
+    array([1.206, 1.352])
     """
-    a = _check_scalar(a, "a")
-    beta = _check_scalar(beta, "beta", allow_negative=True)
-    depths = [int(L) for L in depths]
-    if not depths or min(depths) < 1:
-        raise ValueError(f"depths must be a non-empty list of positive integers, got {depths}")
+    a = check_scalar(a, "a")
+    beta = check_scalar(beta, "beta", allow_negative=True)
+    return_profiles = check_bool(return_profiles, "return_profiles")
+    depths = [check_int(L, "depths", minimum=1) for L in np.atleast_1d(np.asarray(depths, dtype=object))]
+    if not depths:
+        raise ValueError("depths must be a non-empty list of positive integers")
     layer_kwargs = dict(layer_kwargs)
     layer_kwargs["padding"] = "circular"
-    spreads, profiles = [], []
+    spread_list: list[float] = []
+    profiles: list[NDArray[np.float64]] = []
     for L in depths:
         layers = residual_stack(taps, L, a, beta, **layer_kwargs)
         lay = layers[0]
@@ -105,13 +126,13 @@ def spread_vs_depth(taps, depths, a, beta, *, return_profiles=False, **layer_kwa
             edge += np.abs(np.take(out, [0, 1, -2, -1], axis=ax)).sum()
         if edge > 1e-9:
             raise RuntimeError(f"capacity reached the lattice edge at L={L} (mass {edge:.2e})")
-        spreads.append(spread(np.maximum(out, 0.0)))
+        spread_list.append(spread(np.maximum(out, 0.0)))
         profiles.append(out)
-    spreads = np.array(spreads)
+    spreads = np.array(spread_list)
     return (spreads, profiles) if return_profiles else spreads
 
 
-def growth_exponent(depths, spreads):
+def growth_exponent(depths: ArrayLike, spreads: ArrayLike) -> float:
     """Least-squares slope of ``log(spread^2)`` against ``log L``.
 
     Parameters
@@ -123,19 +144,22 @@ def growth_exponent(depths, spreads):
     -------
     float
         The growth exponent of the variance, ``1 - 2 beta`` in theory.
+
+    Examples
+    --------
+    >>> round(growth_exponent([4, 16, 64], [1.0, 2.0, 4.0]), 12)
+    1.0
     """
-    L = np.asarray(depths, dtype=np.float64)
-    s = np.asarray(spreads, dtype=np.float64)
-    if L.shape != s.shape or L.size < 2:
-        raise ValueError("depths and spreads must have the same length >= 2")
-    if np.any(L <= 0) or np.any(s <= 0) or not np.all(np.isfinite(s)):
-        raise ValueError("depths and spreads must be positive and finite")
+    L = check_array(depths, "depths", ndim=1, min_size=2, minimum=0.0, strict_min=True)
+    s = check_array(spreads, "spreads", ndim=1, minimum=0.0, strict_min=True)
+    if L.shape != s.shape:
+        raise ValueError(f"depths and spreads must have the same length, got {L.size} and {s.size}")
     if np.unique(L).size < 2:
         raise ValueError("depths must contain at least two distinct values")
     return float(np.polyfit(np.log(L), 2.0 * np.log(s), 1)[0])
 
 
-def classify_regime(exponent, tol=0.1):
+def classify_regime(exponent: float, tol: float = 0.1) -> str:
     """Classify a measured growth exponent.
 
     Parameters
@@ -148,9 +172,14 @@ def classify_regime(exponent, tol=0.1):
     Returns
     -------
     {"shattering", "diffusive", "frozen"}
+
+    Examples
+    --------
+    >>> classify_regime(0.02), classify_regime(0.8), classify_regime(-1.0)
+    ('diffusive', 'shattering', 'frozen')
     """
-    exponent = _check_scalar(exponent, "exponent", allow_negative=True)
-    tol = _check_scalar(tol, "tol", allow_zero=False)
+    exponent = check_scalar(exponent, "exponent", allow_negative=True)
+    tol = check_scalar(tol, "tol", allow_zero=False)
     if exponent > tol:
         return "shattering"
     if exponent < -tol:

@@ -5,21 +5,26 @@ the output to the input, jumps by ``o_k`` with probability ``p_k`` or is absorbe
 layer's bias (sink) with the remaining probability; boundaries are handled exactly as in
 :func:`deeplimits.capacity.chain.propagate` (periodic wrap, refused jump for reflecting,
 death for absorbing).  Walker ``i`` draws its uniforms from its own stream
-``deeplimits.rng.stream_state(seed, i)``, so results are bit-identical whatever the
-number of Numba threads.
+``deeplimits.rng.stream_state(seed, first_path + i)``, so results are bit-identical whatever the
+number of Numba threads, and a run split into batches (``first_path=0, k, 2k, ...``) reproduces
+the walkers of one run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from ..rng import stream_state, uniform
-from .chain import _check_capacity, pack_stack
+from .._checks import check_allocation, check_int
+from ..rng import kernel_seed, stream_state, uniform
+from ._stack import check_stack, pack_stack
+from ._validate import check_capacity
 from .lattice import LOST, REFUSED, jump_target
-from .layers import _check_int, check_stack
+from .layers import ConvLayer
 
 __all__ = ["WalkerResult", "run_walkers", "walker_capacity"]
 
@@ -37,6 +42,14 @@ class WalkerResult:
     death_layer : ndarray int64 (n,)
         Index of the layer where the walker died (-1 if alive).
     grid_shape : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import residual_stack, run_walkers
+    >>> res = run_walkers(residual_stack([1.0, 1.0], 4, a=1.0), np.eye(5)[2], 100, seed=0)
+    >>> res.capacity().shape, float(res.capacity().sum())
+    ((5,), 1.0)
     """
 
     positions: np.ndarray
@@ -60,12 +73,12 @@ class WalkerResult:
 
 
 @nb.njit(cache=True, parallel=True)
-def _walk(seed, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, death):
+def _walk(seed, first, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, death):
     n = pos.shape[0]
     L = offs.shape[0]
     nsite = start_cdf.shape[0]
     for i in nb.prange(n):
-        s = stream_state(seed, i)
+        s = stream_state(seed, first + i)
         u, s = uniform(s)
         # start site by inverse CDF (binary search)
         lo = 0
@@ -108,7 +121,9 @@ def _walk(seed, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, death):
         death[i] = dl
 
 
-def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
+def run_walkers(
+    layers: Sequence[ConvLayer], c_out: ArrayLike, n_walkers: int, seed: int = 0, *, first_path: int = 0
+) -> WalkerResult:
     """Sample ``n_walkers`` independent paths of the capacity chain.
 
     Parameters
@@ -121,21 +136,34 @@ def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
     n_walkers : int
         Number of walkers, ``>= 1``.
     seed : int
-        Non-negative seed; walker ``i`` uses stream ``(seed, i)``.
+        Non-negative seed (any size).
+    first_path : int
+        Index of the first walker: walker ``i`` of this call uses stream ``(seed, first_path + i)``.
 
     Returns
     -------
     WalkerResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import residual_stack
+    >>> stack = residual_stack([1.0, 2.0, 1.0], 16, a=1.0)
+    >>> res = run_walkers(stack, np.eye(9)[4], 1000, seed=0)
+    >>> res.positions.shape, int(res.alive.sum())
+    ((1000, 1), 1000)
     """
     layers = check_stack(layers)
     if not layers:
         raise ValueError("layers must be non-empty")
-    c = _check_capacity(c_out, layers[0].ndim)
+    c = check_capacity(c_out, layers[0].ndim)
     layers = check_stack(layers, c.shape)
     if c.sum() <= 0:
         raise ValueError("c_out must have positive total mass")
-    n_walkers = _check_int(n_walkers, "n_walkers", 1)
-    seed = _check_int(seed, "seed", 0)
+    n_walkers = check_int(n_walkers, "n_walkers", minimum=1)
+    seed_bits = kernel_seed(seed)
+    first_path = check_int(first_path, "first_path", minimum=0)
+    check_allocation((n_walkers, 2), "the walker positions")
     c2 = c.reshape(c.shape[0], -1)
     cdf = np.cumsum(c2.ravel()) / c2.sum()
     cdf[-1] = 1.0
@@ -143,16 +171,18 @@ def run_walkers(layers, c_out, n_walkers, seed=0) -> WalkerResult:
     pos = np.zeros((n_walkers, 2), np.int64)
     alive = np.zeros(n_walkers, np.bool_)
     death = np.zeros(n_walkers, np.int64)
-    _walk(seed, cdf, c2.shape[0], c2.shape[1], offs, probs, nk, bcode, pos, alive, death)
+    _walk(seed_bits, first_path, cdf, c2.shape[0], c2.shape[1], offs, probs, nk, bcode, pos, alive, death)
     return WalkerResult(pos[:, : c.ndim].copy(), alive, death, c.shape)
 
 
-def walker_capacity(layers, c_out, n_walkers, seed=0) -> np.ndarray:
+def walker_capacity(
+    layers: Sequence[ConvLayer], c_out: ArrayLike, n_walkers: int, seed: int = 0, *, first_path: int = 0
+) -> NDArray[np.float64]:
     """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate`.
 
     Parameters
     ----------
-    layers, c_out, n_walkers, seed
+    layers, c_out, n_walkers, seed, first_path
         As in :func:`run_walkers`.
 
     Returns
@@ -161,6 +191,14 @@ def walker_capacity(layers, c_out, n_walkers, seed=0) -> np.ndarray:
         Histogram of surviving walkers per walker, times ``c_out.sum()``; its expectation is
         ``propagate(layers, c_out)`` and site ``j`` has standard deviation
         ``sqrt(p_j (1 - p_j) / n_walkers) * c_out.sum()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity import residual_stack
+    >>> est = walker_capacity(residual_stack([1.0, 2.0, 1.0], 16, a=1.0), np.eye(9)[4], 1000, seed=0)
+    >>> est.shape, round(float(est.sum()), 12)
+    ((9,), 1.0)
     """
-    res = run_walkers(layers, c_out, n_walkers, seed)
+    res = run_walkers(layers, c_out, n_walkers, seed, first_path=first_path)
     return res.capacity() * float(np.sum(c_out))

@@ -31,7 +31,7 @@ from deeplimits.capacity.kfe import (
     lattice_2d,
     master_exact_periodic,
     semidiscrete_exact,
-    solve,
+    solve_kfe,
 )
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
@@ -52,7 +52,7 @@ def _space_1d_periodic(ns, scheme="crank_nicolson", advection="central"):
     for n in ns:
         g = Grid1D(0.0, 1.0, n, "periodic")
         eq = DriftDiffusion1D(g, v=_V, D=_D, kappa=_K, advection=advection)
-        r = solve(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme=scheme)
+        r = solve_kfe(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme=scheme)
         errs.append(
             np.abs(r.y - fourier_mode_1d(g.x, k, 0.5, integral(_V, 0, T), integral(_D, 0, T), integral(_K, 0, T))).max()
         )
@@ -65,7 +65,7 @@ def _space_1d_gaussian(ns):
     for n in ns:
         g = Grid1D(-5.0, 5.0, n, "reflecting")
         eq = DriftDiffusion1D(g, v=_V, D=_D)
-        r = solve(eq, gaussian_1d(g.x, 0, 0, x0=-1.0, s0=0.3), T, dt=g.h / 4, scheme="crank_nicolson")
+        r = solve_kfe(eq, gaussian_1d(g.x, 0, 0, x0=-1.0, s0=0.3), T, dt=g.h / 4, scheme="crank_nicolson")
         errs.append(np.abs(r.y - gaussian_1d(g.x, integral(_V, 0, T), integral(_D, 0, T), x0=-1.0, s0=0.3)).max())
     return errs
 
@@ -76,7 +76,7 @@ def _space_1d_absorbing(ns):
     for n in ns:
         g = Grid1D(0.0, 1.0, n, "absorbing")
         eq = DriftDiffusion1D(g, D=_D, kappa=0.5)
-        r = solve(eq, np.sin(np.pi * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
+        r = solve_kfe(eq, np.sin(np.pi * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
         errs.append(np.abs(r.y - fourier_mode_1d(g.x, np.pi, 1.0, 0, integral(_D, 0, T), 0.5 * T, "sin")).max())
     return errs
 
@@ -88,7 +88,7 @@ def _space_2d(ns, n_steps):
         g = Grid2D.square(0.0, 1.0, n, "periodic")
         X, Y = g.mesh()
         eq = DriftDiffusion2D(g, v=(0.5, -0.3), D=_TENSOR, kappa=0.2)
-        r = solve(
+        r = solve_kfe(
             eq,
             fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))),
             T,
@@ -106,7 +106,7 @@ def _depth_1d(scheme, steps):
     eq = DriftDiffusion1D(g, v=_V, D=_D, kappa=_K)
     c0 = 1 + np.cos(2 * np.pi * g.x) + 0.5 * np.sin(6 * np.pi * g.x)
     ref = semidiscrete_exact(eq, c0, 0.5)
-    return [np.abs(solve(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
+    return [np.abs(solve_kfe(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
 
 
 def _depth_2d(scheme, D, steps):
@@ -115,7 +115,7 @@ def _depth_2d(scheme, D, steps):
     eq = DriftDiffusion2D(g, v=lambda t: (0.5 + 0.5 * t, -0.3), D=D, kappa=_K)
     c0 = 1 + np.cos(2 * np.pi * (X + Y)) + 0.3 * np.sin(2 * np.pi * (X - 2 * Y))
     ref = semidiscrete_exact(eq, c0, 0.4)
-    return [np.abs(solve(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
+    return [np.abs(solve_kfe(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
 
 
 def _depth_master(scheme, steps, dims=1):
@@ -129,7 +129,7 @@ def _depth_master(scheme, steps, dims=1):
         X, Y = g.mesh()
         c0 = np.exp(-((X - 8) ** 2 + (Y - 6) ** 2) / 8)
     ex = master_exact_periodic(eq, c0, 1.0)
-    return [np.abs(solve(eq, c0, 1.0, n_steps=s, scheme=scheme).y - ex).max() for s in steps]
+    return [np.abs(solve_kfe(eq, c0, 1.0, n_steps=s, scheme=scheme).y - ex).max() for s in steps]
 
 
 @experiment(
@@ -138,7 +138,8 @@ def _depth_master(scheme, steps, dims=1):
     "theta = 1], Douglas with mixed term) / 2 (Crank-Nicolson [2-D: ADI], Peaceman-Rachford, Douglas diagonal, "
     "Hundsdorfer-Verwer) of the KFE "
     "finite-difference schemes, 1-D, 2-D and master equation, depth-dependent coefficients",
-    criterion="every log-log slope of max error against h or dt, over >= 4 halvings, within +-0.2 of its theoretical order",
+    criterion="every log-log slope of max error against h or dt, over >= 4 halvings, "
+    "within +-0.2 of its theoretical order",
     quick=dict(
         ns_1d=[32, 64, 128, 256],
         ns_2d=[12, 24, 48, 96],
@@ -174,10 +175,10 @@ def fd_orders(params, *, seed, outdir):
     }
     s1, s2, sm = params["steps_1d"], params["steps_2d"], params["steps_master"]
     depth = {
-        "1d_explicit": (s1, _depth_1d("explicit", s1), 1),
+        "1d_explicit": (s1, _depth_1d("euler", s1), 1),
         "1d_implicit_euler": (s1, _depth_1d("implicit_euler", s1), 1),
         "1d_crank_nicolson": (s1, _depth_1d("crank_nicolson", s1), 2),
-        "2d_explicit": (s2, _depth_2d("explicit", _TENSOR, s2), 1),
+        "2d_explicit": (s2, _depth_2d("euler", _TENSOR, s2), 1),
         "2d_implicit_euler_adi_diagonal": (s2, _depth_2d("implicit_euler", (0.3, 0.2), s2), 1),
         "2d_crank_nicolson_adi_diagonal": (s2, _depth_2d("crank_nicolson", (0.3, 0.2), s2), 2),
         "2d_crank_nicolson_adi_mixed": (s2, _depth_2d("crank_nicolson", _TENSOR, s2), 2),
@@ -185,7 +186,7 @@ def fd_orders(params, *, seed, outdir):
         "2d_douglas_diagonal": (s2, _depth_2d("douglas", (0.3, 0.2), s2), 2),
         "2d_douglas_mixed": (s2, _depth_2d("douglas", _TENSOR, s2), 1),
         "2d_hundsdorfer_verwer": (s2, _depth_2d("hundsdorfer_verwer", _TENSOR, s2), 2),
-        "master_1d_explicit": (sm, _depth_master("explicit", sm), 1),
+        "master_1d_explicit": (sm, _depth_master("euler", sm), 1),
         "master_1d_implicit_euler": (sm, _depth_master("implicit_euler", sm), 1),
         "master_1d_crank_nicolson": (sm, _depth_master("crank_nicolson", sm), 2),
         "master_2d_crank_nicolson": (sm, _depth_master("crank_nicolson", sm, dims=2), 2),
@@ -206,8 +207,8 @@ def fd_orders(params, *, seed, outdir):
             )
             metrics[f"{kind}_{name}"] = dict(sizes=list(sizes), errors=[float(e) for e in errs], order=p)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, (kind, table) in zip(axes, (("space: error vs 1/h", space), ("depth: error vs 1/dt", depth))):
-        for name, (sizes, errs, order) in table.items():
+    for ax, (kind, table) in zip(axes, (("space: error vs 1/h", space), ("depth: error vs 1/dt", depth)), strict=True):
+        for name, (sizes, errs, _order) in table.items():
             ax.loglog(sizes, errs, "o-", label=f"{name} ({-_slope(sizes, errs):.2f})")
         ax.set_title(kind)
         ax.set_xlabel("cells per unit length" if kind.startswith("space") else "depth steps")
@@ -317,7 +318,7 @@ def kfe_to_diffusion(params, *, seed, outdir):
     figs = []
     # profiles overlaid
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, name in zip(axes, _KERNELS):
+    for ax, name in zip(axes, _KERNELS, strict=True):
         for e in eps[:3]:
             x, lat, pde = profiles[(name, e)]
             ax.plot(x, lat, ".-", ms=3, lw=0.8, label=f"master eq., eps={e}")

@@ -7,9 +7,6 @@ the master equation (jump process): :func:`lattice_1d` builds a grid whose
 centres are the integers ``0 .. n-1``, so that jump offsets are counted in
 cells.  Total capacity is ``h * sum(c)`` (``hx * hy * sum(c)`` in 2-D).
 
-Depth ``t`` runs from the output (``t = 0``) to the input (``t = 1``); depth
-grids are uniform, ``t_k = t0 + k dt``.
-
 Boundaries (per axis):
 
 ``"periodic"``
@@ -24,28 +21,20 @@ Boundaries (per axis):
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from .lattice import BOUNDARIES, BOUNDARY_CODES
+from ..._checks import check_choice, check_float, check_int
+from ..lattice import BOUNDARIES, BOUNDARY_CODES
 
 __all__ = [
     "BOUNDARIES",
     "Grid1D",
     "Grid2D",
-    "KFEResult",
     "lattice_1d",
     "lattice_2d",
-    "depth_steps",
 ]
-
-
-def _check_boundary(boundary: str, name: str = "boundary") -> str:
-    if boundary not in BOUNDARIES:
-        raise ValueError(f"{name} must be one of {list(BOUNDARIES)}, got {boundary!r}")
-    return boundary
 
 
 @dataclass(frozen=True)
@@ -74,14 +63,14 @@ class Grid1D:
     boundary: str = "periodic"
 
     def __post_init__(self):
-        if not (math.isfinite(self.x_min) and math.isfinite(self.x_max)):
-            raise ValueError(f"x_min and x_max must be finite, got {self.x_min}, {self.x_max}")
-        if not self.x_max > self.x_min:
-            raise ValueError(f"x_max must exceed x_min, got x_min={self.x_min}, x_max={self.x_max}")
-        if int(self.n) != self.n or self.n < 3:
-            raise ValueError(f"n (number of cells) must be an integer >= 3, got {self.n}")
-        object.__setattr__(self, "n", int(self.n))
-        _check_boundary(self.boundary)
+        x_min = check_float(self.x_min, "x_min")
+        x_max = check_float(self.x_max, "x_max")
+        if not x_max > x_min:
+            raise ValueError(f"x_max must exceed x_min, got x_min={x_min}, x_max={x_max}")
+        object.__setattr__(self, "x_min", x_min)
+        object.__setattr__(self, "x_max", x_max)
+        object.__setattr__(self, "n", check_int(self.n, "n (number of cells)", minimum=3))
+        check_choice(self.boundary, "boundary", BOUNDARIES)
 
     @property
     def h(self) -> float:
@@ -130,6 +119,13 @@ class Grid2D:
     """Tensor product of two :class:`Grid1D` (axis 0 = ``x``, axis 1 = ``y``).
 
     Fields have shape ``(gx.n, gy.n)``; each axis carries its own boundary.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import Grid2D
+    >>> g = Grid2D.square(0.0, 1.0, 4, "reflecting")
+    >>> g.shape, g.cell_volume
+    ((4, 4), 0.0625)
     """
 
     gx: Grid1D
@@ -216,6 +212,13 @@ def lattice_1d(n: int, boundary: str = "periodic", spacing: float = 1.0, origin:
     -------
     Grid1D
         One cell centred on each site.
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import lattice_1d
+    >>> g = lattice_1d(5)
+    >>> g.x.tolist(), g.h
+    ([0.0, 1.0, 2.0, 3.0, 4.0], 1.0)
     """
     return Grid1D(origin - 0.5 * spacing, origin + (n - 0.5) * spacing, n, boundary)
 
@@ -235,85 +238,11 @@ def lattice_2d(nx: int, ny: int, boundary: str = "periodic", spacing: float = 1.
     Returns
     -------
     Grid2D
+
+    Examples
+    --------
+    >>> from deeplimits.capacity import lattice_2d
+    >>> lattice_2d(4, 6, "absorbing").shape
+    (4, 6)
     """
     return Grid2D(lattice_1d(nx, boundary, spacing), lattice_1d(ny, boundary, spacing))
-
-
-def depth_steps(t0: float, t1: float, dt: float | None, n_steps: int | None) -> tuple[int, float]:
-    """Number of uniform depth steps and their size for ``[t0, t1]``.
-
-    Exactly one of ``dt`` / ``n_steps`` is given.  With ``dt`` the number of
-    steps is ``ceil((t1 - t0) / dt)`` (to 1e-9 relative) and the step is shrunk
-    to divide the interval exactly.
-
-    Parameters
-    ----------
-    t0, t1 : float
-        Initial and final depth, ``t0 < t1``.
-    dt : float or None
-        Requested step, ``> 0``.
-    n_steps : int or None
-        Requested number of steps, ``>= 1``.
-
-    Returns
-    -------
-    n : int
-        Number of steps.
-    step : float
-        Their size ``(t1 - t0) / n``.
-
-    Raises
-    ------
-    ValueError
-        For a non-finite or empty (``t1 <= t0``: negative depth) interval, or a bad ``dt`` / ``n_steps``.
-    """
-    if not (math.isfinite(t0) and math.isfinite(t1)) or not t1 > t0:
-        raise ValueError(f"need finite t0 < t_end, got t0={t0}, t_end={t1}")
-    if (dt is None) == (n_steps is None):
-        raise ValueError("give exactly one of dt and n_steps")
-    if n_steps is not None:
-        if int(n_steps) != n_steps or n_steps < 1:
-            raise ValueError(f"n_steps must be a positive integer, got {n_steps}")
-        n = int(n_steps)
-    else:
-        if not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"dt must be finite and > 0, got dt={dt}")
-        n = max(1, math.ceil((t1 - t0) / dt * (1 - 1e-9)))
-    return n, (t1 - t0) / n
-
-
-@dataclass
-class KFEResult:
-    """Solution of a capacity KFE.
-
-    Attributes
-    ----------
-    ts : ndarray, shape (n_save,)
-        Depths of the saved fields (the first is ``t0``, the last ``t_end``).
-    ys : ndarray, shape (n_save, *grid.shape)
-        Saved fields.
-    grid : Grid1D or Grid2D
-        The spatial grid.
-    stats : dict
-        ``scheme``, ``n_steps``, ``dt``, ``substeps``, ``dt_limit`` (explicit
-        schemes), ``wall_time`` and the ``mass`` (total capacity) at each save.
-    """
-
-    ts: np.ndarray
-    ys: np.ndarray
-    grid: object
-    stats: dict = field(default_factory=dict)
-
-    @property
-    def y(self) -> np.ndarray:
-        """The final field."""
-        return self.ys[-1]
-
-    def mass(self) -> np.ndarray:
-        """Total capacity of every saved field.
-
-        Returns
-        -------
-        ndarray, shape ``(n_save,)``
-        """
-        return self.grid.total(self.ys)

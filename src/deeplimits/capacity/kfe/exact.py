@@ -1,4 +1,4 @@
-"""Exact solutions of the capacity KFE, for measuring the solvers' orders.
+"""Closed-form solutions of the continuum capacity KFE, for measuring the solvers' orders.
 
 * :func:`gaussian_1d`, :func:`gaussian_2d`: Green's function of the drift--diffusion--sink
   PDE with depth-dependent coefficients (a Gaussian whose mean moves by ``int v``,
@@ -7,26 +7,23 @@
 * :func:`fourier_mode_1d`, :func:`fourier_mode_2d`: ``1 + A cos(k.(x - int v)) exp(-k.(int D) k)``
   times ``exp(-int kappa)`` (periodic grids; with ``v = 0`` the cosine / sine modes
   also solve the reflecting / absorbing problems on ``[0, L]`` when ``k = pi m / L``).
-* :func:`semidiscrete_exact`: the exact depth-solution of the *spatially discretised*
-  system ``dc/dt = A(t) c`` (no depth error), when the ``A(t)`` commute (periodic
-  grids: circulant; or ``v = 0``), by FFT or dense ``expm``.  Depth orders are
-  measured against it so that the spatial error does not pollute them.
+* :func:`integral`: the depth integrals of (possibly callable) coefficients they take.
+
+Exact solutions of the *discrete* systems are in :mod:`.discrete_exact`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import scipy.integrate
-import scipy.linalg
 
-from .kfe_grid import Grid1D
-from .kfe_linalg import tri_matvec
-from .kfe_pde import DriftDiffusion1D, DriftDiffusion2D, _apply_full, bands_1d
-
-__all__ = ["integral", "gaussian_1d", "gaussian_2d", "fourier_mode_1d", "fourier_mode_2d", "semidiscrete_exact"]
+__all__ = ["integral", "gaussian_1d", "gaussian_2d", "fourier_mode_1d", "fourier_mode_2d"]
 
 
-def integral(f, t0: float, t1: float, shape: tuple = ()) -> np.ndarray:
+def integral(f: Any, t0: float, t1: float, shape: tuple[int, ...] = ()) -> np.ndarray:
     """``int_{t0}^{t1} f(t) dt`` for a constant or callable coefficient (quadrature to ~1e-14).
 
     Parameters
@@ -42,6 +39,12 @@ def integral(f, t0: float, t1: float, shape: tuple = ()) -> np.ndarray:
     Returns
     -------
     ndarray, shape ``shape``
+
+    Examples
+    --------
+    >>> from deeplimits.capacity.kfe import integral
+    >>> float(integral(lambda t: 2 * t, 0.0, 1.0)), float(integral(3.0, 0.0, 2.0))
+    (1.0, 6.0)
     """
     if not callable(f):
         return np.asarray(f, dtype=float) * (t1 - t0)
@@ -88,6 +91,14 @@ def gaussian_1d(
     Returns
     -------
     ndarray, shape of ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import gaussian_1d
+    >>> x = np.linspace(-10, 10, 2001)
+    >>> round(float(gaussian_1d(x, v_int=1.0, D_int=0.5).sum() * 0.01), 6)
+    1.0
     """
     var = s0**2 + 2.0 * D_int
     if not var > 0:
@@ -102,7 +113,15 @@ def gaussian_1d(
 
 
 def gaussian_2d(
-    X, Y, v_int, D_int, kappa_int: float = 0.0, x0=(0.0, 0.0), s0: float = 0.0, period=None, n_images: int = 4
+    X: Any,
+    Y: Any,
+    v_int: Any,
+    D_int: Any,
+    kappa_int: float = 0.0,
+    x0: Sequence[float] = (0.0, 0.0),
+    s0: float = 0.0,
+    period: Sequence[float] | None = None,
+    n_images: int = 4,
 ) -> np.ndarray:
     """2-D analogue of :func:`gaussian_1d`.
 
@@ -128,6 +147,14 @@ def gaussian_2d(
     Returns
     -------
     ndarray, shape of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import gaussian_2d
+    >>> X, Y = np.meshgrid(np.linspace(-8, 8, 401), np.linspace(-8, 8, 401), indexing="ij")
+    >>> round(float(gaussian_2d(X, Y, (0.5, 0.0), np.eye(2) * 0.5).sum() * 0.04**2), 6)
+    1.0
     """
     S = s0**2 * np.eye(2) + 2.0 * np.asarray(D_int, dtype=float).reshape(2, 2)
     Si = np.linalg.inv(S)
@@ -164,6 +191,13 @@ def fourier_mode_1d(
     Returns
     -------
     ndarray, shape of ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import fourier_mode_1d
+    >>> fourier_mode_1d(np.array([0.0]), k=np.pi, amp=0.5, v_int=0.0, D_int=0.0).tolist()
+    [1.5]
     """
     x = np.asarray(x, dtype=float)
     if kind == "cos":
@@ -173,7 +207,15 @@ def fourier_mode_1d(
     raise ValueError(f"kind must be 'cos' or 'sin', got {kind!r}")
 
 
-def fourier_mode_2d(X, Y, kvec, amp: float, v_int, D_int, kappa_int: float = 0.0) -> np.ndarray:
+def fourier_mode_2d(
+    X: Any,
+    Y: Any,
+    kvec: Sequence[float],
+    amp: float,
+    v_int: Any,
+    D_int: Any,
+    kappa_int: float = 0.0,
+) -> np.ndarray:
     """Exact Fourier-mode solution in 2-D: ``(1 + amp cos(k.(x - v_int)) exp(-k.D_int k)) exp(-kappa_int)``.
 
     Parameters
@@ -190,91 +232,16 @@ def fourier_mode_2d(X, Y, kvec, amp: float, v_int, D_int, kappa_int: float = 0.0
     Returns
     -------
     ndarray, shape of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import fourier_mode_2d
+    >>> fourier_mode_2d(np.zeros(1), np.zeros(1), (1.0, 1.0), 0.5, (0.0, 0.0), np.zeros((2, 2))).tolist()
+    [1.5]
     """
     kx, ky = kvec
     Dm = np.asarray(D_int, dtype=float).reshape(2, 2)
     kk = np.array([kx, ky])
     phase = kx * (X - v_int[0]) + ky * (Y - v_int[1])
     return (1.0 + amp * np.cos(phase) * np.exp(-kk @ Dm @ kk)) * np.exp(-kappa_int)
-
-
-def _dense_1d(grid: Grid1D, v, D, kappa, upwind) -> np.ndarray:
-    n = grid.n
-    lo, di, up = np.empty(n), np.empty(n), np.empty(n)
-    bands_1d(n, grid.h, float(v), float(D), float(kappa), grid.bc, upwind, lo, di, up)
-    A = np.diag(di) + np.diag(up[:-1], 1) + np.diag(lo[1:], -1)
-    if grid.bc == 0:
-        A[0, n - 1] += lo[0]
-        A[n - 1, 0] += up[n - 1]
-    return A
-
-
-def semidiscrete_exact(eq, c0, t_end: float, t0: float = 0.0) -> np.ndarray:
-    """Exact depth-solution at ``t_end`` of the finite-volume system of ``eq`` (no depth error).
-
-    The finite-volume operator is linear in the coefficients, ``A(t) = A[v(t), D(t), kappa(t)]``;
-    when the ``A(t)`` commute (periodic grids, or zero drift) the solution is
-    ``exp(A[int v, int D, int kappa]) c0``.  Periodic grids use the FFT of the
-    circulant stencil; other 1-D grids a dense ``expm``.
-
-    Parameters
-    ----------
-    eq : DriftDiffusion1D or DriftDiffusion2D
-        The equation (2-D: periodic grid only).
-    c0 : ndarray
-        Field at ``t0``.
-    t_end : float
-        Final depth.
-    t0 : float
-        Initial depth.
-
-    Returns
-    -------
-    ndarray, shape of ``c0``
-
-    Raises
-    ------
-    ValueError
-        If the operators need not commute (non-periodic grid with non-zero drift
-        that varies with depth), or for upwind advection with a drift changing sign.
-    """
-    c0 = np.asarray(c0, dtype=float)
-    if isinstance(eq, DriftDiffusion1D):
-        vI, DI, kI = (float(integral(f, t0, t_end)) for f in (eq.v, eq.D, eq.kappa))
-        if eq.advection == "upwind":
-            vs = eq.coefficients(np.linspace(t0, t_end, 101))[:, 0]
-            if vs.min() < 0 < vs.max():
-                raise ValueError("upwind operator is not linear in v when v changes sign")
-        g = eq.grid
-        if g.bc == 0:
-            lo, di, up = np.empty(g.n), np.empty(g.n), np.empty(g.n)
-            bands_1d(g.n, g.h, vI, DI, kI, 0, eq.advection == "upwind", lo, di, up)
-            delta = np.zeros(g.n)
-            delta[0] = 1.0
-            col = np.empty(g.n)
-            tri_matvec(lo, di, up, True, delta, col)
-            return np.fft.ifft(np.fft.fft(c0) * np.exp(np.fft.fft(col))).real
-        if callable(eq.v) and vI != 0:
-            raise ValueError("semidiscrete_exact on a non-periodic grid needs a constant drift")
-        if callable(eq.v) or callable(eq.D) or callable(eq.kappa):
-            vs = eq.coefficients(np.linspace(t0, t_end, 11))
-            if np.any(vs[:, 0] != 0) and (callable(eq.D) or callable(eq.kappa)):
-                raise ValueError("semidiscrete_exact on a non-periodic grid needs v = 0 or constant coefficients")
-        return scipy.linalg.expm(_dense_1d(g, vI, DI, kI, eq.advection == "upwind")) @ c0
-    if isinstance(eq, DriftDiffusion2D):
-        g = eq.grid
-        if (g.gx.bc, g.gy.bc) != (0, 0):
-            raise ValueError("semidiscrete_exact in 2-D needs a periodic grid")
-        vI = integral(eq.v, t0, t_end, (2,))
-        DI = integral(eq.D, t0, t_end, np.shape(eq.D(t0)) if callable(eq.D) else np.shape(eq.D))
-        from .kfe_pde import _tensor
-
-        Dt = _tensor(DI)
-        kI = float(integral(eq.kappa, t0, t_end))
-        cf = np.array([vI[0], vI[1], Dt[0], Dt[1], Dt[2], kI])
-        delta = np.zeros(g.shape)
-        delta[0, 0] = 1.0
-        col = np.zeros(g.shape)
-        _apply_full(delta, cf, g.gx.h, g.gy.h, 0, 0, eq.advection == "upwind", 1.0, col)
-        return np.fft.ifft2(np.fft.fft2(c0) * np.exp(np.fft.fft2(col))).real
-    raise ValueError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")

@@ -9,12 +9,14 @@ Numba kernels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["evaluate", "check_finite", "check_nonnegative"]
 
 
-def evaluate(value, ts: np.ndarray, name: str, shape: tuple = ()) -> np.ndarray:
+def evaluate(value: Any, ts: np.ndarray, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
     """Values of a coefficient at the depths ``ts``: array of shape ``(len(ts), *shape)``.
 
     Parameters
@@ -40,7 +42,7 @@ def evaluate(value, ts: np.ndarray, name: str, shape: tuple = ()) -> np.ndarray:
     ts = np.asarray(ts, dtype=float)
     if callable(value):
         vals = [np.asarray(value(float(t)), dtype=float) for t in ts]
-        for t, v in zip(ts, vals):
+        for t, v in zip(ts, vals, strict=True):
             if v.shape != shape:
                 raise ValueError(f"{name}(t) must return shape {shape}, got {v.shape} at t={t}")
         out = np.array(vals, dtype=float).reshape((len(ts),) + shape)

@@ -1,0 +1,180 @@
+"""Entry points of the KFE solvers: :func:`solve_kfe` (any equation) and :func:`solve_pde`.
+
+Depth-scheme names follow the SDE engine (:mod:`deeplimits.sde`): ``"euler"`` is the
+explicit Euler step (as ``scheme="euler"`` there), ``"implicit_euler"`` and
+``"crank_nicolson"`` are the theta method at ``theta = 1`` and ``1/2`` and ``"theta"`` (1-D PDE
+and master equation) takes ``theta=`` in ``[1/2, 1]`` as there; the 2-D PDE adds
+the ADI schemes ``"peaceman_rachford"``, ``"douglas"`` and ``"hundsdorfer_verwer"``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..._checks import check_choice
+from ._stepping import check_field, check_positivity, depth_steps, explicit_substeps, save_mask, theta_of
+from .equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
+from .master import solve_master
+from .pde1d import SCHEMES_1D, explicit_limit_1d, run_1d
+from .pde2d import ADI_CODES, SCHEMES_2D, adi_scheme, explicit_limit_2d, run_2d
+from .result import KFEResult
+
+__all__ = ["solve_kfe", "solve_pde"]
+
+
+def solve_pde(
+    eq: DriftDiffusion1D | DriftDiffusion2D,
+    c0: ArrayLike,
+    t_end: float,
+    *,
+    dt: float | None = None,
+    n_steps: int | None = None,
+    scheme: str = "crank_nicolson",
+    t0: float = 0.0,
+    saveat: ArrayLike | None = None,
+    substeps: bool = False,
+    theta: float | None = None,
+) -> KFEResult:
+    """Integrate a :class:`DriftDiffusion1D` / :class:`DriftDiffusion2D` over depth ``[t0, t_end]``.
+
+    Parameters
+    ----------
+    eq : DriftDiffusion1D or DriftDiffusion2D
+        The equation.
+    c0 : array_like
+        Initial field (capacity density) at ``t0``, shape ``eq.grid.shape``.
+    t_end : float
+        Final depth.
+    dt, n_steps : float or int
+        Step size or number of steps (exactly one).
+    scheme : str
+        1-D: ``"euler"`` (explicit), ``"implicit_euler"``, ``"crank_nicolson"``, ``"theta"``
+        (the theta method with ``theta=`` in ``[1/2, 1]``).
+        2-D: ``"euler"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
+        ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
+        ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
+        ``D`` only), ``"douglas"``, ``"hundsdorfer_verwer"``.  ``res.stats["scheme_used"]``
+        names the ADI scheme that ran.
+    t0 : float
+        Initial depth.
+    saveat : array_like, optional
+        Output depths, points of the step grid ``t0 + k dt``; default ``(t0, t_end)``.
+    substeps : bool
+        ``"euler"`` only: split each step into the fewest equal sub-steps that respect
+        the stability limit instead of raising.
+    theta : float, optional
+        1-D ``scheme="theta"``: its implicitness, in ``[1/2, 1]``.  2-D: implicitness of the
+        Douglas / Hundsdorfer--Verwer schemes (default ``1/2`` for Douglas,
+        ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
+
+    Returns
+    -------
+    KFEResult
+
+    Raises
+    ------
+    ValueError
+        Bad grid/field/coefficients, ``dt <= 0``, unknown scheme, or an
+        explicit step past the stability limit (naming ``dt`` and the limit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import Grid1D, DriftDiffusion1D
+    >>> g = Grid1D(-5, 5, 100, "reflecting")
+    >>> res = solve_pde(DriftDiffusion1D(g, v=0.3, D=0.5), np.exp(-g.x**2), 1.0, n_steps=50)
+    >>> res.ts.tolist(), bool(np.allclose(res.mass(), res.mass()[0], rtol=1e-12))
+    ([0.0, 1.0], True)
+    """
+    tic = time.perf_counter()
+    if not isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
+        raise TypeError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
+    grid: Any = eq.grid
+    c0 = check_field(c0, grid)
+    n, step = depth_steps(t0, t_end, dt, n_steps)
+    t0 = float(t0)
+    is2d = isinstance(eq, DriftDiffusion2D)
+    check_choice(scheme, "scheme", SCHEMES_2D if is2d else tuple(SCHEMES_1D))
+    th = 0.0 if is2d else theta_of(scheme, theta, SCHEMES_1D)
+    mask_coarse = save_mask(t0, step, n, saveat)
+    upwind = eq.advection == "upwind"
+    m = 1
+    limit = np.nan
+    if scheme == "euler":
+        cf = eq.coefficients(t0 + step * np.arange(n + 1))
+        if is2d:
+            limit, worst = explicit_limit_2d(
+                cf, grid.gx.n, grid.gy.n, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind
+            )
+        else:
+            limit, worst = explicit_limit_1d(cf, grid.n, grid.h, grid.bc, upwind)
+        check_positivity(worst, eq.advection)
+        m = explicit_substeps(limit, step, substeps, "1 / max diagonal of the operator")
+    n_fine, h_t = n * m, step / m
+    mask = np.zeros(n_fine + 1, dtype=np.bool_)
+    mask[::m] = mask_coarse
+    ys = np.empty((int(mask.sum()),) + grid.shape)
+    used = scheme
+    if is2d:
+        cf = eq.coefficients(t0 + 0.5 * h_t * np.arange(2 * n_fine + 1))
+        used, th = adi_scheme(scheme, theta, mixed=bool(np.any(cf[:, 4] != 0)))
+        code = ADI_CODES[used]
+        if code == 1 and np.any(cf[:, 4] != 0):
+            raise ValueError("peaceman_rachford needs a diagonal D (Dxy = 0); use douglas or hundsdorfer_verwer")
+        run_2d(c0, cf, h_t, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind, code, th, mask, ys)
+    else:
+        cf = eq.coefficients(t0 + h_t * np.arange(n_fine + 1))
+        run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
+    ts = np.asarray((t0 + h_t * np.arange(n_fine + 1))[mask], dtype=np.float64)
+    res = KFEResult(ts=ts, ys=ys, grid=grid)
+    res.stats = dict(
+        scheme=scheme,
+        scheme_used=used,
+        theta=th,
+        n_steps=n,
+        dt=step,
+        substeps=m,
+        dt_limit=limit,
+        wall_time=time.perf_counter() - tic,
+        mass=res.mass(),
+    )
+    return res
+
+
+def solve_kfe(eq: Any, c0: ArrayLike, t_end: float, **kwargs: Any) -> KFEResult:
+    """Integrate any capacity KFE over depth; see :func:`solve_pde` and :func:`solve_master` for options.
+
+    Parameters
+    ----------
+    eq : MasterEquation, DriftDiffusion1D or DriftDiffusion2D
+        The equation.
+    c0 : array_like
+        Initial field at ``t0`` (default 0).
+    t_end : float
+        Final depth.
+    **kwargs
+        ``dt`` or ``n_steps``, ``scheme``, ``t0``, ``saveat``, ``substeps``, ``theta``.
+
+    Returns
+    -------
+    KFEResult
+        ``ys[save, *grid.shape]`` at the depths ``ts`` (``saveat``), metadata in ``stats``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import MasterEquation, lattice_1d
+    >>> eq = MasterEquation(lattice_1d(8), offsets=[-1, 0, 1], weights=[0.25, 0.5, 0.25], rate=2.0)
+    >>> res = solve_kfe(eq, np.eye(8)[4], 1.0, n_steps=10, scheme="euler", saveat=[0.5, 1.0])
+    >>> res.ys.shape, round(float(res.mass()[-1]), 12)
+    ((2, 8), 1.0)
+    """
+    if isinstance(eq, MasterEquation):
+        return solve_master(eq, c0, t_end, **kwargs)
+    if isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
+        return solve_pde(eq, c0, t_end, **kwargs)
+    raise TypeError(f"eq must be a MasterEquation, DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
