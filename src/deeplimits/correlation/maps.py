@@ -43,7 +43,8 @@ import math
 import numba as nb
 import numpy as np
 
-from ..rng import normal_pair, stream_state
+from .._checks import check_int
+from ..rng import kernel_seed, normal_pair, stream_state
 
 __all__ = [
     "Q_STAR",
@@ -70,7 +71,7 @@ _SERIES_THETA = 0.5
 
 
 @nb.njit(cache=True)
-def _g_scalar(theta):
+def g_scalar(theta):
     # g(theta) = sin(theta) - theta cos(theta) = sum_{k>=1} (-1)^{k+1} 2k theta^{2k+1} / (2k+1)!
     if theta < _SERIES_THETA:
         t2 = theta * theta
@@ -92,13 +93,13 @@ def _theta_from_u_scalar(u):
 
 @nb.njit(cache=True)
 def _u_map_scalar(u, k):
-    return u - k * _g_scalar(_theta_from_u_scalar(u))
+    return u - k * g_scalar(_theta_from_u_scalar(u))
 
 
 @nb.njit(cache=True)
 def _g_vec(theta, out):
     for i in range(theta.size):
-        out[i] = _g_scalar(theta[i])
+        out[i] = g_scalar(theta[i])
 
 
 @nb.njit(cache=True)
@@ -265,10 +266,11 @@ def _check_u(u):
     return ua
 
 
-def _check_rho(rho):
-    r = _as_float_array(rho, "rho")
+def check_rho(rho, name="rho"):
+    """Return ``rho`` as a float array after checking it is finite and in ``[-1, 1]``."""
+    r = _as_float_array(rho, name)
     if np.any(r < -1.0) or np.any(r > 1.0):
-        raise ValueError("rho must lie in [-1, 1]")
+        raise ValueError(f"{name} must lie in [-1, 1], got {rho!r}")
     return r
 
 
@@ -327,7 +329,7 @@ def corr_map(rho, s_plus=1.0, s_minus=0.0):
     ValueError
         If ``rho`` is outside ``[-1, 1]`` or the slopes are invalid.
     """
-    r = _check_rho(rho)
+    r = check_rho(rho)
     k = shaping_coefficient(s_plus, s_minus)
     theta = np.arccos(r)
     g = np.empty(theta.size)
@@ -394,11 +396,9 @@ def depth_recursion_u(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
         If ``depth < 1``, ``stride`` does not divide ``depth``, or ``u0`` is
         outside ``(0, 2]``.
     """
-    depth = int(depth)
-    stride = int(stride)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    if stride < 1 or depth % stride:
+    depth = check_int(depth, "depth", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    if depth % stride:
         raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
     u0 = float(_check_u(u0))
     if u0 <= 0.0:
@@ -442,11 +442,9 @@ def depth_recursion_reference(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
     L = np.longdouble
     if np.finfo(L).eps > 1e-18:
         raise ValueError("numpy.longdouble is not an extended-precision type on this platform")
-    depth = int(depth)
-    stride = int(stride)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    if stride < 1 or depth % stride:
+    depth = check_int(depth, "depth", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    if depth % stride:
         raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
     u = L(float(_check_u(u0)))
     if u <= 0:
@@ -502,11 +500,11 @@ def relu_asymptote(l, order=1):
 
 
 @nb.njit(cache=True, parallel=True)
-def _one_layer_kernel(u, n, n_samples, seed, s_plus, s_minus, out_u, out_rho):
+def _one_layer_kernel(u, n, n_samples, seed, first_path, s_plus, s_minus, out_u, out_rho):
     rho = 1.0 - u
     perp = math.sqrt(u * (2.0 - u))  # sqrt(1 - rho^2) without cancellation
     for r in nb.prange(n_samples):
-        s = stream_state(seed, r)
+        s = stream_state(seed, first_path + r)
         saa = 0.0
         sbb = 0.0
         sab = 0.0
@@ -535,7 +533,7 @@ def _one_layer_kernel(u, n, n_samples, seed, s_plus, s_minus, out_u, out_rho):
         out_rho[r] = sab / (na * nb_)
 
 
-def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0):
+def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0, *, first_path: int = 0):
     """Correlation after one finite-width (leaky) ReLU layer: the system the maps are the limit of.
 
     Draws ``n`` iid pairs ``(x_i, y_i)`` of unit-variance Gaussians with
@@ -565,14 +563,11 @@ def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0):
         probability-``2^{-n}`` event that a vector is all zero.
     """
     u = float(_check_u(u))
-    if isinstance(n, bool) or int(n) != n or int(n) < 1:
-        raise ValueError(f"n (width) must be an integer >= 1, got {n!r}")
-    if isinstance(n_samples, bool) or int(n_samples) != n_samples or int(n_samples) < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
-    if int(seed) != seed or int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    n = check_int(n, "n", minimum=1)
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
     s_plus, s_minus = _check_slopes(s_plus, s_minus)
     out_u = np.empty(int(n_samples))
     out_rho = np.empty(int(n_samples))
-    _one_layer_kernel(u, int(n), int(n_samples), int(seed), s_plus, s_minus, out_u, out_rho)
+    first_path = check_int(first_path, "first_path", minimum=0)
+    _one_layer_kernel(u, n, n_samples, kernel_seed(seed), first_path, s_plus, s_minus, out_u, out_rho)
     return out_u, out_rho

@@ -54,8 +54,11 @@ import math
 import numba as nb
 import numpy as np
 
-from ..rng import normal_pair, stream_state
-from .maps import _g_scalar
+from .._checks import check_int
+from .._linalg import solve_inplace
+from ..rng import kernel_seed, stream_state
+from ..sde.noise import check_increments, draw_increments
+from .maps import g_scalar
 
 __all__ = [
     "kappa_from_shaping",
@@ -98,7 +101,7 @@ def kappa_from_shaping(c_plus, c_minus):
 @nb.njit(cache=True)
 def _nu_scalar(rho, kappa):
     theta = math.acos(min(1.0, max(-1.0, rho)))
-    return kappa / (2.0 * math.pi) * _g_scalar(theta)
+    return kappa / (2.0 * math.pi) * g_scalar(theta)
 
 
 def nu(rho, kappa):
@@ -182,7 +185,7 @@ def _z_drift(t, y, p, out):
     # theta = arccos(tanh zeta) = 2 arctan(e^{-zeta}); sin(theta) = sech(zeta)
     theta = 2.0 * math.atan(math.exp(-zeta))
     c = math.cosh(zeta)
-    out[0] = p[0] / (2.0 * math.pi) * _g_scalar(theta) * c * c + 0.5 * rho
+    out[0] = p[0] / (2.0 * math.pi) * g_scalar(theta) * c * c + 0.5 * rho
 
 
 @nb.njit(cache=True)
@@ -240,13 +243,21 @@ def _check_T(T):
 
 
 def _check_int(x, name, lo=1):
-    if isinstance(x, bool) or int(x) != x or int(x) < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
-    return int(x)
+    return check_int(x, name, minimum=lo)
 
 
 def sample_correlation(
-    rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None, scheme="euler"
+    rho0,
+    T,
+    c_plus=0.0,
+    c_minus=-1.0,
+    n_paths=10_000,
+    seed=0,
+    n_steps=1000,
+    saveat=None,
+    scheme="euler",
+    *,
+    first_path: int = 0,
 ):
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 
@@ -287,6 +298,7 @@ def sample_correlation(
         saveat=[T] if saveat is None else saveat,
         n_paths=_check_int(n_paths, "n_paths"),
         seed=seed,
+        first_path=first_path,
         scheme=scheme,
     )
     rho = np.tanh(sol.ys[:, :, 0])
@@ -313,48 +325,21 @@ def theta_martingale_mean(rho0):
 
 
 @nb.njit(cache=True)
-def _solve_small(A, B, Awork, X):
-    # Solve A X = B (m x m, B with m columns) by Gaussian elimination with partial pivoting,
-    # in preallocated arrays (no LAPACK call, no allocation: cheap to compile, fast for small m).
-    m = A.shape[0]
-    for r in range(m):
-        for c in range(m):
-            Awork[r, c] = A[r, c]
-            X[r, c] = B[r, c]
-    for col in range(m):
-        piv = col
-        best = abs(Awork[col, col])
-        for r in range(col + 1, m):
-            if abs(Awork[r, col]) > best:
-                best = abs(Awork[r, col])
-                piv = r
-        if piv != col:
-            for c in range(m):
-                tmp = Awork[col, c]
-                Awork[col, c] = Awork[piv, c]
-                Awork[piv, c] = tmp
-                tmp = X[col, c]
-                X[col, c] = X[piv, c]
-                X[piv, c] = tmp
-        d = Awork[col, col]
-        for r in range(col + 1, m):
-            f = Awork[r, col] / d
-            if f != 0.0:
-                for c in range(col, m):
-                    Awork[r, c] -= f * Awork[col, c]
-                for c in range(m):
-                    X[r, c] -= f * X[col, c]
-    for col in range(m - 1, -1, -1):
-        d = Awork[col, col]
-        for c in range(m):
-            acc = X[col, c]
-            for k in range(col + 1, m):
-                acc -= Awork[col, k] * X[k, c]
-            X[col, c] = acc / d
+def _left_solve(L, B, Aw, col, X):
+    # X = L^{-1} B column by column with the package's one small dense solver (it overwrites its matrix)
+    m = L.shape[0]
+    for c in range(m):
+        for r in range(m):
+            for q in range(m):
+                Aw[r, q] = L[r, q]
+            col[r] = B[r, c]
+        solve_inplace(Aw, col)
+        for r in range(m):
+            X[r, c] = col[r]
 
 
 @nb.njit(cache=True)
-def _factor_D(L, kappa, V, b, Aw, X, Y, D):
+def _factor_D(L, kappa, V, b, Aw, col, X, Y, D):
     """D = M/2 - (m+1)/8 I with M = L^{-1} b(L L^T) L^{-T} (all arrays m x m, preallocated)."""
     m = L.shape[0]
     for a in range(m):
@@ -370,11 +355,11 @@ def _factor_D(L, kappa, V, b, Aw, X, Y, D):
             else:
                 sq = math.sqrt(V[a, a] * V[c, c])
                 b[a, c] = _nu_scalar(V[a, c] / sq, kappa) * sq
-    _solve_small(L, b, Aw, X)  # X = L^{-1} b
+    _left_solve(L, b, Aw, col, X)  # X = L^{-1} b
     for a in range(m):  # Y = X^T = b L^{-T}  (b symmetric)
         for c in range(m):
             Y[a, c] = X[c, a]
-    _solve_small(L, Y, Aw, X)  # X = L^{-1} b L^{-T} = M
+    _left_solve(L, Y, Aw, col, X)  # X = L^{-1} b L^{-T} = M
     c0 = (m + 1.0) / 8.0
     for a in range(m):
         for c in range(m):
@@ -391,10 +376,11 @@ def _factor_drift(t, y, p, out):
     V = np.empty((m, m))
     b = np.empty((m, m))
     Aw = np.empty((m, m))
+    col = np.empty(m)
     X = np.empty((m, m))
     Y = np.empty((m, m))
     D = np.empty((m, m))
-    _factor_D(L, kappa, V, b, Aw, X, Y, D)
+    _factor_D(L, kappa, V, b, Aw, col, X, Y, D)
     for a in range(m):
         for c in range(m):
             acc = 0.0
@@ -404,23 +390,26 @@ def _factor_drift(t, y, p, out):
 
 
 @nb.njit(cache=True, parallel=True)
-def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, dW, use_dW, n_paths, out):
+def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, first_path, dW, use_dW, n_paths, out):
     # Euler on the factor: L_{k+1} = L_k (I + D h + dH / 2); out[i, j] = L L^T at save point j.
     m = L0.shape[0]
     nn = m * (m + 1) // 2
     n_steps = grid.size - 1
     for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_path + i)
+        spare = 0.0
+        have = False
         L = L0.copy()
         Ln = np.empty((m, m))
         E = np.empty((m, m))
         V = np.empty((m, m))
         b = np.empty((m, m))
         Aw = np.empty((m, m))
+        col = np.empty(m)
         X = np.empty((m, m))
         Y = np.empty((m, m))
         D = np.empty((m, m))
-        z = np.empty(nn + 1)
+        z = np.empty(nn)
         j = 0
         if save_idx[0] == 0:
             for a in range(m):
@@ -437,13 +426,9 @@ def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, dW, use_dW, n_paths, out
                 for k in range(nn):
                     z[k] = dW[i, step, k]
             else:
-                k = 0
-                while k < nn:
-                    z0, z1, s = normal_pair(s)
-                    z[k] = z0 * sh
-                    z[k + 1] = z1 * sh  # z has nn + 1 slots; the spare is unused
-                    k += 2
-            _factor_D(L, kappa, V, b, Aw, X, Y, D)
+                # the package's noise model: the same increments as sde.brownian_increments
+                s, spare, have = draw_increments(z, sh, s, spare, have)
+            _factor_D(L, kappa, V, b, Aw, col, X, Y, D)
             # E = I + D h + dH/2, noise index of (r, c), r <= c, as in _factor_diffusion
             for r in range(m):
                 for c in range(m):
@@ -516,7 +501,19 @@ def covariance_factor_sde(m, kappa):
     )
 
 
-def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None, dW=None):
+def sample_covariance(
+    V0,
+    T,
+    c_plus=0.0,
+    c_minus=-1.0,
+    n_paths=10_000,
+    seed=0,
+    n_steps=1000,
+    saveat=None,
+    dW=None,
+    *,
+    first_path: int = 0,
+):
     """Samples of the limiting covariance ``V_tau`` (PSD by construction).
 
     Parameters
@@ -561,17 +558,16 @@ def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n
     idx = np.asarray(save_indices(grid, [T] if saveat is None else saveat), dtype=np.int64)
     nn = m * (m + 1) // 2
     if dW is not None:
-        dWa = np.ascontiguousarray(np.asarray(dW, dtype=np.float64))
-        if dWa.shape[1:] != (n_steps, nn):
-            raise ValueError(f"dW must have shape (n_paths, {n_steps}, {nn}), got {dWa.shape}")
+        # shape and finiteness: a NaN increment would otherwise reach every later covariance
+        dWa = check_increments(dW, n_steps=n_steps, n_noise=nn)
         n_paths = dWa.shape[0]
         use_dW = True
     else:
         n_paths = _check_int(n_paths, "n_paths")
         dWa = np.zeros((1, 1, 1))
         use_dW = False
-    if int(seed) != seed or int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed_bits = kernel_seed(seed)
+    first_path = check_int(first_path, "first_path", minimum=0)
     out = np.empty((n_paths, idx.size, m, m))
-    _cov_factor_kernel(L0, kappa, grid, idx, int(seed), dWa, use_dW, n_paths, out)
+    _cov_factor_kernel(L0, kappa, grid, idx, seed_bits, first_path, dWa, use_dW, n_paths, out)
     return out[:, 0] if saveat is None else out

@@ -56,7 +56,8 @@ import math
 import numba as nb
 import numpy as np
 
-from ..rng import normal_pair, stream_state
+from .._checks import check_array, check_int
+from ..rng import kernel_seed, normal_pair, stream_state
 from .maps import Q_STAR
 
 __all__ = [
@@ -496,11 +497,11 @@ def _step(kind, x, t0, t1, h, dB, milstein, p):
 
 
 @nb.njit(cache=True, parallel=True)
-def _path_kernel(kind, grid, save_idx, n_paths, seed, dW, use_dW, milstein, x0, p, out, n_refl):
-    # one path per prange iteration, stream i (thread-count independent); saves at grid[save_idx]
+def _path_kernel(kind, grid, save_idx, n_paths, seed, first_path, dW, use_dW, milstein, x0, p, out, n_refl):
+    # one path per prange iteration, stream first_path + i (independent of threads and batches)
     n_steps = grid.size - 1
     for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
+        s = stream_state(seed, first_path + i)
         cache = 0.0
         have = False
         x = x0
@@ -525,9 +526,7 @@ def _path_kernel(kind, grid, save_idx, n_paths, seed, dW, use_dW, milstein, x0, 
 
 
 def _check_positive_int(x, name):
-    if isinstance(x, bool) or int(x) != x or int(x) < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {x!r}")
-    return int(x)
+    return check_int(x, name, minimum=1)
 
 
 def _check_grid(grid, t_min=0.0):
@@ -559,31 +558,29 @@ def _save_indices(g, saveat):
 def _noise_args(dW, n_paths, n_steps):
     if dW is None:
         return np.zeros((1, 1)), False, n_paths
-    dW = np.ascontiguousarray(np.asarray(dW, dtype=np.float64))
-    if dW.ndim != 2 or dW.shape[1] != n_steps:
-        raise ValueError(f"dW must have shape (n_paths, {n_steps}), got {dW.shape}")
+    # finite entries only: a NaN increment would silently propagate into every later state
+    dW = check_array(dW, "dW", shape=(None, n_steps))
+    if dW.shape[0] < 1:
+        raise ValueError("dW must hold at least one path")
     return dW, True, dW.shape[0]
 
 
-def _check_seed(seed):
-    if int(seed) != seed or int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
-def _run_paths(kind, g, n_paths, seed, dW, saveat, milstein, x0, p):
+def _run_paths(kind, g, n_paths, seed, dW, saveat, milstein, x0, p, first_path=0):
     """Validate the common arguments, run ``_path_kernel``; returns (ts, out, n_reflected)."""
-    seed = _check_seed(seed)
+    seed_bits = kernel_seed(seed)
     n_paths = _check_positive_int(n_paths, "n_paths")
+    first_path = check_int(first_path, "first_path", minimum=0)
     idx, ts = _save_indices(g, saveat)
     dWa, use_dW, n_paths = _noise_args(dW, n_paths, g.size - 1)
     out = np.empty((n_paths, idx.size))
     n_refl = np.zeros(n_paths, dtype=np.int64)
-    _path_kernel(kind, g, idx, n_paths, seed, dWa, use_dW, bool(milstein), float(x0), float(p), out, n_refl)
+    _path_kernel(
+        kind, g, idx, n_paths, seed_bits, first_path, dWa, use_dW, bool(milstein), float(x0), float(p), out, n_refl
+    )
     return ts, out, int(n_refl.sum())
 
 
-def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=None):
+def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=None, *, first_path: int = 0):
     """Integrate the regular J-equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``.
 
     Parameters
@@ -620,11 +617,13 @@ def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=No
         raise ValueError("grid must start at t = 0 (J_0 = 0)")
     if scheme not in ("euler", "milstein"):
         raise ValueError(f"scheme must be 'euler' or 'milstein', got {scheme!r}")
-    ts, out, _ = _run_paths(_J_SCHEME, g, n_paths, seed, dW, saveat, scheme == "milstein", 0.0, 0.0)
+    ts, out, _ = _run_paths(_J_SCHEME, g, n_paths, seed, dW, saveat, scheme == "milstein", 0.0, 0.0, first_path)
     return ts, out
 
 
-def simulate_y_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, y0=Y_STAR):
+def simulate_y_implicit(
+    grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, y0=Y_STAR, *, first_path: int = 0
+):
     """Drift-implicit scheme for ``y = q^{-1/2}`` from ``t = 0`` exactly.
 
     One step ``t_k -> t_{k+1}``::
@@ -658,7 +657,7 @@ def simulate_y_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, save
         raise ValueError("y0 must be Y_STAR when the grid starts at t = 0 (the start is pinned)")
     if not (y0 > 0 and np.isfinite(y0)):
         raise ValueError(f"y0 must be positive and finite, got {y0}")
-    ts, out, _ = _run_paths(_Y_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, y0, Y_STAR)
+    ts, out, _ = _run_paths(_Y_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, y0, Y_STAR, first_path)
     return ts, out
 
 
@@ -728,7 +727,9 @@ def y_implicit_scheme_mean(grid, y0=Y_STAR):
     return y_implicit_scheme_moments(grid, y0)[0]
 
 
-def simulate_q_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, return_stats=False):
+def simulate_q_implicit(
+    grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, return_stats=False, *, first_path: int = 0
+):
     """Drift-implicit (theta = 1) Euler or Milstein scheme on ``q`` itself, from ``t = 0`` exactly.
 
     One step ``t_k -> t_{k+1}``::
@@ -782,7 +783,7 @@ def simulate_q_implicit(grid, n_paths=1000, seed=0, milstein=True, dW=None, save
         raise ValueError("grid must start at t = 0 (q_0 = Q_STAR is pinned there)")
     if milstein and np.max(np.diff(g)) >= 0.125:
         raise ValueError("grid steps must be < 1/8 for the Milstein variant (positivity of the right-hand side)")
-    ts, out, n_refl = _run_paths(_Q_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, Q_STAR, A_COEF)
+    ts, out, n_refl = _run_paths(_Q_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, Q_STAR, A_COEF, first_path)
     return (ts, out, n_refl) if return_stats else (ts, out)
 
 
@@ -832,7 +833,18 @@ def J_scheme_moments(grid, scheme="milstein"):
     return m1, m2
 
 
-def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None, saveat=None, return_stats=False):
+def simulate_q_em(
+    grid,
+    n_paths=1000,
+    seed=0,
+    q0=Q_STAR,
+    milstein=False,
+    dW=None,
+    saveat=None,
+    return_stats=False,
+    *,
+    first_path: int = 0,
+):
     """Euler--Maruyama (or Milstein) on ``q`` itself, from ``t0 = grid[0] > 0``.
 
     The q-drift is singular at ``t = 0``, so this explicit scheme must start at
@@ -877,11 +889,11 @@ def simulate_q_em(grid, n_paths=1000, seed=0, q0=Q_STAR, milstein=False, dW=None
     q0 = float(q0)
     if not (q0 > 0 and np.isfinite(q0)):
         raise ValueError(f"q0 must be positive and finite, got {q0}")
-    ts, out, n_refl = _run_paths(_Q_EXPLICIT, g, n_paths, seed, dW, saveat, milstein, q0, A_COEF)
+    ts, out, n_refl = _run_paths(_Q_EXPLICIT, g, n_paths, seed, dW, saveat, milstein, q0, A_COEF, first_path)
     return (ts, out, n_refl) if return_stats else (ts, out)
 
 
-def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
+def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False, *, first_path: int = 0):
     """Samples of ``q_t`` (law of ``l^2 (1 - rho_l)`` at ``t = l/n``, ``n -> infinity``).
 
     Integrates the regular J-equation with Milstein on a uniform grid of step
@@ -920,15 +932,19 @@ def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False):
         raise ValueError("ts must be strictly increasing")
     m = _check_positive_int(n_steps_per_unit, "n_steps_per_unit")
     n_paths = _check_positive_int(n_paths, "n_paths")
-    n_total = int(round(ta[-1] * m))
+    first_path = check_int(first_path, "first_path", minimum=0)
+    kernel_seed(seed)  # validate the seed even when no step is taken
+    # grid membership is checked before the t = 0 shortcut, so that a time between grid
+    # points (e.g. 1e-4 with 1024 steps per unit) raises instead of returning Q_STAR
+    k = np.rint(ta * m)
+    if np.any(np.abs(k / m - ta) > 1e-12 * max(1.0, ta[-1])):
+        raise ValueError(f"ts: every t must be a multiple of 1/n_steps_per_unit = {1.0 / m}, got {ts!r}")
+    n_total = int(k[-1])
     if n_total < 1:
         return np.full((n_paths, ta.size), (Y_STAR if return_y else Q_STAR))
     grid = np.arange(n_total + 1) / m
-    k = np.rint(ta * m)
-    if np.any(np.abs(k / m - ta) > 1e-12 * max(1.0, ta[-1])):
-        raise ValueError(f"every t must be a multiple of 1/n_steps_per_unit = {1.0 / m}")
     grid[k.astype(int)] = ta  # exact requested times
-    _, J = simulate_J(grid, n_paths=n_paths, seed=seed, scheme="milstein", saveat=ta)
+    _, J = simulate_J(grid, n_paths=n_paths, seed=seed, scheme="milstein", saveat=ta, first_path=first_path)
     return y_from_J(ta[None, :], J) if return_y else q_from_J(ta[None, :], J)
 
 
@@ -1007,7 +1023,7 @@ def q_sde():
     -------
     deeplimits.sde.SDE
     """
-    from ..sde import SDE
+    from ..sde import SDE, Box
 
     return SDE(
         _q_drift_nb,
@@ -1017,6 +1033,9 @@ def q_sde():
         drift_jacobian=_q_jac_nb,
         diffusion_derivative=_q_dgdy_nb,
         name="unshaped ReLU q-SDE",
+        # q = l^2 (1 - rho) > 0: a step of a generic scheme that overshoots below 0 (Euler noise,
+        # theta = 1 on coarse grids) is reflected and counted in stats["n_exits"], never returned silently
+        domain=Box(lower=0.0, on_exit="reflect"),
         torch_drift=_q_drift_torch,
         torch_diffusion=_q_diffusion_torch,
     )
