@@ -149,7 +149,7 @@ def test_bad_input():
         depth_recursion_u(0.5, 10, stride=3)
     with pytest.raises(ValueError, match="n_samples"):
         maps.sample_one_layer(0.1, 8, 0)
-    with pytest.raises(ValueError, match="width"):
+    with pytest.raises(ValueError, match="n must be"):
         maps.sample_one_layer(0.1, 0, 10)
     with pytest.raises(ValueError, match="order"):
         relu_asymptote(10.0, order=2)
