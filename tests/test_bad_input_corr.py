@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from deeplimits.correlation import maps, odes, shaped_sde, unshaped_sde
+from deeplimits.correlation import maps, odes, shaped_sde, unshaped
 from deeplimits.correlation.shaped_sde import (
     covariance_drift,
     covariance_factor_sde,
@@ -13,8 +13,7 @@ from deeplimits.correlation.shaped_sde import (
     sample_correlation,
     sample_covariance,
 )
-from deeplimits.correlation.unshaped_sde import (
-    coarsen_increments,
+from deeplimits.correlation.unshaped import (
     mean_inv_q,
     mean_J,
     mean_y,
@@ -29,11 +28,11 @@ from deeplimits.correlation.unshaped_sde import (
 G = np.linspace(0.0, 1.0, 9)
 G0 = np.linspace(0.1, 1.0, 10)
 V0 = np.array([[1.0, 0.5], [0.5, 1.0]])
-NAN_DW2 = np.zeros((2, 8))
-NAN_DW2[1, 3] = np.nan
+NAN_DW2 = np.zeros((2, 8, 1))
+NAN_DW2[1, 3, 0] = np.nan
 G16 = np.linspace(0.0, 1.0, 17)
-NAN_DW16 = np.zeros((2, 16))
-NAN_DW16[0, 5] = np.nan
+NAN_DW16 = np.zeros((2, 16, 1))
+NAN_DW16[0, 5, 0] = np.nan
 NAN_DW3 = np.zeros((2, 4, 3))
 NAN_DW3[0, 1, 2] = np.nan
 
@@ -57,10 +56,11 @@ CASES = [
     ("simulate_J grid start", lambda: simulate_J(G0), ValueError, "grid"),
     ("simulate_J grid order", lambda: simulate_J(G[::-1]), ValueError, "grid"),
     ("simulate_J dW nan", lambda: simulate_J(G, dW=NAN_DW2), ValueError, "dW"),
-    ("simulate_J dW shape", lambda: simulate_J(G, dW=np.zeros((2, 5))), ValueError, "dW"),
+    ("simulate_J dW shape", lambda: simulate_J(G, dW=np.zeros((2, 5, 1))), ValueError, "dW"),
+    ("simulate_J dW 2-D", lambda: simulate_J(G, dW=np.zeros((2, 8))), ValueError, "dW"),
     ("simulate_J first_path", lambda: simulate_J(G, n_paths=2, first_path=1.5), ValueError, "first_path"),
     ("simulate_q_implicit dW nan", lambda: simulate_q_implicit(G16, dW=NAN_DW16), ValueError, "dW"),
-    ("simulate_q_implicit dW inf", lambda: simulate_q_implicit(G16, dW=np.full((1, 16), np.inf)), ValueError, "dW"),
+    ("simulate_q_implicit dW inf", lambda: simulate_q_implicit(G16, dW=np.full((1, 16, 1), np.inf)), ValueError, "dW"),
     ("simulate_q_implicit start", lambda: simulate_q_implicit(G0), ValueError, "grid"),
     ("simulate_q_implicit milstein h", lambda: simulate_q_implicit(np.linspace(0, 1, 3)), ValueError, "grid"),
     ("simulate_q_implicit seed", lambda: simulate_q_implicit(G16, n_paths=2, seed=-1), ValueError, "seed"),
@@ -69,8 +69,6 @@ CASES = [
     ("simulate_q_em start 0", lambda: simulate_q_em(G), ValueError, "grid"),
     ("simulate_q_em q0", lambda: simulate_q_em(G0, q0=-1.0), ValueError, "q0"),
     ("simulate_q_em n_paths", lambda: simulate_q_em(G0, n_paths=2.7), ValueError, "n_paths"),
-    ("coarsen factor", lambda: coarsen_increments(np.zeros((2, 8)), 3), ValueError, "factor"),
-    ("coarsen factor 2.5", lambda: coarsen_increments(np.zeros((2, 8)), 2.5), ValueError, "factor"),
     # closed forms
     ("q_drift t 0", lambda: q_drift(0.0, 1.0), ValueError, "t"),
     ("q_drift q neg", lambda: q_drift(1.0, -1.0), ValueError, "q"),
@@ -135,4 +133,4 @@ def test_big_seed_is_valid():
 
 
 def test_unused_modules_imported():
-    assert shaped_sde and unshaped_sde
+    assert shaped_sde and unshaped

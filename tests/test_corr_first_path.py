@@ -5,7 +5,7 @@ import pytest
 
 from deeplimits.correlation import maps
 from deeplimits.correlation.shaped_sde import sample_correlation, sample_covariance
-from deeplimits.correlation.unshaped_sde import (
+from deeplimits.correlation.unshaped import (
     sample_q,
     simulate_J,
     simulate_q_em,

@@ -64,7 +64,7 @@ def test_corr_map_matches_one_layer_monte_carlo():
         for rho in [-0.9, -0.3, 0.2, 0.8]:
             z1 = rng.standard_normal(n)
             z2 = rho * z1 + np.sqrt(1 - rho**2) * rng.standard_normal(n)
-            phi = lambda x: np.where(x > 0, sp * x, sm * x)
+            phi = lambda x, sp=sp, sm=sm: np.where(x > 0, sp * x, sm * x)
             prod = c * phi(z1) * phi(z2)
             assert abs(prod.mean() - corr_map(rho, sp, sm)) < 4 * prod.std() / np.sqrt(n)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from deeplimits.correlation import q_sde
-from deeplimits.correlation.unshaped_sde import Q_STAR
+from deeplimits.correlation.unshaped import Q_STAR
 from deeplimits.sde import solve, uniform_grid
 
 

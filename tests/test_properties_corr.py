@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from deeplimits.correlation import maps
 from deeplimits.correlation.shaped_sde import sample_correlation, sample_covariance
-from deeplimits.correlation.unshaped_sde import sample_q, simulate_q_implicit
+from deeplimits.correlation.unshaped import sample_q, simulate_q_implicit
 
 rhos = st.floats(-1.0, 1.0, allow_nan=False)
 slopes = st.floats(0.0, 3.0, allow_nan=False)

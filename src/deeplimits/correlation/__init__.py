@@ -11,30 +11,30 @@ odes
 shaped_sde
     Neural covariance SDE (shaped ReLU, ``d/n = T``): PSD-preserving integration for
     ``m`` inputs and the correlation marginal in Fisher-z form (``rho`` stays in ``(-1, 1)``).
-unshaped_sde
+unshaped
     Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n``; integrators from ``t = 0``
     (regular J-equation, drift-implicit schemes on ``y = q^{-1/2}`` and on ``q`` itself) and
     Euler/Milstein from ``t0 > 0``; closed-form moments.
 
 Quick use
 ---------
->>> from deeplimits.correlation.unshaped_sde import sample_q
+>>> from deeplimits.correlation.unshaped import sample_q
 >>> q = sample_q([0.25, 0.5], n_paths=1000, seed=0)          # doctest: +SKIP
 >>> from deeplimits.correlation.shaped_sde import sample_correlation
 >>> rho = sample_correlation(0.5, T=1.0, c_plus=0, c_minus=-1, n_paths=1000, seed=0)  # doctest: +SKIP
 """
 
-from . import maps, odes, shaped_sde, unshaped_sde
+from . import maps, odes, shaped_sde, unshaped
 from .maps import Q_STAR, corr_map, corr_map_u, depth_recursion_u, relu_asymptote
 from .odes import correlation_ode, resnet_covariance_ode
 from .shaped_sde import correlation_sde, covariance_factor_sde, sample_correlation, sample_covariance
-from .unshaped_sde import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
+from .unshaped import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
 
 __all__ = [
     "maps",
     "odes",
     "shaped_sde",
-    "unshaped_sde",
+    "unshaped",
     "Q_STAR",
     "corr_map",
     "corr_map_u",

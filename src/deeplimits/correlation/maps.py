@@ -150,6 +150,10 @@ def shaping_coefficient(s_plus=1.0, s_minus=0.0):
         If a slope is negative, non-finite, or both are zero.
     """
     s_plus, s_minus = _check_slopes(s_plus, s_minus)
+    top = max(s_plus, s_minus)
+    if not 1e-150 < top < 1e150:
+        # k is scale-invariant: rescale extreme slopes so that the squares neither underflow nor overflow
+        s_plus, s_minus = s_plus / top, s_minus / top
     return (s_plus - s_minus) ** 2 / (np.pi * (s_plus**2 + s_minus**2))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from deeplimits.convergence import fit_order
 from deeplimits.correlation import maps, odes, shaped_sde
-from deeplimits.correlation.unshaped_sde import Q_STAR
+from deeplimits.correlation.unshaped import Q_STAR
 from deeplimits.experiments._corr_common import fit_with_intercept
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 

@@ -23,7 +23,7 @@ from scipy import optimize, stats
 from deeplimits.correlation.maps import depth_recursion_u
 from deeplimits.correlation.odes import correlation_ode, resnet_recursion, shaped_mlp_recursion
 from deeplimits.correlation.shaped_sde import sample_correlation
-from deeplimits.correlation.unshaped_sde import Q_STAR, mean_y, sample_q
+from deeplimits.correlation.unshaped import Q_STAR, mean_y, sample_q
 from deeplimits.networks import gram_from_correlation, relu_mlp, resnet, shaped_mlp
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 

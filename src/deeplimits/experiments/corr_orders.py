@@ -10,9 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from deeplimits.convergence import plot_orders
-from deeplimits.correlation import shaped_sde, unshaped_sde
-from deeplimits.correlation.unshaped_sde import Q_STAR, Y_STAR
+from deeplimits.correlation import shaped_sde, unshaped
+from deeplimits.correlation.unshaped import Q_STAR, Y_STAR
 from deeplimits.experiments._corr_common import fit_with_intercept, order_result, shaped_orders
+from deeplimits.sde import brownian_increments, coarsen_increments
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 ORDER_TOL_STRONG = 0.2
@@ -24,23 +25,21 @@ ORDER_TOL_WEAK = 0.25
 def _unshaped_strong(params, seed):
     T, P, n_ref = params["T"], params["strong_paths"], params["n_ref"]
     g = np.linspace(0, T, n_ref + 1)
-    dW = unshaped_sde.brownian_increments(g, P, seed)
-    _, Jr = unshaped_sde.simulate_J(g, dW=dW, saveat=[T])
-    y_ref = unshaped_sde.y_from_J(T, Jr[:, 0])
+    dW = brownian_increments(g, n_paths=P, seed=seed)
+    _, Jr = unshaped.simulate_J(g, dW=dW, saveat=[T])
+    y_ref = unshaped.y_from_J(T, Jr[:, 0])
     Ns = np.asarray(params["strong_steps"])
     out = []
     for label, exp in [("J-euler", 0.5), ("J-milstein", 1.0), ("y-implicit", 0.5), ("y-implicit-milstein", 1.0)]:
         errs, ses = [], []
         for N in Ns:
-            dWc = unshaped_sde.coarsen_increments(dW, n_ref // N)
+            dWc = coarsen_increments(dW, n_ref // N)
             gc = np.linspace(0, T, N + 1)
             if label.startswith("J"):
-                _, J = unshaped_sde.simulate_J(gc, dW=dWc, scheme=label[2:], saveat=[T])
-                y = unshaped_sde.y_from_J(T, J[:, 0])
+                _, J = unshaped.simulate_J(gc, dW=dWc, scheme=label[2:], saveat=[T])
+                y = unshaped.y_from_J(T, J[:, 0])
             else:
-                y = unshaped_sde.simulate_y_implicit(gc, dW=dWc, milstein=label.endswith("milstein"), saveat=[T])[1][
-                    :, 0
-                ]
+                y = unshaped.simulate_y_implicit(gc, dW=dWc, milstein=label.endswith("milstein"), saveat=[T])[1][:, 0]
             e = np.abs(y - y_ref)
             errs.append(e.mean())
             ses.append(e.std() / np.sqrt(P))
@@ -51,9 +50,9 @@ def _unshaped_strong(params, seed):
         Nq = np.asarray(params[key])
         errs, ses = [], []
         for N in Nq:
-            _, q = unshaped_sde.simulate_q_implicit(
+            _, q = unshaped.simulate_q_implicit(
                 np.linspace(0, T, N + 1),
-                dW=unshaped_sde.coarsen_increments(dW, n_ref // N),
+                dW=coarsen_increments(dW, n_ref // N),
                 milstein=milstein,
                 saveat=[T],
             )
@@ -79,7 +78,7 @@ def _unshaped_weak(params, seed):
     """
     T, P = params["T"], params["weak_paths"]
     Ns = np.asarray(params["weak_steps"])
-    exact = unshaped_sde.mean_inv_q(T)
+    exact = unshaped.mean_inv_q(T)
     out = []
     for label in ["J-euler", "J-milstein", "y-implicit", "y-implicit-milstein"]:
         errs, ses = [], []
@@ -87,15 +86,15 @@ def _unshaped_weak(params, seed):
             gc = np.linspace(0, T, N + 1)
             s_ = seed * 1000 + k
             if label.startswith("J"):
-                _, J = unshaped_sde.simulate_J(gc, n_paths=P, seed=s_, scheme=label[2:], saveat=[T])
-                y = unshaped_sde.y_from_J(T, J[:, 0])
+                _, J = unshaped.simulate_J(gc, n_paths=P, seed=s_, scheme=label[2:], saveat=[T])
+                y = unshaped.y_from_J(T, J[:, 0])
             else:
-                y = unshaped_sde.simulate_y_implicit(
+                y = unshaped.simulate_y_implicit(
                     gc, n_paths=P, seed=s_, milstein=label.endswith("milstein"), saveat=[T]
                 )[1][:, 0]
-            _, Jm = unshaped_sde.simulate_J(gc, n_paths=P, seed=s_, scheme="milstein", saveat=[T])
-            d = y**2 - unshaped_sde.y_from_J(T, Jm[:, 0]) ** 2
-            cv = unshaped_sde.J_scheme_moments(gc)[1][-1] * Y_STAR**2 / T**2
+            _, Jm = unshaped.simulate_J(gc, n_paths=P, seed=s_, scheme="milstein", saveat=[T])
+            d = y**2 - unshaped.y_from_J(T, Jm[:, 0]) ** 2
+            cv = unshaped.J_scheme_moments(gc)[1][-1] * Y_STAR**2 / T**2
             errs.append(abs(d.mean() + cv - exact))
             ses.append(d.std() / np.sqrt(P))
         out.append(order_result("weak", f"unshaped {label} (E[1/q] closed form, exact CV)", T / Ns, errs, 1.0, P, ses))
@@ -106,12 +105,12 @@ def _unshaped_weak(params, seed):
         for k, N in enumerate(Nq):
             g = np.linspace(0, T, N + 1)
             s_ = seed * 1000 + 500 + k
-            _, q = unshaped_sde.simulate_q_implicit(
+            _, q = unshaped.simulate_q_implicit(
                 g, n_paths=params["q_weak_paths"], seed=s_, milstein=milstein, saveat=[T]
             )
-            _, J = unshaped_sde.simulate_J(g, n_paths=params["q_weak_paths"], seed=s_, scheme="milstein", saveat=[T])
-            d = 1.0 / q[:, 0] - unshaped_sde.y_from_J(T, J[:, 0]) ** 2
-            cv = unshaped_sde.J_scheme_moments(g)[1][-1] * Y_STAR**2 / T**2
+            _, J = unshaped.simulate_J(g, n_paths=params["q_weak_paths"], seed=s_, scheme="milstein", saveat=[T])
+            d = 1.0 / q[:, 0] - unshaped.y_from_J(T, J[:, 0]) ** 2
+            cv = unshaped.J_scheme_moments(g)[1][-1] * Y_STAR**2 / T**2
             errs.append(abs(d.mean() + cv - exact))
             ses.append(d.std() / np.sqrt(d.size))
         name = "milstein" if milstein else "euler"
@@ -132,16 +131,16 @@ def _unshaped_weak(params, seed):
 def _q_em_from_t0(params, seed):
     """Weak order in h of Euler/Milstein on q from t0 (control variate), and the start bias table."""
     T, t0, P = params["T"], params["t0"], params["cv_paths"]
-    exact = {1: unshaped_sde.mean_y_from_t0(T, t0), 2: unshaped_sde.second_moment_y_from_t0(T, t0)}
+    exact = {1: unshaped.mean_y_from_t0(T, t0), 2: unshaped.second_moment_y_from_t0(T, t0)}
     out = []
     for milstein, Ns in [(False, params["q_em_steps"]), (True, params["q_mil_steps"])]:
         Ns = np.asarray(Ns)
         errs, ses = {1: [], 2: []}, {1: [], 2: []}
         for N in Ns:
             g = np.linspace(t0, T, N + 1)
-            _, q = unshaped_sde.simulate_q_em(g, n_paths=P, seed=seed + 7, saveat=[T], milstein=milstein)
-            _, ycv = unshaped_sde.simulate_y_implicit(g, n_paths=P, seed=seed + 7, saveat=[T], y0=Y_STAR)
-            mom = unshaped_sde.y_implicit_scheme_moments(g, milstein=True)
+            _, q = unshaped.simulate_q_em(g, n_paths=P, seed=seed + 7, saveat=[T], milstein=milstein)
+            _, ycv = unshaped.simulate_y_implicit(g, n_paths=P, seed=seed + 7, saveat=[T], y0=Y_STAR)
+            mom = unshaped.y_implicit_scheme_moments(g, milstein=True)
             for p_ in (1, 2):
                 d = q[:, 0] ** (-p_ / 2) - ycv[:, 0] ** p_
                 errs[p_].append(abs(d.mean() + mom[p_ - 1][-1] - exact[p_]))
@@ -166,8 +165,8 @@ def _q_em_from_t0(params, seed):
         table.append(
             dict(
                 t0=t0_,
-                start_bias_E_y=float(unshaped_sde.mean_y_from_t0(T, t0_) - unshaped_sde.mean_y(T)),
-                start_bias_E_inv_q=float(unshaped_sde.second_moment_y_from_t0(T, t0_) - unshaped_sde.mean_inv_q(T)),
+                start_bias_E_y=float(unshaped.mean_y_from_t0(T, t0_) - unshaped.mean_y(T)),
+                start_bias_E_inv_q=float(unshaped.second_moment_y_from_t0(T, t0_) - unshaped.mean_inv_q(T)),
             )
         )
     # total bias of Euler on q, E[q_T^{-1/2}] - (exact singular-start mean), on an (h, t0) table, same
@@ -179,27 +178,27 @@ def _q_em_from_t0(params, seed):
         for h in params["bias_h"]:
             N = int(round((T - t0_) / h))
             g = np.linspace(t0_, T, N + 1)
-            _, q, n_refl = unshaped_sde.simulate_q_em(
+            _, q, n_refl = unshaped.simulate_q_em(
                 g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T], return_stats=True
             )
-            _, ycv = unshaped_sde.simulate_y_implicit(g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T])
+            _, ycv = unshaped.simulate_y_implicit(g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T])
             d = q[:, 0] ** -0.5 - ycv[:, 0]
-            m = d.mean() + unshaped_sde.y_implicit_scheme_mean(g)[-1]
+            m = d.mean() + unshaped.y_implicit_scheme_mean(g)[-1]
             hs.append((T - t0_) / N)
-            tot.append(float(m - unshaped_sde.mean_y(T)))
+            tot.append(float(m - unshaped.mean_y(T)))
             ses.append(float(d.std() / np.sqrt(d.size)))
             step_table.append(
                 dict(
                     h=hs[-1],
                     t0=t0_,
-                    step_bias=float(m - unshaped_sde.mean_y_from_t0(T, t0_)),
+                    step_bias=float(m - unshaped.mean_y_from_t0(T, t0_)),
                     total_bias=tot[-1],
                     stderr=ses[-1],
                     n_reflected=n_refl,
                 )
             )
         B, c, seB = fit_with_intercept(hs, tot, 1.0 / np.square(ses))
-        closed = float(unshaped_sde.mean_y_from_t0(T, t0_) - unshaped_sde.mean_y(T))
+        closed = float(unshaped.mean_y_from_t0(T, t0_) - unshaped.mean_y(T))
         start_fit.append(
             dict(t0=t0_, B_sim=float(B), B_se=seB, B_closed=closed, step_coef=float(c[0]), z=float((B - closed) / seB))
         )
@@ -339,10 +338,10 @@ def _sample_paths_figure(params, seed, outdir):
     """Sample paths of q_t (through J, from t = 0) and of the shaped correlation, with their means."""
     T = 1.0
     g = np.linspace(0, T, 1025)
-    _, J = unshaped_sde.simulate_J(g, n_paths=params["path_samples"], seed=seed + 21)
-    _, qi = unshaped_sde.simulate_q_implicit(g, n_paths=8, seed=seed + 21)
-    q = unshaped_sde.q_from_J(g[None, :], J)
-    y = unshaped_sde.y_from_J(g[None, :], J)
+    _, J = unshaped.simulate_J(g, n_paths=params["path_samples"], seed=seed + 21)
+    _, qi = unshaped.simulate_q_implicit(g, n_paths=8, seed=seed + 21)
+    q = unshaped.q_from_J(g[None, :], J)
+    y = unshaped.y_from_J(g[None, :], J)
     fig, axs = plt.subplots(1, 3, figsize=(15, 4.2))
     for i in range(8):
         axs[0].plot(g, q[i], lw=0.8)
@@ -354,7 +353,7 @@ def _sample_paths_figure(params, seed, outdir):
     axs[0].set_ylabel("$q_t = l^2 (1 - \\rho_l)$")
     axs[1].set_ylabel("$y_t = q_t^{-1/2}$")
     axs[1].plot(g, y.mean(axis=0), label=f"mean of {y.shape[0]} paths")
-    axs[1].plot(g[1:], unshaped_sde.mean_y(g[1:]), "--", label="closed form $E[q_t^{-1/2}]$")
+    axs[1].plot(g[1:], unshaped.mean_y(g[1:]), "--", label="closed form $E[q_t^{-1/2}]$")
     axs[1].fill_between(g, np.quantile(y, 0.05, axis=0), np.quantile(y, 0.95, axis=0), alpha=0.2, label="5-95%")
     axs[1].set_xlabel("t")
     axs[1].legend(fontsize=7)
