@@ -307,7 +307,7 @@ def test_bad_input():
         simulate_q_implicit(np.linspace(0.1, 1, 11))
     with pytest.raises(ValueError, match="1/8"):
         simulate_q_implicit(np.linspace(0, 1, 5))
-    with pytest.raises(ValueError, match="increasing"):
+    with pytest.raises(ValueError, match="grid steps must be positive"):
         simulate_y_implicit(np.array([0.0, 0.1, 0.1, 0.2]))
     with pytest.raises(ValueError, match="t must"):
         mean_inv_q(0.0)
