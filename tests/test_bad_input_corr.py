@@ -5,13 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from deeplimits.correlation import maps, odes, shaped_sde, unshaped
+from deeplimits.correlation import covariance_factor_sde, maps, odes, sample_covariance, shaped_sde, unshaped
 from deeplimits.correlation.shaped_sde import (
     covariance_drift,
-    covariance_factor_sde,
     nu,
     sample_correlation,
-    sample_covariance,
 )
 from deeplimits.correlation.unshaped import (
     mean_inv_q,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from deeplimits.correlation import maps
-from deeplimits.correlation.shaped_sde import sample_correlation, sample_covariance
+from deeplimits.correlation import maps, sample_covariance
+from deeplimits.correlation.shaped_sde import sample_correlation
 from deeplimits.correlation.unshaped import (
     sample_q,
     simulate_J,

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deeplimits.correlation import maps
-from deeplimits.correlation.shaped_sde import sample_correlation, sample_covariance
+from deeplimits.correlation import maps, sample_covariance
+from deeplimits.correlation.shaped_sde import sample_correlation
 from deeplimits.correlation.unshaped import sample_q, simulate_q_implicit
 
 rhos = st.floats(-1.0, 1.0, allow_nan=False)

@@ -39,7 +39,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .maps import check_rho, depth_recursion_u, g_angle, shaped_slopes, theta_from_u, u_from_theta
-from .shaped_sde import _check_kappa, kappa_from_shaping
+from .shaped_sde import check_kappa, kappa_from_shaping
 
 __all__ = [
     "J1",
@@ -129,7 +129,7 @@ def correlation_ode(rho0, t, kappa, return_u=False):
     """
     r0 = float(check_rho(rho0, "rho0"))
     ts = _check_times(t)
-    kappa = _check_kappa(kappa)
+    kappa = check_kappa(kappa)
     th0 = float(theta_from_u(1.0 - r0))
     if th0 == 0.0 or kappa == 0.0 or ts[-1] == 0.0:
         th = np.full(ts.shape, th0)

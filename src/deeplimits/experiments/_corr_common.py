@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from deeplimits.convergence import OrderResult, fit_order
-from deeplimits.correlation import shaped_sde
+from deeplimits.correlation import sample_covariance, shaped_sde
 from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid
 
 __all__ = ["fit_with_intercept", "order_result", "shaped_orders"]
@@ -54,9 +54,7 @@ def shaped_orders(params, seed):
     dWc = brownian_increments(uniform_grid(0, T, nc), n_paths=Pc, seed=seed + 9, n_noise=3)
 
     def V_at(N):
-        return shaped_sde.sample_covariance(
-            V0, T, 0.0, -np.sqrt(params["kappa"]), n_steps=N, dW=coarsen_increments(dWc, nc // N)
-        )
+        return sample_covariance(V0, T, 0.0, -np.sqrt(params["kappa"]), n_steps=N, dW=coarsen_increments(dWc, nc // N))
 
     ref = V_at(nc)
     Nc = np.asarray(params["cov_steps"])
