@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from deeplimits.correlation import covariance_factor_sde, maps, odes, sample_covariance, shaped_sde, unshaped
+from deeplimits.correlation import covariance_factor_sde, depth, maps, odes, sample_covariance, shaped_sde, unshaped
 from deeplimits.correlation.shaped_sde import (
     covariance_drift,
     nu,
@@ -104,10 +104,10 @@ CASES = [
     # maps
     ("corr_map rho", lambda: maps.corr_map(1.5), ValueError, "rho"),
     ("corr_map_u u", lambda: maps.corr_map_u(-0.5), ValueError, "u"),
-    ("depth_recursion depth", lambda: maps.depth_recursion_u(0.5, 2.5), ValueError, "depth"),
-    ("relu_asymptote order", lambda: maps.relu_asymptote(10.0, order=2), ValueError, "order"),
-    ("sample_one_layer n", lambda: maps.sample_one_layer(0.3, 2.7, 10), ValueError, "n"),
-    ("sample_one_layer seed", lambda: maps.sample_one_layer(0.3, 5, 10, seed=-1), ValueError, "seed"),
+    ("depth_recursion depth", lambda: depth.depth_recursion_u(0.5, 2.5), ValueError, "depth"),
+    ("relu_asymptote order", lambda: depth.relu_asymptote(10.0, order=2), ValueError, "order"),
+    ("sample_one_layer n", lambda: depth.sample_one_layer(0.3, 2.7, 10), ValueError, "n"),
+    ("sample_one_layer seed", lambda: depth.sample_one_layer(0.3, 5, 10, seed=-1), ValueError, "seed"),
     # odes
     ("correlation_ode rho0", lambda: odes.correlation_ode(1.5, [1.0], 1.0), ValueError, "rho0"),
     ("resnet_covariance_ode sigma", lambda: odes.resnet_covariance_ode(V0, [1.0], -1.0), ValueError, "sigma_r"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from deeplimits.correlation import maps, sample_covariance
+from deeplimits.correlation import depth, sample_covariance
 from deeplimits.correlation.shaped_sde import sample_correlation
 from deeplimits.correlation.unshaped import (
     sample_q,
@@ -25,7 +25,7 @@ ENTRY_POINTS = {
     "simulate_q_em": lambda n, k: simulate_q_em(G0, n_paths=n, seed=7, first_path=k)[1],
     "sample_correlation": lambda n, k: sample_correlation(0.4, 1.0, n_paths=n, seed=7, n_steps=32, first_path=k),
     "sample_covariance": lambda n, k: sample_covariance(V0, 1.0, n_paths=n, seed=7, n_steps=32, first_path=k),
-    "sample_one_layer": lambda n, k: np.stack(maps.sample_one_layer(0.3, 20, n, seed=7, first_path=k), axis=-1),
+    "sample_one_layer": lambda n, k: np.stack(depth.sample_one_layer(0.3, 20, n, seed=7, first_path=k), axis=-1),
 }
 
 

@@ -3,16 +3,14 @@
 import numpy as np
 import pytest
 
-from deeplimits.correlation import maps
+from deeplimits.correlation import depth, maps
+from deeplimits.correlation.depth import depth_recursion_reference, depth_recursion_u, relu_asymptote
 from deeplimits.correlation.maps import (
     Q_STAR,
     angle_map,
     corr_map,
     corr_map_u,
-    depth_recursion_reference,
-    depth_recursion_u,
     g_angle,
-    relu_asymptote,
     shaped_slopes,
     shaping_coefficient,
 )
@@ -148,9 +146,9 @@ def test_bad_input():
     with pytest.raises(ValueError, match="stride"):
         depth_recursion_u(0.5, 10, stride=3)
     with pytest.raises(ValueError, match="n_samples"):
-        maps.sample_one_layer(0.1, 8, 0)
+        depth.sample_one_layer(0.1, 8, 0)
     with pytest.raises(ValueError, match="n must be"):
-        maps.sample_one_layer(0.1, 0, 10)
+        depth.sample_one_layer(0.1, 0, 10)
     with pytest.raises(ValueError, match="order"):
         relu_asymptote(10.0, order=2)
     assert maps.shaped_slopes(1.0, -1.0, 4) == (1.5, 0.5)

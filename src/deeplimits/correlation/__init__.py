@@ -24,8 +24,9 @@ Quick use
 >>> rho = sample_correlation(0.5, T=1.0, c_plus=0, c_minus=-1, n_paths=1000, seed=0)  # doctest: +SKIP
 """
 
-from . import maps, odes, shaped_covariance, shaped_sde, unshaped
-from .maps import Q_STAR, corr_map, corr_map_u, depth_recursion_u, relu_asymptote
+from . import depth, maps, odes, shaped_covariance, shaped_sde, unshaped
+from .depth import depth_recursion_u, relu_asymptote
+from .maps import Q_STAR, corr_map, corr_map_u
 from .odes import correlation_ode, resnet_covariance_ode
 from .shaped_covariance import covariance_factor_sde, sample_covariance
 from .shaped_sde import correlation_sde, sample_correlation
@@ -33,6 +34,7 @@ from .unshaped import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
 
 __all__ = [
     "maps",
+    "depth",
     "odes",
     "shaped_sde",
     "shaped_covariance",

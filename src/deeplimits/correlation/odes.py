@@ -38,7 +38,8 @@ import math
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .maps import check_rho, depth_recursion_u, g_angle, shaped_slopes, theta_from_u, u_from_theta
+from .depth import depth_recursion_u
+from .maps import check_rho, g_angle, shaped_slopes, theta_from_u, u_from_theta
 from .shaped_sde import check_kappa, kappa_from_shaping
 
 __all__ = [

@@ -14,7 +14,7 @@ import matplotlib.ticker
 import numpy as np
 
 from deeplimits.convergence import fit_order
-from deeplimits.correlation import maps, odes, shaped_sde
+from deeplimits.correlation import depth, maps, odes, shaped_sde
 from deeplimits.correlation.unshaped import Q_STAR
 from deeplimits.experiments._corr_common import fit_with_intercept
 from deeplimits.validation import Check, Outcome, experiment, save_figure
@@ -88,7 +88,7 @@ def infinite_width(params, *, seed, outdir):
     except ImportError:  # pragma: no cover
         metrics["u_map_max_rel_error_ulp"] = "mpmath not installed"
     # (c) recursion to 1e6
-    u = maps.depth_recursion_u(0.5, 10**6, stride=10)
+    u = depth.depth_recursion_u(0.5, 10**6, stride=10)
     ell = np.arange(u.size) * 10.0
     ratio = ell[-1] ** 2 * u[-1] / Q_STAR - 1
     sel = ell >= 1e3
@@ -100,7 +100,7 @@ def infinite_width(params, *, seed, outdir):
     # recursion on rho (closed-form f, then 1 - rho), at l = ref_depth
     L = params["ref_depth"]
     if np.finfo(np.longdouble).eps < 1e-18:
-        ref = float(maps.depth_recursion_reference(0.5, L, stride=L)[-1])
+        ref = float(depth.depth_recursion_reference(0.5, L, stride=L)[-1])
         rel = abs(u[L // 10] / ref - 1)
         rho_naive = 0.5
         for _ in range(L):
@@ -122,7 +122,7 @@ def infinite_width(params, *, seed, outdir):
     u_inf = float(maps.corr_map_u(us_))
     drift_c, drift_se, var_c, var_se = [], [], [], []
     for k, n in enumerate(params["widths"]):
-        up, _ = maps.sample_one_layer(us_, n, params["n_layers"], seed=seed * 1000 + k)
+        up, _ = depth.sample_one_layer(us_, n, params["n_layers"], seed=seed * 1000 + k)
         up = up[np.isfinite(up)]
         R = up.size
         drift_c.append(n * (up.mean() - u_inf) / us_)
@@ -178,7 +178,9 @@ def infinite_width(params, *, seed, outdir):
     sh = []
     for k, n in enumerate(params["shaped_widths"]):
         sp, sm = maps.shaped_slopes(0.0, -1.0, n)
-        _, rp = maps.sample_one_layer(1 - rho, n, params["n_shaped"], seed=seed * 1000 + 100 + k, s_plus=sp, s_minus=sm)
+        _, rp = depth.sample_one_layer(
+            1 - rho, n, params["n_shaped"], seed=seed * 1000 + 100 + k, s_plus=sp, s_minus=sm
+        )
         d = rp[np.isfinite(rp)] - rho
         R = d.size
         dm, dse = n * d.mean(), n * d.std() / np.sqrt(R)
@@ -242,10 +244,10 @@ def infinite_width(params, *, seed, outdir):
 
     fig, axs = plt.subplots(1, 4, figsize=(17, 4))
     lv = np.unique(np.logspace(0, 6, 200).astype(int))
-    uu = maps.depth_recursion_u(0.5, 10**6)
+    uu = depth.depth_recursion_u(0.5, 10**6)
     axs[0].semilogx(lv, lv**2 * uu[lv] / Q_STAR, label="recursion $l^2 u_l / q^*$")
     axs[0].semilogx(
-        lv[lv > 5], maps.relu_asymptote(lv[lv > 5]) * lv[lv > 5] ** 2 / Q_STAR, "--", label="$1 - 3\\log l / l$"
+        lv[lv > 5], depth.relu_asymptote(lv[lv > 5]) * lv[lv > 5] ** 2 / Q_STAR, "--", label="$1 - 3\\log l / l$"
     )
     axs[0].set_ylim(0.5, 1.05)
     axs[0].set_xlabel("layer l")

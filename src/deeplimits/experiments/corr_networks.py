@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import optimize, stats
 
-from deeplimits.correlation.maps import depth_recursion_u
+from deeplimits.correlation import depth_recursion_u
 from deeplimits.correlation.odes import correlation_ode, resnet_recursion, shaped_mlp_recursion
 from deeplimits.correlation.shaped_sde import sample_correlation
 from deeplimits.correlation.unshaped import Q_STAR, mean_y, sample_q
