@@ -57,6 +57,11 @@ def depth_recursion_u(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
     ValueError
         If ``depth < 1``, ``stride`` does not divide ``depth``, or ``u0`` is
         outside ``(0, 2]``.
+
+    Examples
+    --------
+    >>> depth_recursion_u(0.5, 10).shape
+    (11,)
     """
     depth = check_int(depth, "depth", minimum=1)
     stride = check_int(stride, "stride", minimum=1)

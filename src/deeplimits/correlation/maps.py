@@ -325,6 +325,11 @@ def corr_map(rho, s_plus=1.0, s_minus=0.0):
     ------
     ValueError
         If ``rho`` is outside ``[-1, 1]`` or the slopes are invalid.
+
+    Examples
+    --------
+    >>> float(corr_map(1.0)), round(float(corr_map(0.0)), 6)
+    (1.0, 0.31831)
     """
     r = check_rho(rho)
     k = shaping_coefficient(s_plus, s_minus)

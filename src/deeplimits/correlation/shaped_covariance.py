@@ -246,6 +246,13 @@ def sample_covariance(
     ------
     ValueError
         If ``V0`` is not symmetric positive definite, ``T <= 0``, or counts < 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.correlation import sample_covariance
+    >>> sample_covariance(np.eye(2), 1.0, n_paths=5, seed=0, n_steps=10).shape
+    (5, 2, 2)
     """
     from ..sde import uniform_grid
     from ..sde.grids import save_indices

@@ -279,6 +279,13 @@ def sample_correlation(
     -------
     numpy.ndarray
         ``(n_paths,)`` if ``saveat`` is None, else ``(n_paths, len(saveat))``; values in ``(-1, 1)``.
+
+    Examples
+    --------
+    >>> from deeplimits.correlation import sample_correlation
+    >>> rho = sample_correlation(0.5, 1.0, n_paths=5, seed=0, n_steps=10)
+    >>> rho.shape, bool(abs(rho).max() < 1)
+    ((5,), True)
     """
     from ..sde import solve, uniform_grid
 

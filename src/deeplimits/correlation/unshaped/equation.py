@@ -194,6 +194,16 @@ def q_sde():
     Returns
     -------
     deeplimits.sde.SDE
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.correlation import q_sde
+    >>> from deeplimits.correlation.unshaped import Q_STAR
+    >>> from deeplimits.sde import solve, uniform_grid
+    >>> sol = solve(q_sde(), [Q_STAR], uniform_grid(0.0, 1.0, 100), n_paths=200, seed=0, scheme="theta")
+    >>> sol.stats["on_exit"], bool(np.all(sol.ys > 0))
+    ('reflect', True)
     """
     from ...sde import SDE, Box
 

@@ -78,6 +78,13 @@ def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=No
     ValueError
         On an invalid grid (not starting at 0, not increasing), scheme, seed,
         ``n_paths < 1`` or ``dW`` of the wrong shape.
+
+    Examples
+    --------
+    >>> from deeplimits.sde import uniform_grid
+    >>> ts, J = simulate_J(uniform_grid(0.0, 1.0, 8), n_paths=3, seed=1)
+    >>> J.shape
+    (3, 9)
     """
     g = _check_grid(grid)
     if g[0] != 0.0:
@@ -281,6 +288,12 @@ def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False, 
     ------
     ValueError
         If a time is negative, not on the grid, or not increasing.
+
+    Examples
+    --------
+    >>> from deeplimits.correlation import sample_q
+    >>> sample_q([0.25, 0.5], n_paths=4, seed=0, n_steps_per_unit=64).shape
+    (4, 2)
     """
     ta = np.atleast_1d(check_times(ts))
     if np.any(np.diff(ta) <= 0):

@@ -88,6 +88,11 @@ def mean_y(t):
     ------
     ValueError
         If a time is non-finite or negative.
+
+    Examples
+    --------
+    >>> round(float(mean_y(0.0)), 6), round(float(mean_y(0.5)), 6)
+    (0.150053, 0.257833)
     """
     ta = check_times(t)
     with np.errstate(invalid="ignore", divide="ignore"):
