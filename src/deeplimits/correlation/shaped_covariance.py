@@ -9,9 +9,11 @@ with the package's noise model.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
 from .._linalg import solve_inplace
@@ -173,7 +175,7 @@ def _factor_diffusion(t, y, p, out):
                 out[a * m + b, k] += 0.5 * y[a * m + c] * w
 
 
-def covariance_factor_sde(m, kappa):
+def covariance_factor_sde(m: int, kappa: float) -> Any:
     """PSD-preserving factor form ``dL = L (D dt + dH/2)`` as an engine ``SDE``.
 
     Parameters
@@ -204,18 +206,18 @@ def covariance_factor_sde(m, kappa):
 
 
 def sample_covariance(
-    V0,
-    T,
-    c_plus=0.0,
-    c_minus=-1.0,
-    n_paths=10_000,
-    seed=0,
-    n_steps=1000,
-    saveat=None,
-    dW=None,
+    V0: ArrayLike,
+    T: float,
+    c_plus: float = 0.0,
+    c_minus: float = -1.0,
+    n_paths: int = 10_000,
+    seed: int = 0,
+    n_steps: int = 1000,
+    saveat: ArrayLike | None = None,
+    dW: ArrayLike | None = None,
     *,
     first_path: int = 0,
-):
+) -> NDArray[np.float64]:
     """Samples of the limiting covariance ``V_tau`` (PSD by construction).
 
     Parameters
@@ -257,12 +259,12 @@ def sample_covariance(
     from ..sde import uniform_grid
     from ..sde.grids import save_indices
 
-    V0 = check_cov(V0)
-    m = V0.shape[0]
+    V = check_cov(V0)
+    m = V.shape[0]
     T = check_T(T)
     n_steps = check_pos_int(n_steps, "n_steps")
     kappa = kappa_from_shaping(c_plus, c_minus)
-    L0 = np.ascontiguousarray(np.linalg.cholesky(V0))
+    L0 = np.ascontiguousarray(np.linalg.cholesky(V))
     grid = uniform_grid(0.0, T, n_steps)
     idx = np.asarray(save_indices(grid, [T] if saveat is None else saveat), dtype=np.int64)
     nn = m * (m + 1) // 2

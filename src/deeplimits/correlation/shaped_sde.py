@@ -50,9 +50,11 @@ Public API
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
 from .maps import g_scalar
@@ -69,7 +71,7 @@ __all__ = [
 _SQRT2 = math.sqrt(2.0)
 
 
-def kappa_from_shaping(c_plus, c_minus):
+def kappa_from_shaping(c_plus: float, c_minus: float) -> float:
     """``kappa = (c+ - c-)^2``, the only combination of the shaping constants that enters the limits.
 
     Parameters
@@ -99,7 +101,7 @@ def nu_scalar(rho, kappa):
     return kappa / (2.0 * math.pi) * g_scalar(theta)
 
 
-def nu(rho, kappa):
+def nu(rho: ArrayLike, kappa: float) -> NDArray[np.float64]:
     """Correlation drift ``nu(rho) = (kappa/(2 pi)) (sqrt(1 - rho^2) - rho arccos rho)``.
 
     Parameters
@@ -129,7 +131,7 @@ def check_kappa(kappa):
     return kappa
 
 
-def covariance_drift(V, kappa):
+def covariance_drift(V: ArrayLike, kappa: float) -> NDArray[np.float64]:
     """Drift ``b(V)`` of the covariance SDE (zero on the diagonal since ``nu(1) = 0``).
 
     Parameters
@@ -193,7 +195,7 @@ def _z_dgdy(t, y, p, out):
     out[0] = 0.0
 
 
-def correlation_sde(kappa):
+def correlation_sde(kappa: float) -> Any:
     """Correlation marginal in Fisher-z form as an engine ``SDE``.
 
     ``d zeta = [nu(tanh zeta) cosh^2(zeta) + tanh(zeta)/2] dt + dW``; recover
@@ -243,18 +245,18 @@ def check_pos_int(x, name, lo=1):
 
 
 def sample_correlation(
-    rho0,
-    T,
-    c_plus=0.0,
-    c_minus=-1.0,
-    n_paths=10_000,
-    seed=0,
-    n_steps=1000,
-    saveat=None,
-    scheme="euler",
+    rho0: float,
+    T: float,
+    c_plus: float = 0.0,
+    c_minus: float = -1.0,
+    n_paths: int = 10_000,
+    seed: int = 0,
+    n_steps: int = 1000,
+    saveat: ArrayLike | None = None,
+    scheme: str = "euler",
     *,
     first_path: int = 0,
-):
+) -> NDArray[np.float64]:
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 
     Parameters
@@ -308,7 +310,7 @@ def sample_correlation(
     return rho[:, 0] if saveat is None else rho
 
 
-def theta_martingale_mean(rho0):
+def theta_martingale_mean(rho0: float) -> float:
     """Mean angle for ``kappa = 0``: the angle is then a martingale, ``E[arccos rho_t] = arccos rho0``.
 
     Parameters

@@ -6,6 +6,7 @@ See :mod:`deeplimits.correlation.unshaped` for the equations.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -182,7 +183,7 @@ def _q_diffusion_torch(t, y, p):
     return 2.0 * _SQRT2 * y
 
 
-def q_sde():
+def q_sde() -> Any:
     """The singular q-SDE as a ``deeplimits.sde.SDE`` (state ``q``, diagonal noise).
 
     ``dq = [(2q - a q^{3/2})/t + 2q] dt + 2 sqrt(2) q dB``.  Start it with
@@ -223,7 +224,7 @@ def q_sde():
     )
 
 
-def y_sde():
+def y_sde() -> Any:
     """``y = q^{-1/2}``: ``dy = [(Y_STAR - y)/t + 2y] dt - sqrt(2) y dB`` as an engine ``SDE``.
 
     Returns
@@ -244,7 +245,7 @@ def y_sde():
     )
 
 
-def J_sde():
+def J_sde() -> Any:
     """Regular transformed equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``, as an engine ``SDE``.
 
     Returns

@@ -7,7 +7,10 @@ All draw path ``i`` from stream ``(seed, first_path + i)`` with the package's no
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import check_int
 from ...rng import kernel_seed
@@ -47,7 +50,16 @@ def _run_paths(kind, g, n_paths, seed, dW, saveat, milstein, x0, p, first_path=0
     return g[idx].copy(), out, int(n_refl.sum())
 
 
-def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=None, *, first_path: int = 0):
+def simulate_J(
+    grid: ArrayLike,
+    n_paths: int = 1000,
+    seed: int = 0,
+    scheme: str = "milstein",
+    dW: ArrayLike | None = None,
+    saveat: ArrayLike | None = None,
+    *,
+    first_path: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Integrate the regular J-equation ``dJ = (1 + 2J) dt - sqrt(2) J dB``, ``J_0 = 0``.
 
     Parameters
@@ -96,8 +108,16 @@ def simulate_J(grid, n_paths=1000, seed=0, scheme="milstein", dW=None, saveat=No
 
 
 def simulate_y_implicit(
-    grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, y0=Y_STAR, *, first_path: int = 0
-):
+    grid: ArrayLike,
+    n_paths: int = 1000,
+    seed: int = 0,
+    milstein: bool = True,
+    dW: ArrayLike | None = None,
+    saveat: ArrayLike | None = None,
+    y0: float = Y_STAR,
+    *,
+    first_path: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Drift-implicit scheme for ``y = q^{-1/2}`` from ``t = 0`` exactly.
 
     One step ``t_k -> t_{k+1}``::
@@ -136,8 +156,16 @@ def simulate_y_implicit(
 
 
 def simulate_q_implicit(
-    grid, n_paths=1000, seed=0, milstein=True, dW=None, saveat=None, return_stats=False, *, first_path: int = 0
-):
+    grid: ArrayLike,
+    n_paths: int = 1000,
+    seed: int = 0,
+    milstein: bool = True,
+    dW: ArrayLike | None = None,
+    saveat: ArrayLike | None = None,
+    return_stats: bool = False,
+    *,
+    first_path: int = 0,
+) -> tuple[Any, ...]:
     """Drift-implicit (theta = 1) Euler or Milstein scheme on ``q`` itself, from ``t = 0`` exactly.
 
     One step ``t_k -> t_{k+1}``::
@@ -196,17 +224,17 @@ def simulate_q_implicit(
 
 
 def simulate_q_em(
-    grid,
-    n_paths=1000,
-    seed=0,
-    q0=Q_STAR,
-    milstein=False,
-    dW=None,
-    saveat=None,
-    return_stats=False,
+    grid: ArrayLike,
+    n_paths: int = 1000,
+    seed: int = 0,
+    q0: float = Q_STAR,
+    milstein: bool = False,
+    dW: ArrayLike | None = None,
+    saveat: ArrayLike | None = None,
+    return_stats: bool = False,
     *,
     first_path: int = 0,
-):
+) -> tuple[Any, ...]:
     """Euler--Maruyama (or Milstein) on ``q`` itself, from ``t0 = grid[0] > 0``.
 
     The q-drift is singular at ``t = 0``, so this explicit scheme must start at
@@ -255,7 +283,15 @@ def simulate_q_em(
     return (ts, out, n_refl) if return_stats else (ts, out)
 
 
-def sample_q(ts, n_paths=10_000, seed=0, n_steps_per_unit=1024, return_y=False, *, first_path: int = 0):
+def sample_q(
+    ts: ArrayLike,
+    n_paths: int = 10_000,
+    seed: int = 0,
+    n_steps_per_unit: int = 1024,
+    return_y: bool = False,
+    *,
+    first_path: int = 0,
+) -> NDArray[np.float64]:
     """Samples of ``q_t`` (law of ``l^2 (1 - rho_l)`` at ``t = l/n``, ``n -> infinity``).
 
     Integrates the regular J-equation with Milstein on a uniform grid of step
