@@ -37,7 +37,7 @@ Integrators (all start at ``t = 0`` exactly unless stated)
 
 Each kernel is Numba-parallel over paths with per-path ``deeplimits.rng``
 streams (bit-identical results for any thread count), or takes coupled
-Brownian increments ``dW`` of shape ``(n_paths, n_steps)``.
+Brownian increments ``dW`` of shape ``(n_paths, n_steps, 1)`` (:func:`deeplimits.sde.brownian_increments`).
 
 For users that only need samples (e.g. finite-network comparisons)::
 

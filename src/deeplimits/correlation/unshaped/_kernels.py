@@ -9,6 +9,7 @@ import numpy as np
 
 from ...rng import stream_state
 from ...sde.noise import draw_increments
+from .equation import q_drift_value
 
 __all__ = ["path_kernel", "J_SCHEME", "Y_IMPLICIT", "Q_EXPLICIT", "Q_IMPLICIT"]
 
@@ -59,7 +60,7 @@ def _step(kind, x, t0, t1, h, dB, milstein, p):
     if milstein:
         v += 4.0 * x * (dB * dB - h)
     if kind == Q_EXPLICIT:
-        v += ((2.0 * x - p * x * math.sqrt(x)) / t0 + 2.0 * x) * h
+        v += q_drift_value(t0, x, p) * h
     reflected = False
     if v <= 0.0:
         # the Euler noise term can overshoot below 0 (probability ~ P(Z < -1/(2 sqrt(2h))) per step;

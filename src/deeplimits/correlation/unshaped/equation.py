@@ -37,6 +37,13 @@ _SQRT2 = math.sqrt(2.0)
 # ----------------------------------------------------------------------------- coefficients
 
 
+@nb.njit(cache=True, inline="always")
+def q_drift_value(t, q, a):  # type: ignore[no-untyped-def]
+    """The q drift ``(2 q - a q^{3/2}) / t + 2 q``: the one definition, used by the engine's drift,
+    the explicit kernel and (through ``py_func``, on arrays) :func:`q_drift`."""
+    return (2.0 * q - a * q * np.sqrt(np.abs(q))) / t + 2.0 * q
+
+
 def q_drift(t, q):
     """Drift of the q-SDE, ``(2 q - a q^{3/2}) / t + 2 q`` (vectorised).
 
@@ -62,7 +69,7 @@ def q_drift(t, q):
     q = np.asarray(q, dtype=float)
     if not np.all(np.isfinite(q)) or np.any(q < 0.0):
         raise ValueError("q must be finite and >= 0 (q = l^2 (1 - rho) >= 0)")
-    return (2.0 * q - A_COEF * q**1.5) / t + 2.0 * q
+    return q_drift_value.py_func(t, q, A_COEF)
 
 
 def q_diffusion(q):
@@ -126,8 +133,7 @@ def y_from_J(t, J):
 
 @nb.njit(cache=True)
 def _q_drift_nb(t, y, p, out):
-    q = y[0]
-    out[0] = (2.0 * q - p[0] * q * math.sqrt(abs(q))) / t + 2.0 * q
+    out[0] = q_drift_value(t, y[0], p[0])
 
 
 @nb.njit(cache=True)
