@@ -38,7 +38,7 @@ _SQRT2 = math.sqrt(2.0)
 
 
 @nb.njit(cache=True, inline="always")
-def q_drift_value(t, q, a):  # type: ignore[no-untyped-def]
+def q_drift_value(t, q, a):
     """The q drift ``(2 q - a q^{3/2}) / t + 2 q``: the one definition, used by the engine's drift,
     the explicit kernel and (through ``py_func``, on arrays) :func:`q_drift`."""
     return (2.0 * q - a * q * np.sqrt(np.abs(q))) / t + 2.0 * q
