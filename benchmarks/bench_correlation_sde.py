@@ -6,7 +6,7 @@ All contenders take the same Euler--Maruyama step h = 0.45/N with the same Brown
 
 Rows
 ----
-* specialised kernel  ``unshaped_sde.simulate_q_em`` (Numba, parallel over paths)
+* specialised kernel  ``unshaped.simulate_q_em`` (Numba, parallel over paths)
 * generic engine      ``deeplimits.sde.solve(q_sde(), scheme="euler")`` (Numba backend)
 * torchsde            ``torchsde.sdeint(method="euler")`` with native torch coefficients
                       (via ``solve(..., backend="torchsde")``), float64, CPU
@@ -31,9 +31,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from deeplimits.correlation import unshaped_sde
-from deeplimits.correlation.unshaped_sde import Q_STAR
-from deeplimits.sde import solve
+from deeplimits.correlation import unshaped
+from deeplimits.correlation.unshaped import Q_STAR
+from deeplimits.sde import brownian_increments, solve
 
 
 def best_time(fn, repeat):
@@ -57,15 +57,13 @@ def main(argv=None):
 
     t0, T, N, P = 0.05, 0.5, args.steps, args.paths
     grid = np.linspace(t0, T, N + 1)
-    dW = unshaped_sde.brownian_increments(grid, P, seed=1)
-    sde = unshaped_sde.q_sde()
+    dW = brownian_increments(grid, n_paths=P, seed=1)
+    sde = unshaped.q_sde()
 
     # correctness first: the same increments give the same paths
-    _, q_kernel = unshaped_sde.simulate_q_em(grid, dW=dW, saveat=[T])
-    q_engine = solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], check_stability=False).ys[:, -1, 0]
-    q_torch = solve(
-        sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], backend="torchsde", check_stability=False
-    ).ys[:, -1, 0]
+    _, q_kernel = unshaped.simulate_q_em(grid, dW=dW, saveat=[T])
+    q_engine = solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW, check_stability=False).ys[:, -1, 0]
+    q_torch = solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW, backend="torchsde", check_stability=False).ys[:, -1, 0]
     dev_engine = float(np.max(np.abs(q_engine / q_kernel[:, 0] - 1)))
     dev_torch = float(np.max(np.abs(q_torch / q_kernel[:, 0] - 1)))
 
@@ -73,30 +71,26 @@ def main(argv=None):
     rows.append(
         (
             "specialised kernel (coupled dW)",
-            best_time(lambda: unshaped_sde.simulate_q_em(grid, dW=dW, saveat=[T]), args.repeat),
+            best_time(lambda: unshaped.simulate_q_em(grid, dW=dW, saveat=[T]), args.repeat),
         )
     )
     rows.append(
         (
             "specialised kernel (internal RNG)",
-            best_time(lambda: unshaped_sde.simulate_q_em(grid, n_paths=P, seed=2, saveat=[T]), args.repeat),
+            best_time(lambda: unshaped.simulate_q_em(grid, n_paths=P, seed=2, saveat=[T]), args.repeat),
         )
     )
     rows.append(
         (
             "generic engine, numba (coupled dW)",
-            best_time(
-                lambda: solve(sde, [Q_STAR], grid, saveat=[T], dW=dW[:, :, None], check_stability=False), args.repeat
-            ),
+            best_time(lambda: solve(sde, [Q_STAR], grid, saveat=[T], dW=dW, check_stability=False), args.repeat),
         )
     )
     rows.append(
         (
             "torchsde sdeint euler (coupled dW)",
             best_time(
-                lambda: solve(
-                    sde, [Q_STAR], grid, saveat=[t0, T], dW=dW[:, :, None], backend="torchsde", check_stability=False
-                ),
+                lambda: solve(sde, [Q_STAR], grid, saveat=[t0, T], dW=dW, backend="torchsde", check_stability=False),
                 args.repeat,
             ),
         )
@@ -105,24 +99,24 @@ def main(argv=None):
     rows.append(
         (
             "J-Milstein from t=0 (internal RNG)",
-            best_time(lambda: unshaped_sde.simulate_J(gJ, n_paths=P, seed=3, saveat=[T]), args.repeat),
+            best_time(lambda: unshaped.simulate_J(gJ, n_paths=P, seed=3, saveat=[T]), args.repeat),
         )
     )
 
-    dWJ = unshaped_sde.brownian_increments(gJ, P, seed=4)
-    _, q_imp = unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T])
-    q_theta = solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta").ys[:, 0, 0]
+    dWJ = brownian_increments(gJ, n_paths=P, seed=4)
+    _, q_imp = unshaped.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T])
+    q_theta = solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ, scheme="theta").ys[:, 0, 0]
     dev_theta = float(np.max(np.abs(q_theta / q_imp[:, 0] - 1)))
     rows.append(
         (
             "q drift-implicit from t=0, kernel",
-            best_time(lambda: unshaped_sde.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T]), args.repeat),
+            best_time(lambda: unshaped.simulate_q_implicit(gJ, dW=dWJ, milstein=False, saveat=[T]), args.repeat),
         )
     )
     rows.append(
         (
             "q drift-implicit from t=0, engine theta",
-            best_time(lambda: solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ[:, :, None], scheme="theta"), args.repeat),
+            best_time(lambda: solve(sde, [Q_STAR], gJ, saveat=[T], dW=dWJ, scheme="theta"), args.repeat),
         )
     )
 

@@ -3,16 +3,14 @@
 import numpy as np
 import pytest
 
-from deeplimits.correlation import maps
+from deeplimits.correlation import depth, maps
+from deeplimits.correlation.depth import depth_recursion_reference, depth_recursion_u, relu_asymptote
 from deeplimits.correlation.maps import (
     Q_STAR,
     angle_map,
     corr_map,
     corr_map_u,
-    depth_recursion_reference,
-    depth_recursion_u,
     g_angle,
-    relu_asymptote,
     shaped_slopes,
     shaping_coefficient,
 )
@@ -64,7 +62,7 @@ def test_corr_map_matches_one_layer_monte_carlo():
         for rho in [-0.9, -0.3, 0.2, 0.8]:
             z1 = rng.standard_normal(n)
             z2 = rho * z1 + np.sqrt(1 - rho**2) * rng.standard_normal(n)
-            phi = lambda x: np.where(x > 0, sp * x, sm * x)
+            phi = lambda x, sp=sp, sm=sm: np.where(x > 0, sp * x, sm * x)
             prod = c * phi(z1) * phi(z2)
             assert abs(prod.mean() - corr_map(rho, sp, sm)) < 4 * prod.std() / np.sqrt(n)
 
@@ -148,9 +146,9 @@ def test_bad_input():
     with pytest.raises(ValueError, match="stride"):
         depth_recursion_u(0.5, 10, stride=3)
     with pytest.raises(ValueError, match="n_samples"):
-        maps.sample_one_layer(0.1, 8, 0)
-    with pytest.raises(ValueError, match="width"):
-        maps.sample_one_layer(0.1, 0, 10)
+        depth.sample_one_layer(0.1, 8, 0)
+    with pytest.raises(ValueError, match="n must be"):
+        depth.sample_one_layer(0.1, 0, 10)
     with pytest.raises(ValueError, match="order"):
         relu_asymptote(10.0, order=2)
     assert maps.shaped_slopes(1.0, -1.0, 4) == (1.5, 0.5)

@@ -4,15 +4,14 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
+from deeplimits.correlation import covariance_factor_sde, sample_covariance
 from deeplimits.correlation.maps import g_angle
 from deeplimits.correlation.shaped_sde import (
     correlation_sde,
     covariance_drift,
-    covariance_factor_sde,
     kappa_from_shaping,
     nu,
     sample_correlation,
-    sample_covariance,
     theta_martingale_mean,
 )
 from deeplimits.sde import brownian_increments, coarsen_increments, solve, uniform_grid

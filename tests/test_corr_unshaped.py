@@ -4,12 +4,10 @@ import numba
 import numpy as np
 import pytest
 
-from deeplimits.correlation.unshaped_sde import (
+from deeplimits.correlation.unshaped import (
     Q_STAR,
     Y_STAR,
     J_scheme_moments,
-    brownian_increments,
-    coarsen_increments,
     mean_inv_q,
     mean_J,
     mean_y,
@@ -27,6 +25,7 @@ from deeplimits.correlation.unshaped_sde import (
     y_implicit_scheme_mean,
     y_implicit_scheme_moments,
 )
+from deeplimits.sde import brownian_increments, coarsen_increments
 
 T = 0.5
 
@@ -96,7 +95,7 @@ def test_strong_order_from_singular_start(name, order):
     # reference: J-Milstein on the same Brownian path at h = T/4096; 5 levels T/32 .. T/512
     n_ref, paths = 4096, 2000
     g = np.linspace(0, T, n_ref + 1)
-    dW = brownian_increments(g, paths, seed=3)
+    dW = brownian_increments(g, n_paths=paths, seed=3)
     y_ref = _run("J-milstein", g, dW=dW)
     Ns = np.array([32, 64, 128, 256, 512])
     errs = [
@@ -179,7 +178,7 @@ def test_q_implicit_strong_order_from_singular_start(milstein, Ns, order):
     # at h = T/256: coarser steps hit rhs <= 0 (noise overshoot) and sit in a pre-asymptotic range.
     n_ref, paths = 8192, 1000
     g = np.linspace(0, T, n_ref + 1)
-    dW = brownian_increments(g, paths, seed=3)
+    dW = brownian_increments(g, n_paths=paths, seed=3)
     _, Jr = simulate_J(g, dW=dW, saveat=[T])
     log_q_ref = np.log(Q_STAR * T**2 / Jr[:, 0] ** 2)
     Ns = np.array(Ns)
@@ -232,7 +231,7 @@ def test_q_euler_from_t0_orders_and_start_bias():
     # below which the stiff O(h / t0) drift error no longer masks the 0.5 noise term.
     n_ref, paths = 8192, 2000
     g = np.linspace(t0, T, n_ref + 1)
-    dW = brownian_increments(g, paths, seed=4)
+    dW = brownian_increments(g, n_paths=paths, seed=4)
     _, qr = simulate_q_em(g, dW=dW, saveat=[T], milstein=True)
     Ns = np.array([128, 256, 512, 1024])
     for milstein, order in [(False, 0.5), (True, 1.0)]:
@@ -288,7 +287,7 @@ def test_bad_input():
         simulate_q_em(np.linspace(0, 1, 11))
     with pytest.raises(ValueError, match="start at t = 0"):
         simulate_J(np.linspace(0.1, 1, 11))
-    with pytest.raises(ValueError, match="increasing"):
+    with pytest.raises(ValueError, match="grid steps must be positive"):
         simulate_J(np.array([0.0, 0.5, 0.4]))
     with pytest.raises(ValueError, match="n_paths"):
         simulate_J(np.linspace(0, 1, 11), n_paths=0)
@@ -308,7 +307,7 @@ def test_bad_input():
         simulate_q_implicit(np.linspace(0.1, 1, 11))
     with pytest.raises(ValueError, match="1/8"):
         simulate_q_implicit(np.linspace(0, 1, 5))
-    with pytest.raises(ValueError, match="increasing"):
+    with pytest.raises(ValueError, match="grid steps must be positive"):
         simulate_y_implicit(np.array([0.0, 0.1, 0.1, 0.2]))
     with pytest.raises(ValueError, match="t must"):
         mean_inv_q(0.0)
@@ -317,7 +316,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="q0"):
         simulate_q_em(np.linspace(0.1, 1, 11), q0=-1.0)
     with pytest.raises(ValueError, match="factor"):
-        coarsen_increments(np.zeros((2, 6)), 4)
+        coarsen_increments(np.zeros((2, 6, 1)), 4)
     with pytest.raises(ValueError, match="scheme"):
         J_scheme_moments(np.linspace(0, 1, 3), "rk4")
     with pytest.raises(ValueError, match="q must"):
@@ -329,13 +328,13 @@ def test_bad_input():
 
 
 def test_engine_objects_agree_with_kernels_and_torchsde():
-    from deeplimits.correlation.unshaped_sde import J_sde, q_sde, y_sde
+    from deeplimits.correlation.unshaped import J_sde, q_sde, y_sde
     from deeplimits.sde import brownian_increments as bi
     from deeplimits.sde import solve, uniform_grid
 
     g = uniform_grid(0.0, T, 64)
     dW = bi(g, n_paths=500, seed=1)
-    _, J = simulate_J(g, dW=dW[:, :, 0], scheme="milstein")
+    _, J = simulate_J(g, dW=dW, scheme="milstein")
     sol = solve(J_sde(), [0.0], g, dW=dW, scheme="milstein")
     assert np.allclose(sol.ys[:, :, 0], J, rtol=1e-12, atol=1e-14)
     # drift-implicit theta = 1 on y from t = 0 (drift never evaluated at 0) is the same scheme as
@@ -350,7 +349,7 @@ def test_engine_objects_agree_with_kernels_and_torchsde():
     )
     yk = simulate_y_implicit(
         uniform_grid(0.0, T, 1024),
-        dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2)[:, :, 0],
+        dW=bi(uniform_grid(0.0, T, 1024), n_paths=500, seed=2),
         milstein=False,
         saveat=[T],
     )[1]
@@ -358,9 +357,9 @@ def test_engine_objects_agree_with_kernels_and_torchsde():
     # drift-implicit theta = 1 on q itself from t = 0: the engine (generic Newton) and the dedicated
     # kernel (cubic in sqrt q) are the same scheme
     gq = uniform_grid(0.0, T, 256)
-    dq = brownian_increments(gq, 300, seed=5)
+    dq = brownian_increments(gq, n_paths=300, seed=5)
     _, qk = simulate_q_implicit(gq, dW=dq, milstein=False)
-    qe = solve(q_sde(), [Q_STAR], gq, scheme="theta", dW=dq[:, :, None]).ys[:, :, 0]
+    qe = solve(q_sde(), [Q_STAR], gq, scheme="theta", dW=dq).ys[:, :, 0]
     assert np.max(np.abs(qk - qe) / qe) < 1e-12
     # torchsde backend: same equation, same increments, Euler: agreement to rounding
     pytest.importorskip("torchsde")

@@ -4,37 +4,48 @@ Modules
 -------
 maps
     Exact infinite-width correlation maps (ReLU, leaky/shaped ReLU) in ``u = 1 - rho``
-    and angle form; the depth recursion to ``l = 1e6``; the ``9 pi^2 / (2 l^2)`` asymptote.
+    and angle form.
+depth
+    The depth recursion of the map to ``l = 1e6``, its ``9 pi^2 / (2 l^2)`` asymptote,
+    and the finite-width one-layer sampler whose limit the map is.
 odes
     Deterministic limits: shaped MLP with ``d << n`` and ResNet with a ``d^{-1/2}``
     branch, which coincide when ``(c+ - c-)^2 = sigma_r^2``.
 shaped_sde
-    Neural covariance SDE (shaped ReLU, ``d/n = T``): PSD-preserving integration for
-    ``m`` inputs and the correlation marginal in Fisher-z form (``rho`` stays in ``(-1, 1)``).
-unshaped_sde
-    Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n``; integrators from ``t = 0``
-    (regular J-equation, drift-implicit schemes on ``y = q^{-1/2}`` and on ``q`` itself) and
-    Euler/Milstein from ``t0 > 0``; closed-form moments.
+    Neural covariance SDE (shaped ReLU, ``d/n = T``): the correlation marginal in Fisher-z
+    form (``rho`` stays in ``(-1, 1)``).
+shaped_covariance
+    PSD-preserving integration of the covariance of ``m`` inputs (factor form).
+unshaped
+    Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n`` (subpackage: ``equation``,
+    ``moments``, ``integrators``); integrators from ``t = 0`` (regular J-equation,
+    drift-implicit schemes on ``y = q^{-1/2}`` and on ``q`` itself) and Euler/Milstein from
+    ``t0 > 0``; closed-form moments.  ``q_sde()`` declares its domain ``q > 0`` (reflect).
 
 Quick use
 ---------
->>> from deeplimits.correlation.unshaped_sde import sample_q
->>> q = sample_q([0.25, 0.5], n_paths=1000, seed=0)          # doctest: +SKIP
->>> from deeplimits.correlation.shaped_sde import sample_correlation
->>> rho = sample_correlation(0.5, T=1.0, c_plus=0, c_minus=-1, n_paths=1000, seed=0)  # doctest: +SKIP
+>>> from deeplimits.correlation import sample_correlation, sample_q
+>>> sample_q([0.25, 0.5], n_paths=10, seed=0, n_steps_per_unit=64).shape
+(10, 2)
+>>> sample_correlation(0.5, T=1.0, c_plus=0, c_minus=-1, n_paths=10, seed=0, n_steps=50).shape
+(10,)
 """
 
-from . import maps, odes, shaped_sde, unshaped_sde
-from .maps import Q_STAR, corr_map, corr_map_u, depth_recursion_u, relu_asymptote
+from . import depth, maps, odes, shaped_covariance, shaped_sde, unshaped
+from .depth import depth_recursion_u, relu_asymptote
+from .maps import Q_STAR, corr_map, corr_map_u
 from .odes import correlation_ode, resnet_covariance_ode
-from .shaped_sde import correlation_sde, covariance_factor_sde, sample_correlation, sample_covariance
-from .unshaped_sde import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
+from .shaped_covariance import covariance_factor_sde, sample_covariance
+from .shaped_sde import correlation_sde, sample_correlation
+from .unshaped import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
 
 __all__ = [
     "maps",
+    "depth",
     "odes",
     "shaped_sde",
-    "unshaped_sde",
+    "shaped_covariance",
+    "unshaped",
     "Q_STAR",
     "corr_map",
     "corr_map_u",

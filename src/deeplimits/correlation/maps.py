@@ -43,8 +43,6 @@ import math
 import numba as nb
 import numpy as np
 
-from ..rng import normal_pair, stream_state
-
 __all__ = [
     "Q_STAR",
     "corr_map",
@@ -53,12 +51,8 @@ __all__ = [
     "g_angle",
     "shaping_coefficient",
     "shaped_slopes",
-    "depth_recursion_u",
-    "depth_recursion_reference",
-    "relu_asymptote",
     "theta_from_u",
     "u_from_theta",
-    "sample_one_layer",
 ]
 
 #: Limit of ``l^2 (1 - rho_l)`` for the ReLU recursion (and the start of the q-SDE).
@@ -70,7 +64,7 @@ _SERIES_THETA = 0.5
 
 
 @nb.njit(cache=True)
-def _g_scalar(theta):
+def g_scalar(theta):
     # g(theta) = sin(theta) - theta cos(theta) = sum_{k>=1} (-1)^{k+1} 2k theta^{2k+1} / (2k+1)!
     if theta < _SERIES_THETA:
         t2 = theta * theta
@@ -91,30 +85,30 @@ def _theta_from_u_scalar(u):
 
 
 @nb.njit(cache=True)
-def _u_map_scalar(u, k):
-    return u - k * _g_scalar(_theta_from_u_scalar(u))
+def u_map_scalar(u, k):
+    return u - k * g_scalar(_theta_from_u_scalar(u))
 
 
 @nb.njit(cache=True)
 def _g_vec(theta, out):
     for i in range(theta.size):
-        out[i] = _g_scalar(theta[i])
+        out[i] = g_scalar(theta[i])
 
 
 @nb.njit(cache=True)
 def _u_map_vec(u, k, out):
     for i in range(u.size):
-        out[i] = _u_map_scalar(u[i], k)
+        out[i] = u_map_scalar(u[i], k)
 
 
-def _as_float_array(x, name):
+def as_float_array(x, name):
     a = np.asarray(x, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must be finite, got non-finite entries")
     return a
 
 
-def _check_slopes(s_plus, s_minus):
+def check_slopes(s_plus, s_minus):
     s_plus = float(s_plus)
     s_minus = float(s_minus)
     if not (np.isfinite(s_plus) and np.isfinite(s_minus)):
@@ -148,7 +142,11 @@ def shaping_coefficient(s_plus=1.0, s_minus=0.0):
     ValueError
         If a slope is negative, non-finite, or both are zero.
     """
-    s_plus, s_minus = _check_slopes(s_plus, s_minus)
+    s_plus, s_minus = check_slopes(s_plus, s_minus)
+    top = max(s_plus, s_minus)
+    if not 1e-150 < top < 1e150:
+        # k is scale-invariant: rescale extreme slopes so that the squares neither underflow nor overflow
+        s_plus, s_minus = s_plus / top, s_minus / top
     return (s_plus - s_minus) ** 2 / (np.pi * (s_plus**2 + s_minus**2))
 
 
@@ -226,7 +224,7 @@ def theta_from_u(u):
     numpy.ndarray
         ``2 arcsin(sqrt(u / 2))``.
     """
-    ua = _check_u(u)
+    ua = check_u(u)
     return 2.0 * np.arcsin(np.sqrt(0.5 * ua))
 
 
@@ -252,23 +250,24 @@ def u_from_theta(theta):
 
 
 def _check_theta(theta):
-    th = _as_float_array(theta, "theta")
+    th = as_float_array(theta, "theta")
     if np.any(th < 0.0) or np.any(th > np.pi):
         raise ValueError("theta must lie in [0, pi]")
     return th
 
 
-def _check_u(u):
-    ua = _as_float_array(u, "u")
+def check_u(u):
+    ua = as_float_array(u, "u")
     if np.any(ua < 0.0) or np.any(ua > 2.0):
         raise ValueError("u = 1 - rho must lie in [0, 2] (rho in [-1, 1])")
     return ua
 
 
-def _check_rho(rho):
-    r = _as_float_array(rho, "rho")
+def check_rho(rho, name="rho"):
+    """Return ``rho`` as a float array after checking it is finite and in ``[-1, 1]``."""
+    r = as_float_array(rho, name)
     if np.any(r < -1.0) or np.any(r > 1.0):
-        raise ValueError("rho must lie in [-1, 1]")
+        raise ValueError(f"{name} must lie in [-1, 1], got {rho!r}")
     return r
 
 
@@ -298,7 +297,7 @@ def corr_map_u(u, s_plus=1.0, s_minus=0.0):
     >>> round(float(corr_map_u(1e-20)) / 1e-20, 12)   # 1 - (2 sqrt2/(3 pi)) sqrt(u) + ...
     0.99999999997
     """
-    ua = _check_u(u)
+    ua = check_u(u)
     k = shaping_coefficient(s_plus, s_minus)
     out = np.empty(ua.size)
     _u_map_vec(ua.ravel(), k, out)
@@ -326,8 +325,13 @@ def corr_map(rho, s_plus=1.0, s_minus=0.0):
     ------
     ValueError
         If ``rho`` is outside ``[-1, 1]`` or the slopes are invalid.
+
+    Examples
+    --------
+    >>> float(corr_map(1.0)), round(float(corr_map(0.0)), 6)
+    (1.0, 0.31831)
     """
-    r = _check_rho(rho)
+    r = check_rho(rho)
     k = shaping_coefficient(s_plus, s_minus)
     theta = np.arccos(r)
     g = np.empty(theta.size)
@@ -352,227 +356,3 @@ def angle_map(theta, s_plus=1.0, s_minus=0.0):
     """
     u = u_from_theta(theta)
     return theta_from_u(np.minimum(corr_map_u(u, s_plus, s_minus), 2.0))
-
-
-@nb.njit(cache=True)
-def _recursion_kernel(u0, depth, k, stride, out):
-    u = u0
-    out[0] = u
-    j = 1
-    for l in range(1, depth + 1):
-        u = _u_map_scalar(u, k)
-        if l % stride == 0:
-            out[j] = u
-            j += 1
-    return u
-
-
-def depth_recursion_u(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
-    """Iterate the infinite-width map in ``u = 1 - rho`` for ``depth`` layers.
-
-    Parameters
-    ----------
-    u0 : float
-        ``1 - rho_0`` in ``(0, 2]``.
-    depth : int
-        Number of layers, >= 1 (``1e6`` takes ~0.1 s).
-    s_plus, s_minus : float, optional
-        Leaky-ReLU slopes (default ReLU).
-    stride : int, optional
-        Keep every ``stride``-th layer (``depth`` must be a multiple).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``u_l`` for ``l = 0, stride, 2 stride, ..., depth``.  No subtraction
-        ``1 - rho`` is ever formed, so ``u_l`` keeps ~1e-13 relative accuracy at
-        ``l = 1e6`` (where ``u ~ 4e-11``, far below what ``rho`` can resolve).
-
-    Raises
-    ------
-    ValueError
-        If ``depth < 1``, ``stride`` does not divide ``depth``, or ``u0`` is
-        outside ``(0, 2]``.
-    """
-    depth = int(depth)
-    stride = int(stride)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    if stride < 1 or depth % stride:
-        raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
-    u0 = float(_check_u(u0))
-    if u0 <= 0.0:
-        raise ValueError("u0 must be > 0 (identical inputs stay identical)")
-    k = shaping_coefficient(s_plus, s_minus)
-    out = np.empty(depth // stride + 1)
-    _recursion_kernel(u0, depth, k, stride, out)
-    return out
-
-
-def depth_recursion_reference(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
-    """Slow extended-precision reference for :func:`depth_recursion_u`.
-
-    The same recursion ``u_{l+1} = u_l - k g(theta(u_l))`` evaluated in
-    ``numpy.longdouble`` (64-bit significand, ``eps ~ 1.1e-19`` on x86-64 Linux) in a
-    plain Python loop: about 8 us per layer.  Used to measure the accumulated
-    rounding error of the float64 recursion.
-
-    Parameters
-    ----------
-    u0 : float
-        ``1 - rho_0`` in ``(0, 2]``.
-    depth : int
-        Number of layers (>= 1).
-    s_plus, s_minus : float, optional
-        Leaky-ReLU slopes (default ReLU).
-    stride : int, optional
-        Keep every ``stride``-th layer (must divide ``depth``).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``u_l`` (dtype ``longdouble``) for ``l = 0, stride, ..., depth``.
-
-    Raises
-    ------
-    ValueError
-        As :func:`depth_recursion_u`, or if ``longdouble`` has no more precision
-        than float64 on this platform.
-    """
-    L = np.longdouble
-    if np.finfo(L).eps > 1e-18:
-        raise ValueError("numpy.longdouble is not an extended-precision type on this platform")
-    depth = int(depth)
-    stride = int(stride)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    if stride < 1 or depth % stride:
-        raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
-    u = L(float(_check_u(u0)))
-    if u <= 0:
-        raise ValueError("u0 must be > 0 (identical inputs stay identical)")
-    s_plus, s_minus = _check_slopes(s_plus, s_minus)
-    pi = L("3.14159265358979323846264338327950288")
-    k = (L(s_plus) - L(s_minus)) ** 2 / (pi * (L(s_plus) ** 2 + L(s_minus) ** 2))
-    two, half = L(2), L("0.5")
-    out = np.empty(depth // stride + 1, dtype=L)
-    out[0] = u
-    for l in range(1, depth + 1):
-        th = two * np.arcsin(np.sqrt(u / two))
-        if th < half:  # series: 11 terms reach theta^23/23! < 1e-20 relative for theta < 0.5
-            t2 = th * th
-            term = th * t2 / 3
-            g = term
-            for j in range(2, 12):
-                term *= -t2 / ((2 * j - 2) * (2 * j + 1))
-                g += term
-        else:
-            g = np.sin(th) - th * np.cos(th)
-        u = u - k * g
-        if l % stride == 0:
-            out[l // stride] = u
-    return out
-
-
-def relu_asymptote(l, order=1):
-    """Large-depth asymptote of ``1 - rho_l`` for the ReLU recursion.
-
-    Parameters
-    ----------
-    l : array_like
-        Layer indices (> 1 for ``order=1``).
-    order : {0, 1}
-        ``0``: ``9 pi^2 / (2 l^2)``; ``1``: times ``(1 - 3 log(l) / l)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The asymptote.  The remaining relative error is ``O(1/l)`` and depends
-        on ``rho_0`` (it is the constant of integration of ``1/theta_l``).
-    """
-    la = _as_float_array(l, "l")
-    if np.any(la < 1.0):
-        raise ValueError("l must be >= 1")
-    base = Q_STAR / la**2
-    if order == 0:
-        return base
-    if order == 1:
-        return base * (1.0 - 3.0 * np.log(la) / la)
-    raise ValueError(f"order must be 0 or 1, got {order}")
-
-
-@nb.njit(cache=True, parallel=True)
-def _one_layer_kernel(u, n, n_samples, seed, s_plus, s_minus, out_u, out_rho):
-    rho = 1.0 - u
-    perp = math.sqrt(u * (2.0 - u))  # sqrt(1 - rho^2) without cancellation
-    for r in nb.prange(n_samples):
-        s = stream_state(seed, r)
-        saa = 0.0
-        sbb = 0.0
-        sab = 0.0
-        a = np.empty(n)
-        b = np.empty(n)
-        for i in range(n):
-            z0, z1, s = normal_pair(s)
-            x = z0
-            y = rho * z0 + perp * z1
-            a[i] = s_plus * x if x > 0.0 else s_minus * x
-            b[i] = s_plus * y if y > 0.0 else s_minus * y
-            saa += a[i] * a[i]
-            sbb += b[i] * b[i]
-            sab += a[i] * b[i]
-        if saa == 0.0 or sbb == 0.0:
-            out_u[r] = np.nan  # all units inactive: correlation undefined (probability 2^-n)
-            out_rho[r] = np.nan
-            continue
-        na = math.sqrt(saa)
-        nb_ = math.sqrt(sbb)
-        d2 = 0.0
-        for i in range(n):
-            d = a[i] / na - b[i] / nb_
-            d2 += d * d
-        out_u[r] = 0.5 * d2  # 1 - cos, from |a/|a| - b/|b||^2 / 2: no cancellation
-        out_rho[r] = sab / (na * nb_)
-
-
-def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0):
-    """Correlation after one finite-width (leaky) ReLU layer: the system the maps are the limit of.
-
-    Draws ``n`` iid pairs ``(x_i, y_i)`` of unit-variance Gaussians with
-    correlation ``rho = 1 - u`` and returns the correlation of
-    ``(phi(x), phi(y))`` in R^n, i.e. of the next layer's Gram matrix
-    ``Phi = (c/n) phi(h)^T phi(h)``.  (Given the Gram matrix of layer ``l`` the
-    pre-activations of layer ``l + 1`` are exactly such Gaussian pairs, so
-    this is one exact step of the correlation Markov chain of a width-``n`` MLP.)
-
-    Parameters
-    ----------
-    u : float
-        ``1 - rho`` in ``[0, 2]``.
-    n : int
-        Width (>= 1).
-    n_samples : int
-        Number of independent layers (>= 1).
-    seed : int
-        Seed; sample ``r`` uses stream ``r`` (thread-count independent).
-    s_plus, s_minus : float
-        Leaky-ReLU slopes.
-
-    Returns
-    -------
-    u_next, rho_next : numpy.ndarray
-        ``1 - rho'`` (accurate for tiny ``u``) and ``rho'``; NaN for the
-        probability-``2^{-n}`` event that a vector is all zero.
-    """
-    u = float(_check_u(u))
-    if isinstance(n, bool) or int(n) != n or int(n) < 1:
-        raise ValueError(f"n (width) must be an integer >= 1, got {n!r}")
-    if isinstance(n_samples, bool) or int(n_samples) != n_samples or int(n_samples) < 1:
-        raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}")
-    if int(seed) != seed or int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    s_plus, s_minus = _check_slopes(s_plus, s_minus)
-    out_u = np.empty(int(n_samples))
-    out_rho = np.empty(int(n_samples))
-    _one_layer_kernel(u, int(n), int(n_samples), int(seed), s_plus, s_minus, out_u, out_rho)
-    return out_u, out_rho

@@ -38,8 +38,9 @@ import math
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .maps import _check_rho, depth_recursion_u, g_angle, shaped_slopes, theta_from_u, u_from_theta
-from .shaped_sde import _check_kappa, kappa_from_shaping
+from .depth import depth_recursion_u
+from .maps import check_rho, g_angle, shaped_slopes, theta_from_u, u_from_theta
+from .shaped_sde import check_kappa, kappa_from_shaping
 
 __all__ = [
     "J1",
@@ -70,7 +71,7 @@ def J1(rho):
     ValueError
         If ``rho`` is outside ``[-1, 1]`` or non-finite.
     """
-    r = _check_rho(rho)
+    r = check_rho(rho)
     return (np.sqrt(1.0 - r**2) + r * (np.pi - np.arccos(r))) / (2.0 * np.pi)
 
 
@@ -127,9 +128,9 @@ def correlation_ode(rho0, t, kappa, return_u=False):
     numpy.ndarray
         ``rho_t`` (or ``1 - rho_t``) at the requested times.
     """
-    r0 = float(_check_rho(rho0))
+    r0 = float(check_rho(rho0, "rho0"))
     ts = _check_times(t)
-    kappa = _check_kappa(kappa)
+    kappa = check_kappa(kappa)
     th0 = float(theta_from_u(1.0 - r0))
     if th0 == 0.0 or kappa == 0.0 or ts[-1] == 0.0:
         th = np.full(ts.shape, th0)
@@ -268,7 +269,7 @@ def shaped_mlp_recursion(rho0, depth, c_plus, c_minus):
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
     sp, sm = shaped_slopes(c_plus, c_minus, depth)
-    r0 = float(_check_rho(rho0))
+    r0 = float(check_rho(rho0, "rho0"))
     if r0 == 1.0:
         return np.zeros(depth + 1)
     return depth_recursion_u(1.0 - r0, depth, sp, sm)

@@ -50,28 +50,28 @@ Public API
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from ..rng import normal_pair, stream_state
-from .maps import _g_scalar
+from .._checks import check_int
+from .maps import g_scalar
 
 __all__ = [
     "kappa_from_shaping",
     "nu",
     "covariance_drift",
     "correlation_sde",
-    "covariance_factor_sde",
     "sample_correlation",
-    "sample_covariance",
     "theta_martingale_mean",
 ]
 
 _SQRT2 = math.sqrt(2.0)
 
 
-def kappa_from_shaping(c_plus, c_minus):
+def kappa_from_shaping(c_plus: float, c_minus: float) -> float:
     """``kappa = (c+ - c-)^2``, the only combination of the shaping constants that enters the limits.
 
     Parameters
@@ -96,12 +96,12 @@ def kappa_from_shaping(c_plus, c_minus):
 
 
 @nb.njit(cache=True)
-def _nu_scalar(rho, kappa):
+def nu_scalar(rho, kappa):
     theta = math.acos(min(1.0, max(-1.0, rho)))
-    return kappa / (2.0 * math.pi) * _g_scalar(theta)
+    return kappa / (2.0 * math.pi) * g_scalar(theta)
 
 
-def nu(rho, kappa):
+def nu(rho: ArrayLike, kappa: float) -> NDArray[np.float64]:
     """Correlation drift ``nu(rho) = (kappa/(2 pi)) (sqrt(1 - rho^2) - rho arccos rho)``.
 
     Parameters
@@ -119,19 +119,19 @@ def nu(rho, kappa):
     r = np.asarray(rho, dtype=float)
     if not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1.0):
         raise ValueError("rho must lie in [-1, 1]")
-    kappa = _check_kappa(kappa)
-    out = np.array([_nu_scalar(x, kappa) for x in r.ravel()])
+    kappa = check_kappa(kappa)
+    out = np.array([nu_scalar(x, kappa) for x in r.ravel()])
     return out.reshape(r.shape)
 
 
-def _check_kappa(kappa):
+def check_kappa(kappa):
     kappa = float(kappa)
     if not (np.isfinite(kappa) and kappa >= 0.0):
         raise ValueError(f"kappa must be finite and >= 0, got {kappa}")
     return kappa
 
 
-def covariance_drift(V, kappa):
+def covariance_drift(V: ArrayLike, kappa: float) -> NDArray[np.float64]:
     """Drift ``b(V)`` of the covariance SDE (zero on the diagonal since ``nu(1) = 0``).
 
     Parameters
@@ -145,15 +145,15 @@ def covariance_drift(V, kappa):
     -------
     numpy.ndarray, shape (m, m)
     """
-    V = _check_cov(V, require_pd=False, name="V")
-    kappa = _check_kappa(kappa)
+    V = check_cov(V, require_pd=False, name="V")
+    kappa = check_kappa(kappa)
     d = np.sqrt(np.diag(V))
     rho = np.clip(V / np.outer(d, d), -1.0, 1.0)
     np.fill_diagonal(rho, 1.0)  # exactly: the ratio V_aa / V_aa may round below 1
     return nu(rho, kappa) * np.outer(d, d)
 
 
-def _check_cov(V, require_pd=True, name="V0"):
+def check_cov(V, require_pd=True, name="V0"):
     V = np.asarray(V, dtype=float)
     if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] < 1:
         raise ValueError(f"{name} must be a square (m, m) matrix, got shape {V.shape}")
@@ -182,7 +182,7 @@ def _z_drift(t, y, p, out):
     # theta = arccos(tanh zeta) = 2 arctan(e^{-zeta}); sin(theta) = sech(zeta)
     theta = 2.0 * math.atan(math.exp(-zeta))
     c = math.cosh(zeta)
-    out[0] = p[0] / (2.0 * math.pi) * _g_scalar(theta) * c * c + 0.5 * rho
+    out[0] = p[0] / (2.0 * math.pi) * g_scalar(theta) * c * c + 0.5 * rho
 
 
 @nb.njit(cache=True)
@@ -195,7 +195,7 @@ def _z_dgdy(t, y, p, out):
     out[0] = 0.0
 
 
-def correlation_sde(kappa):
+def correlation_sde(kappa: float) -> Any:
     """Correlation marginal in Fisher-z form as an engine ``SDE``.
 
     ``d zeta = [nu(tanh zeta) cosh^2(zeta) + tanh(zeta)/2] dt + dW``; recover
@@ -216,7 +216,7 @@ def correlation_sde(kappa):
         _z_drift,
         _z_diffusion,
         dim=1,
-        params=[_check_kappa(kappa)],
+        params=[check_kappa(kappa)],
         diffusion_derivative=_z_dgdy,
         name="shaped ReLU correlation (Fisher z)",
     )
@@ -232,22 +232,31 @@ def _check_rho0(rho0):
     return r
 
 
-def _check_T(T):
+def check_T(T):
     T = float(T)
     if not (np.isfinite(T) and T > 0):
         raise ValueError(f"T (= depth/width) must be positive and finite, got {T}")
     return T
 
 
-def _check_int(x, name, lo=1):
-    if isinstance(x, bool) or int(x) != x or int(x) < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {x!r}")
-    return int(x)
+def check_pos_int(x, name, lo=1):
+    """``x`` as an int ``>= lo`` (the shared check; message names ``name``)."""
+    return check_int(x, name, minimum=lo)
 
 
 def sample_correlation(
-    rho0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None, scheme="euler"
-):
+    rho0: float,
+    T: float,
+    c_plus: float = 0.0,
+    c_minus: float = -1.0,
+    n_paths: int = 10_000,
+    seed: int = 0,
+    n_steps: int = 1000,
+    saveat: ArrayLike | None = None,
+    scheme: str = "euler",
+    *,
+    first_path: int = 0,
+) -> NDArray[np.float64]:
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 
     Parameters
@@ -272,12 +281,19 @@ def sample_correlation(
     -------
     numpy.ndarray
         ``(n_paths,)`` if ``saveat`` is None, else ``(n_paths, len(saveat))``; values in ``(-1, 1)``.
+
+    Examples
+    --------
+    >>> from deeplimits.correlation import sample_correlation
+    >>> rho = sample_correlation(0.5, 1.0, n_paths=5, seed=0, n_steps=10)
+    >>> rho.shape, bool(abs(rho).max() < 1)
+    ((5,), True)
     """
     from ..sde import solve, uniform_grid
 
     r0 = float(_check_rho0(rho0))
-    T = _check_T(T)
-    n_steps = _check_int(n_steps, "n_steps")
+    T = check_T(T)
+    n_steps = check_pos_int(n_steps, "n_steps")
     kappa = kappa_from_shaping(c_plus, c_minus)
     grid = uniform_grid(0.0, T, n_steps)
     sol = solve(
@@ -285,15 +301,16 @@ def sample_correlation(
         [math.atanh(r0)],
         grid,
         saveat=[T] if saveat is None else saveat,
-        n_paths=_check_int(n_paths, "n_paths"),
+        n_paths=check_pos_int(n_paths, "n_paths"),
         seed=seed,
+        first_path=first_path,
         scheme=scheme,
     )
     rho = np.tanh(sol.ys[:, :, 0])
     return rho[:, 0] if saveat is None else rho
 
 
-def theta_martingale_mean(rho0):
+def theta_martingale_mean(rho0: float) -> float:
     """Mean angle for ``kappa = 0``: the angle is then a martingale, ``E[arccos rho_t] = arccos rho0``.
 
     Parameters
@@ -307,271 +324,3 @@ def theta_martingale_mean(rho0):
         ``arccos(rho0)`` for every ``t``.
     """
     return float(np.arccos(_check_rho0(rho0)))
-
-
-# ----------------------------------------------------------------------------- covariance (factor form)
-
-
-@nb.njit(cache=True)
-def _solve_small(A, B, Awork, X):
-    # Solve A X = B (m x m, B with m columns) by Gaussian elimination with partial pivoting,
-    # in preallocated arrays (no LAPACK call, no allocation: cheap to compile, fast for small m).
-    m = A.shape[0]
-    for r in range(m):
-        for c in range(m):
-            Awork[r, c] = A[r, c]
-            X[r, c] = B[r, c]
-    for col in range(m):
-        piv = col
-        best = abs(Awork[col, col])
-        for r in range(col + 1, m):
-            if abs(Awork[r, col]) > best:
-                best = abs(Awork[r, col])
-                piv = r
-        if piv != col:
-            for c in range(m):
-                tmp = Awork[col, c]
-                Awork[col, c] = Awork[piv, c]
-                Awork[piv, c] = tmp
-                tmp = X[col, c]
-                X[col, c] = X[piv, c]
-                X[piv, c] = tmp
-        d = Awork[col, col]
-        for r in range(col + 1, m):
-            f = Awork[r, col] / d
-            if f != 0.0:
-                for c in range(col, m):
-                    Awork[r, c] -= f * Awork[col, c]
-                for c in range(m):
-                    X[r, c] -= f * X[col, c]
-    for col in range(m - 1, -1, -1):
-        d = Awork[col, col]
-        for c in range(m):
-            acc = X[col, c]
-            for k in range(col + 1, m):
-                acc -= Awork[col, k] * X[k, c]
-            X[col, c] = acc / d
-
-
-@nb.njit(cache=True)
-def _factor_D(L, kappa, V, b, Aw, X, Y, D):
-    """D = M/2 - (m+1)/8 I with M = L^{-1} b(L L^T) L^{-T} (all arrays m x m, preallocated)."""
-    m = L.shape[0]
-    for a in range(m):
-        for c in range(m):
-            acc = 0.0
-            for k in range(m):
-                acc += L[a, k] * L[c, k]
-            V[a, c] = acc
-    for a in range(m):
-        for c in range(m):
-            if a == c:
-                b[a, c] = 0.0  # nu(1) = 0
-            else:
-                sq = math.sqrt(V[a, a] * V[c, c])
-                b[a, c] = _nu_scalar(V[a, c] / sq, kappa) * sq
-    _solve_small(L, b, Aw, X)  # X = L^{-1} b
-    for a in range(m):  # Y = X^T = b L^{-T}  (b symmetric)
-        for c in range(m):
-            Y[a, c] = X[c, a]
-    _solve_small(L, Y, Aw, X)  # X = L^{-1} b L^{-T} = M
-    c0 = (m + 1.0) / 8.0
-    for a in range(m):
-        for c in range(m):
-            D[a, c] = 0.25 * (X[a, c] + X[c, a])
-        D[a, a] -= c0
-
-
-@nb.njit(cache=True)
-def _factor_drift(t, y, p, out):
-    # p = [kappa, m]; y = vec(L) row-major; drift of L is L D
-    kappa = p[0]
-    m = int(p[1])
-    L = y.reshape(m, m)
-    V = np.empty((m, m))
-    b = np.empty((m, m))
-    Aw = np.empty((m, m))
-    X = np.empty((m, m))
-    Y = np.empty((m, m))
-    D = np.empty((m, m))
-    _factor_D(L, kappa, V, b, Aw, X, Y, D)
-    for a in range(m):
-        for c in range(m):
-            acc = 0.0
-            for k in range(m):
-                acc += L[a, k] * D[k, c]
-            out[a * m + c] = acc
-
-
-@nb.njit(cache=True, parallel=True)
-def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, dW, use_dW, n_paths, out):
-    # Euler on the factor: L_{k+1} = L_k (I + D h + dH / 2); out[i, j] = L L^T at save point j.
-    m = L0.shape[0]
-    nn = m * (m + 1) // 2
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        s = stream_state(seed, i)
-        L = L0.copy()
-        Ln = np.empty((m, m))
-        E = np.empty((m, m))
-        V = np.empty((m, m))
-        b = np.empty((m, m))
-        Aw = np.empty((m, m))
-        X = np.empty((m, m))
-        Y = np.empty((m, m))
-        D = np.empty((m, m))
-        z = np.empty(nn + 1)
-        j = 0
-        if save_idx[0] == 0:
-            for a in range(m):
-                for c in range(m):
-                    acc = 0.0
-                    for k in range(m):
-                        acc += L[a, k] * L[c, k]
-                    out[i, 0, a, c] = acc
-            j = 1
-        for step in range(n_steps):
-            h = grid[step + 1] - grid[step]
-            sh = math.sqrt(h)
-            if use_dW:
-                for k in range(nn):
-                    z[k] = dW[i, step, k]
-            else:
-                k = 0
-                while k < nn:
-                    z0, z1, s = normal_pair(s)
-                    z[k] = z0 * sh
-                    z[k + 1] = z1 * sh  # z has nn + 1 slots; the spare is unused
-                    k += 2
-            _factor_D(L, kappa, V, b, Aw, X, Y, D)
-            # E = I + D h + dH/2, noise index of (r, c), r <= c, as in _factor_diffusion
-            for r in range(m):
-                for c in range(m):
-                    lo = min(r, c)
-                    hi = max(r, c)
-                    k = lo * m - (lo * (lo - 1)) // 2 + (hi - lo)
-                    w = _SQRT2 if r == c else 1.0
-                    E[r, c] = D[r, c] * h + 0.5 * w * z[k] + (1.0 if r == c else 0.0)
-            for a in range(m):
-                for c in range(m):
-                    acc = 0.0
-                    for k in range(m):
-                        acc += L[a, k] * E[k, c]
-                    Ln[a, c] = acc
-            for a in range(m):
-                for c in range(m):
-                    L[a, c] = Ln[a, c]
-            if j < save_idx.size and save_idx[j] == step + 1:
-                for a in range(m):
-                    for c in range(m):
-                        acc = 0.0
-                        for k in range(m):
-                            acc += L[a, k] * L[c, k]
-                        out[i, j, a, c] = acc
-                j += 1
-
-
-@nb.njit(cache=True)
-def _factor_diffusion(t, y, p, out):
-    # dL_{ab} = (1/2) sum_c L_{ac} dH_{cb}; dH_{cb} for c <= b is noise number idx(c, b),
-    # with dH_{bb} = sqrt(2) dW (variance 2) and dH_{cb} = dH_{bc} = dW (variance 1).
-    m = int(p[1])
-    for a in range(m):
-        for b in range(m):
-            for c in range(m):
-                i = min(c, b)
-                j = max(c, b)
-                k = i * m - (i * (i - 1)) // 2 + (j - i)
-                w = _SQRT2 if c == b else 1.0
-                out[a * m + b, k] += 0.5 * y[a * m + c] * w
-
-
-def covariance_factor_sde(m, kappa):
-    """PSD-preserving factor form ``dL = L (D dt + dH/2)`` as an engine ``SDE``.
-
-    Parameters
-    ----------
-    m : int
-        Number of inputs (>= 1).
-    kappa : float
-        ``(c+ - c-)^2``.
-
-    Returns
-    -------
-    deeplimits.sde.SDE
-        State ``vec(L)`` (row-major, ``m^2``), general noise of dimension
-        ``m (m + 1) / 2``.  ``V = L L^T`` for any scheme.
-    """
-    from ..sde import SDE
-
-    m = _check_int(m, "m")
-    return SDE(
-        _factor_drift,
-        _factor_diffusion,
-        dim=m * m,
-        noise="general",
-        n_noise=m * (m + 1) // 2,
-        params=[_check_kappa(kappa), float(m)],
-        name=f"shaped ReLU covariance factor (m={m})",
-    )
-
-
-def sample_covariance(V0, T, c_plus=0.0, c_minus=-1.0, n_paths=10_000, seed=0, n_steps=1000, saveat=None, dW=None):
-    """Samples of the limiting covariance ``V_tau`` (PSD by construction).
-
-    Parameters
-    ----------
-    V0 : array_like, shape (m, m)
-        Positive-definite initial covariance (input Gram matrix / input dimension).
-    T : float
-        Final time ``d / n > 0``.
-    c_plus, c_minus : float
-        Shaping constants; only ``kappa = (c+ - c-)^2`` enters.
-    n_paths, seed : int
-        Number of samples; seed.
-    n_steps : int
-        Uniform Euler steps on the factor ``L`` (weak order 1, strong 1/2), run by a
-        specialised Numba kernel (the same scheme as ``solve(covariance_factor_sde(m, kappa),
-        scheme="euler")``; both agree to rounding on the same increments).
-    saveat : array_like, optional
-        Output times (grid points); default ``[T]``.
-    dW : array_like, optional
-        Increments ``(n_paths, n_steps, m (m+1)/2)`` for coupled runs.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(n_paths, m, m)`` if ``saveat`` is None, else ``(n_paths, len(saveat), m, m)``.
-
-    Raises
-    ------
-    ValueError
-        If ``V0`` is not symmetric positive definite, ``T <= 0``, or counts < 1.
-    """
-    from ..sde import uniform_grid
-    from ..sde.grids import save_indices
-
-    V0 = _check_cov(V0)
-    m = V0.shape[0]
-    T = _check_T(T)
-    n_steps = _check_int(n_steps, "n_steps")
-    kappa = kappa_from_shaping(c_plus, c_minus)
-    L0 = np.ascontiguousarray(np.linalg.cholesky(V0))
-    grid = uniform_grid(0.0, T, n_steps)
-    idx = np.asarray(save_indices(grid, [T] if saveat is None else saveat), dtype=np.int64)
-    nn = m * (m + 1) // 2
-    if dW is not None:
-        dWa = np.ascontiguousarray(np.asarray(dW, dtype=np.float64))
-        if dWa.shape[1:] != (n_steps, nn):
-            raise ValueError(f"dW must have shape (n_paths, {n_steps}, {nn}), got {dWa.shape}")
-        n_paths = dWa.shape[0]
-        use_dW = True
-    else:
-        n_paths = _check_int(n_paths, "n_paths")
-        dWa = np.zeros((1, 1, 1))
-        use_dW = False
-    if int(seed) != seed or int(seed) < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    out = np.empty((n_paths, idx.size, m, m))
-    _cov_factor_kernel(L0, kappa, grid, idx, int(seed), dWa, use_dW, n_paths, out)
-    return out[:, 0] if saveat is None else out

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from deeplimits.correlation import Q_STAR, depth_recursion_u, sample_q
-from deeplimits.correlation.unshaped_sde import mean_y
+from deeplimits.correlation.unshaped import mean_y
 from deeplimits.networks import gram_from_correlation, relu_mlp
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 

@@ -1,0 +1,284 @@
+"""Neural covariance SDE of shaped ReLU MLPs in PSD-preserving factor form (see :mod:`.shaped_sde`).
+
+``V = L L^T`` with ``dL = L (D dt + dH / 2)``: any scheme for ``L`` returns a positive
+semi-definite ``V``.  :func:`covariance_factor_sde` is the engine ``SDE`` (its domain is
+declared); :func:`sample_covariance` runs a specialised Numba kernel of the same Euler scheme
+with the package's noise model.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numba as nb
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._checks import check_int
+from .._linalg import solve_inplace
+from ..rng import kernel_seed, stream_state
+from ..sde.noise import check_increments, draw_increments
+from .shaped_sde import check_cov, check_kappa, check_pos_int, check_T, kappa_from_shaping, nu_scalar
+
+__all__ = ["covariance_factor_sde", "sample_covariance"]
+
+_SQRT2 = math.sqrt(2.0)
+
+# ----------------------------------------------------------------------------- covariance (factor form)
+
+
+@nb.njit(cache=True)
+def _left_solve(L, B, Aw, col, X):
+    # X = L^{-1} B column by column with the package's one small dense solver (it overwrites its matrix)
+    m = L.shape[0]
+    for c in range(m):
+        for r in range(m):
+            for q in range(m):
+                Aw[r, q] = L[r, q]
+            col[r] = B[r, c]
+        solve_inplace(Aw, col)
+        for r in range(m):
+            X[r, c] = col[r]
+
+
+@nb.njit(cache=True)
+def _factor_D(L, kappa, V, b, Aw, col, X, Y, D):
+    """D = M/2 - (m+1)/8 I with M = L^{-1} b(L L^T) L^{-T} (all arrays m x m, preallocated)."""
+    m = L.shape[0]
+    for a in range(m):
+        for c in range(m):
+            acc = 0.0
+            for k in range(m):
+                acc += L[a, k] * L[c, k]
+            V[a, c] = acc
+    for a in range(m):
+        for c in range(m):
+            if a == c:
+                b[a, c] = 0.0  # nu(1) = 0
+            else:
+                sq = math.sqrt(V[a, a] * V[c, c])
+                b[a, c] = nu_scalar(V[a, c] / sq, kappa) * sq
+    _left_solve(L, b, Aw, col, X)  # X = L^{-1} b
+    for a in range(m):  # Y = X^T = b L^{-T}  (b symmetric)
+        for c in range(m):
+            Y[a, c] = X[c, a]
+    _left_solve(L, Y, Aw, col, X)  # X = L^{-1} b L^{-T} = M
+    c0 = (m + 1.0) / 8.0
+    for a in range(m):
+        for c in range(m):
+            D[a, c] = 0.25 * (X[a, c] + X[c, a])
+        D[a, a] -= c0
+
+
+@nb.njit(cache=True)
+def _factor_drift(t, y, p, out):
+    # p = [kappa, m]; y = vec(L) row-major; drift of L is L D
+    kappa = p[0]
+    m = int(p[1])
+    L = y.reshape(m, m)
+    V = np.empty((m, m))
+    b = np.empty((m, m))
+    Aw = np.empty((m, m))
+    col = np.empty(m)
+    X = np.empty((m, m))
+    Y = np.empty((m, m))
+    D = np.empty((m, m))
+    _factor_D(L, kappa, V, b, Aw, col, X, Y, D)
+    for a in range(m):
+        for c in range(m):
+            acc = 0.0
+            for k in range(m):
+                acc += L[a, k] * D[k, c]
+            out[a * m + c] = acc
+
+
+@nb.njit(cache=True, parallel=True)
+def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, first_path, dW, use_dW, n_paths, out):
+    # Euler on the factor: L_{k+1} = L_k (I + D h + dH / 2); out[i, j] = L L^T at save point j.
+    m = L0.shape[0]
+    nn = m * (m + 1) // 2
+    n_steps = grid.size - 1
+    for i in nb.prange(n_paths):
+        s = stream_state(seed, first_path + i)
+        spare = 0.0
+        have = False
+        L = L0.copy()
+        Ln = np.empty((m, m))
+        E = np.empty((m, m))
+        V = np.empty((m, m))
+        b = np.empty((m, m))
+        Aw = np.empty((m, m))
+        col = np.empty(m)
+        X = np.empty((m, m))
+        Y = np.empty((m, m))
+        D = np.empty((m, m))
+        z = np.empty(nn)
+        j = 0
+        if save_idx[0] == 0:
+            for a in range(m):
+                for c in range(m):
+                    acc = 0.0
+                    for k in range(m):
+                        acc += L[a, k] * L[c, k]
+                    out[i, 0, a, c] = acc
+            j = 1
+        for step in range(n_steps):
+            h = grid[step + 1] - grid[step]
+            sh = math.sqrt(h)
+            if use_dW:
+                for k in range(nn):
+                    z[k] = dW[i, step, k]
+            else:
+                # the package's noise model: the same increments as sde.brownian_increments
+                s, spare, have = draw_increments(z, sh, s, spare, have)
+            _factor_D(L, kappa, V, b, Aw, col, X, Y, D)
+            # E = I + D h + dH/2, noise index of (r, c), r <= c, as in _factor_diffusion
+            for r in range(m):
+                for c in range(m):
+                    lo = min(r, c)
+                    hi = max(r, c)
+                    k = lo * m - (lo * (lo - 1)) // 2 + (hi - lo)
+                    w = _SQRT2 if r == c else 1.0
+                    E[r, c] = D[r, c] * h + 0.5 * w * z[k] + (1.0 if r == c else 0.0)
+            for a in range(m):
+                for c in range(m):
+                    acc = 0.0
+                    for k in range(m):
+                        acc += L[a, k] * E[k, c]
+                    Ln[a, c] = acc
+            for a in range(m):
+                for c in range(m):
+                    L[a, c] = Ln[a, c]
+            if j < save_idx.size and save_idx[j] == step + 1:
+                for a in range(m):
+                    for c in range(m):
+                        acc = 0.0
+                        for k in range(m):
+                            acc += L[a, k] * L[c, k]
+                        out[i, j, a, c] = acc
+                j += 1
+
+
+@nb.njit(cache=True)
+def _factor_diffusion(t, y, p, out):
+    # dL_{ab} = (1/2) sum_c L_{ac} dH_{cb}; dH_{cb} for c <= b is noise number idx(c, b),
+    # with dH_{bb} = sqrt(2) dW (variance 2) and dH_{cb} = dH_{bc} = dW (variance 1).
+    m = int(p[1])
+    for a in range(m):
+        for b in range(m):
+            for c in range(m):
+                i = min(c, b)
+                j = max(c, b)
+                k = i * m - (i * (i - 1)) // 2 + (j - i)
+                w = _SQRT2 if c == b else 1.0
+                out[a * m + b, k] += 0.5 * y[a * m + c] * w
+
+
+def covariance_factor_sde(m: int, kappa: float) -> Any:
+    """PSD-preserving factor form ``dL = L (D dt + dH/2)`` as an engine ``SDE``.
+
+    Parameters
+    ----------
+    m : int
+        Number of inputs (>= 1).
+    kappa : float
+        ``(c+ - c-)^2``.
+
+    Returns
+    -------
+    deeplimits.sde.SDE
+        State ``vec(L)`` (row-major, ``m^2``), general noise of dimension
+        ``m (m + 1) / 2``.  ``V = L L^T`` for any scheme.
+    """
+    from ..sde import SDE
+
+    m = check_pos_int(m, "m")
+    return SDE(
+        _factor_drift,
+        _factor_diffusion,
+        dim=m * m,
+        noise="general",
+        n_noise=m * (m + 1) // 2,
+        params=[check_kappa(kappa), float(m)],
+        name=f"shaped ReLU covariance factor (m={m})",
+    )
+
+
+def sample_covariance(
+    V0: ArrayLike,
+    T: float,
+    c_plus: float = 0.0,
+    c_minus: float = -1.0,
+    n_paths: int = 10_000,
+    seed: int = 0,
+    n_steps: int = 1000,
+    saveat: ArrayLike | None = None,
+    dW: ArrayLike | None = None,
+    *,
+    first_path: int = 0,
+) -> NDArray[np.float64]:
+    """Samples of the limiting covariance ``V_tau`` (PSD by construction).
+
+    Parameters
+    ----------
+    V0 : array_like, shape (m, m)
+        Positive-definite initial covariance (input Gram matrix / input dimension).
+    T : float
+        Final time ``d / n > 0``.
+    c_plus, c_minus : float
+        Shaping constants; only ``kappa = (c+ - c-)^2`` enters.
+    n_paths, seed : int
+        Number of samples; seed.
+    n_steps : int
+        Uniform Euler steps on the factor ``L`` (weak order 1, strong 1/2), run by a
+        specialised Numba kernel (the same scheme as ``solve(covariance_factor_sde(m, kappa),
+        scheme="euler")``; both agree to rounding on the same increments).
+    saveat : array_like, optional
+        Output times (grid points); default ``[T]``.
+    dW : array_like, optional
+        Increments ``(n_paths, n_steps, m (m+1)/2)`` for coupled runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_paths, m, m)`` if ``saveat`` is None, else ``(n_paths, len(saveat), m, m)``.
+
+    Raises
+    ------
+    ValueError
+        If ``V0`` is not symmetric positive definite, ``T <= 0``, or counts < 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.correlation import sample_covariance
+    >>> sample_covariance(np.eye(2), 1.0, n_paths=5, seed=0, n_steps=10).shape
+    (5, 2, 2)
+    """
+    from ..sde import uniform_grid
+    from ..sde.grids import save_indices
+
+    V = check_cov(V0)
+    m = V.shape[0]
+    T = check_T(T)
+    n_steps = check_pos_int(n_steps, "n_steps")
+    kappa = kappa_from_shaping(c_plus, c_minus)
+    L0 = np.ascontiguousarray(np.linalg.cholesky(V))
+    grid = uniform_grid(0.0, T, n_steps)
+    idx = np.asarray(save_indices(grid, [T] if saveat is None else saveat), dtype=np.int64)
+    nn = m * (m + 1) // 2
+    if dW is not None:
+        # shape and finiteness: a NaN increment would otherwise reach every later covariance
+        dWa = check_increments(dW, n_steps=n_steps, n_noise=nn)
+        n_paths = dWa.shape[0]
+        use_dW = True
+    else:
+        n_paths = check_pos_int(n_paths, "n_paths")
+        dWa = np.zeros((1, 1, 1))
+        use_dW = False
+    seed_bits = kernel_seed(seed)
+    first_path = check_int(first_path, "first_path", minimum=0)
+    out = np.empty((n_paths, idx.size, m, m))
+    _cov_factor_kernel(L0, kappa, grid, idx, seed_bits, first_path, dWa, use_dW, n_paths, out)
+    return out[:, 0] if saveat is None else out
