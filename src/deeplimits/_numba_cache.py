@@ -28,6 +28,14 @@ def _writable(path: Path) -> bool:
     return True
 
 
+def _private(path: Path) -> bool:
+    """Whether ``path`` is a directory owned by this user that nobody else can write to."""
+    if not hasattr(os, "getuid"):
+        return True
+    st = path.stat()
+    return path.is_dir() and not path.is_symlink() and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
 def configure() -> str | None:
     """Choose a writable Numba cache directory if the default places are not writable.
 
@@ -36,7 +44,7 @@ def configure() -> str | None:
     """
     from numba.core import config
 
-    if config.CACHE_DIR or os.environ.get("NUMBA_CACHE_DIR"):
+    if config.CACHE_DIR or os.environ.get("NUMBA_CACHE_DIR"):  # type: ignore[attr-defined]
         return None
     package_dir = Path(__file__).resolve().parent
     if _writable(package_dir / "__pycache__"):
@@ -46,9 +54,14 @@ def configure() -> str | None:
     if _writable(Path(AppDirs(appname="numba", appauthor=False).user_cache_dir)):
         return None
     fallback = Path(tempfile.gettempdir()) / f"deeplimits-numba-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    if not _writable(fallback):
-        return None  # nothing writable: Numba will report it
-    config.CACHE_DIR = str(fallback)
+    if not _writable(fallback) or not _private(fallback):
+        # Numba loads (and so runs) whatever sits in its cache: never trust a shared directory that another
+        # user could have created first; fall back to a fresh private one.
+        try:
+            fallback = Path(tempfile.mkdtemp(prefix="deeplimits-numba-cache-"))
+        except OSError:
+            return None  # nothing writable: Numba will report it
+    config.CACHE_DIR = str(fallback)  # type: ignore[attr-defined]
     warnings.warn(
         f"deeplimits: the package directory and the user cache directory are not writable; compiled kernels are "
         f"cached in {fallback} (set NUMBA_CACHE_DIR to choose another directory)",
