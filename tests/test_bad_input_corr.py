@@ -132,3 +132,15 @@ def test_big_seed_is_valid():
 
 def test_unused_modules_imported():
     assert shaped_sde and unshaped
+
+
+@pytest.mark.parametrize("fn", ["mean_y_from_t0", "second_moment_y_from_t0"])
+@pytest.mark.parametrize(
+    ("t", "t0", "match"),
+    [(0.5, 0.0, "t0"), (0.5, float("nan"), "t0"), (0.5, -1.0, "t0"), (0.1, 0.5, "t must be >= t0")],
+)
+def test_moments_from_t0_reject_bad_start(fn, t, t0, match):
+    from deeplimits.correlation.unshaped import moments
+
+    with pytest.raises(ValueError, match=match):
+        getattr(moments, fn)(t, t0)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..._checks import check_float
 from ...sde.grids import check_grid
 from ..maps import Q_STAR
 from .equation import Y_STAR, check_times
@@ -22,6 +24,15 @@ __all__ = [
     "y_implicit_scheme_moments",
     "y_implicit_scheme_mean",
 ]
+
+
+def check_start(t: ArrayLike, t0: float) -> tuple[NDArray[np.float64], float]:
+    """Times ``t`` and a start time ``t0`` with ``0 < t0 <= t`` (finite), as an array and a float."""
+    ta = check_times(t, allow_zero=False)
+    t0 = check_float(t0, "t0", minimum=0.0, strict_min=True)
+    if np.any(ta < t0):
+        raise ValueError(f"t must be >= t0={t0}, got min(t)={ta.min()}")
+    return ta, t0
 
 
 def mean_J(t):
@@ -169,10 +180,7 @@ def mean_y_from_t0(t, t0, y0=Y_STAR):
     ValueError
         Unless ``0 < t0 <= t``.
     """
-    ta = check_times(t, allow_zero=False)
-    t0 = float(t0)
-    if t0 <= 0 or np.any(ta < t0):
-        raise ValueError("need 0 < t0 <= t")
+    ta, t0 = check_start(t, t0)
     return ((t0 * y0 + 0.5 * Y_STAR) * np.exp(2.0 * (ta - t0)) - 0.5 * Y_STAR) / ta
 
 
@@ -203,10 +211,7 @@ def second_moment_y_from_t0(t, t0, y0=Y_STAR):
     ValueError
         Unless ``0 < t0 <= t``.
     """
-    ta = check_times(t, allow_zero=False)
-    t0 = float(t0)
-    if t0 <= 0 or np.any(ta < t0):
-        raise ValueError("need 0 < t0 <= t")
+    ta, t0 = check_start(t, t0)
     A = (t0 * y0 + 0.5 * Y_STAR) * math.exp(-2.0 * t0)
     C = -0.5 * Y_STAR * A
     D = Y_STAR**2 / 6.0
