@@ -35,3 +35,27 @@ def test_q_sde_reflections_are_counted_on_coarse_grid():
     sol = solve(q_sde(), [Q_STAR], uniform_grid(0.0, 1.0, 2), n_paths=4000, seed=0, scheme="theta", nonfinite="keep")
     # a coarse grid overshoots below 0 on a visible fraction of paths: every such step is reported
     assert sol.stats["n_exits"] > 0
+
+
+def test_J_sde_reports_every_step_below_zero():
+    # Two Euler steps of h = 1/2 from J_0 = 0: the first is deterministic (J_1 = 1/2), the second is
+    # J_2 = 3/2 - (1/sqrt 2) dB with dB ~ N(0, 1/2), below 0 when dB > 3/sqrt 2 (P = 1.3e-3, about 27 of
+    # 20,000 paths). With on_exit="report" each such path is kept and counted: n_exits == #(J_2 < 0) > 0.
+    import warnings
+
+    from deeplimits.correlation import J_sde
+    from deeplimits.sde import solve, uniform_grid
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sol = solve(J_sde(), [0.0], uniform_grid(0.0, 1.0, 2), n_paths=20_000, seed=0, scheme="euler")
+    below = int(np.sum(sol.ys[:, -1, 0] < 0))
+    assert below > 0
+    assert sol.stats["n_exits"] == below
+    assert any("domain" in str(w.message) or "left" in str(w.message) for w in caught)
+
+
+def test_y_sde_declares_positive_domain():
+    from deeplimits.correlation import y_sde
+
+    assert y_sde().domain.contains(0.5) and not y_sde().domain.contains(-0.5)

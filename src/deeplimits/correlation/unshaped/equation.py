@@ -238,7 +238,7 @@ def y_sde() -> Any:
     deeplimits.sde.SDE
         Linear, diagonal noise; start with ``scheme="theta"`` at ``t = 0`` (``y0 = Y_STAR``).
     """
-    from ...sde import SDE
+    from ...sde import SDE, Box
 
     return SDE(
         _y_drift_nb,
@@ -248,6 +248,8 @@ def y_sde() -> Any:
         drift_jacobian=_y_jac_nb,
         diffusion_derivative=_y_dgdy_nb,
         name="unshaped ReLU y = q^-1/2",
+        # y = q^{-1/2} > 0; a step below 0 is kept (the scheme's own law) but counted and warned about
+        domain=Box(lower=0.0, on_exit="report"),
     )
 
 
@@ -259,7 +261,7 @@ def J_sde() -> Any:
     deeplimits.sde.SDE
         No singularity: any scheme starts at ``t = 0``; ``q = Q_STAR t^2 / J^2``.
     """
-    from ...sde import SDE
+    from ...sde import SDE, Box
 
     return SDE(
         _J_drift_nb,
@@ -268,4 +270,6 @@ def J_sde() -> Any:
         drift_jacobian=_J_jac_nb,
         diffusion_derivative=_y_dgdy_nb,
         name="unshaped ReLU J (regular)",
+        # J = t sqrt(Q_STAR / q) >= 0 (J_0 = 0); a step below 0 is kept but counted and warned about
+        domain=Box(lower=0.0, closed=True, on_exit="report"),
     )
