@@ -144,3 +144,20 @@ def test_moments_from_t0_reject_bad_start(fn, t, t0, match):
 
     with pytest.raises(ValueError, match=match):
         getattr(moments, fn)(t, t0)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [
+        (lambda u: u.simulate_q_em([0.1, 0.2], n_paths=2, q0="1.0"), TypeError, "q0"),
+        (lambda u: u.simulate_q_em([0.1, 0.2], n_paths=2, q0=0.0), ValueError, "q0"),
+        (lambda u: u.simulate_y_implicit([0.1, 0.2], n_paths=2, y0=float("inf")), ValueError, "y0"),
+        (lambda u: u.simulate_y_implicit([0.0, 0.1], n_paths=2, milstein=1), TypeError, "milstein"),
+        (lambda u: u.simulate_J([0.0, 0.1], n_paths=2, scheme="heun"), ValueError, "scheme"),
+    ],
+)
+def test_unshaped_integrators_check_through_the_check_module(call, exc, match):
+    from deeplimits.correlation import unshaped
+
+    with pytest.raises(exc, match=match):
+        call(unshaped)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..._checks import check_int
+from ..._checks import check_bool, check_choice, check_float, check_int
 from ...rng import kernel_seed
 from ...sde.grids import check_grid, save_indices
 from ...sde.noise import check_increments
@@ -32,6 +32,7 @@ def _check_grid(grid):
 
 def _run_paths(kind, g, n_paths, seed, dW, saveat, milstein, x0, p, first_path=0):
     """Validate the common arguments, run ``path_kernel``; returns (ts, out, n_reflected)."""
+    check_bool(milstein, "milstein")
     seed_bits = kernel_seed(seed)
     first_path = check_int(first_path, "first_path", minimum=0)
     idx = np.asarray(save_indices(g, saveat), dtype=np.int64)
@@ -101,8 +102,7 @@ def simulate_J(
     g = _check_grid(grid)
     if g[0] != 0.0:
         raise ValueError("grid must start at t = 0 (J_0 = 0)")
-    if scheme not in ("euler", "milstein"):
-        raise ValueError(f"scheme must be 'euler' or 'milstein', got {scheme!r}")
+    check_choice(scheme, "scheme", ("euler", "milstein"))
     ts, out, _ = _run_paths(J_SCHEME, g, n_paths, seed, dW, saveat, scheme == "milstein", 0.0, 0.0, first_path)
     return ts, out
 
@@ -146,11 +146,9 @@ def simulate_y_implicit(
         Output times and ``(n_paths, len(ts))`` values of ``y``; ``q = y^{-2}``.
     """
     g = _check_grid(grid)
-    y0 = float(y0)
+    y0 = check_float(y0, "y0", minimum=0.0, strict_min=True)
     if g[0] == 0.0 and y0 != Y_STAR:
         raise ValueError("y0 must be Y_STAR when the grid starts at t = 0 (the start is pinned)")
-    if not (y0 > 0 and np.isfinite(y0)):
-        raise ValueError(f"y0 must be positive and finite, got {y0}")
     ts, out, _ = _run_paths(Y_IMPLICIT, g, n_paths, seed, dW, saveat, milstein, y0, Y_STAR, first_path)
     return ts, out
 
@@ -276,9 +274,7 @@ def simulate_q_em(
             "grid must start at t0 > 0: the q-drift is singular at t = 0 "
             "(use simulate_J or simulate_y_implicit to start at 0)"
         )
-    q0 = float(q0)
-    if not (q0 > 0 and np.isfinite(q0)):
-        raise ValueError(f"q0 must be positive and finite, got {q0}")
+    q0 = check_float(q0, "q0", minimum=0.0, strict_min=True)
     ts, out, n_refl = _run_paths(Q_EXPLICIT, g, n_paths, seed, dW, saveat, milstein, q0, A_COEF, first_path)
     return (ts, out, n_refl) if return_stats else (ts, out)
 
