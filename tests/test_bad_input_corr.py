@@ -12,16 +12,18 @@ from deeplimits.correlation.shaped_sde import (
     sample_correlation,
 )
 from deeplimits.correlation.unshaped import (
+    Q_STAR,
+    Y_STAR,
+    J_sde,
     mean_inv_q,
     mean_J,
     mean_y,
     q_drift,
+    q_sde,
     sample_q,
-    simulate_J,
-    simulate_q_em,
-    simulate_q_implicit,
-    simulate_y_implicit,
+    y_sde,
 )
+from deeplimits.sde import solve
 
 G = np.linspace(0.0, 1.0, 9)
 G0 = np.linspace(0.1, 1.0, 10)
@@ -33,6 +35,19 @@ NAN_DW16 = np.zeros((2, 16, 1))
 NAN_DW16[0, 5, 0] = np.nan
 NAN_DW3 = np.zeros((2, 4, 3))
 NAN_DW3[0, 1, 2] = np.nan
+
+
+def _J(grid, **kw):
+    return solve(J_sde(), [0.0], grid, **{"scheme": "milstein", **kw})
+
+
+def _y(grid, y0=Y_STAR, **kw):
+    return solve(y_sde(), [y0], grid, **{"scheme": "implicit_milstein", **kw})
+
+
+def _q(grid, q0=Q_STAR, **kw):
+    return solve(q_sde(), [q0], grid, **{"scheme": "implicit_milstein", **kw})
+
 
 CASES = [
     # sample_q
@@ -46,27 +61,29 @@ CASES = [
     ("sample_q seed -1", lambda: sample_q([0.25], n_paths=3, seed=-1), ValueError, "seed"),
     ("sample_q first_path -1", lambda: sample_q([0.25], n_paths=3, first_path=-1), ValueError, "first_path"),
     ("sample_q steps 2.5", lambda: sample_q([0.25], n_steps_per_unit=2.5), ValueError, "n_steps_per_unit"),
-    # simulate_*
-    ("simulate_J n_paths 2.7", lambda: simulate_J(G, n_paths=2.7), ValueError, "n_paths"),
-    ("simulate_J seed 1.5", lambda: simulate_J(G, n_paths=2, seed=1.5), ValueError, "seed"),
-    ("simulate_J seed -1", lambda: simulate_J(G, n_paths=2, seed=-1), ValueError, "seed"),
-    ("simulate_J scheme", lambda: simulate_J(G, scheme="rk4"), ValueError, "scheme"),
-    ("simulate_J grid start", lambda: simulate_J(G0), ValueError, "grid"),
-    ("simulate_J grid order", lambda: simulate_J(G[::-1]), ValueError, "grid"),
-    ("simulate_J dW nan", lambda: simulate_J(G, dW=NAN_DW2), ValueError, "dW"),
-    ("simulate_J dW shape", lambda: simulate_J(G, dW=np.zeros((2, 5, 1))), ValueError, "dW"),
-    ("simulate_J dW 2-D", lambda: simulate_J(G, dW=np.zeros((2, 8))), ValueError, "dW"),
-    ("simulate_J first_path", lambda: simulate_J(G, n_paths=2, first_path=1.5), ValueError, "first_path"),
-    ("simulate_q_implicit dW nan", lambda: simulate_q_implicit(G16, dW=NAN_DW16), ValueError, "dW"),
-    ("simulate_q_implicit dW inf", lambda: simulate_q_implicit(G16, dW=np.full((1, 16, 1), np.inf)), ValueError, "dW"),
-    ("simulate_q_implicit start", lambda: simulate_q_implicit(G0), ValueError, "grid"),
-    ("simulate_q_implicit milstein h", lambda: simulate_q_implicit(np.linspace(0, 1, 3)), ValueError, "grid"),
-    ("simulate_q_implicit seed", lambda: simulate_q_implicit(G16, n_paths=2, seed=-1), ValueError, "seed"),
-    ("simulate_y_implicit y0", lambda: simulate_y_implicit(G, y0=1.0), ValueError, "y0"),
-    ("simulate_y_implicit dW nan", lambda: simulate_y_implicit(G, dW=NAN_DW2), ValueError, "dW"),
-    ("simulate_q_em start 0", lambda: simulate_q_em(G), ValueError, "grid"),
-    ("simulate_q_em q0", lambda: simulate_q_em(G0, q0=-1.0), ValueError, "q0"),
-    ("simulate_q_em n_paths", lambda: simulate_q_em(G0, n_paths=2.7), ValueError, "n_paths"),
+    # solve on the unshaped SDEs with their specialised kernels
+    ("J milstein n_paths 2.7", lambda: _J(G, n_paths=2.7), ValueError, "n_paths"),
+    ("J milstein seed 1.5", lambda: _J(G, n_paths=2, seed=1.5), ValueError, "seed"),
+    ("J milstein seed -1", lambda: _J(G, n_paths=2, seed=-1), ValueError, "seed"),
+    ("J scheme", lambda: _J(G, scheme="rk4"), ValueError, "scheme"),
+    ("J grid order", lambda: _J(G[::-1]), ValueError, "grid"),
+    ("J dW nan", lambda: _J(G, dW=NAN_DW2), ValueError, "dW"),
+    ("J dW shape", lambda: _J(G, dW=np.zeros((2, 5, 1))), ValueError, "dW"),
+    ("J dW 2-D", lambda: _J(G, dW=np.zeros((2, 8))), ValueError, "dW"),
+    ("J first_path", lambda: _J(G, n_paths=2, first_path=1.5), ValueError, "first_path"),
+    ("q implicit dW nan", lambda: _q(G16, dW=NAN_DW16), ValueError, "dW"),
+    ("q implicit dW inf", lambda: _q(G16, dW=np.full((1, 16, 1), np.inf)), ValueError, "dW"),
+    ("q implicit start", lambda: _q(G0), ValueError, "grid"),
+    ("q implicit y0", lambda: _q(G16, q0=1.0), ValueError, "y0"),
+    ("q implicit milstein h", lambda: _q(np.linspace(0, 1, 3)), ValueError, "grid"),
+    ("q implicit seed", lambda: _q(G16, n_paths=2, seed=-1), ValueError, "seed"),
+    ("y implicit y0", lambda: _y(G, y0=1.0), ValueError, "y0"),
+    ("y implicit y0 0", lambda: _y(G0, y0=0.0), ValueError, "y0"),
+    ("y implicit grid start", lambda: _y(G - 0.5), ValueError, "grid"),
+    ("y implicit dW nan", lambda: _y(G, dW=NAN_DW2), ValueError, "dW"),
+    ("q euler start 0", lambda: _q(G, scheme="euler"), ValueError, "grid"),
+    ("q euler y0", lambda: _q(G0, -1.0, scheme="euler"), ValueError, "y0"),
+    ("q euler n_paths", lambda: _q(G0, scheme="euler", n_paths=2.7), ValueError, "n_paths"),
     # closed forms
     ("q_drift t 0", lambda: q_drift(0.0, 1.0), ValueError, "t"),
     ("q_drift q neg", lambda: q_drift(1.0, -1.0), ValueError, "q"),
@@ -149,15 +166,14 @@ def test_moments_from_t0_reject_bad_start(fn, t, t0, match):
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
-        (lambda u: u.simulate_q_em([0.1, 0.2], n_paths=2, q0="1.0"), TypeError, "q0"),
-        (lambda u: u.simulate_q_em([0.1, 0.2], n_paths=2, q0=0.0), ValueError, "q0"),
-        (lambda u: u.simulate_y_implicit([0.1, 0.2], n_paths=2, y0=float("inf")), ValueError, "y0"),
-        (lambda u: u.simulate_y_implicit([0.0, 0.1], n_paths=2, milstein=1), TypeError, "milstein"),
-        (lambda u: u.simulate_J([0.0, 0.1], n_paths=2, scheme="heun"), ValueError, "scheme"),
+        (lambda: _q([0.1, 0.2], 0.0, scheme="euler", n_paths=2), ValueError, "y0"),
+        (lambda: _y([0.1, 0.2], float("inf"), n_paths=2), ValueError, "y0"),
+        (lambda: _y([0.0, 0.1], n_paths=2, scheme=1), ValueError, "scheme"),
+        (lambda: _J([0.0, 0.1], n_paths=2, scheme="heun"), ValueError, "scheme"),
+        (lambda: sample_q([0.25], n_paths=2, return_y=1), TypeError, "return_y"),
+        (lambda: unshaped.y_implicit_scheme_moments([0.0, 0.1], milstein=1), TypeError, "milstein"),
     ],
 )
 def test_unshaped_integrators_check_through_the_check_module(call, exc, match):
-    from deeplimits.correlation import unshaped
-
     with pytest.raises(exc, match=match):
-        call(unshaped)
+        call()

@@ -5,13 +5,8 @@ import pytest
 
 from deeplimits.correlation import depth, sample_covariance
 from deeplimits.correlation.shaped_sde import sample_correlation
-from deeplimits.correlation.unshaped import (
-    sample_q,
-    simulate_J,
-    simulate_q_em,
-    simulate_q_implicit,
-    simulate_y_implicit,
-)
+from deeplimits.correlation.unshaped import Q_STAR, Y_STAR, J_sde, q_sde, sample_q, y_sde
+from deeplimits.sde import solve
 
 G = np.linspace(0.0, 1.0, 33)
 G0 = np.linspace(0.05, 1.0, 40)
@@ -19,10 +14,15 @@ V0 = np.array([[1.0, 0.3], [0.3, 2.0]])
 
 ENTRY_POINTS = {
     "sample_q": lambda n, k: sample_q([0.25, 0.5], n_paths=n, seed=7, n_steps_per_unit=32, first_path=k),
-    "simulate_J": lambda n, k: simulate_J(G, n_paths=n, seed=7, first_path=k)[1],
-    "simulate_y_implicit": lambda n, k: simulate_y_implicit(G, n_paths=n, seed=7, first_path=k)[1],
-    "simulate_q_implicit": lambda n, k: simulate_q_implicit(G, n_paths=n, seed=7, first_path=k)[1],
-    "simulate_q_em": lambda n, k: simulate_q_em(G0, n_paths=n, seed=7, first_path=k)[1],
+    "J milstein": lambda n, k: solve(J_sde(), [0.0], G, n_paths=n, seed=7, first_path=k, scheme="milstein").ys,
+    "J euler": lambda n, k: solve(J_sde(), [0.0], G, n_paths=n, seed=7, first_path=k, scheme="euler").ys,
+    "y implicit_milstein": lambda n, k: (
+        solve(y_sde(), [Y_STAR], G, n_paths=n, seed=7, first_path=k, scheme="implicit_milstein").ys
+    ),
+    "q implicit_milstein": lambda n, k: (
+        solve(q_sde(), [Q_STAR], G, n_paths=n, seed=7, first_path=k, scheme="implicit_milstein").ys
+    ),
+    "q euler": lambda n, k: solve(q_sde(), [Q_STAR], G0, n_paths=n, seed=7, first_path=k, scheme="euler").ys,
     "sample_correlation": lambda n, k: sample_correlation(0.4, 1.0, n_paths=n, seed=7, n_steps=32, first_path=k),
     "sample_covariance": lambda n, k: sample_covariance(V0, 1.0, n_paths=n, seed=7, n_steps=32, first_path=k),
     "sample_one_layer": lambda n, k: np.stack(depth.sample_one_layer(0.3, 20, n, seed=7, first_path=k), axis=-1),

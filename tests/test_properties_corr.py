@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from deeplimits.correlation import depth, maps, sample_covariance
 from deeplimits.correlation.shaped_sde import sample_correlation
-from deeplimits.correlation.unshaped import sample_q, simulate_q_implicit
+from deeplimits.correlation.unshaped import Q_STAR, q_sde, sample_q
+from deeplimits.sde import solve
 
 rhos = st.floats(-1.0, 1.0, allow_nan=False)
 slopes = st.floats(0.0, 3.0, allow_nan=False)
@@ -54,8 +55,10 @@ def test_covariance_stays_psd(c, scale, seed, kappa_c):
 @given(n_steps=st.integers(9, 200), seed=st.integers(0, 2**63), milstein=st.booleans())
 def test_q_implicit_stays_positive(n_steps, seed, milstein):
     g = np.linspace(0.0, 1.0, n_steps + 1)
-    q = simulate_q_implicit(g, n_paths=20, seed=seed, milstein=milstein)[1]
-    assert np.all(q > 0.0)
+    sol = solve(
+        q_sde(), [Q_STAR], g, n_paths=20, seed=seed, scheme="implicit_milstein" if milstein else "implicit_euler"
+    )
+    assert np.all(sol.ys > 0.0)
 
 
 @settings(max_examples=20, deadline=None)

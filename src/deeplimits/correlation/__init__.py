@@ -18,7 +18,8 @@ shaped_covariance
     PSD-preserving integration of the covariance of ``m`` inputs (factor form).
 unshaped
     Singular SDE of ``q_t = l^2 (1 - rho_l)``, ``t = l/n`` (subpackage: ``equation``,
-    ``moments``, ``integrators``); integrators from ``t = 0`` (regular J-equation,
+    ``engine``, ``moments``, ``sampling``): ``q_sde()``, ``y_sde()``, ``J_sde()`` run through
+    ``deeplimits.sde.solve`` with specialised kernels from ``t = 0`` (regular J-equation,
     drift-implicit schemes on ``y = q^{-1/2}`` and on ``q`` itself) and Euler/Milstein from
     ``t0 > 0``; closed-form moments.  ``q_sde()`` declares its domain ``q > 0`` (reflect).
 
@@ -37,7 +38,7 @@ from .maps import Q_STAR, corr_map, corr_map_u
 from .odes import correlation_ode, resnet_covariance_ode
 from .shaped_covariance import covariance_factor_sde, sample_covariance
 from .shaped_sde import correlation_sde, sample_correlation
-from .unshaped import J_sde, q_sde, sample_q, simulate_q_implicit, y_sde
+from .unshaped import J_sde, q_sde, sample_q, y_sde
 
 __all__ = [
     "maps",
@@ -61,5 +62,4 @@ __all__ = [
     "q_sde",
     "y_sde",
     "sample_q",
-    "simulate_q_implicit",
 ]

@@ -13,50 +13,61 @@ from deeplimits.convergence import plot_orders
 from deeplimits.correlation import shaped_sde, unshaped
 from deeplimits.correlation.unshaped import Q_STAR, Y_STAR
 from deeplimits.experiments._corr_common import fit_with_intercept, order_result, shaped_orders
-from deeplimits.sde import brownian_increments, coarsen_increments
+from deeplimits.sde import brownian_increments, coarsen_increments, solve
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 ORDER_TOL_STRONG = 0.2
 ORDER_TOL_WEAK = 0.25
+#: parameters of corr.orders common to the quick and full runs
+_SHARED = dict(T=0.5, t0=0.05, kappa=10.0, rho0=-0.5, shaped_T=0.5)
 
 # ============================================================================ corr.orders
+
+
+def _J_T(grid, T, scheme="milstein", **kw):
+    """``J_T`` of the J-scheme ``scheme`` on ``grid`` (one value per path)."""
+    return solve(unshaped.J_sde(), [0.0], grid, scheme=scheme, saveat=[T], **kw).ys[:, 0, 0]
+
+
+def _y_T(label, grid, T, **kw):
+    """``y_T = q_T^{-1/2}`` of the scheme ``label``: J-euler, J-milstein, y-implicit, y-implicit-milstein."""
+    if label.startswith("J"):
+        return unshaped.y_from_J(T, _J_T(grid, T, label[2:], **kw))
+    scheme = "implicit_milstein" if label.endswith("milstein") else "implicit_euler"
+    return solve(unshaped.y_sde(), [Y_STAR], grid, scheme=scheme, saveat=[T], **kw).ys[:, 0, 0]
+
+
+def _q_T(grid, T, scheme, **kw):
+    """``q_T`` of a q-scheme (one value per path) and its number of reflected steps."""
+    sol = solve(unshaped.q_sde(), [Q_STAR], grid, scheme=scheme, saveat=[T], **kw)
+    return sol.ys[:, 0, 0], sol.stats["n_exits"]
 
 
 def _unshaped_strong(params, seed):
     T, P, n_ref = params["T"], params["strong_paths"], params["n_ref"]
     g = np.linspace(0, T, n_ref + 1)
     dW = brownian_increments(g, n_paths=P, seed=seed)
-    _, Jr = unshaped.simulate_J(g, dW=dW, saveat=[T])
-    y_ref = unshaped.y_from_J(T, Jr[:, 0])
+    J_ref = _J_T(g, T, dW=dW)
+    y_ref = unshaped.y_from_J(T, J_ref)
     Ns = np.asarray(params["strong_steps"])
     out = []
     for label, exp in [("J-euler", 0.5), ("J-milstein", 1.0), ("y-implicit", 0.5), ("y-implicit-milstein", 1.0)]:
         errs, ses = [], []
         for N in Ns:
-            dWc = coarsen_increments(dW, n_ref // N)
-            gc = np.linspace(0, T, N + 1)
-            if label.startswith("J"):
-                _, J = unshaped.simulate_J(gc, dW=dWc, scheme=label[2:], saveat=[T])
-                y = unshaped.y_from_J(T, J[:, 0])
-            else:
-                y = unshaped.simulate_y_implicit(gc, dW=dWc, milstein=label.endswith("milstein"), saveat=[T])[1][:, 0]
+            y = _y_T(label, np.linspace(0, T, N + 1), T, dW=coarsen_increments(dW, n_ref // N))
             e = np.abs(y - y_ref)
             errs.append(e.mean())
             ses.append(e.std() / np.sqrt(P))
         out.append(order_result("strong", f"unshaped {label} (E|y_h - y|)", T / Ns, errs, exp, P, ses))
     # drift-implicit (theta = 1) Euler / Milstein on q itself from t = 0, error E|log q_h - log q|
-    lq_ref = np.log(Q_STAR * T**2 / Jr[:, 0] ** 2)
+    lq_ref = np.log(Q_STAR * T**2 / J_ref**2)
     for milstein, key, exp in [(True, "q_mil_strong_steps", 1.0), (False, "q_strong_steps", 0.5)]:
         Nq = np.asarray(params[key])
         errs, ses = [], []
         for N in Nq:
-            _, q = unshaped.simulate_q_implicit(
-                np.linspace(0, T, N + 1),
-                dW=coarsen_increments(dW, n_ref // N),
-                milstein=milstein,
-                saveat=[T],
-            )
-            e = np.abs(np.log(q[:, 0]) - lq_ref)
+            scheme = "implicit_milstein" if milstein else "implicit_euler"
+            q, _ = _q_T(np.linspace(0, T, N + 1), T, scheme, dW=coarsen_increments(dW, n_ref // N))
+            e = np.abs(np.log(q) - lq_ref)
             errs.append(e.mean())
             ses.append(e.std() / np.sqrt(P))
         name = "milstein" if milstein else "euler"
@@ -85,15 +96,8 @@ def _unshaped_weak(params, seed):
         for k, N in enumerate(Ns):
             gc = np.linspace(0, T, N + 1)
             s_ = seed * 1000 + k
-            if label.startswith("J"):
-                _, J = unshaped.simulate_J(gc, n_paths=P, seed=s_, scheme=label[2:], saveat=[T])
-                y = unshaped.y_from_J(T, J[:, 0])
-            else:
-                y = unshaped.simulate_y_implicit(
-                    gc, n_paths=P, seed=s_, milstein=label.endswith("milstein"), saveat=[T]
-                )[1][:, 0]
-            _, Jm = unshaped.simulate_J(gc, n_paths=P, seed=s_, scheme="milstein", saveat=[T])
-            d = y**2 - unshaped.y_from_J(T, Jm[:, 0]) ** 2
+            y = _y_T(label, gc, T, n_paths=P, seed=s_)
+            d = y**2 - _y_T("J-milstein", gc, T, n_paths=P, seed=s_) ** 2
             cv = unshaped.J_scheme_moments(gc)[1][-1] * Y_STAR**2 / T**2
             errs.append(abs(d.mean() + cv - exact))
             ses.append(d.std() / np.sqrt(P))
@@ -105,11 +109,9 @@ def _unshaped_weak(params, seed):
         for k, N in enumerate(Nq):
             g = np.linspace(0, T, N + 1)
             s_ = seed * 1000 + 500 + k
-            _, q = unshaped.simulate_q_implicit(
-                g, n_paths=params["q_weak_paths"], seed=s_, milstein=milstein, saveat=[T]
-            )
-            _, J = unshaped.simulate_J(g, n_paths=params["q_weak_paths"], seed=s_, scheme="milstein", saveat=[T])
-            d = 1.0 / q[:, 0] - unshaped.y_from_J(T, J[:, 0]) ** 2
+            scheme = "implicit_milstein" if milstein else "implicit_euler"
+            q, _ = _q_T(g, T, scheme, n_paths=params["q_weak_paths"], seed=s_)
+            d = 1.0 / q - _y_T("J-milstein", g, T, n_paths=params["q_weak_paths"], seed=s_) ** 2
             cv = unshaped.J_scheme_moments(g)[1][-1] * Y_STAR**2 / T**2
             errs.append(abs(d.mean() + cv - exact))
             ses.append(d.std() / np.sqrt(d.size))
@@ -138,11 +140,11 @@ def _q_em_from_t0(params, seed):
         errs, ses = {1: [], 2: []}, {1: [], 2: []}
         for N in Ns:
             g = np.linspace(t0, T, N + 1)
-            _, q = unshaped.simulate_q_em(g, n_paths=P, seed=seed + 7, saveat=[T], milstein=milstein)
-            _, ycv = unshaped.simulate_y_implicit(g, n_paths=P, seed=seed + 7, saveat=[T], y0=Y_STAR)
+            q, _ = _q_T(g, T, "milstein" if milstein else "euler", n_paths=P, seed=seed + 7)
+            ycv = _y_T("y-implicit-milstein", g, T, n_paths=P, seed=seed + 7)
             mom = unshaped.y_implicit_scheme_moments(g, milstein=True)
             for p_ in (1, 2):
-                d = q[:, 0] ** (-p_ / 2) - ycv[:, 0] ** p_
+                d = q ** (-p_ / 2) - ycv**p_
                 errs[p_].append(abs(d.mean() + mom[p_ - 1][-1] - exact[p_]))
                 ses[p_].append(d.std() / np.sqrt(P))
         name = "milstein" if milstein else "euler"
@@ -178,11 +180,9 @@ def _q_em_from_t0(params, seed):
         for h in params["bias_h"]:
             N = int(round((T - t0_) / h))
             g = np.linspace(t0_, T, N + 1)
-            _, q, n_refl = unshaped.simulate_q_em(
-                g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T], return_stats=True
-            )
-            _, ycv = unshaped.simulate_y_implicit(g, n_paths=params["bias_paths"], seed=seed + 11, saveat=[T])
-            d = q[:, 0] ** -0.5 - ycv[:, 0]
+            q, n_exits = _q_T(g, T, "euler", n_paths=params["bias_paths"], seed=seed + 11)
+            ycv = _y_T("y-implicit-milstein", g, T, n_paths=params["bias_paths"], seed=seed + 11)
+            d = q**-0.5 - ycv
             m = d.mean() + unshaped.y_implicit_scheme_mean(g)[-1]
             hs.append((T - t0_) / N)
             tot.append(float(m - unshaped.mean_y(T)))
@@ -194,7 +194,7 @@ def _q_em_from_t0(params, seed):
                     step_bias=float(m - unshaped.mean_y_from_t0(T, t0_)),
                     total_bias=tot[-1],
                     stderr=ses[-1],
-                    n_reflected=n_refl,
+                    n_reflected=n_exits,
                 )
             )
         B, c, seB = fit_with_intercept(hs, tot, 1.0 / np.square(ses))
@@ -215,7 +215,7 @@ def _q_em_from_t0(params, seed):
     "errors resolved (finest error > 3 standard errors); simulated start bias of Euler-from-t0 within "
     "4 standard errors of the closed form at every t0",
     quick=dict(
-        T=0.5,
+        _SHARED,
         n_ref=8192,
         strong_paths=1000,
         strong_steps=[32, 64, 128, 256, 512],
@@ -226,7 +226,6 @@ def _q_em_from_t0(params, seed):
         q_weak_paths=5_000,
         q_mil_weak_steps=[16, 32, 64, 128],
         q_weak_steps=[128, 256, 512, 1024],
-        t0=0.05,
         cv_paths=10_000,
         q_em_steps=[128, 256, 512, 1024],
         q_mil_steps=[64, 128, 256, 512],
@@ -234,20 +233,17 @@ def _q_em_from_t0(params, seed):
         bias_h=[1 / 256, 1 / 512, 1 / 1024],
         bias_t0=[0.2, 0.1, 0.05],
         bias_paths=6_000,
-        kappa=10.0,
-        rho0=-0.5,
-        shaped_T=0.5,
+        shaped_steps=[8, 16, 32, 64, 128],
         shaped_paths=5000,
         shaped_ref=512,
-        shaped_steps=[8, 16, 32, 64, 128],
-        cov_paths=3000,
-        cov_ref=512,
         cov_steps=[8, 16, 32, 64],
         cov_weak_steps=[4, 8, 16, 32],
+        cov_paths=3000,
+        cov_ref=512,
         path_samples=2000,
     ),
     full=dict(
-        T=0.5,
+        _SHARED,
         n_ref=16384,
         strong_paths=10_000,
         strong_steps=[32, 64, 128, 256, 512, 1024],
@@ -258,7 +254,6 @@ def _q_em_from_t0(params, seed):
         q_weak_paths=100_000,
         q_mil_weak_steps=[16, 32, 64, 128, 256],
         q_weak_steps=[128, 256, 512, 1024, 2048],
-        t0=0.05,
         cv_paths=100_000,
         q_em_steps=[128, 256, 512, 1024, 2048],
         q_mil_steps=[64, 128, 256, 512, 1024],
@@ -266,16 +261,13 @@ def _q_em_from_t0(params, seed):
         bias_h=[1 / 256, 1 / 512, 1 / 1024, 1 / 2048],
         bias_t0=[0.2, 0.1, 0.05, 0.025],
         bias_paths=40_000,
-        kappa=10.0,
-        rho0=-0.5,
-        shaped_T=0.5,
+        shaped_steps=[8, 16, 32, 64, 128, 256],
         shaped_paths=50_000,
         shaped_ref=1024,
-        shaped_steps=[8, 16, 32, 64, 128, 256],
-        cov_paths=10_000,
-        cov_ref=1024,
         cov_steps=[8, 16, 32, 64, 128],
         cov_weak_steps=[4, 8, 16, 32, 64],
+        cov_paths=10_000,
+        cov_ref=1024,
         path_samples=20_000,
     ),
 )
@@ -287,16 +279,7 @@ def orders(params, *, seed, outdir):
     allres = res_strong + res_weak + res_t0 + res_shaped
     checks = []
     for r in allres:
-        tol = ORDER_TOL_STRONG if r.kind == "strong" else ORDER_TOL_WEAK
-        checks.append(
-            Check(
-                f"{r.kind}_order[{r.label}]",
-                r.order,
-                "in",
-                (r.expected - tol, r.expected + tol),
-                note=f"theory {r.expected} +- {tol}",
-            )
-        )
+        checks.append(_order_check(r))
         if r.kind == "weak" and np.any(r.stderr > 0):  # (J-Milstein with its own exact CV: no MC error)
             checks.append(
                 Check(
@@ -334,12 +317,19 @@ def orders(params, *, seed, outdir):
     return Outcome(checks=checks, metrics=metrics, figures=[fig_path, paths_path], summary=summary)
 
 
+def _order_check(r):
+    """The fitted order of ``r`` within the tolerance of its kind (strong or weak) of the theory."""
+    tol = ORDER_TOL_STRONG if r.kind == "strong" else ORDER_TOL_WEAK
+    lo, hi = r.expected - tol, r.expected + tol
+    return Check(f"{r.kind}_order[{r.label}]", r.order, "in", (lo, hi), note=f"theory {r.expected} +- {tol}")
+
+
 def _sample_paths_figure(params, seed, outdir):
     """Sample paths of q_t (through J, from t = 0) and of the shaped correlation, with their means."""
     T = 1.0
     g = np.linspace(0, T, 1025)
-    _, J = unshaped.simulate_J(g, n_paths=params["path_samples"], seed=seed + 21)
-    _, qi = unshaped.simulate_q_implicit(g, n_paths=8, seed=seed + 21)
+    J = solve(unshaped.J_sde(), [0.0], g, n_paths=params["path_samples"], seed=seed + 21, scheme="milstein").ys[:, :, 0]
+    qi = solve(unshaped.q_sde(), [Q_STAR], g, n_paths=8, seed=seed + 21, scheme="implicit_milstein").ys[:, :, 0]
     q = unshaped.q_from_J(g[None, :], J)
     y = unshaped.y_from_J(g[None, :], J)
     fig, axs = plt.subplots(1, 3, figsize=(15, 4.2))

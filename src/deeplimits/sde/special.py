@@ -7,7 +7,9 @@ returns a :class:`KernelResult`.  A specialised kernel must draw its noise with
 :func:`deeplimits.sde.noise.draw_increments` from stream
 ``(call.seed, call.first_path + i)`` (or read ``call.dW``), so it sees exactly
 the Brownian paths of the generic kernels, and must count domain exits in
-``exits``.
+``exits``.  A path that stops is marked in ``fail`` with one of the causes
+``FAIL_STATE`` (non-finite state) or ``FAIL_DOMAIN`` (left a domain whose rule
+is ``"raise"``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["KernelCall", "KernelResult"]
+from ._steps import FAIL_DOMAIN, FAIL_STATE
+
+__all__ = ["KernelCall", "KernelResult", "FAIL_STATE", "FAIL_DOMAIN"]
 
 
 @dataclass(frozen=True)

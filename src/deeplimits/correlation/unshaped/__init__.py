@@ -19,75 +19,52 @@ Equivalent regular forms (same Brownian motion ``B``, pathwise identical)::
 ``J_t = int_0^t exp(r - sqrt(2) W_r) dr`` and its moments are closed-form
 (:func:`mean_J`, :func:`second_moment_J`, :func:`mean_y`, :func:`mean_inv_q`).
 
-Integrators (all start at ``t = 0`` exactly unless stated)
------------------------------------------------------------
-* :func:`simulate_J` -- (i) Euler--Maruyama or Milstein on the regular J-equation
-  (strong orders 0.5 / 1, weak order 1); ``q`` and ``y`` follow pathwise.
-* :func:`simulate_q_em` -- (ii) Euler--Maruyama (or Milstein) on ``q`` itself,
-  started at ``t0 > 0`` from the asymptotic value ``q(t0) = Q_STAR``; its bias
-  in ``t0`` and ``h`` is given in closed form by :func:`mean_y_from_t0`,
-  :func:`second_moment_y_from_t0`.
-* :func:`simulate_q_implicit` -- (iii) drift-implicit (theta = 1) Euler or Milstein
-  on ``q`` itself: the drift is taken at ``t_{k+1}`` (never evaluated at ``t = 0``);
-  each step solves a cubic in ``sqrt(q)`` with a unique positive root.  The Milstein
-  variant keeps ``q > 0`` for every step ``h < 1/8``.
-* :func:`simulate_y_implicit` -- (iii') the same idea on ``y = q^{-1/2}``, where the
-  equation is linear: the singular part ``(Y_STAR - y)/t`` is taken at ``t_{k+1}``,
-  ``2 y`` explicitly; optional Milstein correction.
+Integrators (through :func:`deeplimits.sde.solve`)
+---------------------------------------------------
+The equations are ``deeplimits.sde.SDE`` objects, :func:`q_sde`, :func:`y_sde` and
+:func:`J_sde`, that run the generic schemes (and the torchsde backend) and carry
+specialised kernels:
 
-Each kernel is Numba-parallel over paths with per-path ``deeplimits.rng``
-streams (bit-identical results for any thread count), or takes coupled
-Brownian increments ``dW`` of shape ``(n_paths, n_steps, 1)`` (:func:`deeplimits.sde.brownian_increments`).
+* ``solve(J_sde(), [0.0], grid, scheme="euler" | "milstein")`` -- (i) the regular
+  J-equation from ``t = 0`` (strong orders 0.5 / 1, weak order 1); ``q`` and ``y``
+  follow pathwise (:func:`q_from_J`, :func:`y_from_J`).
+* ``solve(q_sde(), [Q_STAR], grid, scheme="euler" | "milstein")`` -- (ii) explicit
+  schemes on ``q`` itself, started at ``t0 = grid[0] > 0`` from the asymptotic value
+  ``q(t0) = Q_STAR``; their bias in ``t0`` is given in closed form by
+  :func:`mean_y_from_t0`, :func:`second_moment_y_from_t0`.
+* ``solve(q_sde(), [Q_STAR], grid, scheme="implicit_euler" | "implicit_milstein")`` --
+  (iii) drift-implicit (theta = 1) Euler or Milstein on ``q`` from ``t = 0``: the drift
+  is taken at ``t_{k+1}`` (never evaluated at ``t = 0``); each step solves a cubic in
+  ``sqrt(q)`` with a unique positive root.  The Milstein variant keeps ``q > 0`` for
+  every step ``h < 1/8``.
+* ``solve(y_sde(), [Y_STAR], grid, scheme="implicit_euler" | "implicit_milstein")`` --
+  (iii') the same idea on ``y = q^{-1/2}``, where the equation is linear: the singular
+  part ``(Y_STAR - y)/t`` is taken at ``t_{k+1}``, ``2 y`` explicitly.
+
+Each kernel is Numba-parallel over paths with per-path ``deeplimits.rng`` streams
+(bit-identical results for any thread count), or takes coupled Brownian increments
+``dW`` of shape ``(n_paths, n_steps, 1)`` (:func:`deeplimits.sde.brownian_increments`);
+with the same ``seed`` and ``grid`` every scheme draws the same increments.  Steps of a
+q-scheme that overshoot below 0 are reflected and counted in ``stats["n_exits"]``.
 
 For users that only need samples (e.g. finite-network comparisons)::
 
     from deeplimits.correlation.unshaped import sample_q
     q = sample_q([0.25, 0.5, 1.0], n_paths=100_000, seed=0)   # (n_paths, 3)
 
-The same equations as ``deeplimits.sde.SDE`` objects (so they run through the
-generic engine and its torchsde backend) are built by :func:`q_sde`,
-:func:`y_sde` and :func:`J_sde`.
+Examples
+--------
+>>> from deeplimits.correlation.unshaped import Q_STAR, q_sde
+>>> from deeplimits.sde import solve, uniform_grid
+>>> sol = solve(q_sde(), [Q_STAR], uniform_grid(0.05, 0.5, 64), n_paths=5, seed=0, scheme="milstein")
+>>> sol.ys.shape, sol.stats["n_exits"]
+((5, 65, 1), 0)
 """
 
-from .equation import A_COEF, Q_STAR, Y_STAR, J_sde, q_diffusion, q_drift, q_from_J, q_sde, y_from_J, y_sde
-from .integrators import sample_q, simulate_J, simulate_q_em, simulate_q_implicit, simulate_y_implicit
-from .moments import (
-    J_scheme_moments,
-    mean_inv_q,
-    mean_J,
-    mean_y,
-    mean_y_from_t0,
-    second_moment_J,
-    second_moment_y_from_t0,
-    var_q_small_t,
-    y_implicit_scheme_mean,
-    y_implicit_scheme_moments,
-)
+from . import engine, equation, moments, sampling
+from .engine import *  # noqa: F403
+from .equation import *  # noqa: F403
+from .moments import *  # noqa: F403
+from .sampling import *  # noqa: F403
 
-__all__ = [
-    "Q_STAR",
-    "Y_STAR",
-    "A_COEF",
-    "q_drift",
-    "q_diffusion",
-    "q_from_J",
-    "y_from_J",
-    "q_sde",
-    "y_sde",
-    "J_sde",
-    "simulate_J",
-    "simulate_y_implicit",
-    "simulate_q_implicit",
-    "simulate_q_em",
-    "sample_q",
-    "mean_J",
-    "second_moment_J",
-    "mean_y",
-    "mean_inv_q",
-    "var_q_small_t",
-    "mean_y_from_t0",
-    "second_moment_y_from_t0",
-    "J_scheme_moments",
-    "y_implicit_scheme_moments",
-    "y_implicit_scheme_mean",
-]
+__all__ = [*equation.__all__, *engine.__all__, *sampling.__all__, *moments.__all__]

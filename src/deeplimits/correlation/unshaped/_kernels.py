@@ -1,4 +1,4 @@
-"""The scalar path kernel of the unshaped integrators (one path per thread, the package's noise model)."""
+"""The scalar path kernel of the specialised unshaped integrators (one path per thread, the package's noise model)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import numba as nb
 import numpy as np
 
 from ...rng import stream_state
+from ...sde.domain import enforce_box
 from ...sde.noise import draw_increments
+from ...sde.special import FAIL_DOMAIN, FAIL_STATE
 from .equation import q_drift_value
 
 __all__ = ["path_kernel", "J_SCHEME", "Y_IMPLICIT", "Q_EXPLICIT", "Q_IMPLICIT"]
@@ -74,19 +76,26 @@ def _step(kind, x, t0, t1, h, dB, milstein, p):
 
 
 @nb.njit(cache=True, parallel=True)
-def path_kernel(kind, grid, save_idx, n_paths, seed, first_path, dW, use_dW, milstein, x0, p, out, n_refl):
+def path_kernel(
+    kind, milstein, p, grid, save_idx, y0, seed, first_path, dW, use_dW, lo, hi, closed, code, ys, fail, exits
+):
+    """Run ``y0.shape[0]`` paths of scheme ``kind``, writing a ``KernelResult``'s ``ys``, ``fail`` and ``exits``.
+
+    ``lo, hi, closed, code`` are the SDE's box domain and rule (as in :mod:`deeplimits.sde.kernels`);
+    a q-scheme's own reflection of ``v <= 0`` counts as an exit.
+    """
     # one path per prange iteration, stream first_path + i (independent of threads and batches)
     n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
+    for i in nb.prange(y0.shape[0]):
         s = stream_state(seed, first_path + i)
         spare = 0.0
         have = False
         dw = np.empty(1)
-        x = x0
+        x = y0[i, 0]
+        xa = np.empty(1)
         j = 0
-        refl = 0
         if save_idx[0] == 0:
-            out[i, 0] = x
+            ys[i, 0, 0] = x
             j = 1
         for k in range(n_steps):
             h = grid[k + 1] - grid[k]
@@ -96,9 +105,18 @@ def path_kernel(kind, grid, save_idx, n_paths, seed, first_path, dW, use_dW, mil
                 s, spare, have = draw_increments(dw, math.sqrt(h), s, spare, have)
                 dB = dw[0]
             x, reflected = _step(kind, x, grid[k], grid[k + 1], h, dB, milstein, p)
-            if reflected:
-                refl += 1
+            if not np.isfinite(x):
+                fail[i, 0] = k + 1
+                fail[i, 1] = FAIL_STATE
+                break
+            xa[0] = x
+            if enforce_box(xa, lo, hi, closed, code) or reflected:
+                exits[i] += 1
+                if code == 1:
+                    fail[i, 0] = k + 1
+                    fail[i, 1] = FAIL_DOMAIN
+                    break
+                x = xa[0]
             if j < save_idx.size and save_idx[j] == k + 1:
-                out[i, j] = x
+                ys[i, j, 0] = x
                 j += 1
-        n_refl[i] = refl
