@@ -9,7 +9,7 @@ with the package's noise model.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numba as nb
 import numpy as np
@@ -19,7 +19,10 @@ from .._checks import check_int
 from .._linalg import solve_inplace
 from ..rng import kernel_seed, stream_state
 from ..sde.noise import check_increments, draw_increments
-from .shaped_sde import check_cov, check_kappa, check_pos_int, check_T, kappa_from_shaping, nu_scalar
+from .shaped_sde import check_cov, check_kappa, check_T, kappa_from_shaping, nu_scalar
+
+if TYPE_CHECKING:
+    from ..sde import SDE
 
 __all__ = ["covariance_factor_sde", "sample_covariance"]
 
@@ -160,7 +163,7 @@ def _factor_diffusion(t, y, p, out):
                 out[a * m + b, _noise_index(c, b, m)] += 0.5 * y[a * m + c] * w
 
 
-def covariance_factor_sde(m: int, kappa: float) -> Any:
+def covariance_factor_sde(m: int, kappa: float) -> SDE:
     """PSD-preserving factor form ``dL = L (D dt + dH/2)`` as an engine ``SDE``.
 
     Parameters
@@ -175,10 +178,21 @@ def covariance_factor_sde(m: int, kappa: float) -> Any:
     deeplimits.sde.SDE
         State ``vec(L)`` (row-major, ``m^2``), general noise of dimension
         ``m (m + 1) / 2``.  ``V = L L^T`` for any scheme.
+
+    Raises
+    ------
+    ValueError
+        If ``m < 1`` or ``kappa`` is negative or non-finite.
+
+    Examples
+    --------
+    >>> sde = covariance_factor_sde(2, 1.0)
+    >>> sde.dim, sde.n_noise
+    (4, 3)
     """
     from ..sde import SDE
 
-    m = check_pos_int(m, "m")
+    m = check_int(m, "m", minimum=1)
     return SDE(
         _factor_drift,
         _factor_diffusion,
@@ -247,7 +261,7 @@ def sample_covariance(
     V = check_cov(V0)
     m = V.shape[0]
     T = check_T(T)
-    n_steps = check_pos_int(n_steps, "n_steps")
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
     kappa = kappa_from_shaping(c_plus, c_minus)
     L0 = np.ascontiguousarray(np.linalg.cholesky(V))
     grid = uniform_grid(0.0, T, n_steps)
@@ -259,7 +273,7 @@ def sample_covariance(
         n_paths = dWa.shape[0]
         use_dW = True
     else:
-        n_paths = check_pos_int(n_paths, "n_paths")
+        n_paths = check_int(n_paths, "n_paths", minimum=1)
         dWa = np.zeros((1, 1, 1))
         use_dW = False
     seed_bits = kernel_seed(seed)
