@@ -10,6 +10,7 @@ import math
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
 from ..rng import kernel_seed, normal_pair, stream_state
@@ -31,7 +32,21 @@ def _recursion_kernel(u0, depth, k, stride, out):
     return u
 
 
-def depth_recursion_u(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
+def _check_recursion(u0: float, depth: int, stride: int) -> tuple[float, int, int]:
+    """``(u0, depth, stride)`` checked: ``u0`` in ``(0, 2]``, ``depth >= 1`` a multiple of ``stride >= 1``."""
+    depth = check_int(depth, "depth", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    if depth % stride:
+        raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
+    u0 = float(check_u(u0))
+    if u0 <= 0.0:
+        raise ValueError("u0 must be > 0 (identical inputs stay identical)")
+    return u0, depth, stride
+
+
+def depth_recursion_u(
+    u0: float, depth: int, s_plus: float = 1.0, s_minus: float = 0.0, stride: int = 1
+) -> NDArray[np.float64]:
     """Iterate the infinite-width map in ``u = 1 - rho`` for ``depth`` layers.
 
     Parameters
@@ -60,23 +75,20 @@ def depth_recursion_u(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
 
     Examples
     --------
-    >>> depth_recursion_u(0.5, 10).shape
-    (11,)
+    >>> u = depth_recursion_u(0.5, 10**4, stride=10**4)
+    >>> u.shape, round(float(u[-1] * 1e8 / Q_STAR), 2)   # l^2 u_l / Q_STAR -> 1 (slowly: -3 log(l) / l)
+    ((2,), 1.0)
     """
-    depth = check_int(depth, "depth", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    if depth % stride:
-        raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
-    u0 = float(check_u(u0))
-    if u0 <= 0.0:
-        raise ValueError("u0 must be > 0 (identical inputs stay identical)")
+    u0, depth, stride = _check_recursion(u0, depth, stride)
     k = shaping_coefficient(s_plus, s_minus)
     out = np.empty(depth // stride + 1)
     _recursion_kernel(u0, depth, k, stride, out)
     return out
 
 
-def depth_recursion_reference(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
+def depth_recursion_reference(
+    u0: float, depth: int, s_plus: float = 1.0, s_minus: float = 0.0, stride: int = 1
+) -> NDArray[np.longdouble]:
     """Slow extended-precision reference for :func:`depth_recursion_u`.
 
     The same recursion ``u_{l+1} = u_l - k g(theta(u_l))`` evaluated in
@@ -84,38 +96,28 @@ def depth_recursion_reference(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
     plain Python loop: about 8 us per layer.  Used to measure the accumulated
     rounding error of the float64 recursion.
 
-    Parameters
-    ----------
-    u0 : float
-        ``1 - rho_0`` in ``(0, 2]``.
-    depth : int
-        Number of layers (>= 1).
-    s_plus, s_minus : float, optional
-        Leaky-ReLU slopes (default ReLU).
-    stride : int, optional
-        Keep every ``stride``-th layer (must divide ``depth``).
+    Parameters and errors as in :func:`depth_recursion_u`; also raises ``ValueError`` if
+    ``longdouble`` has no more precision than float64 on this platform.
 
     Returns
     -------
     numpy.ndarray
         ``u_l`` (dtype ``longdouble``) for ``l = 0, stride, ..., depth``.
 
-    Raises
-    ------
-    ValueError
-        As :func:`depth_recursion_u`, or if ``longdouble`` has no more precision
-        than float64 on this platform.
+    Examples
+    --------
+    >>> if np.finfo(np.longdouble).eps < 1e-18:   # x86-64: 64-bit significand
+    ...     ref = depth_recursion_reference(0.5, 100)
+    ...     print(abs(float(ref[-1]) / depth_recursion_u(0.5, 100)[-1] - 1) < 1e-14)
+    ... else:
+    ...     print(True)
+    True
     """
     L = np.longdouble
     if np.finfo(L).eps > 1e-18:
         raise ValueError("numpy.longdouble is not an extended-precision type on this platform")
-    depth = check_int(depth, "depth", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    if depth % stride:
-        raise ValueError(f"stride must be a positive divisor of depth, got {stride}")
-    u = L(float(check_u(u0)))
-    if u <= 0:
-        raise ValueError("u0 must be > 0 (identical inputs stay identical)")
+    u0, depth, stride = _check_recursion(u0, depth, stride)
+    u = L(u0)
     s_plus, s_minus = check_slopes(s_plus, s_minus)
     pi = L("3.14159265358979323846264338327950288")
     k = (L(s_plus) - L(s_minus)) ** 2 / (pi * (L(s_plus) ** 2 + L(s_minus) ** 2))
@@ -139,7 +141,7 @@ def depth_recursion_reference(u0, depth, s_plus=1.0, s_minus=0.0, stride=1):
     return out
 
 
-def relu_asymptote(l, order=1):
+def relu_asymptote(l: ArrayLike, order: int = 1) -> NDArray[np.float64]:
     """Large-depth asymptote of ``1 - rho_l`` for the ReLU recursion.
 
     Parameters
@@ -154,6 +156,17 @@ def relu_asymptote(l, order=1):
     numpy.ndarray
         The asymptote.  The remaining relative error is ``O(1/l)`` and depends
         on ``rho_0`` (it is the constant of integration of ``1/theta_l``).
+
+    Raises
+    ------
+    ValueError
+        If an ``l`` is below 1 or not finite, or ``order`` is not 0 or 1.
+
+    Examples
+    --------
+    >>> l = 10.0**4
+    >>> round(float(relu_asymptote(l, order=0) * l**2 / Q_STAR), 12), round(float(relu_asymptote(l) * l**2 / Q_STAR), 6)
+    (1.0, 0.997237)
     """
     la = as_float_array(l, "l")
     if np.any(la < 1.0):
@@ -200,7 +213,9 @@ def _one_layer_kernel(u, n, n_samples, seed, first_path, s_plus, s_minus, out_u,
         out_rho[r] = sab / (na * nb_)
 
 
-def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0, *, first_path: int = 0):
+def sample_one_layer(
+    u: float, n: int, n_samples: int, seed: int = 0, s_plus: float = 1.0, s_minus: float = 0.0, *, first_path: int = 0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Correlation after one finite-width (leaky) ReLU layer: the system the maps are the limit of.
 
     Draws ``n`` iid pairs ``(x_i, y_i)`` of unit-variance Gaussians with
@@ -222,19 +237,27 @@ def sample_one_layer(u, n, n_samples, seed=0, s_plus=1.0, s_minus=0.0, *, first_
         Seed; sample ``r`` uses stream ``r`` (thread-count independent).
     s_plus, s_minus : float
         Leaky-ReLU slopes.
+    first_path : int
+        Index of the first sample's stream (to split one run into chunks).
 
     Returns
     -------
     u_next, rho_next : numpy.ndarray
         ``1 - rho'`` (accurate for tiny ``u``) and ``rho'``; NaN for the
         probability-``2^{-n}`` event that a vector is all zero.
+
+    Examples
+    --------
+    >>> u_next, rho_next = sample_one_layer(0.5, n=64, n_samples=3, seed=0)
+    >>> u_next.shape, bool(np.allclose(u_next, 1 - rho_next))
+    ((3,), True)
     """
     u = float(check_u(u))
     n = check_int(n, "n", minimum=1)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     s_plus, s_minus = check_slopes(s_plus, s_minus)
-    out_u = np.empty(int(n_samples))
-    out_rho = np.empty(int(n_samples))
+    out_u = np.empty(n_samples)
+    out_rho = np.empty(n_samples)
     first_path = check_int(first_path, "first_path", minimum=0)
     _one_layer_kernel(u, n, n_samples, kernel_seed(seed), first_path, s_plus, s_minus, out_u, out_rho)
     return out_u, out_rho

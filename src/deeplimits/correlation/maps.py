@@ -28,6 +28,7 @@ Public API
 ``corr_map_u(u, s_plus=1, s_minus=0)``            1 - f(1 - u), accurate near u = 0
 ``angle_map(theta, s_plus=1, s_minus=0)``         arccos f(cos theta), accurate near 0
 ``g_angle(theta)``                                sin(theta) - theta cos(theta), accurate
+``theta_from_u(u)`` / ``u_from_theta(theta)``      the angle and ``u`` without cancellation
 ``shaping_coefficient(s_plus, s_minus)``          k above
 ``shaped_slopes(c_plus, c_minus, n)``             s_pm = 1 + c_pm / sqrt(n), validated
 ``depth_recursion_u(u0, depth, ...)``             u_l, l = 0..depth
@@ -42,6 +43,7 @@ import math
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "Q_STAR",
@@ -56,7 +58,7 @@ __all__ = [
 ]
 
 #: Limit of ``l^2 (1 - rho_l)`` for the ReLU recursion (and the start of the q-SDE).
-Q_STAR = 9.0 * np.pi**2 / 2.0
+Q_STAR: float = 9.0 * np.pi**2 / 2.0
 
 # Below this angle g is summed from its Taylor series: the 8 terms kept reach
 # theta^17 / 17!-scale, i.e. a relative truncation error < 1e-17 for theta < 0.5.
@@ -64,8 +66,15 @@ _SERIES_THETA = 0.5
 
 
 @nb.njit(cache=True)
-def g_scalar(theta):
-    # g(theta) = sin(theta) - theta cos(theta) = sum_{k>=1} (-1)^{k+1} 2k theta^{2k+1} / (2k+1)!
+def g_scalar(theta: float) -> float:
+    """Float ``g(theta)`` of :func:`g_angle` for one angle in ``[0, pi]``, Numba-compiled and unchecked (for kernels).
+
+    Examples
+    --------
+    >>> round(g_scalar(1e-5) / 1e-15, 9)   # theta^3 / 3: the series below theta = 0.5
+    0.333333333
+    """
+    # g(theta) = sum_{k>=1} (-1)^{k+1} 2k theta^{2k+1} / (2k+1)!
     if theta < _SERIES_THETA:
         t2 = theta * theta
         term = theta * t2 / 3.0  # k = 1
@@ -85,7 +94,16 @@ def _theta_from_u_scalar(u):
 
 
 @nb.njit(cache=True)
-def u_map_scalar(u, k):
+def u_map_scalar(u: float, k: float) -> float:
+    """Float ``u - k g(theta(u))`` of :func:`corr_map_u` for one ``u`` in ``[0, 2]``, Numba-compiled and unchecked.
+
+    ``k`` is the :func:`shaping_coefficient`.
+
+    Examples
+    --------
+    >>> u_map_scalar(0.5, 0.0)   # k = 0: the identity activation
+    0.5
+    """
     return u - k * g_scalar(_theta_from_u_scalar(u))
 
 
@@ -101,14 +119,28 @@ def _u_map_vec(u, k, out):
         out[i] = u_map_scalar(u[i], k)
 
 
-def as_float_array(x, name):
+def as_float_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Return ``x`` as a float64 array (no copy if it is one); ValueError naming ``name`` if an entry is not finite.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2], "l")
+    array([1., 2.])
+    """
     a = np.asarray(x, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must be finite, got non-finite entries")
     return a
 
 
-def check_slopes(s_plus, s_minus):
+def check_slopes(s_plus: float, s_minus: float) -> tuple[float, float]:
+    """Return the slopes ``(s_plus, s_minus)`` as floats; ValueError if one is negative or not finite, or both are 0.
+
+    Examples
+    --------
+    >>> check_slopes(1, 0)
+    (1.0, 0.0)
+    """
     s_plus = float(s_plus)
     s_minus = float(s_minus)
     if not (np.isfinite(s_plus) and np.isfinite(s_minus)):
@@ -123,14 +155,13 @@ def check_slopes(s_plus, s_minus):
     return s_plus, s_minus
 
 
-def shaping_coefficient(s_plus=1.0, s_minus=0.0):
+def shaping_coefficient(s_plus: float = 1.0, s_minus: float = 0.0) -> float:
     """Coefficient ``k = (s+ - s-)^2 / (pi (s+^2 + s-^2))`` of the leaky-ReLU map.
 
     Parameters
     ----------
     s_plus, s_minus : float
-        Slopes of ``phi(x) = s_plus max(x, 0) + s_minus min(x, 0)``; both >= 0,
-        not both zero (the activation must be non-decreasing).
+        Slopes, checked by :func:`check_slopes` (both >= 0, not both zero).
 
     Returns
     -------
@@ -141,6 +172,11 @@ def shaping_coefficient(s_plus=1.0, s_minus=0.0):
     ------
     ValueError
         If a slope is negative, non-finite, or both are zero.
+
+    Examples
+    --------
+    >>> shaping_coefficient() == 1 / math.pi, shaping_coefficient(0.7, 0.7)
+    (True, 0.0)
     """
     s_plus, s_minus = check_slopes(s_plus, s_minus)
     top = max(s_plus, s_minus)
@@ -150,7 +186,7 @@ def shaping_coefficient(s_plus=1.0, s_minus=0.0):
     return (s_plus - s_minus) ** 2 / (np.pi * (s_plus**2 + s_minus**2))
 
 
-def shaped_slopes(c_plus, c_minus, n):
+def shaped_slopes(c_plus: float, c_minus: float, n: float) -> tuple[float, float]:
     """Slopes ``s_pm = 1 + c_pm / sqrt(n)`` of the shaped ReLU, validated.
 
     Parameters
@@ -172,6 +208,11 @@ def shaped_slopes(c_plus, c_minus, n):
         If ``n < 1`` or a slope would be negative (``c_pm < -sqrt(n)``): the
         shaped activation would then be non-monotone and the limit theory
         (a perturbation of the identity) does not apply.
+
+    Examples
+    --------
+    >>> shaped_slopes(1.0, -1.0, 16)
+    (1.25, 0.75)
     """
     n = float(n)
     if not n >= 1.0:
@@ -186,7 +227,7 @@ def shaped_slopes(c_plus, c_minus, n):
     return s_plus, s_minus
 
 
-def g_angle(theta):
+def g_angle(theta: ArrayLike) -> NDArray[np.float64]:
     """``g(theta) = sin(theta) - theta cos(theta)`` with full relative accuracy.
 
     Parameters
@@ -204,14 +245,19 @@ def g_angle(theta):
     ------
     ValueError
         If an angle lies outside ``[0, pi]``.
+
+    Examples
+    --------
+    >>> g_angle([0.0, np.pi]).round(12).tolist()
+    [0.0, 3.14159265359]
     """
-    th = _check_theta(theta)
+    th = check_theta(theta)
     out = np.empty(th.size)
     _g_vec(th.ravel(), out)
     return out.reshape(th.shape)
 
 
-def theta_from_u(u):
+def theta_from_u(u: ArrayLike) -> NDArray[np.float64]:
     """Angle ``arccos(1 - u)`` computed without forming ``1 - u``.
 
     Parameters
@@ -223,55 +269,89 @@ def theta_from_u(u):
     -------
     numpy.ndarray
         ``2 arcsin(sqrt(u / 2))``.
+
+    Raises
+    ------
+    ValueError
+        If ``u`` is non-finite or outside ``[0, 2]``.
+
+    Examples
+    --------
+    >>> round(float(theta_from_u(1.0)), 12), round(float(theta_from_u(1e-40)) / 1e-20, 12)   # pi/2, sqrt(2)
+    (1.570796326795, 1.414213562373)
     """
     ua = check_u(u)
     return 2.0 * np.arcsin(np.sqrt(0.5 * ua))
 
 
-def u_from_theta(theta):
-    """``1 - cos(theta)`` computed as ``2 sin^2(theta / 2)`` (no cancellation).
+def u_from_theta(theta: ArrayLike) -> NDArray[np.float64]:
+    """Inverse of :func:`theta_from_u`: ``1 - cos(theta)`` computed as ``2 sin^2(theta / 2)`` (no cancellation).
 
     Parameters
     ----------
     theta : array_like
-        Angles in ``[0, pi]``.
+        Angles, checked by :func:`check_theta`.
 
     Returns
     -------
-    numpy.ndarray
-        ``u = 1 - cos(theta)`` with full relative accuracy for small angles.
+    u : numpy.ndarray
+        ``1 - cos(theta)``, with full relative accuracy for small angles.
 
-    Raises
-    ------
-    ValueError
-        If an angle is non-finite or outside ``[0, pi]``.
+    Examples
+    --------
+    >>> float(u_from_theta(1e-20))
+    5e-41
     """
-    return 2.0 * np.sin(0.5 * _check_theta(theta)) ** 2
+    return 2.0 * np.sin(0.5 * check_theta(theta)) ** 2
 
 
-def _check_theta(theta):
+def check_theta(theta: ArrayLike) -> NDArray[np.float64]:
+    """Return the angles ``theta`` as a float64 array; ValueError unless all are finite and in ``[0, pi]``.
+
+    Examples
+    --------
+    >>> check_theta(4.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: theta must lie in [0, pi]
+    """
     th = as_float_array(theta, "theta")
     if np.any(th < 0.0) or np.any(th > np.pi):
         raise ValueError("theta must lie in [0, pi]")
     return th
 
 
-def check_u(u):
+def check_u(u: ArrayLike) -> NDArray[np.float64]:
+    """Return ``u = 1 - rho`` as a float64 array; ValueError unless all entries are finite and in ``[0, 2]``.
+
+    Examples
+    --------
+    >>> check_u([0.0, 2.0])
+    array([0., 2.])
+    """
     ua = as_float_array(u, "u")
     if np.any(ua < 0.0) or np.any(ua > 2.0):
         raise ValueError("u = 1 - rho must lie in [0, 2] (rho in [-1, 1])")
     return ua
 
 
-def check_rho(rho, name="rho"):
-    """Return ``rho`` as a float array after checking it is finite and in ``[-1, 1]``."""
+def check_rho(rho: ArrayLike, name: str = "rho") -> NDArray[np.float64]:
+    """Return ``rho`` as a float64 array; ValueError naming ``name`` unless all entries are finite and in ``[-1, 1]``.
+
+    Examples
+    --------
+    >>> check_rho(1.5, "rho0")
+    Traceback (most recent call last):
+    ...
+    ValueError: rho0 must lie in [-1, 1], got 1.5
+    """
     r = as_float_array(rho, name)
     if np.any(r < -1.0) or np.any(r > 1.0):
         raise ValueError(f"{name} must lie in [-1, 1], got {rho!r}")
     return r
 
 
-def corr_map_u(u, s_plus=1.0, s_minus=0.0):
+def corr_map_u(u: ArrayLike, s_plus: float = 1.0, s_minus: float = 0.0) -> NDArray[np.float64]:
     """One-layer map in ``u = 1 - rho``: returns ``1 - f(1 - u)``.
 
     Parameters
@@ -304,7 +384,7 @@ def corr_map_u(u, s_plus=1.0, s_minus=0.0):
     return out.reshape(ua.shape)
 
 
-def corr_map(rho, s_plus=1.0, s_minus=0.0):
+def corr_map(rho: ArrayLike, s_plus: float = 1.0, s_minus: float = 0.0) -> NDArray[np.float64]:
     """Infinite-width correlation map ``f(rho)`` of a (leaky) ReLU layer.
 
     Parameters
@@ -339,7 +419,7 @@ def corr_map(rho, s_plus=1.0, s_minus=0.0):
     return np.minimum(r + k * g.reshape(r.shape), 1.0)
 
 
-def angle_map(theta, s_plus=1.0, s_minus=0.0):
+def angle_map(theta: ArrayLike, s_plus: float = 1.0, s_minus: float = 0.0) -> NDArray[np.float64]:
     """One-layer map in the angle: ``arccos f(cos theta)``, accurate near 0.
 
     Parameters
@@ -353,6 +433,17 @@ def angle_map(theta, s_plus=1.0, s_minus=0.0):
     -------
     numpy.ndarray
         The next-layer angle; for the ReLU ``theta - theta^2/(3 pi) - theta^3/(18 pi^2) + O(theta^4)``.
+
+    Raises
+    ------
+    ValueError
+        If an angle lies outside ``[0, pi]`` or the slopes are invalid.
+
+    Examples
+    --------
+    >>> th = 1e-6
+    >>> round(float((th - angle_map(th)) / (th**2 / (3 * np.pi))), 6)
+    1.0
     """
     u = u_from_theta(theta)
     return theta_from_u(np.minimum(corr_map_u(u, s_plus, s_minus), 2.0))

@@ -36,11 +36,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
+from .._checks import check_float, check_int
 from .depth import depth_recursion_u
 from .maps import check_rho, g_angle, shaped_slopes, theta_from_u, u_from_theta
-from .shaped_sde import check_kappa, kappa_from_shaping
+from .shaped_sde import check_cov, check_kappa, kappa_from_shaping
 
 __all__ = [
     "J1",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 
-def J1(rho):
+def J1(rho: ArrayLike) -> NDArray[np.float64]:
     """Arc-cosine kernel ``E[relu(z_a) relu(z_b)]`` for unit-variance Gaussians with correlation ``rho``.
 
     Parameters
@@ -70,30 +72,28 @@ def J1(rho):
     ------
     ValueError
         If ``rho`` is outside ``[-1, 1]`` or non-finite.
+
+    Examples
+    --------
+    >>> J1([1.0, 0.0]).round(6).tolist()   # 1/2 and 1/(2 pi)
+    [0.5, 0.159155]
     """
     r = check_rho(rho)
     return (np.sqrt(1.0 - r**2) + r * (np.pi - np.arccos(r))) / (2.0 * np.pi)
 
 
-def _check_sigma_r(sigma_r):
-    sigma_r = float(sigma_r)
-    if not (np.isfinite(sigma_r) and sigma_r >= 0):
-        raise ValueError(f"sigma_r must be finite and >= 0, got {sigma_r}")
-    return sigma_r
+def _check_sigma_r(sigma_r: float) -> float:
+    return check_float(sigma_r, "sigma_r", minimum=0.0)
 
 
-def _check_V0(V0):
-    V0 = np.array(V0, dtype=float)
-    if V0.ndim != 2 or V0.shape[0] != V0.shape[1]:
-        raise ValueError(f"V0 must be square, got shape {V0.shape}")
-    if not np.all(np.isfinite(V0)) or not np.allclose(V0, V0.T, rtol=1e-12, atol=0):
-        raise ValueError("V0 must be finite and symmetric")
-    if np.any(np.diag(V0) <= 0) or np.linalg.eigvalsh(V0).min() < -1e-12 * np.abs(V0).max():
-        raise ValueError("V0 must be positive semi-definite with a positive diagonal")
-    return V0
+def _check_V0(V0: ArrayLike) -> NDArray[np.float64]:
+    V = check_cov(V0, require_pd=False, name="V0")
+    if np.any(np.diag(V) <= 0):
+        raise ValueError("V0 must have a positive diagonal (every input a non-zero vector)")
+    return V
 
 
-def _check_times(t):
+def _check_times(t: ArrayLike) -> NDArray[np.float64]:
     ta = np.atleast_1d(np.asarray(t, dtype=float))
     if not np.all(np.isfinite(ta)) or np.any(ta < 0):
         raise ValueError("t must be finite and >= 0")
@@ -102,14 +102,18 @@ def _check_times(t):
     return ta
 
 
-def _theta_rhs(_, th, kappa):
+def _check_depth(depth: int) -> int:
+    return check_int(depth, "depth", minimum=1)
+
+
+def _theta_rhs(_: float, th: NDArray[np.float64], kappa: float) -> list[float]:
     th0 = float(np.clip(th[0], 0.0, np.pi))
     if th0 == 0.0:
         return [0.0]
     return [-(kappa / (2.0 * np.pi)) * float(g_angle(th0)) / math.sin(th0)]
 
 
-def correlation_ode(rho0, t, kappa, return_u=False):
+def correlation_ode(rho0: float, t: ArrayLike, kappa: float, return_u: bool = False) -> NDArray[np.float64]:
     """Solve ``d rho/dt = (kappa/(2 pi)) (sqrt(1 - rho^2) - rho arccos rho)``.
 
     Parameters
@@ -127,6 +131,16 @@ def correlation_ode(rho0, t, kappa, return_u=False):
     -------
     numpy.ndarray
         ``rho_t`` (or ``1 - rho_t``) at the requested times.
+
+    Raises
+    ------
+    ValueError
+        If ``rho0`` is outside ``[-1, 1]``, the times are negative or decreasing, or ``kappa < 0``.
+
+    Examples
+    --------
+    >>> round(float(correlation_ode(0.0, [1.0], kappa=1.0)[0]), 6)
+    0.141348
     """
     r0 = float(check_rho(rho0, "rho0"))
     ts = _check_times(t)
@@ -149,63 +163,50 @@ def correlation_ode(rho0, t, kappa, return_u=False):
     return u if return_u else 1.0 - u
 
 
-def shaped_mlp_correlation_ode(rho0, t, c_plus, c_minus, return_u=False):
+def shaped_mlp_correlation_ode(
+    rho0: float, t: ArrayLike, c_plus: float, c_minus: float, return_u: bool = False
+) -> NDArray[np.float64]:
     """Correlation limit of the shaped MLP (``s_pm = 1 + c_pm/sqrt(d)``, ``d << n``) at ``t = l/d``.
+
+    :func:`correlation_ode` with ``kappa = (c+ - c-)^2``.
 
     Parameters
     ----------
-    rho0 : float
-        Input correlation in ``[-1, 1]``.
-    t : array_like
-        Non-decreasing output times ``>= 0``.
+    rho0, t, return_u
+        As in :func:`correlation_ode`.
     c_plus, c_minus : float
-        Shaping constants; the ODE depends on ``kappa = (c+ - c-)^2`` only.
-    return_u : bool
-        Return ``1 - rho`` instead of ``rho``.
+        Shaping constants (finite); the ODE depends on ``kappa = (c+ - c-)^2`` only.
 
-    Returns
-    -------
-    numpy.ndarray
-        ``rho_t`` (or ``1 - rho_t``) solving ``d rho/dt = nu(rho)``.
-
-    Raises
-    ------
-    ValueError
-        On an invalid ``rho0``, times, or non-finite shaping constants.
+    Examples
+    --------
+    >>> bool(shaped_mlp_correlation_ode(0.0, [1.0], 1.0, -1.0)[0] == correlation_ode(0.0, [1.0], 4.0)[0])
+    True
     """
     return correlation_ode(rho0, t, kappa_from_shaping(c_plus, c_minus), return_u=return_u)
 
 
-def resnet_correlation_ode(rho0, t, sigma_r, return_u=False):
+def resnet_correlation_ode(rho0: float, t: ArrayLike, sigma_r: float, return_u: bool = False) -> NDArray[np.float64]:
     """Correlation limit of the ResNet with a ``d^{-1/2}`` branch at ``t = l/d``.
+
+    :func:`correlation_ode` with ``kappa = sigma_r^2``.
 
     Parameters
     ----------
-    rho0 : float
-        Input correlation in ``[-1, 1]``.
-    t : array_like
-        Non-decreasing output times ``>= 0``.
+    rho0, t, return_u
+        As in :func:`correlation_ode`.
     sigma_r : float
-        Standard deviation of the branch weights (``>= 0``).
-    return_u : bool
-        Return ``1 - rho`` instead of ``rho``.
+        Standard deviation of the branch weights (finite, ``>= 0``).
 
-    Returns
-    -------
-    numpy.ndarray
-        ``rho_t`` (or ``1 - rho_t``) solving
-        ``d rho/dt = (sigma_r^2/(2 pi)) (sqrt(1 - rho^2) - rho arccos rho)``.
-
-    Raises
-    ------
-    ValueError
-        If ``sigma_r`` is negative or non-finite, or on invalid ``rho0`` / times.
+    Examples
+    --------
+    >>> bool(resnet_correlation_ode(0.0, [1.0], 2.0)[0] == shaped_mlp_correlation_ode(0.0, [1.0], 1.0, -1.0)[0])
+    True
     """
     sigma_r = _check_sigma_r(sigma_r)
     return correlation_ode(rho0, t, sigma_r**2, return_u=return_u)
 
 
-def resnet_covariance_ode(V0, t, sigma_r):
+def resnet_covariance_ode(V0: ArrayLike, t: ArrayLike, sigma_r: float) -> NDArray[np.float64]:
     """Covariance limit ``V_t`` of the ResNet (any number of inputs).
 
     Uses ``V^aa_t = V^aa_0 e^{sigma_r^2 t / 2}`` and the correlation ODE for each
@@ -216,13 +217,24 @@ def resnet_covariance_ode(V0, t, sigma_r):
     V0 : array_like, shape (m, m)
         Positive semi-definite initial covariance with positive diagonal.
     t : array_like
-        Output times.
+        Non-decreasing output times ``>= 0``.
     sigma_r : float
-        Branch weight standard deviation.
+        Branch weight standard deviation (``>= 0``).
 
     Returns
     -------
     numpy.ndarray, shape (len(t), m, m)
+
+    Raises
+    ------
+    ValueError
+        If ``V0`` is not PSD with a positive diagonal, or on invalid times or ``sigma_r``.
+
+    Examples
+    --------
+    >>> V = resnet_covariance_ode(np.eye(2), [0.0, 1.0], 1.0)
+    >>> V.shape, round(float(V[1, 0, 0]), 6)   # e^{1/2}
+    ((2, 2, 2), 1.648721)
     """
     V0 = _check_V0(V0)
     ts = _check_times(t)
@@ -240,7 +252,7 @@ def resnet_covariance_ode(V0, t, sigma_r):
     return out
 
 
-def shaped_mlp_recursion(rho0, depth, c_plus, c_minus):
+def shaped_mlp_recursion(rho0: float, depth: int, c_plus: float, c_minus: float) -> NDArray[np.float64]:
     """Infinite-width shaped MLP of depth ``d``: ``rho_{l+1} = f_s(rho_l)``, ``s_pm = 1 + c_pm/sqrt(d)``.
 
     The finite-depth system whose ``d -> infinity`` limit is
@@ -264,10 +276,13 @@ def shaped_mlp_recursion(rho0, depth, c_plus, c_minus):
     ------
     ValueError
         If ``depth < 1`` or the slopes would be negative (non-monotone activation).
+
+    Examples
+    --------
+    >>> shaped_mlp_recursion(0.0, 4, 1.0, -1.0).round(4).tolist()
+    [1.0, 0.8727, 0.7698, 0.6851, 0.6144]
     """
-    depth = int(depth)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+    depth = _check_depth(depth)
     sp, sm = shaped_slopes(c_plus, c_minus, depth)
     r0 = float(check_rho(rho0, "rho0"))
     if r0 == 1.0:
@@ -275,7 +290,7 @@ def shaped_mlp_recursion(rho0, depth, c_plus, c_minus):
     return depth_recursion_u(1.0 - r0, depth, sp, sm)
 
 
-def resnet_recursion(V0, depth, sigma_r):
+def resnet_recursion(V0: ArrayLike, depth: int, sigma_r: float) -> NDArray[np.float64]:
     """Infinite-width ResNet: ``V_{l+1} = V_l + (sigma_r^2/d) sqrt(V^aa V^bb) J1(rho_l)``, ``l = 0..d``.
 
     The finite-depth system whose ``d -> infinity`` limit is :func:`resnet_covariance_ode`.
@@ -297,10 +312,14 @@ def resnet_recursion(V0, depth, sigma_r):
     ------
     ValueError
         If ``depth < 1``, ``V0`` is not PSD with a positive diagonal, or ``sigma_r`` is invalid.
+
+    Examples
+    --------
+    >>> V = resnet_recursion(np.eye(2), 4, 1.0)
+    >>> V.shape, round(float(V[-1, 0, 0]), 4)   # (1 + 1/8)^4, against e^{1/2} = 1.6487 as d -> infinity
+    ((5, 2, 2), 1.6018)
     """
-    depth = int(depth)
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
+    depth = _check_depth(depth)
     V = _check_V0(V0)
     c = _check_sigma_r(sigma_r) ** 2 / depth
     out = np.empty((depth + 1,) + V.shape)

@@ -9,7 +9,7 @@ with the package's noise model.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numba as nb
 import numpy as np
@@ -19,13 +19,36 @@ from .._checks import check_int
 from .._linalg import solve_inplace
 from ..rng import kernel_seed, stream_state
 from ..sde.noise import check_increments, draw_increments
-from .shaped_sde import check_cov, check_kappa, check_pos_int, check_T, kappa_from_shaping, nu_scalar
+from .shaped_sde import check_cov, check_kappa, check_T, kappa_from_shaping, nu_scalar
+
+if TYPE_CHECKING:
+    from ..sde import SDE
 
 __all__ = ["covariance_factor_sde", "sample_covariance"]
 
 _SQRT2 = math.sqrt(2.0)
 
 # ----------------------------------------------------------------------------- covariance (factor form)
+
+
+@nb.njit(cache=True)
+def _matmul(A, B, out):
+    # out = A B for square m x m arrays (out must not alias A or B)
+    m = A.shape[0]
+    for a in range(m):
+        for c in range(m):
+            acc = 0.0
+            for k in range(m):
+                acc += A[a, k] * B[k, c]
+            out[a, c] = acc
+
+
+@nb.njit(cache=True)
+def _noise_index(r, c, m):
+    # number of the noise dH_{rc} = dH_{cr}: the entries r <= c of the upper triangle, row by row
+    lo = min(r, c)
+    hi = max(r, c)
+    return lo * m - (lo * (lo - 1)) // 2 + (hi - lo)
 
 
 @nb.njit(cache=True)
@@ -43,15 +66,17 @@ def _left_solve(L, B, Aw, col, X):
 
 
 @nb.njit(cache=True)
-def _factor_D(L, kappa, V, b, Aw, col, X, Y, D):
-    """D = M/2 - (m+1)/8 I with M = L^{-1} b(L L^T) L^{-T} (all arrays m x m, preallocated)."""
+def _factor_workspace(m):
+    # scratch arrays of _factor_D: V, b, Aw, X, Y (m x m) and col (m)
+    return np.empty((m, m)), np.empty((m, m)), np.empty((m, m)), np.empty(m), np.empty((m, m)), np.empty((m, m))
+
+
+@nb.njit(cache=True)
+def _factor_D(L, kappa, ws, D):
+    """D = M/2 - (m+1)/8 I with M = L^{-1} b(L L^T) L^{-T} (D is m x m; ws from _factor_workspace)."""
+    V, b, Aw, col, X, Y = ws
     m = L.shape[0]
-    for a in range(m):
-        for c in range(m):
-            acc = 0.0
-            for k in range(m):
-                acc += L[a, k] * L[c, k]
-            V[a, c] = acc
+    _matmul(L, L.T, V)
     for a in range(m):
         for c in range(m):
             if a == c:
@@ -77,20 +102,9 @@ def _factor_drift(t, y, p, out):
     kappa = p[0]
     m = int(p[1])
     L = y.reshape(m, m)
-    V = np.empty((m, m))
-    b = np.empty((m, m))
-    Aw = np.empty((m, m))
-    col = np.empty(m)
-    X = np.empty((m, m))
-    Y = np.empty((m, m))
     D = np.empty((m, m))
-    _factor_D(L, kappa, V, b, Aw, col, X, Y, D)
-    for a in range(m):
-        for c in range(m):
-            acc = 0.0
-            for k in range(m):
-                acc += L[a, k] * D[k, c]
-            out[a * m + c] = acc
+    _factor_D(L, kappa, _factor_workspace(m), D)
+    _matmul(L, D, out.reshape(m, m))
 
 
 @nb.njit(cache=True, parallel=True)
@@ -106,22 +120,12 @@ def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, first_path, dW, use_dW, 
         L = L0.copy()
         Ln = np.empty((m, m))
         E = np.empty((m, m))
-        V = np.empty((m, m))
-        b = np.empty((m, m))
-        Aw = np.empty((m, m))
-        col = np.empty(m)
-        X = np.empty((m, m))
-        Y = np.empty((m, m))
+        ws = _factor_workspace(m)
         D = np.empty((m, m))
         z = np.empty(nn)
         j = 0
         if save_idx[0] == 0:
-            for a in range(m):
-                for c in range(m):
-                    acc = 0.0
-                    for k in range(m):
-                        acc += L[a, k] * L[c, k]
-                    out[i, 0, a, c] = acc
+            _matmul(L, L.T, out[i, 0])
             j = 1
         for step in range(n_steps):
             h = grid[step + 1] - grid[step]
@@ -132,31 +136,18 @@ def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, first_path, dW, use_dW, 
             else:
                 # the package's noise model: the same increments as sde.brownian_increments
                 s, spare, have = draw_increments(z, sh, s, spare, have)
-            _factor_D(L, kappa, V, b, Aw, col, X, Y, D)
-            # E = I + D h + dH/2, noise index of (r, c), r <= c, as in _factor_diffusion
+            _factor_D(L, kappa, ws, D)
+            # E = I + D h + dH/2 with the noise numbering of _factor_diffusion
             for r in range(m):
                 for c in range(m):
-                    lo = min(r, c)
-                    hi = max(r, c)
-                    k = lo * m - (lo * (lo - 1)) // 2 + (hi - lo)
                     w = _SQRT2 if r == c else 1.0
-                    E[r, c] = D[r, c] * h + 0.5 * w * z[k] + (1.0 if r == c else 0.0)
-            for a in range(m):
-                for c in range(m):
-                    acc = 0.0
-                    for k in range(m):
-                        acc += L[a, k] * E[k, c]
-                    Ln[a, c] = acc
+                    E[r, c] = D[r, c] * h + 0.5 * w * z[_noise_index(r, c, m)] + (1.0 if r == c else 0.0)
+            _matmul(L, E, Ln)
             for a in range(m):
                 for c in range(m):
                     L[a, c] = Ln[a, c]
             if j < save_idx.size and save_idx[j] == step + 1:
-                for a in range(m):
-                    for c in range(m):
-                        acc = 0.0
-                        for k in range(m):
-                            acc += L[a, k] * L[c, k]
-                        out[i, j, a, c] = acc
+                _matmul(L, L.T, out[i, j])
                 j += 1
 
 
@@ -168,14 +159,11 @@ def _factor_diffusion(t, y, p, out):
     for a in range(m):
         for b in range(m):
             for c in range(m):
-                i = min(c, b)
-                j = max(c, b)
-                k = i * m - (i * (i - 1)) // 2 + (j - i)
                 w = _SQRT2 if c == b else 1.0
-                out[a * m + b, k] += 0.5 * y[a * m + c] * w
+                out[a * m + b, _noise_index(c, b, m)] += 0.5 * y[a * m + c] * w
 
 
-def covariance_factor_sde(m: int, kappa: float) -> Any:
+def covariance_factor_sde(m: int, kappa: float) -> SDE:
     """PSD-preserving factor form ``dL = L (D dt + dH/2)`` as an engine ``SDE``.
 
     Parameters
@@ -190,10 +178,21 @@ def covariance_factor_sde(m: int, kappa: float) -> Any:
     deeplimits.sde.SDE
         State ``vec(L)`` (row-major, ``m^2``), general noise of dimension
         ``m (m + 1) / 2``.  ``V = L L^T`` for any scheme.
+
+    Raises
+    ------
+    ValueError
+        If ``m < 1`` or ``kappa`` is negative or non-finite.
+
+    Examples
+    --------
+    >>> sde = covariance_factor_sde(2, 1.0)
+    >>> sde.dim, sde.n_noise
+    (4, 3)
     """
     from ..sde import SDE
 
-    m = check_pos_int(m, "m")
+    m = check_int(m, "m", minimum=1)
     return SDE(
         _factor_drift,
         _factor_diffusion,
@@ -262,7 +261,7 @@ def sample_covariance(
     V = check_cov(V0)
     m = V.shape[0]
     T = check_T(T)
-    n_steps = check_pos_int(n_steps, "n_steps")
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
     kappa = kappa_from_shaping(c_plus, c_minus)
     L0 = np.ascontiguousarray(np.linalg.cholesky(V))
     grid = uniform_grid(0.0, T, n_steps)
@@ -274,7 +273,7 @@ def sample_covariance(
         n_paths = dWa.shape[0]
         use_dW = True
     else:
-        n_paths = check_pos_int(n_paths, "n_paths")
+        n_paths = check_int(n_paths, "n_paths", minimum=1)
         dWa = np.zeros((1, 1, 1))
         use_dW = False
     seed_bits = kernel_seed(seed)

@@ -50,14 +50,17 @@ Public API
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import check_int
-from .maps import g_scalar
+from .._checks import check_float, check_int
+from .maps import check_rho, g_scalar
+
+if TYPE_CHECKING:
+    from ..sde import SDE
 
 __all__ = [
     "kappa_from_shaping",
@@ -87,16 +90,24 @@ def kappa_from_shaping(c_plus: float, c_minus: float) -> float:
     ------
     ValueError
         If a constant is non-finite.
+
+    Examples
+    --------
+    >>> kappa_from_shaping(1.0, -1.0)
+    4.0
     """
-    c_plus = float(c_plus)
-    c_minus = float(c_minus)
-    if not (np.isfinite(c_plus) and np.isfinite(c_minus)):
-        raise ValueError(f"c_plus and c_minus must be finite, got {c_plus}, {c_minus}")
-    return (c_plus - c_minus) ** 2
+    return (check_float(c_plus, "c_plus") - check_float(c_minus, "c_minus")) ** 2
 
 
 @nb.njit(cache=True)
-def nu_scalar(rho, kappa):
+def nu_scalar(rho: float, kappa: float) -> float:
+    """Float :func:`nu` for one ``rho`` (clipped to ``[-1, 1]``), Numba-compiled and unchecked (for kernels).
+
+    Examples
+    --------
+    >>> nu_scalar(1.0, 1.0), round(nu_scalar(0.0, 2 * math.pi), 12)   # g(pi/2) = 1
+    (0.0, 1.0)
+    """
     theta = math.acos(min(1.0, max(-1.0, rho)))
     return kappa / (2.0 * math.pi) * g_scalar(theta)
 
@@ -115,20 +126,32 @@ def nu(rho: ArrayLike, kappa: float) -> NDArray[np.float64]:
     -------
     numpy.ndarray
         ``nu(rho)``, accurate near ``rho = 1`` (series for ``g``).
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is non-finite or outside ``[-1, 1]``, or ``kappa`` is negative or non-finite.
+
+    Examples
+    --------
+    >>> (nu([1.0, 0.0], 2 * np.pi)).round(12).tolist()
+    [0.0, 1.0]
     """
-    r = np.asarray(rho, dtype=float)
-    if not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1.0):
-        raise ValueError("rho must lie in [-1, 1]")
+    r = check_rho(rho)
     kappa = check_kappa(kappa)
     out = np.array([nu_scalar(x, kappa) for x in r.ravel()])
     return out.reshape(r.shape)
 
 
-def check_kappa(kappa):
-    kappa = float(kappa)
-    if not (np.isfinite(kappa) and kappa >= 0.0):
-        raise ValueError(f"kappa must be finite and >= 0, got {kappa}")
-    return kappa
+def check_kappa(kappa: float) -> float:
+    """Return ``kappa`` as a float; ValueError unless it is finite and ``>= 0``.
+
+    Examples
+    --------
+    >>> check_kappa(1)
+    1.0
+    """
+    return check_float(kappa, "kappa", minimum=0.0)
 
 
 def covariance_drift(V: ArrayLike, kappa: float) -> NDArray[np.float64]:
@@ -144,6 +167,16 @@ def covariance_drift(V: ArrayLike, kappa: float) -> NDArray[np.float64]:
     Returns
     -------
     numpy.ndarray, shape (m, m)
+
+    Raises
+    ------
+    ValueError
+        If ``V`` is not a finite symmetric PSD matrix, or ``kappa`` is invalid.
+
+    Examples
+    --------
+    >>> covariance_drift([[1.0, 0.0], [0.0, 4.0]], 2 * np.pi).round(12).tolist()   # nu(0) sqrt(1 * 4) off the diagonal
+    [[0.0, 2.0], [2.0, 0.0]]
     """
     V = check_cov(V, require_pd=False, name="V")
     kappa = check_kappa(kappa)
@@ -153,7 +186,18 @@ def covariance_drift(V: ArrayLike, kappa: float) -> NDArray[np.float64]:
     return nu(rho, kappa) * np.outer(d, d)
 
 
-def check_cov(V, require_pd=True, name="V0"):
+def check_cov(V: ArrayLike, require_pd: bool = True, name: str = "V0") -> NDArray[np.float64]:
+    """Return the covariance ``V`` as a float64 array; ValueError naming ``name`` unless it is square, finite,
+    symmetric and positive semi-definite (positive definite if ``require_pd``).
+
+    Examples
+    --------
+    >>> check_cov(np.ones((2, 2)))
+    Traceback (most recent call last):
+    ...
+    ValueError: V0 must be positive definite: a singular covariance (identical or linearly dependent inputs) \
+stays singular, and the factor form needs L^{-1}; drop the duplicate inputs
+    """
     V = np.asarray(V, dtype=float)
     if V.ndim != 2 or V.shape[0] != V.shape[1] or V.shape[0] < 1:
         raise ValueError(f"{name} must be a square (m, m) matrix, got shape {V.shape}")
@@ -195,7 +239,7 @@ def _z_dgdy(t, y, p, out):
     out[0] = 0.0
 
 
-def correlation_sde(kappa: float) -> Any:
+def correlation_sde(kappa: float) -> SDE:
     """Correlation marginal in Fisher-z form as an engine ``SDE``.
 
     ``d zeta = [nu(tanh zeta) cosh^2(zeta) + tanh(zeta)/2] dt + dW``; recover
@@ -209,6 +253,11 @@ def correlation_sde(kappa: float) -> Any:
     Returns
     -------
     deeplimits.sde.SDE
+
+    Examples
+    --------
+    >>> correlation_sde(1.0).dim
+    1
     """
     from ..sde import SDE
 
@@ -232,16 +281,15 @@ def _check_rho0(rho0):
     return r
 
 
-def check_T(T):
-    T = float(T)
-    if not (np.isfinite(T) and T > 0):
-        raise ValueError(f"T (= depth/width) must be positive and finite, got {T}")
-    return T
+def check_T(T: float) -> float:
+    """Return the final time ``T = d / n`` as a float; ValueError unless it is finite and ``> 0``.
 
-
-def check_pos_int(x, name, lo=1):
-    """``x`` as an int ``>= lo`` (the shared check; message names ``name``)."""
-    return check_int(x, name, minimum=lo)
+    Examples
+    --------
+    >>> check_T(1)
+    1.0
+    """
+    return check_float(T, "T", minimum=0.0, strict_min=True)
 
 
 def sample_correlation(
@@ -293,7 +341,7 @@ def sample_correlation(
 
     r0 = float(_check_rho0(rho0))
     T = check_T(T)
-    n_steps = check_pos_int(n_steps, "n_steps")
+    n_steps = check_int(n_steps, "n_steps", minimum=1)
     kappa = kappa_from_shaping(c_plus, c_minus)
     grid = uniform_grid(0.0, T, n_steps)
     sol = solve(
@@ -301,7 +349,7 @@ def sample_correlation(
         [math.atanh(r0)],
         grid,
         saveat=[T] if saveat is None else saveat,
-        n_paths=check_pos_int(n_paths, "n_paths"),
+        n_paths=check_int(n_paths, "n_paths", minimum=1),
         seed=seed,
         first_path=first_path,
         scheme=scheme,
@@ -322,5 +370,15 @@ def theta_martingale_mean(rho0: float) -> float:
     -------
     float
         ``arccos(rho0)`` for every ``t``.
+
+    Raises
+    ------
+    ValueError
+        If ``rho0`` is not in the open interval ``(-1, 1)``.
+
+    Examples
+    --------
+    >>> theta_martingale_mean(0.0) == np.pi / 2
+    True
     """
     return float(np.arccos(_check_rho0(rho0)))

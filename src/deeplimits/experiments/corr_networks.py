@@ -38,6 +38,18 @@ from ._network_stats import (
 # corr.unshaped_limit
 # ----------------------------------------------------------------------------------------------------
 
+_UNSHAPED_QUICK = dict(
+    widths=[32, 64, 128, 256],
+    n_nets=2000,
+    ts=[0.25, 0.5, 1.0],
+    rho0=0.5,
+    n_sde=20000,
+    steps_per_unit=1024,
+    fit_min_width=32,
+    n_boot=200,
+    rates=[0.5, 1.0],
+)
+
 
 @experiment(
     id="corr.unshaped_limit",
@@ -53,28 +65,8 @@ from ._network_stats import (
     "deviations (the law W1_inf has when the true intercepts are zero).  Two correction terms because "
     "the measured rate is neither 1/n nor n^-1/2 alone (docs/theory/finite-networks.md, 20000-network "
     "run: each single-rate model is rejected at one t).",
-    quick=dict(
-        widths=[32, 64, 128, 256],
-        n_nets=2000,
-        ts=[0.25, 0.5, 1.0],
-        rho0=0.5,
-        n_sde=20000,
-        steps_per_unit=1024,
-        fit_min_width=32,
-        n_boot=200,
-        rates=[0.5, 1.0],
-    ),
-    full=dict(
-        widths=[32, 64, 128, 256, 512, 1024, 2048],
-        n_nets=3000,
-        ts=[0.25, 0.5, 1.0],
-        rho0=0.5,
-        n_sde=100000,
-        steps_per_unit=1024,
-        fit_min_width=64,
-        n_boot=200,
-        rates=[0.5, 1.0],
-    ),
+    quick=_UNSHAPED_QUICK,
+    full=dict(_UNSHAPED_QUICK, widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=3000, n_sde=100000, fit_min_width=64),
 )
 @experiment_doc
 def unshaped_limit(params, *, seed, outdir):
@@ -125,25 +117,18 @@ def unshaped_limit(params, *, seed, outdir):
                 note=f"E[y_hat]/E[y] - 1 = a + {model}, a = {a:.4f} +- {se_a:.4f}, chi2/dof = {chi2:.2f}",
             )
         )
-        qh = quantile_extrapolation(
-            hat[j],
-            y_sde[:, j],
-            widths,
-            fit,
-            scale=ey[j],
-            n_boot=int(params["n_boot"]),
-            seed=seed * 1000 + 500 + j,
-            rates=rates,
-        )
-        qr = quantile_extrapolation(
-            raw[j],
-            y_sde[:, j],
-            widths,
-            fit,
-            scale=ey[j],
-            n_boot=int(params["n_boot"]),
-            seed=seed * 1000 + 600 + j,
-            rates=rates,
+        qh, qr = (
+            quantile_extrapolation(
+                y[j],
+                y_sde[:, j],
+                widths,
+                fit,
+                scale=ey[j],
+                n_boot=int(params["n_boot"]),
+                seed=seed * 1000 + offset + j,
+                rates=rates,
+            )
+            for y, offset in ((hat, 500), (raw, 600))
         )
         thr = qh["null_mean"] + 4 * qh["null_sd"]
         checks.append(

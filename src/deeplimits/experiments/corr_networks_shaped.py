@@ -32,6 +32,19 @@ from ._network_stats import (
 # corr.shaped_limit
 # ----------------------------------------------------------------------------------------------------
 
+_SHAPED_QUICK = dict(
+    widths=[8, 16, 32, 64, 128],
+    n_nets=4000,
+    T=1.0,
+    rho0=0.3,
+    c_plus=1.0,
+    c_minus=-1.0,
+    n_sde=20000,
+    sde_steps=1000,
+    fit_min_width=16,
+    n_boot=200,
+)
+
 
 @experiment(
     id="corr.shaped_limit",
@@ -45,30 +58,8 @@ from ._network_stats import (
     "differences a(p) + b(p)/n (widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap "
     "null mean + 4 null standard deviations; (4) mean and variance of log Phi^aa fitted as a + b/n "
     "extrapolate to -T and 2T within 4 standard errors.",
-    quick=dict(
-        widths=[8, 16, 32, 64, 128],
-        n_nets=4000,
-        T=1.0,
-        rho0=0.3,
-        c_plus=1.0,
-        c_minus=-1.0,
-        n_sde=20000,
-        sde_steps=1000,
-        fit_min_width=16,
-        n_boot=200,
-    ),
-    full=dict(
-        widths=[8, 16, 32, 64, 128, 256, 512],
-        n_nets=20000,
-        T=1.0,
-        rho0=0.3,
-        c_plus=1.0,
-        c_minus=-1.0,
-        n_sde=200000,
-        sde_steps=4000,
-        fit_min_width=16,
-        n_boot=200,
-    ),
+    quick=_SHAPED_QUICK,
+    full=dict(_SHAPED_QUICK, widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, n_sde=200000, sde_steps=4000),
 )
 @experiment_doc
 def shaped_limit(params, *, seed, outdir):
@@ -133,26 +124,24 @@ def shaped_limit(params, *, seed, outdir):
             f"{q['null_mean']:.4f} +- {q['null_sd']:.4f} (bootstrap), threshold mean + 4 sd",
         )
     )
-    al, bl, se_al, _, chi2l = fit_intercept(x[fit], lmean[fit] + T, se_lmean[fit])
-    checks.append(
-        Check(
-            "logP_mean_intercept_z",
-            abs(al) / (se_al * max(1, np.sqrt(chi2l))),
-            "<",
-            4.0,
-            note=f"E[log Phi^aa_T] + T = a + b/n: a = {al:.4f}, b = {bl:.3f}",
+    # log Phi^aa_T ~ N(-T, 2T) exactly: its mean + T and variance - 2T extrapolate to 0
+    logP = {
+        "mean": ("E[log Phi^aa_T] + T", lmean + T, se_lmean),
+        "var": ("Var[log Phi^aa_T] - 2T", lvar - 2 * T, se_lvar),
+    }
+    logP_fits = {}
+    for key, (label, y, se_y) in logP.items():
+        al, bl, se_al, _, chi2l = fit_intercept(x[fit], y[fit], se_y[fit])
+        checks.append(
+            Check(
+                f"logP_{key}_intercept_z",
+                abs(al) / (se_al * max(1, np.sqrt(chi2l))),
+                "<",
+                4.0,
+                note=f"{label} = a + b/n: a = {al:.4f}, b = {bl:.3f}",
+            )
         )
-    )
-    av, bv, se_av, _, chi2v = fit_intercept(x[fit], lvar[fit] - 2 * T, se_lvar[fit])
-    checks.append(
-        Check(
-            "logP_var_intercept_z",
-            abs(av) / (se_av * max(1, np.sqrt(chi2v))),
-            "<",
-            4.0,
-            note=f"Var[log Phi^aa_T] - 2T = a + b/n: a = {av:.4f}, b = {bv:.3f}",
-        )
-    )
+        logP_fits[key] = dict(a=al, b=bl)
     metrics.update(
         widths=widths.tolist(),
         mean_diff=dmean.tolist(),
@@ -162,10 +151,10 @@ def shaped_limit(params, *, seed, outdir):
         ks=ks.tolist(),
         mean_fit=dict(a=a, b=bm, se_a=se_a * infl, chi2=chi2),
         trimmed_w1=q,
-        logP_mean_plus_T=(lmean + T).tolist(),
-        logP_var_minus_2T=(lvar - 2 * T).tolist(),
-        logP_mean_fit=dict(a=al, b=bl),
-        logP_var_fit=dict(a=av, b=bv),
+        logP_mean_plus_T=logP["mean"][1].tolist(),
+        logP_var_minus_2T=logP["var"][1].tolist(),
+        logP_mean_fit=logP_fits["mean"],
+        logP_var_fit=logP_fits["var"],
         rho_sde_mean=float(r_sde.mean()),
     )
 
@@ -211,6 +200,8 @@ def shaped_limit(params, *, seed, outdir):
 # corr.resnet_vs_shaped
 # ----------------------------------------------------------------------------------------------------
 
+_RESNET_QUICK = dict(depths=[4, 8, 16, 32], width_factor=2, n_nets=600, rho0=0.0, c_plus=1.0, c_minus=-1.0)
+
 
 @experiment(
     id="corr.resnet_vs_shaped",
@@ -225,8 +216,8 @@ def shaped_limit(params, *, seed, outdir):
     "the fluctuations are O(sqrt(d/n)) for the shaped MLP (d layers of O(1/n) variance) and O(n^-1/2) "
     "for the ResNet (d branches of variance O(1/(d n))), i.e. ratios sqrt(d_min/d_max) and d_min/d_max "
     "with n = width_factor d^2).",
-    quick=dict(depths=[4, 8, 16, 32], width_factor=2, n_nets=600, rho0=0.0, c_plus=1.0, c_minus=-1.0),
-    full=dict(depths=[4, 8, 16, 32, 64], width_factor=4, n_nets=2000, rho0=0.0, c_plus=1.0, c_minus=-1.0),
+    quick=_RESNET_QUICK,
+    full=dict(_RESNET_QUICK, depths=[4, 8, 16, 32, 64], width_factor=4, n_nets=2000),
 )
 @experiment_doc
 def resnet_vs_shaped(params, *, seed, outdir):
@@ -240,10 +231,7 @@ def resnet_vs_shaped(params, *, seed, outdir):
     G = gram_from_correlation(rho0)
     rho_lim = float(correlation_ode(rho0, [1.0], kappa)[-1])
     nd = depths.size
-    err = {a: np.empty(nd) for a in ("resnet", "shaped")}
-    se = {a: np.empty(nd) for a in ("resnet", "shaped")}
-    rec = {a: np.empty(nd) for a in ("resnet", "shaped")}
-    sd = {a: np.empty(nd) for a in ("resnet", "shaped")}
+    err, se, rec, sd = ({a: np.empty(nd) for a in ("resnet", "shaped")} for _ in range(4))
     diff, se_diff, vnorm = np.empty(nd), np.empty(nd), np.empty(nd)
     samples = {}
     for k, d in enumerate(depths):
