@@ -14,8 +14,8 @@ import numba as nb
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from numpy.typing import NDArray
 
+from ._linalg import Floats, Mask
 from .equations import MasterEquation
 from .operators import apply_master, generator_matrix
 
@@ -42,14 +42,7 @@ def _run_master_explicit(c0, offs, q, lam, kap, bcx, bcy, dt, save_mask, ys):
             isave += 1
 
 
-def run_master(
-    eq: MasterEquation,
-    c0: NDArray[np.float64],
-    ts: NDArray[np.float64],
-    dt: float,
-    theta: float,
-    save_mask: NDArray[np.bool_],
-) -> NDArray[np.float64]:
+def run_master(eq: MasterEquation, c0: Floats, ts: Floats, dt: float, theta: float, save_mask: Mask) -> Floats:
     """Theta steps of size ``dt`` over the depths ``ts`` (``theta = 0``: explicit Euler, Numba).
 
     Parameters
