@@ -16,8 +16,6 @@ from deeplimits.capacity.kfe import (
     Grid2D,
     MasterEquation,
     fourier_mode_1d,
-    fourier_mode_2d,
-    gaussian_1d,
     generator_matrix,
     integral,
     lattice_1d,
@@ -28,16 +26,19 @@ from deeplimits.capacity.kfe import (
 )
 from deeplimits.capacity.kfe._linalg import tri_factor, tri_solve, tri_solve_dense_check
 from deeplimits.capacity.limits import kramers_moyal
-
-
-def slope(sizes, errs):
-    """Least-squares slope of log(err) against log(size)."""
-    return float(np.polyfit(np.log(sizes), np.log(errs), 1)[0])
-
-
-V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)
-DD = lambda t: 0.2 + 0.1 * t
-KAP = lambda t: 0.3 * (1 + np.cos(np.pi * t))
+from deeplimits.experiments._cap_common import slope
+from deeplimits.experiments._cap_kfe_problems import (
+    TENSOR,
+    depth_errors_1d,
+    depth_errors_2d,
+    depth_errors_master,
+    diffusion,
+    drift,
+    sink,
+    space_errors_1d_gaussian,
+    space_errors_1d_periodic,
+    space_errors_2d,
+)
 
 
 # ----------------------------------------------------------------------------- linear algebra
@@ -85,14 +86,7 @@ def test_2d_axis_operators_equal_line_by_line_1d_kernels(periodic):
 # ----------------------------------------------------------------------------- 1-D PDE: space
 def test_1d_spatial_order_2_fourier_mode_periodic_depth_dependent():
     ns = [32, 64, 128, 256]
-    errs = []
-    k, T = 2 * np.pi, 0.5
-    for n in ns:
-        g = Grid1D(0.0, 1.0, n, "periodic")
-        eq = DriftDiffusion1D(g, v=V, D=DD, kappa=KAP)
-        res = solve_kfe(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
-        ex = fourier_mode_1d(g.x, k, 0.5, integral(V, 0, T), integral(DD, 0, T), integral(KAP, 0, T))
-        errs.append(np.abs(res.y - ex).max())
+    errs = space_errors_1d_periodic(ns)
     assert abs(slope(ns, errs) + 2) < 0.2, errs
 
 
@@ -104,10 +98,10 @@ def test_1d_spatial_order_2_bounded_modes(bc, kind):
     T = 0.3
     for n in ns:
         g = Grid1D(0.0, 1.0, n, bc)
-        eq = DriftDiffusion1D(g, v=0.0, D=DD, kappa=0.5)
+        eq = DriftDiffusion1D(g, v=0.0, D=diffusion, kappa=0.5)
         c0 = fourier_mode_1d(g.x, np.pi, 0.8, 0, 0, 0, kind)
         res = solve_kfe(eq, c0, T, dt=g.h / 8, scheme="crank_nicolson")
-        ex = fourier_mode_1d(g.x, np.pi, 0.8, 0.0, integral(DD, 0, T), 0.5 * T, kind)
+        ex = fourier_mode_1d(g.x, np.pi, 0.8, 0.0, integral(diffusion, 0, T), 0.5 * T, kind)
         errs.append(np.abs(res.y - ex).max())
     assert abs(slope(ns, errs) + 2) < 0.2, errs
 
@@ -115,15 +109,7 @@ def test_1d_spatial_order_2_bounded_modes(bc, kind):
 def test_1d_gaussian_green_function_with_drift_order_2():
     # Gaussian of initial width 0.3 on a reflecting domain wide enough that the boundary is invisible (1e-30)
     ns = [50, 100, 200, 400]
-    errs = []
-    T = 1.0
-    for n in ns:
-        g = Grid1D(-5.0, 5.0, n, "reflecting")
-        eq = DriftDiffusion1D(g, v=V, D=DD, kappa=0.0)
-        c0 = gaussian_1d(g.x, 0, 0, 0, x0=-1.0, s0=0.3)
-        res = solve_kfe(eq, c0, T, dt=g.h / 4, scheme="crank_nicolson")
-        ex = gaussian_1d(g.x, integral(V, 0, T), integral(DD, 0, T), 0, x0=-1.0, s0=0.3)
-        errs.append(np.abs(res.y - ex).max())
+    errs = space_errors_1d_gaussian(ns)
     assert abs(slope(ns, errs) + 2) < 0.2, errs
 
 
@@ -141,19 +127,15 @@ def test_upwind_is_first_order_in_space():
 # ----------------------------------------------------------------------------- 1-D PDE: depth
 @pytest.mark.parametrize("scheme,order", [("euler", 1), ("implicit_euler", 1), ("crank_nicolson", 2)])
 def test_1d_depth_orders_against_semidiscrete_exact(scheme, order):
-    g = Grid1D(0.0, 1.0, 16, "periodic")
-    eq = DriftDiffusion1D(g, v=V, D=DD, kappa=KAP)
-    c0 = 1 + np.cos(2 * np.pi * g.x) + 0.5 * np.sin(6 * np.pi * g.x)
-    ref = semidiscrete_exact(eq, c0, 0.5)
     steps = [100, 200, 400, 800]  # explicit limit here is dt <= 1/(2 * 0.3 * 256 + 0.6) = 6.5e-3 > 0.5/100
-    errs = [np.abs(solve_kfe(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
+    errs = depth_errors_1d(scheme, steps)
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
 
 @pytest.mark.parametrize("bc", ["reflecting", "absorbing"])
 def test_1d_crank_nicolson_depth_order_2_bounded(bc):
     g = Grid1D(0.0, 1.0, 24, bc)
-    eq = DriftDiffusion1D(g, v=0.0, D=DD, kappa=KAP)
+    eq = DriftDiffusion1D(g, v=0.0, D=diffusion, kappa=sink)
     c0 = np.exp(-30 * (g.x - 0.3) ** 2)
     ref = semidiscrete_exact(eq, c0, 0.5)
     steps = [20, 40, 80, 160]  # at 10 steps CN's stiff modes (dt * 2D/h^2 ~ 12) are not yet asymptotic
@@ -162,25 +144,9 @@ def test_1d_crank_nicolson_depth_order_2_bounded(bc):
 
 
 # ----------------------------------------------------------------------------- 2-D PDE
-TENSOR = [[0.3, 0.1], [0.1, 0.2]]
-
-
-def _mode2d(n, D, scheme, T=0.25, dt=None, n_steps=None):
-    g = Grid2D.square(0.0, 1.0, n, "periodic")
-    X, Y = g.mesh()
-    kv = (2 * np.pi, 2 * np.pi)
-    eq = DriftDiffusion2D(g, v=(0.5, -0.3), D=D, kappa=0.2)
-    res = solve_kfe(
-        eq, fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))), T, dt=dt, n_steps=n_steps, scheme=scheme
-    )
-    Dm = np.array(D) if np.ndim(D) == 2 else np.diag(D)
-    ex = fourier_mode_2d(X, Y, kv, 0.7, (0.5 * T, -0.3 * T), Dm * T, 0.2 * T)
-    return np.abs(res.y - ex).max(), eq, res
-
-
 def test_2d_spatial_order_2_full_tensor():
     ns = [12, 24, 48, 96]
-    errs = [_mode2d(n, TENSOR, "hundsdorfer_verwer", n_steps=400)[0] for n in ns]
+    errs = space_errors_2d(ns, n_steps=400)
     assert abs(slope(ns, errs) + 2) < 0.2, errs
 
 
@@ -199,36 +165,22 @@ def test_2d_spatial_order_2_full_tensor():
     ],
 )
 def test_2d_depth_orders_against_semidiscrete_exact(scheme, D, order):
-    g = Grid2D.square(0.0, 1.0, 12, "periodic")
-    X, Y = g.mesh()
-    eq = DriftDiffusion2D(g, v=lambda t: (0.5 + 0.5 * t, -0.3), D=D, kappa=KAP)
-    c0 = 1 + np.cos(2 * np.pi * (X + Y)) + 0.3 * np.sin(2 * np.pi * (X - 2 * Y))
-    ref = semidiscrete_exact(eq, c0, 0.4)
     steps = [80, 160, 320, 640]  # explicit limit dt <= 1/(2*0.3*144 + 2*0.2*144 + 0.1*144 + 0.6) ~ 6.3e-3
-    errs = [np.abs(solve_kfe(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
+    errs = depth_errors_2d(scheme, D, steps)
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
 
 # ----------------------------------------------------------------------------- master equation
 @pytest.mark.parametrize("scheme,order", [("euler", 1), ("implicit_euler", 1), ("crank_nicolson", 2)])
 def test_master_depth_orders_against_fft_exact(scheme, order):
-    g = lattice_1d(64, "periodic")
-    eq = MasterEquation(g, [-1, 0, 2, -3], [0.4, 0.2, 0.3, 0.1], rate=lambda t: 2 + np.sin(3 * t), kappa=KAP)
-    c0 = np.exp(-((g.x - 32) ** 2) / 20)
-    ex = master_exact_periodic(eq, c0, 1.0)
     steps = [20, 40, 80, 160]
-    errs = [np.abs(solve_kfe(eq, c0, 1.0, n_steps=s, scheme=scheme).y - ex).max() for s in steps]
+    errs = depth_errors_master(scheme, steps)
     assert abs(slope(steps, errs) + order) < 0.2, errs
 
 
 def test_master_2d_crank_nicolson_order_2():
-    g = lattice_2d(16, 16, "periodic")
-    eq = MasterEquation(g, [[1, 0], [0, 1], [-1, -1], [0, 0]], [0.3, 0.3, 0.3, 0.1], rate=lambda t: 1 + t)
-    X, Y = g.mesh()
-    c0 = np.exp(-((X - 8) ** 2 + (Y - 6) ** 2) / 8)
-    ex = master_exact_periodic(eq, c0, 1.0)
     steps = [10, 20, 40, 80]
-    errs = [np.abs(solve_kfe(eq, c0, 1.0, n_steps=s, scheme="crank_nicolson").y - ex).max() for s in steps]
+    errs = depth_errors_master("crank_nicolson", steps, dims=2)
     assert abs(slope(steps, errs) + 2) < 0.2, errs
 
 
@@ -261,7 +213,7 @@ def _delta_1d(g):
 @pytest.mark.parametrize("scheme", ["euler", "implicit_euler", "crank_nicolson"])
 def test_1d_total_capacity_conserved(bc, scheme):
     g = Grid1D(-3.0, 3.0, 60, bc)
-    eq = DriftDiffusion1D(g, v=V, D=DD)
+    eq = DriftDiffusion1D(g, v=drift, D=diffusion)
     res = solve_kfe(eq, _delta_1d(g), 1.0, dt=1e-3, scheme=scheme, saveat=np.linspace(0, 1, 11))
     m = res.mass()
     assert np.abs(m - 1).max() < 1e-12, m

@@ -39,7 +39,7 @@ INSIDE, REFUSED, LOST = 0, 1, 2
 
 
 @nb.njit(cache=True)
-def jump_target(i, k, n, bc):
+def jump_target(i: int, k: int, n: int, bc: int) -> tuple[int, int]:
     """Where a jump of ``k`` sites from site ``i`` of an ``n``-site axis lands.
 
     Parameters

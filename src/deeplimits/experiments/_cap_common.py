@@ -1,12 +1,15 @@
-"""Helpers shared by the capacity experiments (:mod:`.cap`, :mod:`.cap_networks`)."""
+"""Helpers shared by the capacity experiments (:mod:`.cap`, :mod:`.cap_networks`, :mod:`.cap_kfe`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from deeplimits.capacity import kfe_coefficients, lattice_1d, master_equation_periodic, solve_kfe
+from deeplimits.validation import Check, Outcome, save_figure
 
-__all__ = ["delta", "slope", "limit_profiles"]
+__all__ = ["delta", "slope", "order_check", "outcome", "limit_profiles"]
 
 
 def delta(shape, at=None):
@@ -16,7 +19,18 @@ def delta(shape, at=None):
 
 
 def slope(x, y):
+    """Least-squares slope of ``log y`` against ``log x``."""
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def order_check(name: str, measured: float, order: float, note: str) -> Check:
+    """The check that a measured order (or slope) is within +-0.2 of its theoretical value."""
+    return Check(name, measured, "in", (order - 0.2, order + 0.2), note=note)
+
+
+def outcome(fig: Any, outdir: Any, name: str, checks: list[Check], metrics: dict[str, Any], summary: str) -> Outcome:
+    """Save the experiment's one figure as ``name`` and return its outcome."""
+    return Outcome(checks=checks, metrics=metrics, figures=[save_figure(fig, outdir, name)], summary=summary)
 
 
 def limit_profiles(layer, depth, c0, n_steps=400):

@@ -23,9 +23,9 @@ from deeplimits.capacity import (
     run_walkers,
     spread_vs_depth,
 )
-from deeplimits.validation import Check, Outcome, experiment, save_figure
+from deeplimits.validation import Check, experiment
 
-from ._cap_common import delta, limit_profiles, slope
+from ._cap_common import delta, limit_profiles, order_check, outcome, slope
 
 # --------------------------------------------------------------------------------------------
 # cap.chain_to_kfe
@@ -61,7 +61,7 @@ def chain_to_kfe(params, *, seed, outdir):
         s = slope(depths, errs)
         metrics[f"{name}_errors"] = dict(zip(depths.tolist(), errs, strict=True))
         metrics[f"{name}_slope"] = s
-        checks.append(Check(f"{name}_slope", s, "in", (-1.2, -0.8), note="order 1 in 1/L, +-0.2"))
+        checks.append(order_check(f"{name}_slope", s, -1, "order 1 in 1/L, +-0.2"))
         const_ratio = (depths[-1] * errs[-1]) / (depths[-2] * errs[-2])
         metrics[f"{name}_error_constant"] = float(depths[-1] * errs[-1])
         checks.append(
@@ -100,14 +100,9 @@ def chain_to_kfe(params, *, seed, outdir):
     axes[2].set_ylabel("depth fraction t from the output")
     axes[2].set_title("capacity over depth (L = 64)")
     fig.colorbar(im, ax=axes[2])
-    path = save_figure(fig, outdir, "cap_chain_to_kfe.png")
-    return Outcome(
-        checks=checks,
-        metrics=metrics,
-        figures=[path],
-        summary="Exact chain vs exact master equation: error slopes "
-        + ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items() if k.endswith("slope")),
-    )
+    slopes = ", ".join(f"{k}: {v:.3f}" for k, v in metrics.items() if k.endswith("slope"))
+    summary = f"Exact chain vs exact master equation: error slopes {slopes}"
+    return outcome(fig, outdir, "cap_chain_to_kfe.png", checks, metrics, summary)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,7 +190,6 @@ def walkers(params, *, seed, outdir):
             fig.colorbar(im, ax=ax, label="(walkers - exact) / sd")
         ax.set_title(f"{name}\nchi2 p = {pval:.3f}, max z = {z:.2f} ({m} bins)", fontsize=8)
     axes[0].legend(fontsize=7)
-    path = save_figure(fig, outdir, "cap_walkers.png")
     # thread independence
     layers, shape = cases["1d_causal_dilated_sink_zero_pad"]
     c = delta(shape)
@@ -216,13 +210,9 @@ def walkers(params, *, seed, outdir):
             note=f"1 thread vs {default} threads, 20000 walkers",
         )
     )
-    return Outcome(
-        checks=checks,
-        metrics=metrics,
-        figures=[path],
-        summary=f"{n} walkers per stack vs the exact chain: chi-square p-values "
-        + ", ".join(f"{metrics[f'{k}_chi2_pvalue']:.3f}" for k in cases),
-    )
+    pvalues = ", ".join(f"{metrics[f'{k}_chi2_pvalue']:.3f}" for k in cases)
+    summary = f"{n} walkers per stack vs the exact chain: chi-square p-values {pvalues}"
+    return outcome(fig, outdir, "cap_walkers.png", checks, metrics, summary)
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,11 +278,5 @@ def scaling_regimes(params, *, seed, outdir):
         fontsize=9,
     )
     fig.colorbar(im, ax=axes[2])
-    path = save_figure(fig, outdir, "cap_scaling_regimes.png")
-    return Outcome(
-        checks=checks,
-        metrics=metrics,
-        figures=[path],
-        summary="Variance exponents "
-        + ", ".join(f"{k.split('_exponent')[0]}: {v:.3f}" for k, v in metrics.items() if k.endswith("exponent")),
-    )
+    exponents = ", ".join(f"{k.split('_exponent')[0]}: {v:.3f}" for k, v in metrics.items() if k.endswith("exponent"))
+    return outcome(fig, outdir, "cap_scaling_regimes.png", checks, metrics, f"Variance exponents {exponents}")

@@ -17,119 +17,20 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from deeplimits.capacity.kfe import (
-    DriftDiffusion1D,
-    DriftDiffusion2D,
-    Grid1D,
-    Grid2D,
-    MasterEquation,
-    fourier_mode_1d,
-    fourier_mode_2d,
-    gaussian_1d,
-    integral,
-    lattice_1d,
-    lattice_2d,
-    master_exact_periodic,
-    semidiscrete_exact,
-    solve_kfe,
-)
+from deeplimits.capacity.kfe import MasterEquation, gaussian_1d, integral, lattice_1d, master_exact_periodic
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
-_V = lambda t: 0.6 + 0.3 * np.sin(2 * np.pi * t)
-_D = lambda t: 0.2 + 0.1 * t
-_K = lambda t: 0.3 * (1 + np.cos(np.pi * t))
-_TENSOR = [[0.3, 0.1], [0.1, 0.2]]
-
-
-def _slope(sizes, errs) -> float:
-    return float(np.polyfit(np.log(sizes), np.log(errs), 1)[0])
-
-
-# ----------------------------------------------------------------------------- space
-def _space_1d_periodic(ns, scheme="crank_nicolson", advection="central"):
-    k, T = 2 * np.pi, 0.5
-    errs = []
-    for n in ns:
-        g = Grid1D(0.0, 1.0, n, "periodic")
-        eq = DriftDiffusion1D(g, v=_V, D=_D, kappa=_K, advection=advection)
-        r = solve_kfe(eq, 1 + 0.5 * np.cos(k * g.x), T, dt=g.h / 8, scheme=scheme)
-        errs.append(
-            np.abs(r.y - fourier_mode_1d(g.x, k, 0.5, integral(_V, 0, T), integral(_D, 0, T), integral(_K, 0, T))).max()
-        )
-    return errs
-
-
-def _space_1d_gaussian(ns):
-    T = 1.0
-    errs = []
-    for n in ns:
-        g = Grid1D(-5.0, 5.0, n, "reflecting")
-        eq = DriftDiffusion1D(g, v=_V, D=_D)
-        r = solve_kfe(eq, gaussian_1d(g.x, 0, 0, x0=-1.0, s0=0.3), T, dt=g.h / 4, scheme="crank_nicolson")
-        errs.append(np.abs(r.y - gaussian_1d(g.x, integral(_V, 0, T), integral(_D, 0, T), x0=-1.0, s0=0.3)).max())
-    return errs
-
-
-def _space_1d_absorbing(ns):
-    T = 0.3
-    errs = []
-    for n in ns:
-        g = Grid1D(0.0, 1.0, n, "absorbing")
-        eq = DriftDiffusion1D(g, D=_D, kappa=0.5)
-        r = solve_kfe(eq, np.sin(np.pi * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
-        errs.append(np.abs(r.y - fourier_mode_1d(g.x, np.pi, 1.0, 0, integral(_D, 0, T), 0.5 * T, "sin")).max())
-    return errs
-
-
-def _space_2d(ns, n_steps):
-    T, kv = 0.25, (2 * np.pi, 2 * np.pi)
-    errs = []
-    for n in ns:
-        g = Grid2D.square(0.0, 1.0, n, "periodic")
-        X, Y = g.mesh()
-        eq = DriftDiffusion2D(g, v=(0.5, -0.3), D=_TENSOR, kappa=0.2)
-        r = solve_kfe(
-            eq,
-            fourier_mode_2d(X, Y, kv, 0.7, (0, 0), np.zeros((2, 2))),
-            T,
-            n_steps=n_steps,
-            scheme="hundsdorfer_verwer",
-        )
-        ex = fourier_mode_2d(X, Y, kv, 0.7, (0.5 * T, -0.3 * T), np.array(_TENSOR) * T, 0.2 * T)
-        errs.append(np.abs(r.y - ex).max())
-    return errs
-
-
-# ----------------------------------------------------------------------------- depth
-def _depth_1d(scheme, steps):
-    g = Grid1D(0.0, 1.0, 16, "periodic")
-    eq = DriftDiffusion1D(g, v=_V, D=_D, kappa=_K)
-    c0 = 1 + np.cos(2 * np.pi * g.x) + 0.5 * np.sin(6 * np.pi * g.x)
-    ref = semidiscrete_exact(eq, c0, 0.5)
-    return [np.abs(solve_kfe(eq, c0, 0.5, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
-
-
-def _depth_2d(scheme, D, steps):
-    g = Grid2D.square(0.0, 1.0, 12, "periodic")
-    X, Y = g.mesh()
-    eq = DriftDiffusion2D(g, v=lambda t: (0.5 + 0.5 * t, -0.3), D=D, kappa=_K)
-    c0 = 1 + np.cos(2 * np.pi * (X + Y)) + 0.3 * np.sin(2 * np.pi * (X - 2 * Y))
-    ref = semidiscrete_exact(eq, c0, 0.4)
-    return [np.abs(solve_kfe(eq, c0, 0.4, n_steps=s, scheme=scheme).y - ref).max() for s in steps]
-
-
-def _depth_master(scheme, steps, dims=1):
-    if dims == 1:
-        g = lattice_1d(64, "periodic")
-        eq = MasterEquation(g, [-1, 0, 2, -3], [0.4, 0.2, 0.3, 0.1], rate=lambda t: 2 + np.sin(3 * t), kappa=_K)
-        c0 = np.exp(-((g.x - 32) ** 2) / 20)
-    else:
-        g = lattice_2d(16, 16, "periodic")
-        eq = MasterEquation(g, [[1, 0], [0, 1], [-1, -1], [0, 0]], [0.3, 0.3, 0.3, 0.1], rate=lambda t: 1 + t)
-        X, Y = g.mesh()
-        c0 = np.exp(-((X - 8) ** 2 + (Y - 6) ** 2) / 8)
-    ex = master_exact_periodic(eq, c0, 1.0)
-    return [np.abs(solve_kfe(eq, c0, 1.0, n_steps=s, scheme=scheme).y - ex).max() for s in steps]
+from ._cap_common import order_check, outcome, slope
+from ._cap_kfe_problems import (
+    TENSOR,
+    depth_errors_1d,
+    depth_errors_2d,
+    depth_errors_master,
+    space_errors_1d_absorbing,
+    space_errors_1d_gaussian,
+    space_errors_1d_periodic,
+    space_errors_2d,
+)
 
 
 @experiment(
@@ -163,65 +64,52 @@ def fd_orders(params, *, seed, outdir):
     ns_abs = [n // 2 for n in ns1]
     ns_g = [int(n * 50 / 32) for n in ns1]
     space = {
-        "1d_central_periodic_CN": (ns1, _space_1d_periodic(ns1), 2),
+        "1d_central_periodic_CN": (ns1, space_errors_1d_periodic(ns1), 2),
         "1d_upwind_periodic_CN": (
             [2 * n for n in ns1],
-            _space_1d_periodic([2 * n for n in ns1], advection="upwind"),
+            space_errors_1d_periodic([2 * n for n in ns1], advection="upwind"),
             1,
         ),
-        "1d_gaussian_drift_reflecting_CN": (ns_g, _space_1d_gaussian(ns_g), 2),
-        "1d_sine_absorbing_CN": (ns_abs, _space_1d_absorbing(ns_abs), 2),
-        "2d_full_tensor_periodic_HV": (params["ns_2d"], _space_2d(params["ns_2d"], params["n_steps_2d"]), 2),
+        "1d_gaussian_drift_reflecting_CN": (ns_g, space_errors_1d_gaussian(ns_g), 2),
+        "1d_sine_absorbing_CN": (ns_abs, space_errors_1d_absorbing(ns_abs), 2),
+        "2d_full_tensor_periodic_HV": (params["ns_2d"], space_errors_2d(params["ns_2d"], params["n_steps_2d"]), 2),
     }
     s1, s2, sm = params["steps_1d"], params["steps_2d"], params["steps_master"]
     depth = {
-        "1d_explicit": (s1, _depth_1d("euler", s1), 1),
-        "1d_implicit_euler": (s1, _depth_1d("implicit_euler", s1), 1),
-        "1d_crank_nicolson": (s1, _depth_1d("crank_nicolson", s1), 2),
-        "2d_explicit": (s2, _depth_2d("euler", _TENSOR, s2), 1),
-        "2d_implicit_euler_adi_diagonal": (s2, _depth_2d("implicit_euler", (0.3, 0.2), s2), 1),
-        "2d_crank_nicolson_adi_diagonal": (s2, _depth_2d("crank_nicolson", (0.3, 0.2), s2), 2),
-        "2d_crank_nicolson_adi_mixed": (s2, _depth_2d("crank_nicolson", _TENSOR, s2), 2),
-        "2d_peaceman_rachford": (s2, _depth_2d("peaceman_rachford", (0.3, 0.2), s2), 2),
-        "2d_douglas_diagonal": (s2, _depth_2d("douglas", (0.3, 0.2), s2), 2),
-        "2d_douglas_mixed": (s2, _depth_2d("douglas", _TENSOR, s2), 1),
-        "2d_hundsdorfer_verwer": (s2, _depth_2d("hundsdorfer_verwer", _TENSOR, s2), 2),
-        "master_1d_explicit": (sm, _depth_master("euler", sm), 1),
-        "master_1d_implicit_euler": (sm, _depth_master("implicit_euler", sm), 1),
-        "master_1d_crank_nicolson": (sm, _depth_master("crank_nicolson", sm), 2),
-        "master_2d_crank_nicolson": (sm, _depth_master("crank_nicolson", sm, dims=2), 2),
+        "1d_explicit": (s1, depth_errors_1d("euler", s1), 1),
+        "1d_implicit_euler": (s1, depth_errors_1d("implicit_euler", s1), 1),
+        "1d_crank_nicolson": (s1, depth_errors_1d("crank_nicolson", s1), 2),
+        "2d_explicit": (s2, depth_errors_2d("euler", TENSOR, s2), 1),
+        "2d_implicit_euler_adi_diagonal": (s2, depth_errors_2d("implicit_euler", (0.3, 0.2), s2), 1),
+        "2d_crank_nicolson_adi_diagonal": (s2, depth_errors_2d("crank_nicolson", (0.3, 0.2), s2), 2),
+        "2d_crank_nicolson_adi_mixed": (s2, depth_errors_2d("crank_nicolson", TENSOR, s2), 2),
+        "2d_peaceman_rachford": (s2, depth_errors_2d("peaceman_rachford", (0.3, 0.2), s2), 2),
+        "2d_douglas_diagonal": (s2, depth_errors_2d("douglas", (0.3, 0.2), s2), 2),
+        "2d_douglas_mixed": (s2, depth_errors_2d("douglas", TENSOR, s2), 1),
+        "2d_hundsdorfer_verwer": (s2, depth_errors_2d("hundsdorfer_verwer", TENSOR, s2), 2),
+        "master_1d_explicit": (sm, depth_errors_master("euler", sm), 1),
+        "master_1d_implicit_euler": (sm, depth_errors_master("implicit_euler", sm), 1),
+        "master_1d_crank_nicolson": (sm, depth_errors_master("crank_nicolson", sm), 2),
+        "master_2d_crank_nicolson": (sm, depth_errors_master("crank_nicolson", sm, dims=2), 2),
     }
     checks, metrics = [], {}
     for kind, table in (("space", space), ("depth", depth)):
         for name, (sizes, errs, order) in table.items():
             # error ~ h^p = (1/n)^p and ~ dt^p = (1/steps)^p: slope against n or steps is -p
-            p = -_slope(sizes, errs)
-            checks.append(
-                Check(
-                    f"{kind}_order_{name}",
-                    p,
-                    "in",
-                    (order - 0.2, order + 0.2),
-                    note=f"theory {order}; {len(sizes)} refinements",
-                )
-            )
+            p = -slope(sizes, errs)
+            checks.append(order_check(f"{kind}_order_{name}", p, order, f"theory {order}; {len(sizes)} refinements"))
             metrics[f"{kind}_{name}"] = dict(sizes=list(sizes), errors=[float(e) for e in errs], order=p)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     for ax, (kind, table) in zip(axes, (("space: error vs 1/h", space), ("depth: error vs 1/dt", depth)), strict=True):
         for name, (sizes, errs, _order) in table.items():
-            ax.loglog(sizes, errs, "o-", label=f"{name} ({-_slope(sizes, errs):.2f})")
+            ax.loglog(sizes, errs, "o-", label=f"{name} ({-slope(sizes, errs):.2f})")
         ax.set_title(kind)
         ax.set_xlabel("cells per unit length" if kind.startswith("space") else "depth steps")
         ax.set_ylabel("max error")
         ax.legend(fontsize=6)
-    path = save_figure(fig, outdir, "cap_fd_orders.png")
     worst = max(abs(c.value - (c.threshold[0] + 0.2)) for c in checks)
-    return Outcome(
-        checks=checks,
-        metrics=metrics,
-        figures=[path],
-        summary=f"{len(checks)} measured orders; largest deviation from theory {worst:.3f}",
-    )
+    summary = f"{len(checks)} measured orders; largest deviation from theory {worst:.3f}"
+    return outcome(fig, outdir, "cap_fd_orders.png", checks, metrics, summary)
 
 
 # ----------------------------------------------------------------------------- master equation -> PDE
@@ -279,23 +167,15 @@ def kfe_to_diffusion(params, *, seed, outdir):
             errs.append(np.abs(lat - pde).max() / pde.max())
             l1.append(e * np.abs(lat - pde).sum())
             profiles[(name, e)] = (x, lat, pde)
-        p = _slope(eps, errs)
-        checks.append(
-            Check(
-                f"slope_{name}",
-                p,
-                "in",
-                (pred - 0.2, pred + 0.2),
-                note=f"Edgeworth/Kramers-Moyal remainder O(eps^{pred})",
-            )
-        )
+        p = slope(eps, errs)
+        checks.append(order_check(f"slope_{name}", p, pred, f"Edgeworth/Kramers-Moyal remainder O(eps^{pred})"))
         checks.append(Check(f"finest_rel_sup_error_{name}", errs[-1], "<", 0.05, note=f"eps = {eps[-1]}"))
         metrics[name] = dict(
             eps=eps.tolist(),
             rel_sup_error=[float(v) for v in errs],
             l1_error=[float(v) for v in l1],
             slope=p,
-            l1_slope=_slope(eps, l1),
+            l1_slope=slope(eps, l1),
         )
         if pred == 1:
             # Edgeworth: density = phi_sigma(x) [1 + k3 / (6 sigma^3) He3(x / sigma)] + O(eps^2) with

@@ -5,10 +5,11 @@ A tridiagonal matrix of order ``n`` is stored as three bands of length ``n``:
 *periodic* (cyclic) matrix adds the corners ``A[0, n-1] = lower[0]`` and
 ``A[n-1, 0] = upper[n-1]``; otherwise ``lower[0]`` and ``upper[n-1]`` are ignored.
 
-Solves factor once (:func:`tri_factor`) and then solve any number of
-right-hand sides (:func:`tri_solve`): the Thomas algorithm, and for cyclic
-matrices the Sherman--Morrison correction of the Thomas solve (Press et al.,
-*Numerical Recipes*, sec. 2.7).  The Thomas algorithm needs no pivoting for the
+Solves factor once (:func:`tri_factor`; :func:`implicit_factor` for the ``I - theta dt A``
+of a theta step) and then solve any number of right-hand sides (:func:`tri_solve`): the
+Thomas algorithm, and for cyclic matrices the Sherman--Morrison correction of the Thomas
+solve (Press et al., *Numerical Recipes*, sec. 2.7).  :func:`tri_min_offdiagonal` measures
+how far an explicit step is from positivity.  The Thomas algorithm needs no pivoting for the
 diagonally dominant matrices ``I - theta dt A`` of the KFE schemes; when the
 matrix is an M-matrix (non-positive off-diagonals) every step of the
 non-periodic solve adds non-negative terms, so a non-negative right-hand side
@@ -19,12 +20,26 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["tri_matvec", "tri_factor", "tri_solve", "tri_solve_dense_check"]
+__all__ = [
+    "Floats",
+    "Mask",
+    "tri_matvec",
+    "tri_factor",
+    "implicit_factor",
+    "tri_solve",
+    "tri_min_offdiagonal",
+    "tri_solve_dense_check",
+]
+
+#: Float arrays and masks of the Numba kernels (fields, bands, coefficient tables).
+Floats = NDArray[np.float64]
+Mask = NDArray[np.bool_]
 
 
 @nb.njit(cache=True)
-def tri_matvec(lower, diag, upper, periodic, x, out):
+def tri_matvec(lower: Floats, diag: Floats, upper: Floats, periodic: bool, x: Floats, out: Floats) -> None:
     """``out = A x`` for the (cyclic when ``periodic``) tridiagonal ``A``.
 
     Parameters
@@ -70,7 +85,7 @@ def _thomas_solve(lower, cp, inv, d, x):
 
 
 @nb.njit(cache=True)
-def tri_factor(lower, diag, upper, periodic):
+def tri_factor(lower: Floats, diag: Floats, upper: Floats, periodic: bool) -> tuple[Floats, Floats, Floats, Floats]:
     """Factor a (cyclic) tridiagonal matrix for repeated solves.
 
     Parameters
@@ -114,7 +129,38 @@ def tri_factor(lower, diag, upper, periodic):
 
 
 @nb.njit(cache=True)
-def tri_solve(lower, cp, inv, z, corr, periodic, d, x):
+def implicit_factor(
+    lower: Floats, diag: Floats, upper: Floats, w: float, periodic: bool
+) -> tuple[Floats, Floats, Floats, Floats, Floats]:
+    """Factor ``I - w A`` (the implicit part of a theta step, ``w = theta dt``) for :func:`tri_solve`.
+
+    Parameters
+    ----------
+    lower, diag, upper : ndarray (n,)
+        Bands of ``A``.
+    w : float
+        Weight of ``A``.
+    periodic : bool
+        Cyclic matrix.
+
+    Returns
+    -------
+    ml : ndarray (n,)
+        Lower band of ``I - w A`` (the ``lower`` of :func:`tri_solve`).
+    cp, inv, z, corr : ndarray
+        Its factors from :func:`tri_factor`.
+    """
+    ml = -w * lower
+    md = 1.0 - w * diag
+    mu = -w * upper
+    cp, inv, z, corr = tri_factor(ml, md, mu, periodic)
+    return ml, cp, inv, z, corr
+
+
+@nb.njit(cache=True)
+def tri_solve(
+    lower: Floats, cp: Floats, inv: Floats, z: Floats, corr: Floats, periodic: bool, d: Floats, x: Floats
+) -> None:
     """Solve ``A x = d`` with the factors of :func:`tri_factor`.
 
     Parameters
@@ -138,7 +184,35 @@ def tri_solve(lower, cp, inv, z, corr, periodic, d, x):
             x[i] -= f * z[i]
 
 
-def tri_solve_dense_check(lower, diag, upper, periodic, d):
+@nb.njit(cache=True)
+def tri_min_offdiagonal(lower: Floats, upper: Floats, periodic: bool, scale: float, worst: float) -> float:
+    """The smaller of ``worst`` and the most negative off-diagonal coefficient over ``scale``.
+
+    Parameters
+    ----------
+    lower, upper : ndarray (n,)
+        Off-diagonal bands (the corners count only when ``periodic``).
+    periodic : bool
+        Cyclic matrix.
+    scale : float
+        Positive divisor (the size of the diagonal).
+    worst : float
+        Running minimum.
+
+    Returns
+    -------
+    float
+    """
+    n = lower.shape[0]
+    for i in range(n):
+        if (i > 0 or periodic) and lower[i] / scale < worst:
+            worst = lower[i] / scale
+        if (i < n - 1 or periodic) and upper[i] / scale < worst:
+            worst = upper[i] / scale
+    return worst
+
+
+def tri_solve_dense_check(lower: Floats, diag: Floats, upper: Floats, periodic: bool, d: Floats) -> Floats:
     """Reference dense solve of the same system (NumPy; for tests).
 
     Parameters
@@ -159,4 +233,4 @@ def tri_solve_dense_check(lower, diag, upper, periodic, d):
     if periodic:
         a[0, n - 1] += lower[0]
         a[n - 1, 0] += upper[n - 1]
-    return np.linalg.solve(a, d)
+    return np.asarray(np.linalg.solve(a, d), dtype=np.float64)

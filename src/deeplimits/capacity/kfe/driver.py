@@ -1,4 +1,8 @@
-"""Entry points of the KFE solvers: :func:`solve_kfe` (any equation) and :func:`solve_pde`.
+"""Entry points of the KFE solvers: :func:`solve_kfe` (any equation), :func:`solve_pde`, :func:`solve_master`.
+
+The three share one handling of the depth keywords (``dt`` / ``n_steps``, ``t0``, ``saveat``,
+``substeps`` with the explicit stability limit) and one form of the result (:class:`KFEResult`
+and its ``stats``); the schemes themselves are in :mod:`.pde1d`, :mod:`.pde2d` and :mod:`.master`.
 
 Depth-scheme names follow the SDE engine (:mod:`deeplimits.sde`): ``"euler"`` is the
 explicit Euler step (as ``scheme="euler"`` there), ``"implicit_euler"`` and
@@ -10,20 +14,100 @@ the ADI schemes ``"peaceman_rachford"``, ``"douglas"`` and ``"hundsdorfer_verwer
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import check_choice
 from ._stepping import check_field, check_positivity, depth_steps, explicit_substeps, save_mask, theta_of
 from .equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
-from .master import solve_master
+from .master import SCHEMES_MASTER, run_master
 from .pde1d import SCHEMES_1D, explicit_limit_1d, run_1d
 from .pde2d import ADI_CODES, SCHEMES_2D, adi_scheme, explicit_limit_2d, run_2d
 from .result import KFEResult
 
-__all__ = ["solve_kfe", "solve_pde"]
+__all__ = ["solve_kfe", "solve_pde", "solve_master"]
+
+
+@dataclass(frozen=True)
+class _DepthGrid:
+    """The uniform depth grid of a solve: ``n_steps`` steps of ``dt``, each split into ``substeps``."""
+
+    t0: float
+    n_steps: int
+    dt: float
+    substeps: int
+    dt_limit: float  # explicit stability limit; nan for the other schemes
+    mask: NDArray[np.bool_]  # output depths among the ``n_fine + 1`` depths that are run
+
+    @property
+    def h(self) -> float:
+        """Step that is run."""
+        return self.dt / self.substeps
+
+    @property
+    def n_fine(self) -> int:
+        """Number of steps that are run."""
+        return self.n_steps * self.substeps
+
+    def depths(self) -> NDArray[np.float64]:
+        """The depths ``t0 + k h``, ``k = 0..n_fine``."""
+        return np.asarray(self.t0 + self.h * np.arange(self.n_fine + 1), dtype=np.float64)
+
+
+def _prepare(
+    grid: Any,
+    c0: ArrayLike,
+    t_end: float,
+    opts: dict[str, Any],
+    limit_at: Callable[[ArrayLike], float],
+    formula: str,
+) -> tuple[NDArray[np.float64], _DepthGrid]:
+    # the checked field and the depth grid, sub-stepped when an explicit step is past its limit
+    # (``limit_at(depths)``, the ``formula`` named in the error)
+    c0 = check_field(c0, grid)
+    n, step = depth_steps(opts["t0"], t_end, opts["dt"], opts["n_steps"])
+    t0 = float(opts["t0"])
+    mask_coarse = save_mask(t0, step, n, opts["saveat"])
+    m, limit = 1, np.nan
+    if opts["scheme"] == "euler":
+        limit = limit_at(t0 + step * np.arange(n + 1))
+        m = explicit_substeps(limit, step, opts["substeps"], formula)
+    mask = np.zeros(n * m + 1, dtype=np.bool_)
+    mask[::m] = mask_coarse
+    return c0, _DepthGrid(t0=t0, n_steps=n, dt=step, substeps=m, dt_limit=limit, mask=mask)
+
+
+def _result(d: _DepthGrid, ys: NDArray[np.float64], grid: Any, tic: float, scheme: str, **extra: Any) -> KFEResult:
+    res = KFEResult(ts=d.depths()[d.mask], ys=ys, grid=grid)
+    res.stats = dict(
+        scheme=scheme,
+        **extra,
+        n_steps=d.n_steps,
+        dt=d.dt,
+        substeps=d.substeps,
+        dt_limit=d.dt_limit,
+        wall_time=time.perf_counter() - tic,
+        mass=res.mass(),
+    )
+    return res
+
+
+def _pde_limit(eq: DriftDiffusion1D | DriftDiffusion2D, ts: ArrayLike) -> float:
+    # explicit limit over the depths ts; raises where the explicit step is not positive
+    cf = eq.coefficients(ts)
+    upwind = eq.advection == "upwind"
+    grid: Any = eq.grid
+    if isinstance(eq, DriftDiffusion2D):
+        gx, gy = grid.gx, grid.gy
+        limit, worst = explicit_limit_2d(cf, gx.n, gy.n, gx.h, gy.h, gx.bc, gy.bc, upwind)
+    else:
+        limit, worst = explicit_limit_1d(cf, grid.n, grid.h, grid.bc, upwind)
+    check_positivity(worst, eq.advection)
+    return float(limit)
 
 
 def solve_pde(
@@ -93,56 +177,88 @@ def solve_pde(
     tic = time.perf_counter()
     if not isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
         raise TypeError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
-    grid: Any = eq.grid
-    c0 = check_field(c0, grid)
-    n, step = depth_steps(t0, t_end, dt, n_steps)
-    t0 = float(t0)
     is2d = isinstance(eq, DriftDiffusion2D)
     check_choice(scheme, "scheme", SCHEMES_2D if is2d else tuple(SCHEMES_1D))
     th = 0.0 if is2d else theta_of(scheme, theta, SCHEMES_1D)
-    mask_coarse = save_mask(t0, step, n, saveat)
+    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps)
+    limit_at = lambda ts: _pde_limit(eq, ts)
+    c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / max diagonal of the operator")
+    grid: Any = eq.grid
     upwind = eq.advection == "upwind"
-    m = 1
-    limit = np.nan
-    if scheme == "euler":
-        cf = eq.coefficients(t0 + step * np.arange(n + 1))
-        if is2d:
-            limit, worst = explicit_limit_2d(
-                cf, grid.gx.n, grid.gy.n, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind
-            )
-        else:
-            limit, worst = explicit_limit_1d(cf, grid.n, grid.h, grid.bc, upwind)
-        check_positivity(worst, eq.advection)
-        m = explicit_substeps(limit, step, substeps, "1 / max diagonal of the operator")
-    n_fine, h_t = n * m, step / m
-    mask = np.zeros(n_fine + 1, dtype=np.bool_)
-    mask[::m] = mask_coarse
-    ys = np.empty((int(mask.sum()),) + grid.shape)
+    ys = np.empty((int(d.mask.sum()),) + grid.shape)
     used = scheme
     if is2d:
-        cf = eq.coefficients(t0 + 0.5 * h_t * np.arange(2 * n_fine + 1))
+        cf = eq.coefficients(d.t0 + 0.5 * d.h * np.arange(2 * d.n_fine + 1))
         used, th = adi_scheme(scheme, theta, mixed=bool(np.any(cf[:, 4] != 0)))
         code = ADI_CODES[used]
         if code == 1 and np.any(cf[:, 4] != 0):
             raise ValueError("peaceman_rachford needs a diagonal D (Dxy = 0); use douglas or hundsdorfer_verwer")
-        run_2d(c0, cf, h_t, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind, code, th, mask, ys)
+        run_2d(c0, cf, d.h, grid.gx.h, grid.gy.h, grid.gx.bc, grid.gy.bc, upwind, code, th, d.mask, ys)
     else:
-        cf = eq.coefficients(t0 + h_t * np.arange(n_fine + 1))
-        run_1d(c0, cf, h_t, grid.h, grid.bc, upwind, th, mask, ys)
-    ts = np.asarray((t0 + h_t * np.arange(n_fine + 1))[mask], dtype=np.float64)
-    res = KFEResult(ts=ts, ys=ys, grid=grid)
-    res.stats = dict(
-        scheme=scheme,
-        scheme_used=used,
-        theta=th,
-        n_steps=n,
-        dt=step,
-        substeps=m,
-        dt_limit=limit,
-        wall_time=time.perf_counter() - tic,
-        mass=res.mass(),
-    )
-    return res
+        run_1d(c0, eq.coefficients(d.depths()), d.h, grid.h, grid.bc, upwind, th, d.mask, ys)
+    return _result(d, ys, grid, tic, scheme, scheme_used=used, theta=th)
+
+
+def solve_master(
+    eq: MasterEquation,
+    c0: ArrayLike,
+    t_end: float,
+    *,
+    dt: float | None = None,
+    n_steps: int | None = None,
+    scheme: str = "crank_nicolson",
+    t0: float = 0.0,
+    saveat: ArrayLike | None = None,
+    substeps: bool = False,
+    theta: float | None = None,
+) -> KFEResult:
+    """Integrate a :class:`MasterEquation` over depth ``[t0, t_end]``.
+
+    Parameters
+    ----------
+    eq : MasterEquation
+        The equation.
+    c0 : array_like
+        Initial capacity field, shape ``eq.grid.shape``.
+    t_end : float
+        Final depth.
+    dt, n_steps, t0, saveat, substeps
+        As in :func:`solve_pde` (the explicit limit is ``1 / (lambda (1 - q_0) + kappa)``).
+    scheme : {"euler", "implicit_euler", "crank_nicolson", "theta"}
+        Depth scheme: the theta method with coefficients at ``t_n`` / ``t_{n+1}``, ``theta = 0``
+        (``"euler"``, explicit), ``1``, ``1/2``, or ``theta=`` (``"theta"``).
+    theta : float, optional
+        Implicitness in ``[1/2, 1]`` for ``scheme="theta"`` (unconditionally stable there).
+
+    Returns
+    -------
+    KFEResult
+        ``stats["solver"]`` names the implicit solver: ``"fft"`` (periodic lattice) or ``"sparse_lu"``.
+
+    Raises
+    ------
+    ValueError
+        Bad field/coefficients, ``dt <= 0``, unknown scheme, explicit step past the limit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.capacity.kfe import MasterEquation, lattice_1d
+    >>> eq = MasterEquation(lattice_1d(8, "reflecting"), offsets=[-1, 1], weights=[0.5, 0.5])
+    >>> res = solve_master(eq, np.eye(8)[0], 1.0, n_steps=20, scheme="implicit_euler")
+    >>> res.stats["solver"], round(float(res.mass()[-1]), 12)
+    ('sparse_lu', 1.0)
+    """
+    tic = time.perf_counter()
+    if not isinstance(eq, MasterEquation):
+        raise TypeError(f"eq must be a MasterEquation, got {type(eq).__name__}")
+    check_choice(scheme, "scheme", tuple(SCHEMES_MASTER))
+    th = theta_of(scheme, theta, SCHEMES_MASTER)
+    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps)
+    limit_at = lambda ts: eq.explicit_limit(*eq.coefficients(ts))
+    c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / (lambda (1 - q_0) + kappa)")
+    ys = run_master(eq, c0, d.depths(), d.h, th, d.mask)
+    return _result(d, ys, eq.grid, tic, scheme, theta=th, solver="fft" if eq.periodic else "sparse_lu")
 
 
 def solve_kfe(eq: Any, c0: ArrayLike, t_end: float, **kwargs: Any) -> KFEResult:

@@ -76,7 +76,7 @@ class DriftDiffusion1D:
     def __post_init__(self):
         _check_equation(self, Grid1D)
 
-    def coefficients(self, ts) -> np.ndarray:
+    def coefficients(self, ts: ArrayLike) -> np.ndarray:
         """The coefficients at a set of depths, validated.
 
         Parameters
@@ -164,7 +164,7 @@ class DriftDiffusion2D:
     def __post_init__(self):
         _check_equation(self, Grid2D)
 
-    def coefficients(self, ts) -> np.ndarray:
+    def coefficients(self, ts: ArrayLike) -> np.ndarray:
         """Evaluate and validate the drift vector, diffusion tensor and sink at the depths ``ts``.
 
         Parameters
@@ -265,7 +265,7 @@ class MasterEquation:
         """Number of jump offsets."""
         return self._off2.shape[0]
 
-    def coefficients(self, ts):
+    def coefficients(self, ts: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Evaluate and validate the jump law, jump rate and sink at the depths ``ts``.
 
         Parameters
@@ -300,7 +300,7 @@ class MasterEquation:
         check_nonnegative(kap, ts, "kappa")
         return q, lam, kap
 
-    def explicit_limit(self, q, lam, kap) -> float:
+    def explicit_limit(self, q: NDArray[np.float64], lam: NDArray[np.float64], kap: NDArray[np.float64]) -> float:
         """Explicit-Euler step limit (positivity and L1 contraction).
 
         Parameters
@@ -330,7 +330,7 @@ class MasterEquation:
             return self.grid.bc, 0
         return self.grid.gx.bc, self.grid.gy.bc
 
-    def symbol(self, q, lam, kap) -> np.ndarray:
+    def symbol(self, q: NDArray[np.float64], lam: float, kap: float) -> np.ndarray:
         """Fourier symbol of the generator on a periodic lattice.
 
         Parameters

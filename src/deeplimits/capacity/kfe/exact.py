@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import scipy.integrate
+from numpy.typing import ArrayLike
 
 __all__ = ["integral", "gaussian_1d", "gaussian_2d", "fourier_mode_1d", "fourier_mode_2d"]
 
@@ -61,7 +62,7 @@ def integral(f: Any, t0: float, t1: float, shape: tuple[int, ...] = ()) -> np.nd
 
 
 def gaussian_1d(
-    x,
+    x: ArrayLike,
     v_int: float,
     D_int: float,
     kappa_int: float = 0.0,
@@ -91,6 +92,7 @@ def gaussian_1d(
     Returns
     -------
     ndarray, shape of ``x``
+        Capacity density at the positions ``x``.
 
     Examples
     --------
@@ -147,6 +149,7 @@ def gaussian_2d(
     Returns
     -------
     ndarray, shape of ``X``
+        Capacity density at the points ``(X, Y)``, normalised to the mass ``exp(-kappa_int)``.
 
     Examples
     --------
@@ -169,7 +172,7 @@ def gaussian_2d(
 
 
 def fourier_mode_1d(
-    x, k: float, amp: float, v_int: float, D_int: float, kappa_int: float = 0.0, kind: str = "cos"
+    x: ArrayLike, k: float, amp: float, v_int: float, D_int: float, kappa_int: float = 0.0, kind: str = "cos"
 ) -> np.ndarray:
     """Exact Fourier-mode solution in 1-D.
 
@@ -191,6 +194,7 @@ def fourier_mode_1d(
     Returns
     -------
     ndarray, shape of ``x``
+        The solution at ``x``: a cosine mode on a constant background, or a pure sine mode.
 
     Examples
     --------
@@ -232,6 +236,7 @@ def fourier_mode_2d(
     Returns
     -------
     ndarray, shape of ``X``
+        The solution on the mesh.
 
     Examples
     --------

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..._checks import check_choice, check_float, check_int
 from ..lattice import BOUNDARIES, BOUNDARY_CODES
@@ -97,7 +98,7 @@ class Grid1D:
         """Integer boundary code used by the kernels."""
         return BOUNDARY_CODES[self.boundary]
 
-    def total(self, c) -> np.ndarray:
+    def total(self, c: ArrayLike) -> np.ndarray:
         """Total capacity of a field, or of every field of a stack.
 
         Parameters
@@ -175,7 +176,7 @@ class Grid2D:
         """
         return np.meshgrid(self.gx.x, self.gy.x, indexing="ij")
 
-    def total(self, c) -> np.ndarray:
+    def total(self, c: ArrayLike) -> np.ndarray:
         """Total capacity of a field, or of every field of a stack.
 
         Parameters

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._linalg import tri_factor, tri_matvec, tri_solve
+from ._linalg import Floats, Mask, implicit_factor, tri_matvec, tri_min_offdiagonal, tri_solve
 from .operators import bands_1d
 
 __all__ = ["SCHEMES_1D", "explicit_limit_1d", "run_1d"]
@@ -20,7 +20,7 @@ SCHEMES_1D = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5, "theta
 
 
 @nb.njit(cache=True)
-def explicit_limit_1d(coefs, n, h, bc, upwind):
+def explicit_limit_1d(coefs: Floats, n: int, h: float, bc: int, upwind: bool) -> tuple[float, float]:
     """(dt limit ``1 / max(-diag)``, most negative off-diagonal relative to the diagonal) over all depths."""
     lower = np.empty(n)
     diag = np.empty(n)
@@ -33,26 +33,21 @@ def explicit_limit_1d(coefs, n, h, bc, upwind):
         for i in range(n):
             maxd = max(maxd, -diag[i])
             scale = max(scale, -diag[i])
-        for i in range(n):
-            if (i > 0 or bc == 0) and lower[i] / scale < worst:
-                worst = lower[i] / scale
-            if (i < n - 1 or bc == 0) and upper[i] / scale < worst:
-                worst = upper[i] / scale
+        worst = tri_min_offdiagonal(lower, upper, bc == 0, scale, worst)
     lim = np.inf if maxd == 0.0 else 1.0 / maxd
     return lim, worst
 
 
 @nb.njit(cache=True)
-def run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
+def run_1d(
+    c0: Floats, coefs: Floats, dt: float, h: float, bc: int, upwind: bool, theta: float, save_mask: Mask, ys: Floats
+) -> None:
     """Theta steps with coefficients ``coefs[k] = (v, D, kappa)`` at ``t_k``; saves where ``save_mask``."""
     n = c0.shape[0]
     periodic = bc == 0
     lower = np.empty(n)
     diag = np.empty(n)
     upper = np.empty(n)
-    ml = np.empty(n)
-    md = np.empty(n)
-    mu = np.empty(n)
     c = c0.copy()
     rhs = np.empty(n)
     tmp = np.empty(n)
@@ -60,9 +55,9 @@ def run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
     if save_mask[0]:
         ys[0] = c
         isave = 1
-    cp = np.empty(n)
-    inv = np.empty(n)
-    z = np.empty(n)
+    # factors of I - theta dt A(t_{k+1}), kept while the coefficients do not change (placeholders
+    # until the first step factors)
+    ml = cp = inv = z = np.empty(n)
     corr = np.empty(2)
     have_factor = False
     for k in range(coefs.shape[0] - 1):
@@ -84,11 +79,7 @@ def run_1d(c0, coefs, dt, h, bc, upwind, theta, save_mask, ys):
             )
             if not same:
                 bands_1d(n, h, coefs[k + 1, 0], coefs[k + 1, 1], coefs[k + 1, 2], bc, upwind, lower, diag, upper)
-                for i in range(n):
-                    ml[i] = -theta * dt * lower[i]
-                    md[i] = 1.0 - theta * dt * diag[i]
-                    mu[i] = -theta * dt * upper[i]
-                cp, inv, z, corr = tri_factor(ml, md, mu, periodic)
+                ml, cp, inv, z, corr = implicit_factor(lower, diag, upper, theta * dt, periodic)
                 have_factor = True
             tri_solve(ml, cp, inv, z, corr, periodic, rhs, c)
         else:

@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from ..._checks import check_float
-from ._linalg import tri_factor, tri_solve
+from ._linalg import Floats, Mask, implicit_factor, tri_min_offdiagonal, tri_solve
 from .operators import apply_full, axis_bands, axpy_x, axpy_y
 
 __all__ = ["SCHEMES_2D", "ADI_CODES", "adi_scheme", "explicit_limit_2d", "run_2d"]
@@ -26,7 +26,9 @@ ADI_CODES = {"euler": 0, "peaceman_rachford": 1, "douglas": 2, "hundsdorfer_verw
 
 
 @nb.njit(cache=True)
-def solve_x(rhs, ml, cp, inv, z, corr, periodic, out):
+def solve_x(
+    rhs: Floats, ml: Floats, cp: Floats, inv: Floats, z: Floats, corr: Floats, periodic: bool, out: Floats
+) -> None:
     # out[:, j] = A^{-1} rhs[:, j] for every column: the Thomas sweeps of tri_solve run over
     # all columns at once so that the inner loop is contiguous (same arithmetic per column)
     nx, ny = rhs.shape
@@ -49,24 +51,18 @@ def solve_x(rhs, ml, cp, inv, z, corr, periodic, out):
 
 
 @nb.njit(cache=True)
-def solve_y(rhs, ml, cp, inv, z, corr, periodic, out):
+def solve_y(
+    rhs: Floats, ml: Floats, cp: Floats, inv: Floats, z: Floats, corr: Floats, periodic: bool, out: Floats
+) -> None:
     nx, ny = rhs.shape
     for i in range(nx):
         tri_solve(ml, cp, inv, z, corr, periodic, rhs[i], out[i])
 
 
 @nb.njit(cache=True)
-def implicit_factor(lo, di, up, w, periodic):
-    # factors of I - w A
-    ml = -w * lo
-    md = 1.0 - w * di
-    mu = -w * up
-    cp, inv, z, corr = tri_factor(ml, md, mu, periodic)
-    return ml, cp, inv, z, corr
-
-
-@nb.njit(cache=True)
-def explicit_limit_2d(coefs, nx, ny, hx, hy, bcx, bcy, upwind):
+def explicit_limit_2d(
+    coefs: Floats, nx: int, ny: int, hx: float, hy: float, bcx: int, bcy: int, upwind: bool
+) -> tuple[float, float]:
     worst = 0.0
     maxd = 0.0
     for k in range(coefs.shape[0]):
@@ -81,22 +77,27 @@ def explicit_limit_2d(coefs, nx, ny, hx, hy, bcx, bcy, upwind):
         tot = dmax + dmax2 + abs(coefs[k, 4]) / (hx * hy)
         maxd = max(maxd, tot)
         sc = max(tot, 1e-300)
-        for i in range(nx):
-            if (i > 0 or bcx == 0) and lx[i] / sc < worst:
-                worst = lx[i] / sc
-            if (i < nx - 1 or bcx == 0) and ux[i] / sc < worst:
-                worst = ux[i] / sc
-        for j in range(ny):
-            if (j > 0 or bcy == 0) and ly[j] / sc < worst:
-                worst = ly[j] / sc
-            if (j < ny - 1 or bcy == 0) and uy[j] / sc < worst:
-                worst = uy[j] / sc
+        worst = tri_min_offdiagonal(lx, ux, bcx == 0, sc, worst)
+        worst = tri_min_offdiagonal(ly, uy, bcy == 0, sc, worst)
     lim = np.inf if maxd == 0.0 else 1.0 / maxd
     return lim, worst
 
 
 @nb.njit(cache=True)
-def run_2d(c0, coefs, dt, hx, hy, bcx, bcy, upwind, scheme, theta, save_mask, ys):
+def run_2d(
+    c0: Floats,
+    coefs: Floats,
+    dt: float,
+    hx: float,
+    hy: float,
+    bcx: int,
+    bcy: int,
+    upwind: bool,
+    scheme: int,
+    theta: float,
+    save_mask: Mask,
+    ys: Floats,
+) -> None:
     # coefs at half steps: row 2k = t_k, row 2k+1 = t_k + dt/2.
     # scheme: 0 euler (explicit), 1 Peaceman-Rachford, 2 Douglas, 3 Hundsdorfer-Verwer
     nx, ny = c0.shape
