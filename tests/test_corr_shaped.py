@@ -26,7 +26,8 @@ def test_nu_matches_formula_and_one_layer_shaped_map():
     assert np.allclose(nu(rho, 2.0), (np.sqrt(1 - rho**2) - rho * np.arccos(rho)) / np.pi, atol=1e-15)
     assert nu(1.0, 3.0) == 0.0
     # one shaped layer at width n moves rho by nu(rho)/n + O(n^{-3/2}) (infinite-width part)
-    from deeplimits.correlation.maps import corr_map, shaped_slopes
+    from deeplimits.correlation.maps import corr_map
+    from deeplimits.networks import shaped_slopes
 
     for n in [1e4, 1e6]:
         sp, sm = shaped_slopes(0.5, -1.0, n)

@@ -13,8 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
+from ..networks.activations import check_slopes
 from ..rng import kernel_seed, normal_pair, stream_state
-from .maps import Q_STAR, as_float_array, check_slopes, check_u, shaping_coefficient, u_map_scalar
+from .maps import Q_STAR, as_float_array, check_u, shaping_coefficient, u_map_scalar
 
 __all__ = ["depth_recursion_u", "depth_recursion_reference", "relu_asymptote", "sample_one_layer"]
 

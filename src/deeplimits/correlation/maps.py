@@ -30,7 +30,6 @@ Public API
 ``g_angle(theta)``                                sin(theta) - theta cos(theta), accurate
 ``theta_from_u(u)`` / ``u_from_theta(theta)``      the angle and ``u`` without cancellation
 ``shaping_coefficient(s_plus, s_minus)``          k above
-``shaped_slopes(c_plus, c_minus, n)``             s_pm = 1 + c_pm / sqrt(n), validated
 ``depth_recursion_u(u0, depth, ...)``             u_l, l = 0..depth
 ``depth_recursion_reference(u0, depth, ...)``     the same in long double (slow reference)
 ``relu_asymptote(l, order=1)``                    9 pi^2/(2 l^2) (1 - 3 log l / l)
@@ -45,6 +44,8 @@ import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..networks.activations import check_slopes
+
 __all__ = [
     "Q_STAR",
     "corr_map",
@@ -52,7 +53,6 @@ __all__ = [
     "angle_map",
     "g_angle",
     "shaping_coefficient",
-    "shaped_slopes",
     "theta_from_u",
     "u_from_theta",
 ]
@@ -133,28 +133,6 @@ def as_float_array(x: ArrayLike, name: str) -> NDArray[np.float64]:
     return a
 
 
-def check_slopes(s_plus: float, s_minus: float) -> tuple[float, float]:
-    """Return the slopes ``(s_plus, s_minus)`` as floats; ValueError if one is negative or not finite, or both are 0.
-
-    Examples
-    --------
-    >>> check_slopes(1, 0)
-    (1.0, 0.0)
-    """
-    s_plus = float(s_plus)
-    s_minus = float(s_minus)
-    if not (np.isfinite(s_plus) and np.isfinite(s_minus)):
-        raise ValueError(f"s_plus and s_minus must be finite, got {s_plus}, {s_minus}")
-    if s_plus < 0.0 or s_minus < 0.0:
-        raise ValueError(
-            "s_plus and s_minus must be >= 0 (the leaky ReLU must be non-decreasing); "
-            f"got s_plus={s_plus}, s_minus={s_minus}"
-        )
-    if s_plus == 0.0 and s_minus == 0.0:
-        raise ValueError("s_plus and s_minus cannot both be zero (the activation would vanish)")
-    return s_plus, s_minus
-
-
 def shaping_coefficient(s_plus: float = 1.0, s_minus: float = 0.0) -> float:
     """Coefficient ``k = (s+ - s-)^2 / (pi (s+^2 + s-^2))`` of the leaky-ReLU map.
 
@@ -184,47 +162,6 @@ def shaping_coefficient(s_plus: float = 1.0, s_minus: float = 0.0) -> float:
         # k is scale-invariant: rescale extreme slopes so that the squares neither underflow nor overflow
         s_plus, s_minus = s_plus / top, s_minus / top
     return (s_plus - s_minus) ** 2 / (np.pi * (s_plus**2 + s_minus**2))
-
-
-def shaped_slopes(c_plus: float, c_minus: float, n: float) -> tuple[float, float]:
-    """Slopes ``s_pm = 1 + c_pm / sqrt(n)`` of the shaped ReLU, validated.
-
-    Parameters
-    ----------
-    c_plus, c_minus : float
-        Shaping constants.
-    n : int or float
-        The size the shaping is tied to (width ``n`` for the covariance SDE,
-        depth ``d`` for the ``d << n`` ODE); must be >= 1.
-
-    Returns
-    -------
-    (float, float)
-        ``(s_plus, s_minus)``.
-
-    Raises
-    ------
-    ValueError
-        If ``n < 1`` or a slope would be negative (``c_pm < -sqrt(n)``): the
-        shaped activation would then be non-monotone and the limit theory
-        (a perturbation of the identity) does not apply.
-
-    Examples
-    --------
-    >>> shaped_slopes(1.0, -1.0, 16)
-    (1.25, 0.75)
-    """
-    n = float(n)
-    if not n >= 1.0:
-        raise ValueError(f"n must be >= 1, got {n}")
-    s_plus = 1.0 + float(c_plus) / math.sqrt(n)
-    s_minus = 1.0 + float(c_minus) / math.sqrt(n)
-    if s_plus < 0.0 or s_minus < 0.0:
-        raise ValueError(
-            f"c_plus={c_plus}, c_minus={c_minus} with n={n} give slopes ({s_plus}, {s_minus}); "
-            "both must be >= 0 (monotone activation): need c_pm >= -sqrt(n)"
-        )
-    return s_plus, s_minus
 
 
 def g_angle(theta: ArrayLike) -> NDArray[np.float64]:

@@ -40,8 +40,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import solve_ivp
 
 from .._checks import check_float, check_int
+from ..networks.activations import shaped_slopes
 from .depth import depth_recursion_u
-from .maps import check_rho, g_angle, shaped_slopes, theta_from_u, u_from_theta
+from .maps import check_rho, g_angle, theta_from_u, u_from_theta
 from .shaped_sde import check_cov, check_kappa, kappa_from_shaping
 
 __all__ = [

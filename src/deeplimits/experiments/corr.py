@@ -17,6 +17,7 @@ from deeplimits.convergence import fit_order
 from deeplimits.correlation import depth, maps, odes, shaped_sde
 from deeplimits.correlation.unshaped import Q_STAR
 from deeplimits.experiments._corr_common import fit_with_intercept
+from deeplimits.networks import shaped_slopes
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 # ============================================================================ corr.infinite_width
@@ -158,7 +159,7 @@ def infinite_width(params, *, seed, outdir):
     th_var = (1 - rho**2) ** 2
     sh = []
     for k, n in enumerate(params["shaped_widths"]):
-        sp, sm = maps.shaped_slopes(0.0, -1.0, n)
+        sp, sm = shaped_slopes(0.0, -1.0, n)
         _, rp = depth.sample_one_layer(
             1 - rho, n, params["n_shaped"], seed=seed * 1000 + 100 + k, s_plus=sp, s_minus=sm
         )

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_float, check_int
 
-__all__ = ["shaped_slopes", "he_normalisation", "leaky_relu"]
+__all__ = ["shaped_slopes", "check_slopes", "he_normalisation", "leaky_relu"]
 
 
 def he_normalisation(s_plus: float, s_minus: float) -> float:
@@ -41,8 +41,7 @@ def he_normalisation(s_plus: float, s_minus: float) -> float:
     >>> he_normalisation(1.0, 0.0)
     2.0
     """
-    s_plus, s_minus = check_float(s_plus, "s_plus"), check_float(s_minus, "s_minus")
-    check_slopes(s_plus, s_minus, what="(s_plus, s_minus)")
+    s_plus, s_minus = check_slopes(s_plus, s_minus)
     return 2.0 / (s_plus * s_plus + s_minus * s_minus)
 
 
@@ -104,8 +103,8 @@ def shaped_slopes(c_plus: float, c_minus: float, scale: int) -> tuple[float, flo
     return s_plus, s_minus
 
 
-def check_slopes(s_plus: float, s_minus: float, what: str = "") -> None:
-    """Validate the slopes of a leaky ReLU.
+def check_slopes(s_plus: float, s_minus: float, what: str = "") -> tuple[float, float]:
+    """Validate the slopes of a leaky ReLU and return them as floats.
 
     Parameters
     ----------
@@ -114,17 +113,28 @@ def check_slopes(s_plus: float, s_minus: float, what: str = "") -> None:
     what : str
         Where the slopes come from (for the message).
 
+    Returns
+    -------
+    (s_plus, s_minus) : tuple of float
+
     Raises
     ------
     ValueError
         Unless both slopes are finite and >= 0 (monotone activation) and not both 0.
+    TypeError
+        If a slope is not a real number.
+
+    Examples
+    --------
+    >>> check_slopes(1, 0)
+    (1.0, 0.0)
     """
-    if not (np.isfinite(s_plus) and np.isfinite(s_minus)):
-        raise ValueError(f"slopes s_plus, s_minus {what} must be finite, got {s_plus}, {s_minus}")
+    s_plus, s_minus = check_float(s_plus, "s_plus"), check_float(s_minus, "s_minus")
     if s_plus < 0 or s_minus < 0:
         raise ValueError(
-            f"s_plus, s_minus must be >= 0: shaping {what} gives slopes s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
-            "a negative slope makes the activation non-monotone; use |c_pm| < sqrt(scale)"
+            f"s_plus, s_minus must be >= 0: {what or 'the'} slopes are s_plus={s_plus:.4g}, s_minus={s_minus:.4g}: "
+            "a negative slope makes the activation non-monotone (for shaping, use |c_pm| < sqrt(scale))"
         )
     if s_plus == 0 and s_minus == 0:
-        raise ValueError(f"s_plus, s_minus must not both be 0: shaping {what} gives the zero activation")
+        raise ValueError(f"s_plus, s_minus must not both be 0 ({what or 'slopes'}): the activation would vanish")
+    return s_plus, s_minus
