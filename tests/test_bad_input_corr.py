@@ -75,6 +75,7 @@ CASES = [
     ("q implicit dW inf", lambda: _q(G16, dW=np.full((1, 16, 1), np.inf)), ValueError, "dW"),
     ("q implicit start", lambda: _q(G0), ValueError, "grid"),
     ("q implicit y0", lambda: _q(G16, q0=1.0), ValueError, "y0"),
+    ("q y0 string", lambda: _q(G16, q0="1.0"), TypeError, "y0"),
     ("q implicit milstein h", lambda: _q(np.linspace(0, 1, 3)), ValueError, "grid"),
     ("q implicit seed", lambda: _q(G16, n_paths=2, seed=-1), ValueError, "seed"),
     ("y implicit y0", lambda: _y(G, y0=1.0), ValueError, "y0"),

@@ -221,6 +221,9 @@ def check_array(
     ...
     ValueError: y0 must be finite; entry (1,) is inf
     """
+    if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind in "USV":
+        # NumPy would parse "1.0" as a number: a string is a caller's mistake, not data
+        raise TypeError(f"{name} must be an array of numbers, got {_show(value)}")
     try:
         arr = np.array(value, dtype=dtype, order="C", copy=True)
     except (TypeError, ValueError) as exc:
