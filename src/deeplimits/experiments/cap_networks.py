@@ -62,6 +62,11 @@ _NOISE_NOTE = (
 )
 
 
+# 1-D nets (depths, channels, grid, n_nets, n_inputs, a) and the 2-D net (grid2d, channels2d, depth2d, n_nets2d)
+_QUICK = dict(depths=[4, 16], channels=48, grid=16, n_nets=16, n_inputs=32, a=2.0)
+_QUICK.update(grid2d=9, channels2d=32, depth2d=8, n_nets2d=12)
+
+
 @experiment(
     id="cap.finite_network",
     checks="random conv ResNets (many channels, h + alpha conv(W, phi(h))) allocate capacity (normalised mean "
@@ -72,31 +77,9 @@ _NOISE_NOTE = (
     "net and the zero-padded net: L1(mean network profile, chain) < 3.2 sum_j SE_j (SE across networks); "
     "and the mean per-network L1 of ReLU exceeds that of sin by a factor > 1.5 (ReLU does not decouple "
     "a single network)",
-    quick=dict(
-        depths=[4, 16],
-        channels=48,
-        grid=16,
-        n_nets=16,
-        n_inputs=32,
-        a=2.0,
-        grid2d=9,
-        channels2d=32,
-        depth2d=8,
-        n_nets2d=12,
-    ),
-    full=dict(
-        depths=[4, 16, 64],
-        channels=64,
-        grid=32,
-        n_nets=32,
-        n_inputs=64,
-        a=2.0,
-        grid2d=13,
-        channels2d=48,
-        depth2d=16,
-        n_nets2d=24,
-        channel_sweep=[8, 16, 128],
-    ),
+    quick=_QUICK,
+    full=dict(_QUICK, depths=[4, 16, 64], channels=64, grid=32, n_nets=32, n_inputs=64)
+    | dict(grid2d=13, channels2d=48, depth2d=16, n_nets2d=24, channel_sweep=[8, 16, 128]),
 )
 def finite_network(params, *, seed, outdir):
     taps = np.array([1.0, 1.0, 1.0])

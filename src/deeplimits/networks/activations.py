@@ -106,23 +106,8 @@ def shaped_slopes(c_plus: float, c_minus: float, scale: int) -> tuple[float, flo
 def check_slopes(s_plus: float, s_minus: float, what: str = "") -> tuple[float, float]:
     """Validate the slopes of a leaky ReLU and return them as floats.
 
-    Parameters
-    ----------
-    s_plus, s_minus : float
-        Slopes.
-    what : str
-        Where the slopes come from (for the message).
-
-    Returns
-    -------
-    (s_plus, s_minus) : tuple of float
-
-    Raises
-    ------
-    ValueError
-        Unless both slopes are finite and >= 0 (monotone activation) and not both 0.
-    TypeError
-        If a slope is not a real number.
+    Both must be finite and >= 0 (a monotone activation) and not both 0, else ValueError
+    (TypeError for a non-number); ``what`` says where the slopes come from, for the message.
 
     Examples
     --------

@@ -8,8 +8,7 @@ Modules, from data to solvers:
   :class:`DriftDiffusion1D`, :class:`DriftDiffusion2D` (its drift--diffusion--sink PDE);
 * :mod:`.operators` -- their discrete operators (finite volumes; scatter-form jumps);
 * :mod:`.pde1d`, :mod:`.pde2d`, :mod:`.master` -- depth schemes;
-* :mod:`.driver` -- their entry points :func:`solve_kfe` (any equation), :func:`solve_pde`,
-  :func:`solve_master`, with one handling of the depth keywords;
+* :mod:`.driver` -- their entry point :func:`solve_kfe` (any equation), with one handling of the depth keywords;
 * :mod:`.result` -- :class:`KFEResult`, a deterministic :class:`~deeplimits._solution.Solution`
   with ``ts``, ``ys[save, *state]`` and ``stats``;
 * :mod:`.exact`, :mod:`.discrete_exact` -- exact solutions for validation: of the continuum
@@ -38,7 +37,7 @@ Examples
 from __future__ import annotations
 
 from .discrete_exact import master_exact_periodic, semidiscrete_exact
-from .driver import solve_kfe, solve_master, solve_pde
+from .driver import solve_kfe
 from .equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
 from .exact import fourier_mode_1d, fourier_mode_2d, gaussian_1d, gaussian_2d, integral
 from .grid import BOUNDARIES, Grid1D, Grid2D, lattice_1d, lattice_2d
@@ -59,8 +58,6 @@ __all__ = [
     "DriftDiffusion1D",
     "DriftDiffusion2D",
     "solve_kfe",
-    "solve_master",
-    "solve_pde",
     "master_exact_periodic",
     "generator_matrix",
     "semidiscrete_exact",

@@ -1,6 +1,6 @@
-"""Entry points of the KFE solvers: :func:`solve_kfe` (any equation), :func:`solve_pde`, :func:`solve_master`.
+"""The entry point of the KFE solvers, :func:`solve_kfe` (master equation or drift-diffusion PDE).
 
-The three share one handling of the depth keywords (``dt`` / ``n_steps``, ``t0``, ``saveat``,
+It gives both kinds one handling of the depth keywords (``dt`` / ``n_steps``, ``t0``, ``saveat``,
 ``substeps`` with the explicit stability limit) and one form of the result (:class:`KFEResult`
 and its ``stats``); the schemes themselves are in :mod:`.pde1d`, :mod:`.pde2d` and :mod:`.master`.
 
@@ -29,7 +29,7 @@ from .pde1d import SCHEMES_1D, explicit_limit_1d, run_1d
 from .pde2d import ADI_CODES, SCHEMES_2D, adi_scheme, explicit_limit_2d, run_2d
 from .result import KFEResult
 
-__all__ = ["solve_kfe", "solve_pde", "solve_master"]
+__all__ = ["solve_kfe"]
 
 
 @dataclass(frozen=True)
@@ -110,77 +110,12 @@ def _pde_limit(eq: DriftDiffusion1D | DriftDiffusion2D, ts: ArrayLike) -> float:
     return float(limit)
 
 
-def solve_pde(
-    eq: DriftDiffusion1D | DriftDiffusion2D,
-    c0: ArrayLike,
-    t_end: float,
-    *,
-    dt: float | None = None,
-    n_steps: int | None = None,
-    scheme: str = "crank_nicolson",
-    t0: float = 0.0,
-    saveat: ArrayLike | None = None,
-    substeps: bool = False,
-    theta: float | None = None,
-) -> KFEResult:
-    """Integrate a :class:`DriftDiffusion1D` / :class:`DriftDiffusion2D` over depth ``[t0, t_end]``.
-
-    Parameters
-    ----------
-    eq : DriftDiffusion1D or DriftDiffusion2D
-        The equation.
-    c0 : array_like
-        Initial field (capacity density) at ``t0``, shape ``eq.grid.shape``.
-    t_end : float
-        Final depth.
-    dt, n_steps : float or int
-        Step size or number of steps (exactly one).
-    scheme : str
-        1-D: ``"euler"`` (explicit), ``"implicit_euler"``, ``"crank_nicolson"``, ``"theta"``
-        (the theta method with ``theta=`` in ``[1/2, 1]``).
-        2-D: ``"euler"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
-        ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
-        ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
-        ``D`` only), ``"douglas"``, ``"hundsdorfer_verwer"``.  ``res.stats["scheme_used"]``
-        names the ADI scheme that ran.
-    t0 : float
-        Initial depth.
-    saveat : array_like, optional
-        Output depths, points of the step grid ``t0 + k dt``; default ``(t0, t_end)``.
-    substeps : bool
-        ``"euler"`` only: split each step into the fewest equal sub-steps that respect
-        the stability limit instead of raising.
-    theta : float, optional
-        1-D ``scheme="theta"``: its implicitness, in ``[1/2, 1]``.  2-D: implicitness of the
-        Douglas / Hundsdorfer--Verwer schemes (default ``1/2`` for Douglas,
-        ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
-
-    Returns
-    -------
-    KFEResult
-
-    Raises
-    ------
-    ValueError
-        Bad grid/field/coefficients, ``dt <= 0``, unknown scheme, or an
-        explicit step past the stability limit (naming ``dt`` and the limit).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from deeplimits.capacity.kfe import Grid1D, DriftDiffusion1D
-    >>> g = Grid1D(-5, 5, 100, "reflecting")
-    >>> res = solve_pde(DriftDiffusion1D(g, v=0.3, D=0.5), np.exp(-g.x**2), 1.0, n_steps=50)
-    >>> res.ts.tolist(), bool(np.allclose(res.mass(), res.mass()[0], rtol=1e-12))
-    ([0.0, 1.0], True)
-    """
+def _solve_pde(eq: Any, c0: ArrayLike, t_end: float, opts: dict[str, Any]) -> KFEResult:
     tic = time.perf_counter()
-    if not isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
-        raise TypeError(f"eq must be a DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")
     is2d = isinstance(eq, DriftDiffusion2D)
+    scheme, theta = opts["scheme"], opts["theta"]
     check_choice(scheme, "scheme", SCHEMES_2D if is2d else tuple(SCHEMES_1D))
     th = 0.0 if is2d else theta_of(scheme, theta, SCHEMES_1D)
-    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps)
     limit_at = lambda ts: _pde_limit(eq, ts)
     c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / max diagonal of the operator")
     grid: Any = eq.grid
@@ -199,8 +134,19 @@ def solve_pde(
     return _result(d, ys, grid, tic, scheme, scheme_used=used, theta=th)
 
 
-def solve_master(
-    eq: MasterEquation,
+def _solve_master(eq: Any, c0: ArrayLike, t_end: float, opts: dict[str, Any]) -> KFEResult:
+    tic = time.perf_counter()
+    scheme = opts["scheme"]
+    check_choice(scheme, "scheme", tuple(SCHEMES_MASTER))
+    th = theta_of(scheme, opts["theta"], SCHEMES_MASTER)
+    limit_at = lambda ts: eq.explicit_limit(*eq.coefficients(ts))
+    c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / (lambda (1 - q_0) + kappa)")
+    ys = run_master(eq, c0, d.depths(), d.h, th, d.mask)
+    return _result(d, ys, eq.grid, tic, scheme, theta=th, solver="fft" if eq.periodic else "sparse_lu")
+
+
+def solve_kfe(
+    eq: MasterEquation | DriftDiffusion1D | DriftDiffusion2D,
     c0: ArrayLike,
     t_end: float,
     *,
@@ -212,85 +158,70 @@ def solve_master(
     substeps: bool = False,
     theta: float | None = None,
 ) -> KFEResult:
-    """Integrate a :class:`MasterEquation` over depth ``[t0, t_end]``.
-
-    Parameters
-    ----------
-    eq : MasterEquation
-        The equation.
-    c0 : array_like
-        Initial capacity field, shape ``eq.grid.shape``.
-    t_end : float
-        Final depth.
-    dt, n_steps, t0, saveat, substeps
-        As in :func:`solve_pde` (the explicit limit is ``1 / (lambda (1 - q_0) + kappa)``).
-    scheme : {"euler", "implicit_euler", "crank_nicolson", "theta"}
-        Depth scheme: the theta method with coefficients at ``t_n`` / ``t_{n+1}``, ``theta = 0``
-        (``"euler"``, explicit), ``1``, ``1/2``, or ``theta=`` (``"theta"``).
-    theta : float, optional
-        Implicitness in ``[1/2, 1]`` for ``scheme="theta"`` (unconditionally stable there).
-
-    Returns
-    -------
-    KFEResult
-        ``stats["solver"]`` names the implicit solver: ``"fft"`` (periodic lattice) or ``"sparse_lu"``.
-
-    Raises
-    ------
-    ValueError
-        Bad field/coefficients, ``dt <= 0``, unknown scheme, explicit step past the limit.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from deeplimits.capacity.kfe import MasterEquation, lattice_1d
-    >>> eq = MasterEquation(lattice_1d(8, "reflecting"), offsets=[-1, 1], weights=[0.5, 0.5])
-    >>> res = solve_master(eq, np.eye(8)[0], 1.0, n_steps=20, scheme="implicit_euler")
-    >>> res.stats["solver"], round(float(res.mass()[-1]), 12)
-    ('sparse_lu', 1.0)
-    """
-    tic = time.perf_counter()
-    if not isinstance(eq, MasterEquation):
-        raise TypeError(f"eq must be a MasterEquation, got {type(eq).__name__}")
-    check_choice(scheme, "scheme", tuple(SCHEMES_MASTER))
-    th = theta_of(scheme, theta, SCHEMES_MASTER)
-    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps)
-    limit_at = lambda ts: eq.explicit_limit(*eq.coefficients(ts))
-    c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / (lambda (1 - q_0) + kappa)")
-    ys = run_master(eq, c0, d.depths(), d.h, th, d.mask)
-    return _result(d, ys, eq.grid, tic, scheme, theta=th, solver="fft" if eq.periodic else "sparse_lu")
-
-
-def solve_kfe(eq: Any, c0: ArrayLike, t_end: float, **kwargs: Any) -> KFEResult:
-    """Integrate any capacity KFE over depth; see :func:`solve_pde` and :func:`solve_master` for options.
+    """Integrate a capacity KFE (master equation or drift-diffusion PDE) over depth ``[t0, t_end]``.
 
     Parameters
     ----------
     eq : MasterEquation, DriftDiffusion1D or DriftDiffusion2D
         The equation.
     c0 : array_like
-        Initial field at ``t0`` (default 0).
+        Initial field (capacity density) at ``t0``, shape ``eq.grid.shape``.
     t_end : float
         Final depth.
-    **kwargs
-        ``dt`` or ``n_steps``, ``scheme``, ``t0``, ``saveat``, ``substeps``, ``theta``.
+    dt, n_steps : float or int
+        Step size or number of steps (exactly one).
+    scheme : str
+        Master equation and 1-D PDE: ``"euler"`` (explicit), ``"implicit_euler"``,
+        ``"crank_nicolson"``, ``"theta"`` (the theta method with ``theta=`` in ``[1/2, 1]``);
+        the master equation takes its coefficients at ``t_n`` / ``t_{n+1}``.
+        2-D PDE: ``"euler"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
+        ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
+        ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
+        ``D`` only), ``"douglas"``, ``"hundsdorfer_verwer"``.  ``res.stats["scheme_used"]``
+        names the ADI scheme that ran.
+    t0 : float
+        Initial depth.
+    saveat : array_like, optional
+        Output depths, points of the step grid ``t0 + k dt``; default ``(t0, t_end)``.
+    substeps : bool
+        ``"euler"`` only: split each step into the fewest equal sub-steps that respect
+        the stability limit (PDE: ``1 / max diagonal of the operator``; master equation:
+        ``1 / (lambda (1 - q_0) + kappa)``) instead of raising.
+    theta : float, optional
+        ``scheme="theta"``: its implicitness, in ``[1/2, 1]``.  2-D: implicitness of the
+        Douglas / Hundsdorfer--Verwer schemes (default ``1/2`` for Douglas,
+        ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
 
     Returns
     -------
     KFEResult
-        ``ys[save, *grid.shape]`` at the depths ``ts`` (``saveat``), metadata in ``stats``.
+        ``ys[save, *grid.shape]`` at the depths ``ts`` (``saveat``), metadata in ``stats``
+        (master equation: ``stats["solver"]`` is ``"fft"`` on a periodic lattice, else ``"sparse_lu"``).
+
+    Raises
+    ------
+    TypeError
+        If ``eq`` is not one of the three equation types.
+    ValueError
+        Bad grid/field/coefficients, ``dt <= 0``, unknown scheme, or an
+        explicit step past the stability limit (naming ``dt`` and the limit).
 
     Examples
     --------
     >>> import numpy as np
-    >>> from deeplimits.capacity.kfe import MasterEquation, lattice_1d
+    >>> from deeplimits.capacity.kfe import DriftDiffusion1D, Grid1D, MasterEquation, lattice_1d
     >>> eq = MasterEquation(lattice_1d(8), offsets=[-1, 0, 1], weights=[0.25, 0.5, 0.25], rate=2.0)
     >>> res = solve_kfe(eq, np.eye(8)[4], 1.0, n_steps=10, scheme="euler", saveat=[0.5, 1.0])
     >>> res.ys.shape, round(float(res.mass()[-1]), 12)
     ((2, 8), 1.0)
+    >>> g = Grid1D(-5, 5, 100, "reflecting")
+    >>> res = solve_kfe(DriftDiffusion1D(g, v=0.3, D=0.5), np.exp(-g.x**2), 1.0, n_steps=50)
+    >>> res.ts.tolist(), bool(np.allclose(res.mass(), res.mass()[0], rtol=1e-12))
+    ([0.0, 1.0], True)
     """
+    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps, theta=theta)
     if isinstance(eq, MasterEquation):
-        return solve_master(eq, c0, t_end, **kwargs)
+        return _solve_master(eq, c0, t_end, opts)
     if isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
-        return solve_pde(eq, c0, t_end, **kwargs)
+        return _solve_pde(eq, c0, t_end, opts)
     raise TypeError(f"eq must be a MasterEquation, DriftDiffusion1D or DriftDiffusion2D, got {type(eq).__name__}")

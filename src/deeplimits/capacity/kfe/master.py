@@ -1,6 +1,6 @@
 """Lattice master equation over depth: explicit Euler, implicit Euler and Crank--Nicolson.
 
-:func:`run_master` runs the steps; :func:`.driver.solve_master` is the entry point that checks
+:func:`run_master` runs the steps; :func:`.driver.solve_kfe` is the entry point that checks
 the keywords and builds the result.
 
 Explicit Euler (``"euler"``, Numba) has the limit ``dt <= 1 / (lambda (1 - q_0) + kappa)``,
