@@ -10,7 +10,7 @@ regime ``d/n = T``) or the depth (Li & Nica 2023, rate ``d^-1/2``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -66,7 +66,10 @@ class LeakySlopes:
 
     s_plus: float
     s_minus: float
-    c: float
+    c: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "c", 2.0 / (self.s_plus * self.s_plus + self.s_minus * self.s_minus))
 
     @classmethod
     def check(cls, s_plus: Any, s_minus: Any) -> LeakySlopes:
@@ -79,7 +82,12 @@ class LeakySlopes:
         """
         s_plus, s_minus = check_float(s_plus, "s_plus"), check_float(s_minus, "s_minus")
         check_slopes(s_plus, s_minus, what="(s_plus, s_minus)")
-        return cls(s_plus, s_minus, 2.0 / (s_plus * s_plus + s_minus * s_minus))
+        return cls(s_plus, s_minus)
+
+    @classmethod
+    def shaped(cls, c_plus: float, c_minus: float, scale: int) -> LeakySlopes:
+        """The shaped slopes ``1 + c_pm / sqrt(scale)`` (:func:`shaped_slopes`, which checks them)."""
+        return cls(*shaped_slopes(c_plus, c_minus, scale))
 
     def params(self) -> dict[str, float]:
         """``s_plus``, ``s_minus`` and ``c`` as a dict (the ``params`` of a network batch)."""

@@ -25,7 +25,7 @@ from typing import Any
 from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_float
-from .activations import LeakySlopes, shaped_slopes
+from .activations import LeakySlopes
 from .batch import NetworkBatch
 from .dense import mlp_dense, resnet_dense
 from .gram import mlp_gram, resnet_gram
@@ -187,7 +187,7 @@ def shaped_mlp(
     spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     c_plus = check_float(c_plus, "c_plus")
     c_minus = check_float(c_minus, "c_minus")
-    slopes = LeakySlopes.check(*shaped_slopes(c_plus, c_minus, spec.width if shaping == "width" else spec.depth))
+    slopes = LeakySlopes.shaped(c_plus, c_minus, spec.width if shaping == "width" else spec.depth)
     return _mlp(spec, slopes, "shaped_mlp", dict(c_plus=c_plus, c_minus=c_minus, shaping=shaping))
 
 
