@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -35,6 +34,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 import scipy.integrate
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from timing import timed
 
 from deeplimits.capacity import kfe_coefficients, lattice_2d, residual_stack
 from deeplimits.capacity.kfe import (
@@ -64,15 +64,6 @@ def exact(X, Y, t):
     )
 
 
-def best_time(fn):
-    out, best = None, np.inf
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def tune(make_run, settings, err_of, target):
     """First setting (coarse to fine) whose error meets the target: (setting, error, time, met).
 
@@ -88,7 +79,7 @@ def tune(make_run, settings, err_of, target):
         except Exception as exc:  # py-pde's fixed-point implicit Euler diverges for dt * rho(A) > 1
             print(f"    setting {s}: {type(exc).__name__}; refining")
             continue
-        t, y = best_time(run)
+        t, y = timed(run, REPEATS)
         e = err_of(y)
         last = (s, e, t, bool(e <= target))
         if e <= target:

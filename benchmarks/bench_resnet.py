@@ -19,18 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
-
-
-def _time(f, repeat=1):
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-    return best
+from timing import best_of
 
 
 def main():
@@ -91,13 +82,13 @@ def main():
         return h
 
     rows = []
-    t = _time(lambda: torch_dense(n_dense))
+    t = best_of(lambda: torch_dense(n_dense), 1)
     rows.append(("torch dense (reference)", n_dense, t))
-    t = _time(lambda: random_resnets("res1", n_dense, d, L, 0.5, activation="tanh", seed=1))
+    t = best_of(lambda: random_resnets("res1", n_dense, d, L, 0.5, activation="tanh", seed=1), 1)
     rows.append(("numba dense", n_dense, t))
-    t = _time(lambda: torch_od(n_tod))
+    t = best_of(lambda: torch_od(n_tod), 1)
     rows.append(("torch O(d)", n_tod, t))
-    t = _time(lambda: exact_resnets("res1", n_full, d, L, 0.5, activation="tanh", seed=1))
+    t = best_of(lambda: exact_resnets("res1", n_full, d, L, 0.5, activation="tanh", seed=1), 1)
     rows.append(("numba exact O(d)", n_full, t))
 
     ref = n_dense * L / rows[0][2]

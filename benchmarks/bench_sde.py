@@ -17,24 +17,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numba as nb
 import numpy as np
+from timing import best_of
 
 from deeplimits.rng import normal_array
 from deeplimits.sde import models, solve, uniform_grid
 
 C, SIGMA, T0, T1 = 0.3, 2.0 * np.sqrt(2.0), 0.2, 1.2
-
-
-def best_of(fn, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def numpy_em(n_paths, n_steps, seed=0):

@@ -8,7 +8,6 @@ experiment or write a report.
 from __future__ import annotations
 
 import math
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -159,16 +158,9 @@ TOY_FILE = textwrap.dedent("""
 
 
 @pytest.fixture
-def toy_dir(tmp_path):
-    d = tmp_path / "exps"
-    d.mkdir()
-    (d / "toy_experiments.py").write_text(TOY_FILE)
+def toy_dir(tmp_path, write_experiments):
     (tmp_path / "file").write_text("a regular file\n")
-    path_before = list(sys.path)
-    with isolated_registry():
-        yield d
-    sys.path[:] = path_before
-    sys.modules.pop("toy_experiments", None)
+    return write_experiments("toy_experiments", TOY_FILE)
 
 
 # (case id, arguments after "validate --experiments EXPS --no-progress --out TMP/out", text on stderr)

@@ -14,7 +14,6 @@ import pytest
 
 import deeplimits
 from deeplimits.cli import main
-from deeplimits.validation import isolated_registry
 
 SRC = Path(deeplimits.__file__).resolve().parents[1]
 REPO = SRC.parent
@@ -37,15 +36,8 @@ TOY = textwrap.dedent("""
 
 
 @pytest.fixture
-def toy_dir(tmp_path):
-    d = tmp_path / "exps"
-    d.mkdir()
-    (d / "toy_experiments.py").write_text(TOY)
-    path_before = list(sys.path)
-    with isolated_registry():
-        yield d
-    sys.path[:] = path_before
-    sys.modules.pop("toy_experiments", None)
+def toy_dir(write_experiments):
+    return write_experiments("toy_experiments", TOY)
 
 
 def _validate(toy_dir, out, *extra):

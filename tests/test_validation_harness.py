@@ -7,7 +7,6 @@ discovery, inside ``isolated_registry`` so that nothing leaks into the global re
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 from pathlib import Path
 
@@ -64,22 +63,8 @@ TOY = textwrap.dedent("""
 
 
 @pytest.fixture
-def clean_registry():
-    """Empty registry during the test; the previous contents, sys.path and sys.modules restored after."""
-    path_before, mods_before = list(sys.path), set(sys.modules)
-    with isolated_registry():
-        yield registry
-    sys.path[:] = path_before
-    for name in set(sys.modules) - mods_before:
-        if name.endswith("_experiments"):
-            del sys.modules[name]
-
-
-@pytest.fixture
-def toy_dir(tmp_path, clean_registry):
-    d = tmp_path / "exps"
-    d.mkdir()
-    (d / "toy_experiments.py").write_text(TOY)
+def toy_dir(write_experiments):
+    d = write_experiments("toy_experiments", TOY)
     (d / "not_an_experiment_file.py").write_text("raise RuntimeError('must not be imported')\n")
     return d
 

@@ -21,7 +21,7 @@ import pytest
 
 import deeplimits
 from deeplimits.cli import main
-from deeplimits.validation import OutputDirError, OutputDirInUseError, isolated_registry
+from deeplimits.validation import OutputDirError, OutputDirInUseError
 from deeplimits.validation._atomic import atomic_write, atomic_write_text, prepare_outdir
 from deeplimits.validation._lock import LOCK_NAME, RunLock, pid_alive
 
@@ -71,15 +71,8 @@ SLOW = ["slow.a", "slow.b", "slow.c", "slow.d"]
 
 
 @pytest.fixture
-def exps(tmp_path):
-    d = tmp_path / "exps"
-    d.mkdir()
-    (d / "outdir_experiments.py").write_text(EXPERIMENTS)
-    path_before = list(sys.path)
-    with isolated_registry():
-        yield d
-    sys.path[:] = path_before
-    sys.modules.pop("outdir_experiments", None)
+def exps(write_experiments):
+    return write_experiments("outdir_experiments", EXPERIMENTS)
 
 
 @pytest.fixture

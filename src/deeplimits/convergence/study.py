@@ -43,8 +43,7 @@ def _grids_for(n_steps, t0, t1, grids, ref_factor, need_ref):
         grids = [check_grid(g) for g in grids]
         if len(grids) < 2:
             raise ValueError("need at least 2 grids")
-        fine = max(grids, key=lambda g: g.size)
-        return grids, fine, None
+        return grids, max(grids, key=lambda g: g.size)
     n_steps = sorted(check_int(n, "n_steps", minimum=1) for n in n_steps)
     if len(n_steps) < 2 or n_steps[0] < 1:
         raise ValueError(f"n_steps must hold at least 2 positive step counts, got {n_steps}")
@@ -53,7 +52,7 @@ def _grids_for(n_steps, t0, t1, grids, ref_factor, need_ref):
         if n_fine % n:
             raise ValueError(f"every step count must divide the finest ({n_fine}) for nested grids; {n} does not")
     fine = uniform_grid(t0, t1, n_fine)
-    return [fine[:: n_fine // n] for n in n_steps], fine, (fine if need_ref else None)
+    return [fine[:: n_fine // n] for n in n_steps], fine
 
 
 def _run(sde, y0, grid, dW, scheme, solve_kw):
@@ -72,7 +71,18 @@ def _bootstrap_orders(hs, per_path, stat, n_boot, seed):
     return tuple(np.percentile(slopes, [2.5, 97.5]))
 
 
-def _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, reference, ref_factor, scheme, n_boot):
+def _result(kind, scheme, hs, per_path, stat, n_boot, seed, expected, label):
+    # errors = stat(mean over paths), their standard errors, the fitted order and its bootstrap interval
+    n_paths = per_path.shape[1]
+    errors = stat(per_path.mean(axis=1))
+    stderr = per_path.std(axis=1, ddof=1) / np.sqrt(n_paths)
+    ci = _bootstrap_orders(hs, per_path, stat, n_boot, seed + 1)
+    exp = SCHEMES[scheme][kind] if expected is None else expected
+    return OrderResult(kind, scheme, hs, errors, stderr, fit_order(hs, errors), ci, exp, n_paths, label or scheme)
+
+
+def _setup(sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot):
+    # the checks shared by both studies; the nested grids, the finest increments and those of every grid
     if not isinstance(sde, SDE):
         raise TypeError(f"sde must be a deeplimits.sde.SDE, got {type(sde).__name__}")
     check_choice(scheme, "scheme", list(SCHEMES) + [k for k in sde.kernels if k not in SCHEMES])
@@ -84,17 +94,12 @@ def _setup(sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, reference, ref
     seed = check_seed(seed)
     if exact is not None:
         check_callable(exact, "exact")
-    if exact is None and reference is None:
-        reference = "fine"
-    need_ref = exact is None
-    grids, fine, ref_grid = _grids_for(n_steps, t0, t1, grids, ref_factor, need_ref)
-    if ref_grid is None and need_ref:
-        ref_grid = fine
+    grids, fine = _grids_for(n_steps, t0, t1, grids, ref_factor, exact is None)
     n_paths = check_int(n_paths, "n_paths", minimum=2)
     dW_fine = brownian_increments(fine, n_paths=n_paths, seed=seed, n_noise=sde.n_noise)
     dWs = coupled_increments(fine, grids, dW_fine)
     hs = np.array([(g[-1] - g[0]) / (g.size - 1) for g in grids])
-    return grids, fine, dW_fine, dWs, hs, n_paths, need_ref
+    return grids, fine, dW_fine, dWs, hs
 
 
 def _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw):
@@ -160,8 +165,8 @@ def strong_order(
     -------
     OrderResult
     """
-    grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(
-        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor, scheme, n_boot
+    grids, fine, dW_fine, dWs, hs = _setup(
+        sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
     )
     component = check_int(component, "component", minimum=0, maximum=sde.dim - 1)
     target = _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)[:, component]
@@ -171,12 +176,7 @@ def strong_order(
             for g, dW in zip(grids, dWs, strict=True)
         ]
     )
-    errors = per_path.mean(axis=1)
-    stderr = per_path.std(axis=1, ddof=1) / np.sqrt(n_paths)
-    order = fit_order(hs, errors)
-    ci = _bootstrap_orders(hs, per_path, lambda m: m, n_boot, seed + 1)
-    exp = SCHEMES[scheme]["strong"] if expected is None else expected
-    return OrderResult("strong", scheme, hs, errors, stderr, order, ci, exp, n_paths, label or scheme)
+    return _result("strong", scheme, hs, per_path, lambda m: m, n_boot, seed, expected, label)
 
 
 def weak_order(
@@ -224,8 +224,8 @@ def weak_order(
         ``stderr`` holds the standard errors of the paired differences; an
         error below about 3 standard errors is not resolved by the sample.
     """
-    grids, fine, dW_fine, dWs, hs, n_paths, _ = _setup(
-        sde, y0, t0, t1, n_steps, grids, n_paths, seed, exact, None, ref_factor, scheme, n_boot
+    grids, fine, dW_fine, dWs, hs = _setup(
+        sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
     )
     check_callable(f, "f")
     f_target = np.asarray(f(_target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)), dtype=float)
@@ -235,22 +235,6 @@ def weak_order(
             for g, dW in zip(grids, dWs, strict=True)
         ]
     )
-    means = per_path.mean(axis=1)
-    errors = np.abs(means)
-    stderr = per_path.std(axis=1, ddof=1) / np.sqrt(n_paths)
-    order = fit_order(hs, errors)
-    ci = _bootstrap_orders(hs, per_path, np.abs, n_boot, seed + 1)
-    exp = SCHEMES[scheme]["weak"] if expected is None else expected
-    return OrderResult(
-        "weak",
-        scheme,
-        hs,
-        errors,
-        stderr,
-        order,
-        ci,
-        exp,
-        n_paths,
-        label or scheme,
-        stats=dict(signed_errors=means.tolist()),
-    )
+    res = _result("weak", scheme, hs, per_path, np.abs, n_boot, seed, expected, label)
+    res.stats["signed_errors"] = per_path.mean(axis=1).tolist()
+    return res

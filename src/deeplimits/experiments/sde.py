@@ -13,6 +13,12 @@ ORDER_TOL_STRONG = 0.2
 ORDER_TOL_WEAK = 0.25
 
 
+def _orders(study, sde, args, schemes, exact, params, seed):
+    # one order study (strong_order or weak_order) per scheme, from y0 = 1 on the same Brownian paths
+    kw = dict(n_steps=params["n_steps"], exact=exact, n_paths=params["n_paths"], seed=seed)
+    return [study(sde, [1.0], *args, scheme=s, **kw) for s in schemes]
+
+
 def _order_checks(results, tol):
     return [
         Check(
@@ -37,19 +43,7 @@ def _order_checks(results, tol):
 def gbm_strong(params, *, seed, outdir):
     sde = models.gbm(params["mu"], params["sigma"])
     exact = models.gbm_exact(1.0, params["mu"], params["sigma"])
-    res = [
-        strong_order(
-            sde,
-            [1.0],
-            params["T"],
-            n_steps=params["n_steps"],
-            scheme=s,
-            exact=exact,
-            n_paths=params["n_paths"],
-            seed=seed,
-        )
-        for s in ("euler", "milstein")
-    ]
+    res = _orders(strong_order, sde, (params["T"],), ("euler", "milstein"), exact, params, seed)
     fig, ax = plt.subplots(figsize=(5, 4))
     plot_orders(res, ax=ax, title="GBM: strong error at T = 1")
     return Outcome(
@@ -74,20 +68,7 @@ def ou_weak(params, *, seed, outdir):
     sde = models.ornstein_uhlenbeck(lam, sigma)
     exact = models.ou_exact_law(1.0, lam, sigma)
     square = lambda y: y[:, 0] ** 2
-    res = [
-        weak_order(
-            sde,
-            [1.0],
-            T,
-            square,
-            n_steps=params["n_steps"],
-            scheme=s,
-            exact=exact,
-            n_paths=params["n_paths"],
-            seed=seed,
-        )
-        for s in ("euler", "weak2")
-    ]
+    res = _orders(weak_order, sde, (T, square), ("euler", "weak2"), exact, params, seed)
     checks = _order_checks(res, ORDER_TOL_WEAK)
     for r in res:
         checks.append(

@@ -71,8 +71,14 @@ def _correlated_row(L, scale, xi, z):
 
 
 @nb.njit(cache=True, inline="always")
-def _leaky(x, s_plus, s_minus):
-    return s_plus * x if x > 0.0 else s_minus * x
+def _gaussian_rows(s, L, scale, xi, z, out):
+    """Fill the n rows of ``out`` with iid rows ``z`` (:func:`_correlated_row`) from stream state ``s``; returns it."""
+    for i in range(out.shape[0]):
+        s = fill_normals(s, xi)
+        _correlated_row(L, scale, xi, z)
+        for a in range(z.size):
+            out[i, a] = z[a]
+    return s
 
 
 @nb.njit(cache=True)
@@ -114,7 +120,7 @@ def _store(P, D, S, net, k, out_P, out_D):
 
 
 @nb.njit(cache=True, parallel=True)
-def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, save_slot, out_P, out_D):
+def mlp_gram_kernel(P0, D0, n, depth, seed, first_path, save_slot, out_P, out_D, s_plus, s_minus, cnorm):
     """Gram-exact MLP: Phi_l = (cnorm/n) phi(h_l)^T phi(h_l), h_l | Phi_{l-1} ~ N(0, Phi_{l-1} (x) I_n).
 
     ``save_slot[l]`` is the output slot of layer ``l`` (``-1``: not saved).  Network ``k`` uses
@@ -138,11 +144,10 @@ def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, 
             _factor_from_distances(D, L)
             for a in range(m):
                 scale[a] = np.sqrt(P[a])
+            s = _gaussian_rows(s, L, scale, xi, z, h)
             for i in range(n):
-                s = fill_normals(s, xi)
-                _correlated_row(L, scale, xi, z)
                 for a in range(m):
-                    h[i, a] = _leaky(z[a], s_plus, s_minus)
+                    h[i, a] = s_plus * h[i, a] if h[i, a] > 0.0 else s_minus * h[i, a]
             _column_stats(h, S, D)
             for a in range(m):
                 P[a] = cnorm * S[a] / n
@@ -152,7 +157,7 @@ def mlp_gram_kernel(P0, D0, n, depth, s_plus, s_minus, cnorm, seed, first_path, 
 
 
 @nb.njit(cache=True, parallel=True)
-def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, first_path, save_slot, out_P, out_D):
+def resnet_gram_kernel(P0, D0, n, depth, seed, first_path, save_slot, out_P, out_D, sigma_r):
     """Gram-exact ResNet h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l), W_l iid N(0, sigma_r^2).
 
     Given h_l the branch has iid rows N(0, (sigma_r^2/d) G_l), G_l = relu(h_l)^T relu(h_l) / n, so the
@@ -175,11 +180,7 @@ def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, first_path, save_slot, o
         _factor_from_distances(D0, L)
         for a in range(m):
             scale[a] = np.sqrt(P0[a])
-        for i in range(n):
-            s = fill_normals(s, xi)
-            _correlated_row(L, scale, xi, z)
-            for a in range(m):
-                h[i, a] = z[a]
+        s = _gaussian_rows(s, L, scale, xi, z, h)
         for layer in range(0, depth + 1):
             k = save_slot[layer]
             if k >= 0:
@@ -196,8 +197,7 @@ def resnet_gram_kernel(P0, D0, n, depth, sigma_r, seed, first_path, save_slot, o
             _factor_from_distances(Dn, L)
             for a in range(m):
                 scale[a] = np.sqrt(var_scale * S[a] / n)
+            s = _gaussian_rows(s, L, scale, xi, z, act)
             for i in range(n):
-                s = fill_normals(s, xi)
-                _correlated_row(L, scale, xi, z)
                 for a in range(m):
-                    h[i, a] += z[a]
+                    h[i, a] += act[i, a]

@@ -10,12 +10,15 @@ regime ``d/n = T``) or the depth (Li & Nica 2023, rate ``d^-1/2``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_float, check_int
 
-__all__ = ["shaped_slopes", "check_slopes", "he_normalisation", "leaky_relu"]
+__all__ = ["shaped_slopes", "check_slopes", "he_normalisation", "leaky_relu", "LeakySlopes"]
 
 
 def he_normalisation(s_plus: float, s_minus: float) -> float:
@@ -41,8 +44,52 @@ def he_normalisation(s_plus: float, s_minus: float) -> float:
     >>> he_normalisation(1.0, 0.0)
     2.0
     """
-    s_plus, s_minus = check_slopes(s_plus, s_minus)
-    return 2.0 / (s_plus * s_plus + s_minus * s_minus)
+    return LeakySlopes.check(s_plus, s_minus).c
+
+
+@dataclass(frozen=True)
+class LeakySlopes:
+    """The slopes of a leaky ReLU and their He constant, checked once by :meth:`check`.
+
+    Attributes
+    ----------
+    s_plus, s_minus : float
+        Slopes for positive and negative arguments.
+    c : float
+        He constant ``2 / (s_plus^2 + s_minus^2)``.
+
+    Examples
+    --------
+    >>> LeakySlopes.check(1.0, 0.0)
+    LeakySlopes(s_plus=1.0, s_minus=0.0, c=2.0)
+    """
+
+    s_plus: float
+    s_minus: float
+    c: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "c", 2.0 / (self.s_plus * self.s_plus + self.s_minus * self.s_minus))
+
+    @classmethod
+    def check(cls, s_plus: Any, s_minus: Any) -> LeakySlopes:
+        """Check the slopes (finite, >= 0, not both 0) and compute the He constant.
+
+        Raises
+        ------
+        ValueError
+            Naming ``s_plus`` or ``s_minus``.
+        """
+        return cls(*check_slopes(s_plus, s_minus, what="(s_plus, s_minus)"))
+
+    @classmethod
+    def shaped(cls, c_plus: float, c_minus: float, scale: int) -> LeakySlopes:
+        """The shaped slopes ``1 + c_pm / sqrt(scale)`` (:func:`shaped_slopes`, which checks them)."""
+        return cls(*shaped_slopes(c_plus, c_minus, scale))
+
+    def params(self) -> dict[str, float]:
+        """``s_plus``, ``s_minus`` and ``c`` as a dict (the ``params`` of a network batch)."""
+        return dict(s_plus=self.s_plus, s_minus=self.s_minus, c=self.c)
 
 
 def leaky_relu(x: ArrayLike, s_plus: float = 1.0, s_minus: float = 0.0) -> NDArray[np.float64]:

@@ -1,4 +1,4 @@
-"""The result type of the network simulators and the input checks shared by the two engines."""
+"""The result type of the network simulators, and the Gram matrix of two inputs."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import check_array, check_float, check_gram
+from .._checks import check_array, check_float
 from .._solution import Solution
 
-__all__ = ["NetworkBatch", "gram_from_correlation", "input_gram", "save_slots", "safe_sqrt_product"]
+__all__ = ["NetworkBatch", "gram_from_correlation", "safe_sqrt_product"]
 
 
 @dataclass(repr=False)
@@ -126,89 +126,3 @@ def gram_from_correlation(rho: float, sqnorm: float | ArrayLike = 1.0) -> NDArra
     p = check_array(np.broadcast_to(np.asarray(sqnorm, dtype=float), (2,)), "sqnorm", minimum=0.0, strict_min=True)
     off = rho * safe_sqrt_product(p[:1], p[1:])[0]
     return np.array([[p[0], off], [off, p[1]]])
-
-
-def input_gram(
-    gram0: ArrayLike,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Validate an input Gram matrix (overflow-safe: any magnitude is judged on its correlations).
-
-    Parameters
-    ----------
-    gram0 : array_like, shape (m, m)
-        Candidate Gram matrix of m >= 2 inputs.
-
-    Returns
-    -------
-    gram : ndarray, shape (m, m)
-        Symmetrised copy.
-    P : ndarray, shape (m,)
-        Its diagonal.
-    D : ndarray, shape (m, m)
-        ``2 (1 - rho)`` (zero diagonal).
-
-    Raises
-    ------
-    ValueError
-        Unless ``gram0`` is a finite, symmetric, positive semi-definite m x m matrix with m >= 2 and
-        a positive diagonal; the message names ``gram0``.
-    """
-    g = check_gram(gram0, "gram0")
-    if g.ndim != 2:
-        raise ValueError(f"gram0 must be one m x m matrix, got shape {g.shape}")
-    m = g.shape[0]
-    if m < 2:
-        raise ValueError(f"gram0 must describe m >= 2 inputs, got m = {m}")
-    p = np.diag(g).copy()
-    if np.any(p <= 0):
-        raise ValueError(f"gram0 must have a positive diagonal (non-zero inputs), got {p.tolist()}")
-    rho = g / safe_sqrt_product(p[:, None], p[None, :])
-    if np.any(np.abs(rho) > 1 + 1e-12):
-        raise ValueError("gram0 has correlations outside [-1, 1]")
-    g = 0.5 * (g + g.T)
-    D = 2.0 * (1.0 - np.clip(rho, -1.0, 1.0))
-    np.fill_diagonal(D, 0.0)
-    return g, p, D
-
-
-def save_slots(save: str | ArrayLike | None, depth: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Saved layers and their output slots.
-
-    Parameters
-    ----------
-    save : "all", "last", None or sequence of int
-        Layers to save (None = "all").
-    depth : int
-        Number of layers; valid layer indices are ``0..depth``.
-
-    Returns
-    -------
-    layers : ndarray of int64
-        Sorted unique saved layers.
-    slot : ndarray of int64, shape (depth + 1,)
-        ``slot[l]`` = output slot of layer ``l``, -1 if not saved.
-
-    Raises
-    ------
-    ValueError
-        If ``save`` names no layer, a non-integer, or a layer outside ``[0, depth]``.
-    """
-    if save is None or (isinstance(save, str) and save == "all"):
-        layers = np.arange(depth + 1)
-    elif isinstance(save, str) and save == "last":
-        layers = np.array([depth])
-    else:
-        try:
-            requested = np.asarray(save, dtype=float).ravel()
-        except (TypeError, ValueError):
-            raise ValueError(f"save must be 'all', 'last' or a sequence of layer indices, got {save!r}") from None
-        if not np.all(np.isfinite(requested) & (requested == np.round(requested))):
-            raise ValueError(f"save layers must be integers, got {requested.tolist()}")
-        layers = np.unique(requested.astype(np.int64))
-        if layers.size == 0:
-            raise ValueError("save must name at least one layer")
-        if layers[0] < 0 or layers[-1] > depth:
-            raise ValueError(f"save layers must lie in [0, depth={depth}], got {layers.tolist()}")
-    slot = np.full(depth + 1, -1, dtype=np.int64)
-    slot[layers] = np.arange(layers.size)
-    return layers.astype(np.int64), slot

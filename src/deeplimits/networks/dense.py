@@ -15,6 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from .activations import LeakySlopes
+from .spec import NetworkSpec
+
 __all__ = ["mlp_dense", "resnet_dense"]
 
 _BATCH_ELEMENTS = 1 << 24  # weights held at once (128 MiB of float64)
@@ -38,13 +41,14 @@ def _column_stats(h):
     return S, D
 
 
-def _input_layer(seed, lo, hi, n, x):
-    """Per-network generators ``default_rng([seed, k])`` of networks ``lo..hi-1`` and their first
-    pre-activations ``h = W_0 x / sqrt(m)`` (shape ``(hi - lo, n, m)``); the generators go on to draw
+def _input_layer(spec, lo, hi, x):
+    """Per-network generators ``default_rng([seed, first_path + k])`` of networks ``lo..hi-1`` of the batch and
+    their first pre-activations ``h = W_0 x / sqrt(m)`` (shape ``(hi - lo, n, m)``); the generators go on to draw
     the deeper layers, so a network's weights do not depend on the batch it is drawn in."""
     m = x.shape[0]
-    rngs = [np.random.default_rng([seed, k]) for k in range(lo, hi)]
-    w0 = np.stack([r.standard_normal((n, m)) for r in rngs])
+    first = spec.first_path
+    rngs = [np.random.default_rng([spec.seed, k]) for k in range(first + lo, first + hi)]
+    w0 = np.stack([r.standard_normal((spec.width, m)) for r in rngs])
     return rngs, (w0 @ x) / np.sqrt(m)
 
 
@@ -54,107 +58,79 @@ def _batches(n_nets, n):
         yield start, min(n_nets, start + b)
 
 
-def mlp_dense(
-    gram: NDArray[np.float64],
-    P0: NDArray[np.float64],
-    D0: NDArray[np.float64],
-    n: int,
-    depth: int,
-    s_plus: float,
-    s_minus: float,
-    cnorm: float,
-    seed: int,
-    first_path: int,
-    layers: NDArray[np.int64],
-    slot: NDArray[np.int64],
-    n_nets: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _run(spec, first, c, observe, advance):
+    """Run the networks of ``spec`` in batches, layer by layer from layer ``first``.
+
+    The statistics of layer ``l`` are those of ``a = observe(h_l)`` (squared norms times ``c / n``); the
+    next layer is ``advance(h_l, a, W_l)`` with fresh weights ``W_l`` (n x n, iid N(0, 1)).
+    """
+    n = spec.width
+    x = _input_vectors(spec.gram)
+    out_P, out_D = spec.empty_outputs()
+    for lo, hi in _batches(spec.n_nets, n):
+        rngs, h = _input_layer(spec, lo, hi, x)
+        W = np.empty((hi - lo, n, n))
+        for layer in range(first, spec.depth + 1):
+            a = observe(h)
+            k = spec.slot[layer]
+            if k >= 0:
+                S, D = _column_stats(a)
+                out_P[lo:hi, k] = c * S / n
+                out_D[lo:hi, k] = D
+            if layer == spec.depth:
+                break
+            for b, r in enumerate(rngs):
+                r.standard_normal(out=W[b])
+            h = advance(h, a, W)
+    return out_P, out_D
+
+
+def mlp_dense(spec: NetworkSpec, slopes: LeakySlopes) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dense MLP ``h_{l+1} = sqrt(c/n) W_l phi(h_l)`` with real n x n weight matrices.
 
     Called by :func:`deeplimits.networks.leaky_mlp` after validation.
 
     Parameters
     ----------
-    gram : ndarray, shape (m, m)
-        Input Gram ``Phi_0``.
-    P0, D0 : ndarray
-        Its diagonal and ``2 (1 - rho_0)`` (stored as layer 0).
-    n, depth : int
-        Width and number of layers.
-    s_plus, s_minus, cnorm : float
-        Slopes and He constant.
-    seed : int
-        Network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
-    first_path : int
-        Stream of the batch's first network.
-    layers, slot : ndarray of int64
-        Saved layers and slot table (:func:`deeplimits.networks.batch.save_slots`).
-    n_nets : int
-        Number of networks.
+    spec : NetworkSpec
+        The networks; network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
+    slopes : LeakySlopes
+        The activation ``phi`` and its He constant ``c``.
 
     Returns
     -------
     sqnorm : ndarray, shape (n_nets, n_save, m)
+        The diagonal of ``Phi_l``.
     D : ndarray, shape (n_nets, n_save, m, m)
         ``2 (1 - rho)``, NaN where a column died.
     """
-    m = gram.shape[0]
-    x = _input_vectors(gram)
-    out_P = np.empty((n_nets, layers.size, m))
-    out_D = np.empty((n_nets, layers.size, m, m))
-    if slot[0] >= 0:
-        out_P[:, slot[0]] = P0
-        out_D[:, slot[0]] = D0
-    for lo, hi in _batches(n_nets, n):
-        rngs, h = _input_layer(seed, first_path + lo, first_path + hi, n, x)
-        W = np.empty((hi - lo, n, n))
-        for layer in range(1, depth + 1):
-            a = np.where(h > 0, s_plus * h, s_minus * h)
-            k = slot[layer]
-            if k >= 0:
-                S, D = _column_stats(a)
-                out_P[lo:hi, k] = cnorm * S / n
-                out_D[lo:hi, k] = D
-            if layer == depth:
-                break
-            for b, r in enumerate(rngs):
-                r.standard_normal(out=W[b])
-            h = np.matmul(W, a)
-            h *= np.sqrt(cnorm / n)
+    s_plus, s_minus, cnorm = slopes.s_plus, slopes.s_minus, slopes.c
+    n = spec.width
+
+    def advance(h, a, W):
+        h = np.matmul(W, a)
+        h *= np.sqrt(cnorm / n)
+        return h
+
+    out_P, out_D = _run(spec, 1, cnorm, lambda h: np.where(h > 0, s_plus * h, s_minus * h), advance)
+    if spec.slot[0] >= 0:
+        out_P[:, spec.slot[0]] = spec.P0
+        out_D[:, spec.slot[0]] = spec.D0
     return out_P, out_D
 
 
-def resnet_dense(
-    gram: NDArray[np.float64],
-    n: int,
-    depth: int,
-    sigma_r: float,
-    seed: int,
-    first_path: int,
-    layers: NDArray[np.int64],
-    slot: NDArray[np.int64],
-    n_nets: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def resnet_dense(spec: NetworkSpec, sigma_r: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Dense ResNet ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``, ``W_l`` iid N(0, sigma_r^2).
 
     Called by :func:`deeplimits.networks.resnet` after validation.
 
     Parameters
     ----------
-    gram : ndarray, shape (m, m)
-        Covariance of the rows of ``h_0``.
-    n, depth : int
-        Width and number of residual blocks.
+    spec : NetworkSpec
+        The networks (``gram`` = covariance of the rows of ``h_0``); network ``k`` uses
+        ``numpy.random.default_rng([seed, first_path + k])``.
     sigma_r : float
         Standard deviation of the branch weights.
-    seed : int
-        Network ``k`` uses ``numpy.random.default_rng([seed, first_path + k])``.
-    first_path : int
-        Stream of the batch's first network.
-    layers, slot : ndarray of int64
-        Saved layers and slot table.
-    n_nets : int
-        Number of networks.
 
     Returns
     -------
@@ -163,23 +139,5 @@ def resnet_dense(
     D : ndarray, shape (n_nets, n_save, m, m)
         ``2 (1 - rho)`` of the columns of ``h_l``.
     """
-    m = gram.shape[0]
-    x = _input_vectors(gram)
-    out_P = np.empty((n_nets, layers.size, m))
-    out_D = np.empty((n_nets, layers.size, m, m))
-    branch = sigma_r / np.sqrt(depth * n)
-    for lo, hi in _batches(n_nets, n):
-        rngs, h = _input_layer(seed, first_path + lo, first_path + hi, n, x)
-        W = np.empty((hi - lo, n, n))
-        for layer in range(0, depth + 1):
-            k = slot[layer]
-            if k >= 0:
-                S, D = _column_stats(h)
-                out_P[lo:hi, k] = S / n
-                out_D[lo:hi, k] = D
-            if layer == depth:
-                break
-            for b, r in enumerate(rngs):
-                r.standard_normal(out=W[b])
-            h = h + branch * np.matmul(W, np.maximum(h, 0.0))
-    return out_P, out_D
+    branch = sigma_r / np.sqrt(spec.depth * spec.width)
+    return _run(spec, 0, 1.0, lambda h: h, lambda h, a, W: h + branch * np.matmul(W, np.maximum(h, 0.0)))

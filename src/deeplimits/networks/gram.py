@@ -26,82 +26,54 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ..rng import kernel_seed
 from ._gram_kernels import mlp_gram_kernel, resnet_gram_kernel
+from .activations import LeakySlopes
+from .spec import NetworkSpec
 
 __all__ = ["mlp_gram", "resnet_gram"]
 
 
-def mlp_gram(
-    P0: NDArray[np.float64],
-    D0: NDArray[np.float64],
-    n: int,
-    depth: int,
-    s_plus: float,
-    s_minus: float,
-    cnorm: float,
-    seed: int,
-    first_path: int,
-    layers: NDArray[np.int64],
-    slot: NDArray[np.int64],
-    n_nets: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _run(kernel, spec, *model):
+    # the kernels take the networks' arguments, the outputs, then the model's own parameters
+    out_P, out_D = spec.empty_outputs()
+    first = spec.first_path
+    kernel(spec.P0, spec.D0, spec.width, spec.depth, kernel_seed(spec.seed), first, spec.slot, out_P, out_D, *model)
+    return out_P, out_D
+
+
+def mlp_gram(spec: NetworkSpec, slopes: LeakySlopes) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gram-exact MLP (module docstring): samples the Markov chain of the m x m Gram matrices.
 
     Parameters
     ----------
-    P0, D0, n, depth, s_plus, s_minus, cnorm, layers, slot, n_nets
-        As in :func:`deeplimits.networks.dense.mlp_dense` (which takes the Gram itself in addition).
-    seed : int
-        Kernel seed (:func:`deeplimits.rng.kernel_seed`).
-    first_path : int
-        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, first_path + k)``: bit-identical for any
-        thread count and any split of the batch.
+    spec : NetworkSpec
+        The networks; network ``k`` uses the ``deeplimits.rng`` stream ``(seed, first_path + k)``:
+        bit-identical for any thread count and any split of the batch.
+    slopes : LeakySlopes
+        The activation and its He constant.
 
     Returns
     -------
     sqnorm, D : ndarray
         As in :func:`deeplimits.networks.dense.mlp_dense`.
     """
-    m = P0.shape[0]
-    out_P = np.empty((n_nets, layers.size, m))
-    out_D = np.empty((n_nets, layers.size, m, m))
-    mlp_gram_kernel(P0, D0, n, depth, float(s_plus), float(s_minus), float(cnorm), seed, first_path, slot, out_P, out_D)
-    return out_P, out_D
+    return _run(mlp_gram_kernel, spec, slopes.s_plus, slopes.s_minus, slopes.c)
 
 
-def resnet_gram(
-    P0: NDArray[np.float64],
-    D0: NDArray[np.float64],
-    n: int,
-    depth: int,
-    sigma_r: float,
-    seed: int,
-    first_path: int,
-    layers: NDArray[np.int64],
-    slot: NDArray[np.int64],
-    n_nets: int,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def resnet_gram(spec: NetworkSpec, sigma_r: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gram-exact ResNet (module docstring): keeps ``h_l`` (n x m), samples each branch from its Gram.
 
     Parameters
     ----------
-    P0, D0 : ndarray
-        Diagonal of the covariance of the rows of ``h_0`` and ``2 (1 - rho_0)``.
-    n, depth, sigma_r, layers, slot, n_nets
-        As in :func:`deeplimits.networks.dense.resnet_dense`.
-    seed : int
-        Kernel seed (:func:`deeplimits.rng.kernel_seed`).
-    first_path : int
-        Network ``k`` uses the ``deeplimits.rng`` stream ``(seed, first_path + k)``: bit-identical for any
-        thread count and any split of the batch.
+    spec : NetworkSpec
+        The networks (``gram`` = covariance of the rows of ``h_0``), with the streams of :func:`mlp_gram`.
+    sigma_r : float
+        Standard deviation of the branch weights.
 
     Returns
     -------
     sqnorm, D : ndarray
         As in :func:`deeplimits.networks.dense.resnet_dense`.
     """
-    m = P0.shape[0]
-    out_P = np.empty((n_nets, layers.size, m))
-    out_D = np.empty((n_nets, layers.size, m, m))
-    resnet_gram_kernel(P0, D0, n, depth, float(sigma_r), seed, first_path, slot, out_P, out_D)
-    return out_P, out_D
+    return _run(resnet_gram_kernel, spec, sigma_r)

@@ -24,36 +24,23 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from .._checks import check_allocation, check_choice, check_float, check_int, check_seed
-from ..rng import kernel_seed
-from .activations import check_slopes, he_normalisation, shaped_slopes
-from .batch import NetworkBatch, input_gram, save_slots
+from .._checks import check_choice, check_float
+from .activations import LeakySlopes
+from .batch import NetworkBatch
 from .dense import mlp_dense, resnet_dense
 from .gram import mlp_gram, resnet_gram
+from .spec import NetworkSpec
 
 __all__ = ["relu_mlp", "shaped_mlp", "leaky_mlp", "resnet"]
 
-_ENGINES = ("gram", "dense")
+
+def _batch(spec, arch, P, D, params):
+    return NetworkBatch.from_moments(spec.layers, P, 0.5 * D, params=params, stats=spec.stats(arch))
 
 
-def _common(gram0, width, depth, n_nets, engine, seed, save, first_path):
-    engine = check_choice(engine, "engine", _ENGINES)
-    width = check_int(width, "width", minimum=1)
-    depth = check_int(depth, "depth", minimum=1)
-    n_nets = check_int(n_nets, "n_nets", minimum=1)
-    seed = check_seed(seed)
-    first_path = check_int(first_path, "first_path", minimum=0)
-    gram, P0, D0 = input_gram(gram0)
-    layers, slot = save_slots(save, depth)
-    m = gram.shape[0]
-    check_allocation((n_nets, layers.size, m, m), "n_nets (output of shape (n_nets, n_save, m, m))")
-    # scratch per network: the layer's n x m activations (gram engine) or n x n weights (dense engine)
-    check_allocation((width, m) if engine == "gram" else (width, width), "width")
-    return gram, P0, D0, width, depth, n_nets, seed, first_path, layers, slot
-
-
-def _stats(arch, engine, width, depth, n_nets, seed, first_path):
-    return dict(arch=arch, engine=engine, width=width, depth=depth, n_nets=n_nets, seed=seed, first_path=first_path)
+def _mlp(spec, slopes, arch, extra):
+    P, D = (mlp_gram if spec.engine == "gram" else mlp_dense)(spec, slopes)
+    return _batch(spec, arch, P, D, slopes.params() | extra)
 
 
 def leaky_mlp(
@@ -110,30 +97,8 @@ def leaky_mlp(
     >>> b.ys.shape, round(b.params["c"], 4)
     ((3, 1, 2, 2), 1.9231)
     """
-    return _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, "leaky_mlp", {})
-
-
-def _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, arch, extra):
-    gram, P0, D0, width, depth, n_nets, seed, first_path, layers, slot = _common(
-        gram0, width, depth, n_nets, engine, seed, save, first_path
-    )
-    s_plus = check_float(s_plus, "s_plus")
-    s_minus = check_float(s_minus, "s_minus")
-    check_slopes(s_plus, s_minus, what="(s_plus, s_minus)")
-    cnorm = he_normalisation(s_plus, s_minus)
-    if engine == "gram":
-        P, D = mlp_gram(
-            P0, D0, width, depth, s_plus, s_minus, cnorm, kernel_seed(seed), first_path, layers, slot, n_nets
-        )
-    else:
-        P, D = mlp_dense(gram, P0, D0, width, depth, s_plus, s_minus, cnorm, seed, first_path, layers, slot, n_nets)
-    return NetworkBatch.from_moments(
-        layers,
-        P,
-        0.5 * D,
-        params=dict(s_plus=s_plus, s_minus=s_minus, c=cnorm) | extra,
-        stats=_stats(arch, engine, width, depth, n_nets, seed, first_path),
-    )
+    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
+    return _mlp(spec, LeakySlopes.check(s_plus, s_minus), "leaky_mlp", {})
 
 
 def relu_mlp(
@@ -171,7 +136,8 @@ def relu_mlp(
     >>> b.one_minus_corr.shape
     (100, 33, 2, 2)
     """
-    return _leaky(gram0, width, depth, n_nets, 1.0, 0.0, engine, seed, first_path, save, "relu_mlp", {})
+    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
+    return _mlp(spec, LeakySlopes.check(1.0, 0.0), "relu_mlp", {})
 
 
 def shaped_mlp(
@@ -218,13 +184,11 @@ def shaped_mlp(
     0.75
     """
     shaping = check_choice(shaping, "shaping", ("width", "depth"))
-    width = check_int(width, "width", minimum=1)
-    depth = check_int(depth, "depth", minimum=1)
+    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     c_plus = check_float(c_plus, "c_plus")
     c_minus = check_float(c_minus, "c_minus")
-    s_plus, s_minus = shaped_slopes(c_plus, c_minus, width if shaping == "width" else depth)
-    extra = dict(c_plus=c_plus, c_minus=c_minus, shaping=shaping)
-    return _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, "shaped_mlp", extra)
+    slopes = LeakySlopes.shaped(c_plus, c_minus, spec.width if shaping == "width" else spec.depth)
+    return _mlp(spec, slopes, "shaped_mlp", dict(c_plus=c_plus, c_minus=c_minus, shaping=shaping))
 
 
 def resnet(
@@ -264,18 +228,7 @@ def resnet(
     >>> resnet(gram_from_correlation(0.2), width=16, depth=4, n_nets=5, save=[0, 4]).ts
     array([0., 4.])
     """
-    gram, P0, D0, width, depth, n_nets, seed, first_path, layers, slot = _common(
-        gram0, width, depth, n_nets, engine, seed, save, first_path
-    )
+    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     sigma_r = check_float(sigma_r, "sigma_r", minimum=0.0, strict_min=True)
-    if engine == "gram":
-        P, D = resnet_gram(P0, D0, width, depth, sigma_r, kernel_seed(seed), first_path, layers, slot, n_nets)
-    else:
-        P, D = resnet_dense(gram, width, depth, sigma_r, seed, first_path, layers, slot, n_nets)
-    return NetworkBatch.from_moments(
-        layers,
-        P,
-        0.5 * D,
-        params=dict(sigma_r=sigma_r),
-        stats=_stats("resnet", engine, width, depth, n_nets, seed, first_path),
-    )
+    P, D = (resnet_gram if spec.engine == "gram" else resnet_dense)(spec, sigma_r)
+    return _batch(spec, "resnet", P, D, dict(sigma_r=sigma_r))

@@ -4,6 +4,7 @@
   weights;
 * :mod:`~deeplimits.resnet.finite` -- batches of dense random ResNets (``cohen``, ``res1``, ``res3`` branches);
 * :mod:`~deeplimits.resnet.exact` -- exact-in-law O(d)-per-layer simulator for fresh i.i.d. weights;
+* :mod:`~deeplimits.resnet.spec` -- the checked arguments shared by the two simulators;
 * :mod:`~deeplimits.resnet.moments` -- closed-form second and fourth moments of ``||h_L||``;
 * :mod:`~deeplimits.resnet.limits` -- neural SDEs (``deeplimits.sde.SDE`` objects) and Cohen et al.'s diffusive
   SDE, the limits of i.i.d.-weight ResNets;

@@ -95,6 +95,23 @@ def norm2(h):
     return math.sqrt(s)
 
 
+@nb.njit(cache=True, inline="always")
+def record(h, i, k, save, traj, norms):
+    """Store layer ``k`` of network ``i``: its norm (returned) and, with ``save``, its state."""
+    nh = norm2(h)
+    norms[i, k] = nh
+    if save:
+        traj[i, k] = h
+    return nh
+
+
+@nb.njit(cache=True, inline="always")
+def record_last(h, i, save, traj):
+    """Without ``save`` the one state kept is the last."""
+    if not save:
+        traj[i, 0] = h
+
+
 @nb.njit(cache=True)
 def dense_step(h, V, W, b, variant, code, alpha, u, out):
     """One residual layer in place: ``h += alpha * branch(h)`` (Numba).
@@ -157,25 +174,20 @@ def dummy(ndim: int) -> np.ndarray:
 @nb.njit(cache=True, parallel=True)
 def run_given(h0, V, W, b, variant, code, alpha, save, traj, norms):
     # Networks with given weights: V, W, b of shape (n, L, ...) (placeholders for the unused ones).
-    n, d = h0.shape
+    d = h0.shape[1]
     depth = norms.shape[1] - 1
-    for i in nb.prange(n):
+    for i in nb.prange(h0.shape[0]):
         h = h0[i].copy()
         u = np.empty(d)
         out = np.empty(d)
-        norms[i, 0] = norm2(h)
-        if save:
-            traj[i, 0] = h
+        record(h, i, 0, save, traj, norms)
         for k in range(depth):
             Vk = V[i, k] if variant != 0 else V[0, 0]
             Wk = W[i, k] if variant != 1 else W[0, 0]
             bk = b[i, k] if variant == 0 else b[0, 0]
             dense_step(h, Vk, Wk, bk, variant, code, alpha, u, out)
-            norms[i, k + 1] = norm2(h)
-            if save:
-                traj[i, k + 1] = h
-        if not save:
-            traj[i, 0] = h
+            record(h, i, k + 1, save, traj, norms)
+        record_last(h, i, save, traj)
 
 
 @nb.njit(cache=True)
@@ -189,11 +201,11 @@ def _fill_scaled(s, a, scale):
 
 
 @nb.njit(cache=True, parallel=True)
-def run_iid(h0, seed, first, variant, code, alpha, sv, sw, sb, save, traj, norms):
+def run_iid(h0, seed, first, variant, code, alpha, save, traj, norms, sv, sw, sb):
     # Dense i.i.d. weights drawn layer by layer from network i's stream: per layer V_k, then W_k, then b_k.
-    n, d = h0.shape
+    d = h0.shape[1]
     depth = norms.shape[1] - 1
-    for i in nb.prange(n):
+    for i in nb.prange(h0.shape[0]):
         s = stream_state(seed, first + i)
         h = h0[i].copy()
         u = np.empty(d)
@@ -201,9 +213,7 @@ def run_iid(h0, seed, first, variant, code, alpha, sv, sw, sb, save, traj, norms
         V = np.zeros((d, d))
         W = np.zeros((d, d))
         b = np.zeros(d)
-        norms[i, 0] = norm2(h)
-        if save:
-            traj[i, 0] = h
+        record(h, i, 0, save, traj, norms)
         for k in range(depth):
             if variant != 0:
                 s = _fill_scaled(s, V, sv)
@@ -212,11 +222,8 @@ def run_iid(h0, seed, first, variant, code, alpha, sv, sw, sb, save, traj, norms
             if variant == 0 and sb > 0.0:
                 s = _fill_scaled(s, b, sb)
             dense_step(h, V, W, b, variant, code, alpha, u, out)
-            norms[i, k + 1] = norm2(h)
-            if save:
-                traj[i, k + 1] = h
-        if not save:
-            traj[i, 0] = h
+            record(h, i, k + 1, save, traj, norms)
+        record_last(h, i, save, traj)
 
 
 @nb.njit(cache=True)

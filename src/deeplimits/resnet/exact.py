@@ -24,27 +24,25 @@ import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..rng import fill_normals, kernel_seed, stream_state
-from ._kernels import act, norm2
-from .finite import ResNetBatch, check_batch, initial_state
+from ..rng import fill_normals, stream_state
+from ._kernels import act, record, record_last
+from .finite import ResNetBatch
+from .spec import ResNetSpec, initial_state
 
 __all__ = ["exact_resnets"]
 
 
 @nb.njit(cache=True, parallel=True)
-def _run_exact(h0, seed, first, variant, code, alpha, sa, sb, save, traj, norms):
-    n, d = h0.shape
+def _run_exact(h0, seed, first, variant, code, alpha, save, traj, norms, sa, sb):
+    d = h0.shape[1]
     depth = norms.shape[1] - 1
     rd = 1.0 / math.sqrt(d)
-    for i in nb.prange(n):
+    for i in nb.prange(h0.shape[0]):
         s = stream_state(seed, first + i)
         h = h0[i].copy()
         z = np.empty(d)
         xi = np.empty(d)
-        nh = norm2(h)
-        norms[i, 0] = nh
-        if save:
-            traj[i, 0] = h
+        nh = record(h, i, 0, save, traj, norms)
         for k in range(depth):
             if variant == 0:
                 q = math.sqrt(sa * sa * nh * nh / d + sb * sb)
@@ -68,12 +66,8 @@ def _run_exact(h0, seed, first, variant, code, alpha, sa, sb, save, traj, norms)
                 s = fill_normals(s, xi)
                 for j in range(d):
                     h[j] += scale * xi[j]
-            nh = norm2(h)
-            norms[i, k + 1] = nh
-            if save:
-                traj[i, k + 1] = h
-        if not save:
-            traj[i, 0] = h
+            nh = record(h, i, k + 1, save, traj, norms)
+        record_last(h, i, save, traj)
 
 
 def exact_resnets(
@@ -128,7 +122,7 @@ def exact_resnets(
     >>> out.norms.shape
     (1000, 65)
     """
-    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save = check_batch(
+    spec = ResNetSpec.check(
         variant,
         activation,
         n_nets,
@@ -142,29 +136,6 @@ def exact_resnets(
         save_trajectories,
         dense=False,
     )
-    alpha = float(depth) ** (-beta)
-    h0 = initial_state(h0, n_nets, width)
-    sa = float(depth) ** (-gamma)
-    sb = bias_std * sa
-    traj = np.empty((n_nets, depth + 1 if save else 1, width))
-    norms = np.empty((n_nets, depth + 1))
-    _run_exact(h0, kernel_seed(seed), first_path, vc, ac, alpha, sa, sb, save, traj, norms)
-    params = dict(
-        variant=variant,
-        activation=activation,
-        weights="iid",
-        beta=beta,
-        alpha=alpha,
-        depth=depth,
-        width=width,
-        gamma=gamma,
-        bias_std=bias_std,
-    )
-    stats = dict(seed=seed, first_path=first_path, n_nets=n_nets, simulator="exact")
-    return ResNetBatch(
-        ts=np.arange(depth + 1, dtype=np.float64) if save else np.array([float(depth)]),
-        ys=traj,
-        stats=stats,
-        norms=norms,
-        params=params,
-    )
+    sa = spec.cohen_scale
+    traj, norms = spec.run(_run_exact, initial_state(h0, spec.n_nets, spec.width), sa, spec.bias_std * sa)
+    return ResNetBatch.from_run(traj, norms, spec.params("iid"), spec.stats("exact"))

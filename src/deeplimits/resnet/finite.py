@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import check_allocation, check_array, check_bool, check_float, check_int, check_seed
+from .._checks import check_array, check_bool, check_float, check_int
 from .._solution import Solution
-from ..rng import kernel_seed
 from ._kernels import activation_code, dummy, run_given, run_iid, variant_code
+from .spec import ResNetSpec, initial_state
 from .weights import fgn_weights, rbf_gp_weights
 
-__all__ = ["ResNetBatch", "simulate_resnets", "random_resnets", "check_beta", "check_batch", "initial_state"]
+__all__ = ["ResNetBatch", "simulate_resnets", "random_resnets"]
 
 
 @dataclass(repr=False)
@@ -69,97 +69,15 @@ class ResNetBatch(Solution):
     def _extra_repr(self) -> str:
         return str(self.params.get("variant", ""))
 
-
-def _batch(traj, norms, save, params, stats):
-    depth = norms.shape[1] - 1
-    ts = np.arange(depth + 1, dtype=np.float64) if save else np.array([float(depth)])
-    return ResNetBatch(ts=ts, ys=traj, stats=stats, norms=norms, params=params)
-
-
-def check_beta(beta: float, name: str = "beta") -> float:
-    """Validate a scaling exponent (``alpha_L = L^-beta``): finite and >= 0.
-
-    Examples
-    --------
-    >>> check_beta(0.5)
-    0.5
-    """
-    return check_float(beta, name, minimum=0.0)
-
-
-def check_batch(
-    variant: str,
-    activation: str,
-    n_nets: int,
-    width: int,
-    depth: int,
-    beta: float,
-    gamma: float,
-    bias_std: float,
-    seed: int,
-    first_path: int,
-    save: bool,
-    dense: bool = True,
-) -> tuple[int, int, int, int, int, float, float, float, int, int, bool]:
-    """Validate the arguments shared by the ResNet simulators.
-
-    Returns
-    -------
-    tuple
-        ``(variant_code, activation_code, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save)``.
-
-    Raises
-    ------
-    ValueError
-        Unknown variant or activation, counts below 1, ``beta`` or ``gamma`` out of range, ``bias_std``
-        negative or not finite, negative ``seed`` or ``first_path``.
-    MemoryError
-        If the output (``n_nets x (L + 1) x width`` with ``save_trajectories``) or, for the dense
-        simulators (``dense=True``), one network's ``width x width`` weights cannot fit.
-    """
-    vc, ac = variant_code(variant), activation_code(activation)
-    n_nets = check_int(n_nets, "n_nets", minimum=1)
-    width = check_int(width, "width", minimum=1)
-    depth = check_int(depth, "depth", minimum=1)
-    beta, gamma = check_beta(beta), check_beta(gamma, "gamma")
-    bias_std = check_float(bias_std, "bias_std", minimum=0.0)
-    seed = check_seed(seed)
-    first_path = check_int(first_path, "first_path", minimum=0)
-    save = check_bool(save, "save_trajectories")
-    check_allocation((n_nets, depth + 1 if save else 1, width), "n_nets x depth x width (the hidden states)")
-    check_allocation((n_nets, depth + 1), "n_nets x depth (the norms)")
-    if dense:
-        check_allocation((width, width), "width (one layer's weights)")
-    return vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save
-
-
-def initial_state(h0: ArrayLike | None, n_nets: int, width: int) -> NDArray[np.float64]:
-    """Broadcast the input of a batch of ResNets to a float64 ``(n_nets, d)`` array.
-
-    Parameters
-    ----------
-    h0 : None or array_like, shape (d,) or (n_nets, d)
-        ``None`` gives the unit vector ``(1, ..., 1)/sqrt(d)`` for every network.
-    n_nets, width : int
-        Batch size and width ``d``.
-
-    Returns
-    -------
-    ndarray, shape (n_nets, d), C-contiguous
-
-    Raises
-    ------
-    ValueError
-        Wrong shape or non-finite entries.
-    """
-    if h0 is None:
-        return np.full((n_nets, width), 1.0 / np.sqrt(width))
-    arr = check_array(h0, "h0", ndim=(1, 2))
-    if arr.ndim == 1:
-        arr = np.broadcast_to(arr, (n_nets, arr.size))
-    if arr.shape != (n_nets, width):
-        raise ValueError(f"h0 must have shape ({width},) or ({n_nets}, {width}), got {arr.shape}")
-    return np.ascontiguousarray(arr)
+    @classmethod
+    def from_run(
+        cls, traj: NDArray[np.float64], norms: NDArray[np.float64], params: dict[str, Any], stats: dict[str, Any]
+    ) -> ResNetBatch:
+        """The batch of a simulator's outputs: states ``traj`` (every layer, or the last) and ``norms``."""
+        depth = norms.shape[1] - 1
+        save = traj.shape[1] == depth + 1
+        ts = np.arange(depth + 1, dtype=np.float64) if save else np.array([float(depth)])
+        return cls(ts=ts, ys=traj, stats=stats, norms=norms, params=params)
 
 
 def _as_weights(x, name, n, depth, d, ndim):
@@ -237,7 +155,7 @@ def simulate_resnets(
     norms = np.empty((n, depth + 1))
     run_given(h0, Va, Wa, ba, vc, ac, alpha, save, traj, norms)
     params = dict(variant=variant, activation=activation, alpha=alpha, depth=depth)
-    return _batch(traj, norms, save, params, dict(n_nets=n, simulator="given weights"))
+    return ResNetBatch.from_run(traj, norms, params, dict(n_nets=n, simulator="given weights"))
 
 
 def random_resnets(
@@ -302,7 +220,7 @@ def random_resnets(
     >>> out.ts[[0, -1]], out.ys.shape
     (array([ 0., 16.]), (2, 17, 4))
     """
-    vc, ac, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save = check_batch(
+    spec = ResNetSpec.check(
         variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save_trajectories
     )
     if weights not in ("iid", "smooth", "fgn"):
@@ -313,47 +231,33 @@ def random_resnets(
         hurst = check_float(hurst, "hurst", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
     if weights == "smooth":
         lengthscale = check_float(lengthscale, "lengthscale", minimum=0.0, strict_min=True)
-    alpha = float(depth) ** (-beta)
-    h0 = initial_state(h0, n_nets, width)
-    sv = 1.0 / np.sqrt(width)
-    sw = sv * float(depth) ** (-gamma) if vc == 0 else sv
-    sb = bias_std * float(depth) ** (-gamma) if vc == 0 else 0.0
-    params = dict(
-        variant=variant,
-        activation=activation,
-        weights=weights,
-        beta=beta,
-        alpha=alpha,
-        depth=depth,
-        width=width,
-        hurst=hurst,
-        lengthscale=lengthscale,
-        gamma=gamma,
-        bias_std=bias_std,
-    )
-    stats = dict(seed=seed, first_path=first_path, n_nets=n_nets, simulator="dense")
-    traj = np.empty((n_nets, depth + 1 if save else 1, width))
-    norms = np.empty((n_nets, depth + 1))
+    vc, d, L = spec.vc, spec.width, spec.depth
+    h0 = initial_state(h0, spec.n_nets, d)
+    sv = 1.0 / np.sqrt(d)
+    sw = sv * spec.cohen_scale if vc == 0 else sv
+    sb = spec.bias_std * spec.cohen_scale if vc == 0 else 0.0
+    params = spec.params(weights, hurst=hurst, lengthscale=lengthscale)
+    stats = spec.stats("dense")
     if weights == "iid":
-        run_iid(h0, kernel_seed(seed), first_path, vc, ac, alpha, sv, sw, sb, save, traj, norms)
-        return _batch(traj, norms, save, params, stats)
+        return ResNetBatch.from_run(*spec.run(run_iid, h0, sv, sw, sb), params, stats)
+    traj, norms = spec.empty_outputs()
     n_mat = 1 if vc != 2 else 2
-    per_net = depth * width * width * n_mat * 8 * (4 if weights == "fgn" else 1)
+    per_net = L * d * d * n_mat * 8 * (4 if weights == "fgn" else 1)
     if chunk_size is None:
         chunk_size = max(1, int(64e6 // max(per_net, 1)))
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    for lo in range(0, n_nets, chunk_size):
-        hi = min(n_nets, lo + chunk_size)
-        draw = lambda k, shape, scale, m=hi - lo, first=first_path + lo: _draw(
-            weights, m, depth, shape, lengthscale, hurst, seed, k, scale, first
+    for lo in range(0, spec.n_nets, chunk_size):
+        hi = min(spec.n_nets, lo + chunk_size)
+        draw = lambda k, shape, scale, m=hi - lo, first=spec.first_path + lo: _draw(
+            weights, m, L, shape, lengthscale, hurst, spec.seed, k, scale, first
         )
-        V = draw(0, (width, width), sv) if vc != 0 else None
-        W = draw(1, (width, width), sw) if vc != 1 else None
-        b = draw(2, (width,), sb) if (vc == 0 and sb > 0) else None
-        out = simulate_resnets(h0[lo:hi], variant, alpha, activation, V=V, W=W, b=b, save_trajectories=save)
+        V = draw(0, (d, d), sv) if vc != 0 else None
+        W = draw(1, (d, d), sw) if vc != 1 else None
+        b = draw(2, (d,), sb) if (vc == 0 and sb > 0) else None
+        out = simulate_resnets(h0[lo:hi], variant, spec.alpha, activation, V=V, W=W, b=b, save_trajectories=spec.save)
         norms[lo:hi] = out.norms
         traj[lo:hi] = out.ys
-    return _batch(traj, norms, save, params, stats)
+    return ResNetBatch.from_run(traj, norms, params, stats)
 
 
 def _draw(weights, m, depth, shape, lengthscale, hurst, seed, k, scale, first):

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._checks import check_float, check_int
 from ._kernels import activation_code, variant_code
-from .finite import check_beta
+from .spec import check_beta
 
 __all__ = ["norm_factor_moments", "norm_moments", "norm_moments_limit"]
 

@@ -40,6 +40,14 @@ def _check_ivp(h0, t_eval, rtol, atol):
     return h0, t_eval, rtol, atol
 
 
+def _integrate(rhs, y0, ts, rtol, atol):
+    # the reference solution: DOP853 from t = 0 to the last output time
+    sol = solve_ivp(rhs, (0.0, float(ts.max())), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(sol.message)
+    return sol.y.T
+
+
 def _branch(variant, code, V, W, b, h):
     if variant == "res1":
         return V @ act_array(h, code)
@@ -105,10 +113,7 @@ def neural_ode(
             variant, code, None if V is None else V(t), None if W is None else W(t), None if b is None else b(t), h
         )
 
-    sol = solve_ivp(rhs, (0.0, float(ts.max())), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y.T
+    return _integrate(rhs, y0, ts, rtol, atol)
 
 
 def alternative_ode(
@@ -134,14 +139,13 @@ def alternative_ode(
         ``t -> (d, d)`` matrix, e.g. :class:`~deeplimits.resnet.weights.SmoothWeightFunction`.
     b : callable, optional
         ``t -> (d,)`` vector (default 0).
-    t_eval : array, optional
-        Output times (default ``[1]``).
-    rtol, atol : float
-        Tolerances of the DOP853 integrator.
+    t_eval, rtol, atol
+        As in :func:`neural_ode`.
 
     Returns
     -------
-    ndarray, shape (len(t_eval), d)
+    ndarray
+        Shape (len(t_eval), d).
 
     Examples
     --------
@@ -156,13 +160,7 @@ def alternative_ode(
     if b is not None:
         check_callable(b, "b")
 
-    def rhs(t, h):
-        return s1 * (A(t) @ h + (0.0 if b is None else b(t)))
-
-    sol = solve_ivp(rhs, (0.0, float(ts.max())), y0, method="DOP853", t_eval=ts, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y.T
+    return _integrate(lambda t, h: s1 * (A(t) @ h + (0.0 if b is None else b(t))), y0, ts, rtol, atol)
 
 
 def smooth_resnet(

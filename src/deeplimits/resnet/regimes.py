@@ -26,7 +26,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_array, check_int, check_seed
 from ._kernels import activation_code, variant_code
-from .finite import check_beta, initial_state, simulate_resnets
+from .finite import simulate_resnets
+from .spec import check_beta, initial_state
 from .weights import fgn_weights
 
 __all__ = ["RegimeMap", "regime_map", "critical_beta"]

@@ -64,6 +64,11 @@ def _scale(shape, scale):
     return check_float(scale, "scale", minimum=0.0)
 
 
+def _by_layer(x, n_nets, depth, dims, scale):
+    # (n_nets, entries, depth) sequences -> scale * weights of shape (n_nets, depth, *dims)
+    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
+
+
 def iid_weights(
     n_nets: int,
     depth: int,
@@ -131,18 +136,12 @@ def rbf_gp_weights(
 
     Parameters
     ----------
-    n_nets, depth : int
-        Number of networks and layers (>= 1).
-    shape : tuple of int
-        Shape of one layer's weight.
     lengthscale : float
         Correlation length in units of the depth (> 0).
-    seed : int
-        Non-negative seed; network ``i`` uses stream ``first_path + i``.
+    n_nets, depth, shape, seed, first_path
+        As in :func:`iid_weights`.
     scale : float, optional
         Marginal standard deviation; default ``1/sqrt(shape[-1])``.
-    first_path : int
-        Stream of the first network (to draw a batch in chunks).
 
     Returns
     -------
@@ -158,8 +157,7 @@ def rbf_gp_weights(
     lengthscale = check_float(lengthscale, "lengthscale", minimum=0.0, strict_min=True)
     m = int(np.prod(dims))
     z = normal_array(seed, (n_nets, m, depth), first_path)
-    x = z @ _rbf_factor(depth, lengthscale).T  # (n, m, L)
-    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
+    return _by_layer(z @ _rbf_factor(depth, lengthscale).T, n_nets, depth, dims, scale)
 
 
 def fgn_autocovariance(hurst: float, n: int) -> NDArray[np.float64]:
@@ -227,18 +225,10 @@ def fgn_weights(
 
     Parameters
     ----------
-    n_nets, depth : int
-        Number of networks and layers (>= 1).
-    shape : tuple of int
-        Shape of one layer's weight.
     hurst : float
         Hurst index in (0, 1).
-    seed : int
-        Non-negative seed; network ``i`` uses stream ``first_path + i``.
-    scale : float, optional
-        Marginal standard deviation; default ``1/sqrt(shape[-1])``.
-    first_path : int
-        Stream of the first network (to draw a batch in chunks).
+    n_nets, depth, shape, seed, scale, first_path
+        As in :func:`rbf_gp_weights`.
 
     Returns
     -------
@@ -258,7 +248,7 @@ def fgn_weights(
     z = normal_array(seed, (n_nets, m, 2, n2), first_path)
     # The real part of FFT(sqrt(lam/2n) (Z1 + i Z2)) has exactly the circulant covariance.
     x = np.fft.fft(sq * (z[:, :, 0] + 1j * z[:, :, 1]), axis=-1).real[..., :depth]
-    return _scale(dims, scale) * np.moveaxis(x, 2, 1).reshape((n_nets, depth) + dims)
+    return _by_layer(x, n_nets, depth, dims, scale)
 
 
 class SmoothWeightFunction:

@@ -3,23 +3,29 @@
 Every kernel has the same calling convention::
 
     kernel(drift, diffusion, <scheme extras>, diag, m, grid, save_idx, y0, p,
-           seed, first_path, dW, use_dW, lo, hi, closed, domain_code, ys, fail, exits)
+           seed, first_path, dW, use_dW, box, out)
 
 * ``diag`` -- diagonal noise (use ``g[i, i]`` only) or general (``g @ dW``);
 * ``m`` -- number of Brownian motions;
 * ``grid`` -- step times, ``save_idx`` -- grid indices written to ``ys``;
-* ``y0`` -- ``(n_paths, dim)``; ``ys`` -- ``(n_paths, n_save, dim)`` output;
+* ``y0`` -- ``(n_paths, dim)``;
 * ``seed`` -- row ``i`` draws from stream ``(seed, first_path + i)`` of
   :mod:`deeplimits.rng` (see :mod:`deeplimits.sde.noise`) unless ``use_dW``, in
   which case increments are read from ``dW[i, k, :]``;
-* ``lo, hi, closed, domain_code`` -- the SDE's :class:`~deeplimits.sde.Box`
-  domain and its rule (0 none, 1 raise, 2 reflect, 3 report);
-* ``fail[i] = (k + 1, cause)`` when path ``i`` stopped at step ``k``, with
-  ``cause`` one of the ``FAIL_*`` codes below; ``(0, 0)`` on success;
-* ``exits[i]`` -- number of steps of path ``i`` that left the domain.
+* ``box = (lo, hi, closed, code)`` -- the SDE's :class:`~deeplimits.sde.Box`
+  domain and its rule ``code`` (0 none, 1 raise, 2 reflect, 3 report);
+* ``out = (ys, fail, exits)`` -- the outputs: ``ys`` ``(n_paths, n_save, dim)``;
+  ``fail[i] = (k + 1, cause)`` when path ``i`` stopped at step ``k``, with
+  ``cause`` one of the ``FAIL_*`` codes of :mod:`deeplimits.sde._steps`,
+  ``(0, 0)`` on success; ``exits[i]``, the number of steps of path ``i`` that
+  left the domain.
 
 Because a path's random numbers depend only on ``(seed, first_path + i)``,
 results are bit-identical whatever the number of threads or the batch.
+
+Each kernel unpacks ``out`` before its ``prange`` loop and hands the arrays to the
+helpers of :mod:`deeplimits.sde._steps`: with Numba 0.68, the tuple unpacked inside
+the parallel loop (in an inlined helper) made every path stop after its first step.
 """
 
 from __future__ import annotations
@@ -28,8 +34,6 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from .._linalg import solve_inplace
-from ..rng import stream_state
 from ._steps import (
     BOOL,
     COMMON,
@@ -39,14 +43,15 @@ from ._steps import (
     MATRIX_FN,
     VECTOR_FN,
     add_noise,
-    end_step,
+    begin_step,
+    diagonal_derivative,
     eval_diffusion,
     eval_diffusion_checked,
     eval_drift,
-    fd_jacobian,
+    finish_step,
     increments,
-    save_initial,
-    save_step,
+    newton_theta,
+    start_path,
     stop,
 )
 from .domain import enforce_box
@@ -56,53 +61,21 @@ from .domain import enforce_box
 
 
 @nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
-def euler_kernel(
-    drift,
-    diffusion,
-    diag,
-    m,
-    grid,
-    save_idx,
-    y0,
-    p,
-    seed,
-    first_path,
-    dW,
-    use_dW,
-    lo,
-    hi,
-    closed,
-    code,
-    ys,
-    fail,
-    exits,
-):
+def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, box, out):
     """Euler--Maruyama: ``y += f h + g dW`` (strong order 1/2, weak order 1)."""
-    n_paths, dim = y0.shape
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        y = y0[i].copy()
-        f = np.empty(dim)
-        g = np.zeros((dim, m))
-        dw = np.empty(m)
-        s = stream_state(seed, first_path + i)
-        spare = 0.0
-        have = False
-        js = save_initial(ys, i, save_idx, y)
-        for k in range(n_steps):
-            t = grid[k]
-            h = grid[k + 1] - t
-            s, spare, have = increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
-            if not eval_drift(drift, t, y, p, f, fail, i, k):
+    ys, fail, exits = out
+    for i in nb.prange(y0.shape[0]):
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
+        for k in range(grid.size - 1):
+            t, h, rng, ok = begin_step(drift, diffusion, grid, k, y, p, f, g, dw, rng, use_dW, dW, fail, i)
+            if not ok:
                 break
-            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
-                break
-            for a in range(dim):
+            for a in range(y.size):
                 y[a] += f[a] * h
             add_noise(y, g, dw, diag)
-            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
+            stopped, js = finish_step(y, box, ys, fail, exits, save_idx, i, k, js)
+            if stopped:
                 break
-            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -111,73 +84,30 @@ def euler_kernel(
 
 @nb.njit(types.void(VECTOR_FN, MATRIX_FN, VECTOR_FN, BOOL, *COMMON), cache=True, parallel=True)
 def milstein_kernel(
-    drift,
-    diffusion,
-    dgdy,
-    has_dgdy,
-    diag,
-    m,
-    grid,
-    save_idx,
-    y0,
-    p,
-    seed,
-    first_path,
-    dW,
-    use_dW,
-    lo,
-    hi,
-    closed,
-    code,
-    ys,
-    fail,
-    exits,
+    drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, box, out
 ):
     """Milstein for diagonal noise: ``y_a += f_a h + g_aa dW_a + g_aa g'_aa (dW_a^2 - h) / 2``.
 
     Strong order 1, weak order 1.  ``g'_aa = dg_aa/dy_a`` comes from ``dgdy``
     when ``has_dgdy``, else from central finite differences.
     """
-    n_paths, dim = y0.shape
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        y = y0[i].copy()
-        f = np.empty(dim)
-        g = np.zeros((dim, m))
+    dim = y0.shape[1]
+    ys, fail, exits = out
+    for i in nb.prange(y0.shape[0]):
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
         gtmp = np.zeros((dim, m))
         dg = np.empty(dim)
         ytmp = np.empty(dim)
-        dw = np.empty(m)
-        s = stream_state(seed, first_path + i)
-        spare = 0.0
-        have = False
-        js = save_initial(ys, i, save_idx, y)
-        for k in range(n_steps):
-            t = grid[k]
-            h = grid[k + 1] - t
-            s, spare, have = increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
-            if not eval_drift(drift, t, y, p, f, fail, i, k):
+        for k in range(grid.size - 1):
+            t, h, rng, ok = begin_step(drift, diffusion, grid, k, y, p, f, g, dw, rng, use_dW, dW, fail, i)
+            if not ok:
                 break
-            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
-                break
-            if has_dgdy:
-                dgdy(t, y, p, dg)
-            else:
-                for a in range(dim):
-                    d = 1e-6 * max(1.0, abs(y[a]))
-                    for b in range(dim):
-                        ytmp[b] = y[b]
-                    ytmp[a] = y[a] + d
-                    eval_diffusion(diffusion, t, ytmp, p, gtmp)
-                    gp = gtmp[a, a]
-                    ytmp[a] = y[a] - d
-                    eval_diffusion(diffusion, t, ytmp, p, gtmp)
-                    dg[a] = (gp - gtmp[a, a]) / (2.0 * d)
+            diagonal_derivative(dgdy, has_dgdy, diffusion, t, y, p, dg, gtmp, ytmp)
             for a in range(dim):
                 y[a] += f[a] * h + g[a, a] * dw[a] + 0.5 * g[a, a] * dg[a] * (dw[a] * dw[a] - h)
-            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
+            stopped, js = finish_step(y, box, ys, fail, exits, save_idx, i, k, js)
+            if stopped:
                 break
-            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -203,13 +133,8 @@ def theta_kernel(
     first_path,
     dW,
     use_dW,
-    lo,
-    hi,
-    closed,
-    code,
-    ys,
-    fail,
-    exits,
+    box,
+    out,
 ):
     """Drift-implicit theta method (Newton iteration on the implicit drift).
 
@@ -220,11 +145,11 @@ def theta_kernel(
     is reflected into the domain before the implicit solve (counted as an exit),
     so Newton never starts outside the domain.
     """
-    n_paths, dim = y0.shape
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        y = y0[i].copy()
-        f = np.empty(dim)
+    dim = y0.shape[1]
+    lo, hi, closed, code = box
+    ys, fail, exits = out
+    for i in nb.prange(y0.shape[0]):
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
         fp = np.empty(dim)
         fm = np.empty(dim)
         ytmp = np.empty(dim)
@@ -232,17 +157,11 @@ def theta_kernel(
         z = np.empty(dim)
         r = np.empty(dim)
         J = np.empty((dim, dim))
-        g = np.zeros((dim, m))
-        dw = np.empty(m)
-        s = stream_state(seed, first_path + i)
-        spare = 0.0
-        have = False
-        js = save_initial(ys, i, save_idx, y)
-        for k in range(n_steps):
+        for k in range(grid.size - 1):
             t = grid[k]
             t1 = grid[k + 1]
             h = t1 - t
-            s, spare, have = increments(dw, np.sqrt(h), s, spare, have, use_dW, dW, i, k)
+            rng = increments(dw, np.sqrt(h), rng, use_dW, dW, i, k)
             for a in range(dim):
                 rhs[a] = y[a]
             if theta < 1.0:
@@ -255,42 +174,14 @@ def theta_kernel(
             add_noise(rhs, g, dw, diag)
             if code == 2 and enforce_box(rhs, lo, hi, closed, code):
                 exits[i] += 1
-            # Newton on F(z) = z - theta h f(t1, z) - rhs, started from the explicit part.
-            for a in range(dim):
-                z[a] = rhs[a]
-            converged = False
-            for _it in range(maxiter):
-                drift(t1, z, p, f)
-                if has_jac:
-                    jac(t1, z, p, J)
-                else:
-                    fd_jacobian(drift, t1, z, p, J, fp, fm, ytmp)
-                for a in range(dim):
-                    r[a] = -(z[a] - theta * h * f[a] - rhs[a])
-                    for b in range(dim):
-                        J[a, b] = -theta * h * J[a, b]
-                    J[a, a] += 1.0
-                if not solve_inplace(J, r):
-                    break
-                step = 0.0
-                size = 0.0
-                for a in range(dim):
-                    z[a] += r[a]
-                    step = max(step, abs(r[a]))
-                    size = max(size, abs(z[a]))
-                if not np.isfinite(step):
-                    break
-                if step <= tol * (1.0 + size):
-                    converged = True
-                    break
-            if not converged:
+            if not newton_theta(drift, jac, has_jac, t1, theta * h, rhs, p, tol, maxiter, z, f, r, J, fp, fm, ytmp):
                 stop(fail, i, k, FAIL_NEWTON)
                 break
             for a in range(dim):
                 y[a] = z[a]
-            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
+            stopped, js = finish_step(y, box, ys, fail, exits, save_idx, i, k, js)
+            if stopped:
                 break
-            js = save_step(ys, i, js, save_idx, k, y)
 
 
 # --------------------------------------------------------------------------------------
@@ -298,27 +189,7 @@ def theta_kernel(
 
 
 @nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
-def weak2_kernel(
-    drift,
-    diffusion,
-    diag,
-    m,
-    grid,
-    save_idx,
-    y0,
-    p,
-    seed,
-    first_path,
-    dW,
-    use_dW,
-    lo,
-    hi,
-    closed,
-    code,
-    ys,
-    fail,
-    exits,
-):
+def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, box, out):
     """Platen's explicit weak order 2.0 scheme for scalar SDEs (Kloeden & Platen 1992, eq. 15.1.1).
 
     With supporting values ``ybar = y + a h + b dW`` and ``y± = y + a h ± b sqrt(h)``::
@@ -328,29 +199,17 @@ def weak2_kernel(
 
     the supporting values being evaluated at ``t + h``.  Derivative free.
     """
-    n_paths, dim = y0.shape
-    n_steps = grid.size - 1
-    for i in nb.prange(n_paths):
-        y = y0[i].copy()
-        f = np.empty(1)
-        g = np.zeros((1, 1))
+    ys, fail, exits = out
+    for i in nb.prange(y0.shape[0]):
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
         ysup = np.empty(1)
-        dw = np.empty(1)
-        s = stream_state(seed, first_path + i)
-        spare = 0.0
-        have = False
-        js = save_initial(ys, i, save_idx, y)
-        for k in range(n_steps):
-            t = grid[k]
+        for k in range(grid.size - 1):
+            t, h, rng, ok = begin_step(drift, diffusion, grid, k, y, p, f, g, dw, rng, use_dW, dW, fail, i)
+            if not ok:
+                break
             t1 = grid[k + 1]
-            h = t1 - t
             sh = np.sqrt(h)
-            s, spare, have = increments(dw, sh, s, spare, have, use_dW, dW, i, k)
-            if not eval_drift(drift, t, y, p, f, fail, i, k):
-                break
             a0 = f[0]
-            if not eval_diffusion_checked(diffusion, t, y, p, g, fail, i, k):
-                break
             b0 = g[0, 0]
             ysup[0] = y[0] + a0 * h + b0 * dw[0]
             drift(t1, ysup, p, f)
@@ -366,6 +225,6 @@ def weak2_kernel(
                 + 0.25 * (bp + bm + 2.0 * b0) * dw[0]
                 + 0.25 * (bp - bm) * (dw[0] * dw[0] - h) / sh
             )
-            if end_step(y, lo, hi, closed, code, fail, exits, i, k):
+            stopped, js = finish_step(y, box, ys, fail, exits, save_idx, i, k, js)
+            if stopped:
                 break
-            js = save_step(ys, i, js, save_idx, k, y)

@@ -262,13 +262,8 @@ def _run_generic(call: KernelCall, scheme: str) -> KernelResult:
         call.first_path,
         dW_arr,
         use_dW,
-        float(lo),
-        float(hi),
-        bool(closed),
-        int(code),
-        out.ys,
-        out.fail,
-        out.exits,
+        (float(lo), float(hi), bool(closed), int(code)),
+        (out.ys, out.fail, out.exits),
     )
     if scheme == "euler":
         kernels.euler_kernel(sde.drift, sde.diffusion, *common)

@@ -1,0 +1,39 @@
+"""Fixtures shared by the tests of the validation harness and the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from deeplimits.validation import isolated_registry, registry
+
+
+@pytest.fixture
+def clean_registry():
+    """Empty registry during the test; the previous contents, sys.path and sys.modules restored after."""
+    path_before, mods_before = list(sys.path), set(sys.modules)
+    with isolated_registry():
+        yield registry
+    sys.path[:] = path_before
+    for name in set(sys.modules) - mods_before:
+        if name.endswith("_experiments"):
+            del sys.modules[name]
+
+
+@pytest.fixture
+def write_experiments(tmp_path, clean_registry):
+    """``write_experiments(module, source)`` writes ``tmp_path/exps/<module>.py`` and returns that folder.
+
+    The registry is empty during the test; the modules the test imports from the folder are forgotten after.
+    """
+    folder = tmp_path / "exps"
+
+    def write(module, source):
+        folder.mkdir(exist_ok=True)
+        (folder / f"{module}.py").write_text(source)
+        return folder
+
+    yield write
+    for path in folder.glob("*.py"):
+        sys.modules.pop(path.stem, None)
