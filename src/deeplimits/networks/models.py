@@ -25,6 +25,7 @@ from typing import Any
 from numpy.typing import ArrayLike
 
 from .._checks import check_allocation, check_choice, check_float, check_int, check_seed
+from ..parallel import chunkable
 from ..rng import kernel_seed
 from .activations import check_slopes, he_normalisation, shaped_slopes
 from .batch import NetworkBatch, input_gram, save_slots
@@ -56,6 +57,7 @@ def _stats(arch, engine, width, depth, n_nets, seed, first_path):
     return dict(arch=arch, engine=engine, width=width, depth=depth, n_nets=n_nets, seed=seed, first_path=first_path)
 
 
+@chunkable("n_nets")
 def leaky_mlp(
     gram0: ArrayLike,
     width: int,
@@ -68,6 +70,8 @@ def leaky_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """He-normalised MLP with the leaky ReLU ``s_plus max(x,0) + s_minus min(x,0)``.
 
@@ -88,6 +92,10 @@ def leaky_mlp(
         computed in pieces with the same numbers.
     save : "all", "last" or sequence of int
         Layers ``0..depth`` to return.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
@@ -136,6 +144,7 @@ def _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_pat
     )
 
 
+@chunkable("n_nets")
 def relu_mlp(
     gram0: ArrayLike,
     width: int,
@@ -146,12 +155,14 @@ def relu_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
         As in :func:`leaky_mlp`.
 
     Returns
@@ -174,6 +185,7 @@ def relu_mlp(
     return _leaky(gram0, width, depth, n_nets, 1.0, 0.0, engine, seed, first_path, save, "relu_mlp", {})
 
 
+@chunkable("n_nets")
 def shaped_mlp(
     gram0: ArrayLike,
     width: int,
@@ -187,12 +199,14 @@ def shaped_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
         As in :func:`leaky_mlp`.
     c_plus, c_minus : float
         Shaping constants; ``|c_pm| <= sqrt(N)`` is required for a monotone activation.
@@ -227,6 +241,7 @@ def shaped_mlp(
     return _leaky(gram0, width, depth, n_nets, s_plus, s_minus, engine, seed, first_path, save, "shaped_mlp", extra)
 
 
+@chunkable("n_nets")
 def resnet(
     gram0: ArrayLike,
     width: int,
@@ -238,12 +253,14 @@ def resnet(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """ReLU ResNet with a ``d^-1/2`` branch: ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
         As in :func:`leaky_mlp` (``gram0`` = covariance of the rows of ``h_0``).
     sigma_r : float
         Standard deviation of the branch weights, > 0.
