@@ -14,6 +14,8 @@ kernels they hold are loaded from the on-disk cache or compiled on import):
 * :mod:`deeplimits.resnet` -- depth-scaling regimes of ResNets (Cohen, Cont,
   Rossier & Xu 2021; Marion et al. 2022);
 * :mod:`deeplimits.rng` -- counter-based random streams;
+* :mod:`deeplimits.parallel` -- Monte-Carlo runs in chunks of paths on any executor
+  (process pools, dask.distributed), bit-identical to one run;
 * :mod:`deeplimits.validation` -- the validation harness.
 """
 
@@ -26,7 +28,7 @@ __version__ = "0.2.0"
 # Before any kernel is defined: a read-only install must still find a writable cache.
 _configure_numba_cache()
 
-_SUBMODULES = ("sde", "convergence", "correlation", "networks", "capacity", "resnet", "rng", "validation")
+_SUBMODULES = ("sde", "convergence", "correlation", "networks", "capacity", "resnet", "rng", "parallel", "validation")
 
 __all__ = list(_SUBMODULES) + ["__version__"]
 

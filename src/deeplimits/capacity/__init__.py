@@ -7,7 +7,8 @@ The finite systems and their limits, side by side:
 * :mod:`.chain`     -- exact propagation of the capacity distribution (stencil / FFT);
 * :mod:`.walkers`   -- Monte-Carlo walkers sampling the same chain (Numba, parallel; walker ``i``
   draws from stream ``(seed, first_path + i)``, so split runs reproduce one run);
-* :mod:`.convnet`   -- finite random conv ResNets and their empirical capacity allocation
+* :mod:`.convnet`   -- finite random conv ResNets with an exact backward pass;
+* :mod:`.profile`   -- their empirical capacity allocation over random inputs
   (:class:`CapacityEstimate`, a :class:`~deeplimits._solution.Solution` over layers);
 * :mod:`.activations` -- their activations and decoupling coefficients;
 * :mod:`.limits`    -- deep-limit (KFE) coefficients of a layer, Kramers--Moyal moments, exact
@@ -41,7 +42,7 @@ from . import kfe
 from .activations import ACTIVATIONS, activation, decoupling_coefficient
 from .catalogue import ArchitectureEntry, catalogue
 from .chain import chain_moments, propagate
-from .convnet import CapacityEstimate, ConvResNet, capacity_profile
+from .convnet import ConvResNet
 from .kfe import (
     DriftDiffusion1D,
     DriftDiffusion2D,
@@ -57,6 +58,7 @@ from .kfe import (
 from .lattice import BOUNDARIES
 from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, plain_stack, residual_stack
 from .limits import KFECoefficients, kfe_coefficients, kramers_moyal, master_equation_periodic
+from .profile import CapacityEstimate, capacity_profile
 from .regimes import classify_regime, growth_exponent, spread, spread_vs_depth
 from .walkers import WalkerResult, run_walkers, walker_capacity
 

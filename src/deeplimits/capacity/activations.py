@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -40,14 +41,39 @@ def activation(name: str, omega: float = 1.0) -> tuple[Callable[[Any], Any], Cal
     """
     omega = check_scalar(omega, "omega", allow_zero=False)
     if name == "relu":
-        return (lambda u: np.maximum(u, 0)), (lambda u: (u > 0).astype(u.dtype))
+        return _relu, _relu_prime
     if name == "tanh":
-        return np.tanh, (lambda u: 1 - np.tanh(u) ** 2)
+        return np.tanh, _tanh_prime
     if name == "sin":
-        return (lambda u: np.sin(u * omega) / omega), (lambda u: np.cos(u * omega))
+        return functools.partial(_sin, omega=omega), functools.partial(_sin_prime, omega=omega)
     if name == "linear":
-        return (lambda u: u), (lambda u: np.ones_like(u))
+        return _identity, np.ones_like
     raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+
+
+# Module-level functions (not lambdas), so that a network holding them can be pickled for an executor.
+def _relu(u: Any) -> Any:
+    return np.maximum(u, 0)
+
+
+def _relu_prime(u: Any) -> Any:
+    return (u > 0).astype(u.dtype)
+
+
+def _tanh_prime(u: Any) -> Any:
+    return 1 - np.tanh(u) ** 2
+
+
+def _sin(u: Any, omega: float) -> Any:
+    return np.sin(u * omega) / omega
+
+
+def _sin_prime(u: Any, omega: float) -> Any:
+    return np.cos(u * omega)
+
+
+def _identity(u: Any) -> Any:
+    return u
 
 
 def decoupling_coefficient(name: str, variance: float = 1.0, omega: float = 1.0, n_nodes: int = 101) -> float:

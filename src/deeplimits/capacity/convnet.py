@@ -1,4 +1,4 @@
-"""Finite convolutional ResNets and their empirical capacity allocation.
+"""Finite random convolutional ResNets with an exact backward pass.
 
 The network (1-D or 2-D, ``C`` channels, ``L`` residual layers)::
 
@@ -13,27 +13,26 @@ position ``j`` is the normalised mean squared input gradient of the output unit:
 
 computed by an exact, hand-written backward pass vectorised over inputs.  In the totally
 decoupled limit it follows the capacity chain with residual weight ``alpha`` and decoupling
-coefficient ``d = E[phi'(h)^2]`` (see :mod:`deeplimits.capacity.layers`).
+coefficient ``d = E[phi'(h)^2]`` (see :mod:`deeplimits.capacity.layers`).  The estimator over
+random inputs is :func:`deeplimits.capacity.profile.capacity_profile`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_int, check_seed
-from .._solution import Solution
 from ..rng import normal_array
-from ._blas import single_thread_blas
 from ._validate import check_depth
 from .activations import activation
 from .lattice import check_span
 from .layers import ConvLayer
 
-__all__ = ["ConvResNet", "CapacityEstimate", "capacity_profile"]
+__all__ = ["ConvResNet"]
 
 
 def _shift(u, off, periodic):
@@ -256,117 +255,3 @@ class ConvResNet:
             if layer_sq is not None:
                 layer_sq[l] += np.sum(g * g, axis=(0, 1), dtype=np.float64)
         return g, dphi2
-
-
-@dataclass(repr=False)
-class CapacityEstimate(Solution):
-    """Empirical capacity of a network's output unit, over depth: a deterministic :class:`Solution`.
-
-    Attributes
-    ----------
-    ts : ndarray (depth + 1,)
-        Layer index ``l = 0 .. depth`` of the hidden state ``h_l`` (``h_0`` is the input).
-    ys : ndarray (depth + 1, *grid)
-        Normalised mean squared gradient of the output unit with respect to every hidden
-        state ``h_l`` (``ys[0]`` is ``profile``, ``ys[depth]`` the output unit): the network's
-        capacity over depth, to compare with ``propagate(..., return_history=True)``.
-    stats : dict
-        ``n_inputs``, ``seed``, ``first_path``, ``batch``.
-    profile : ndarray (*grid)
-        Normalised mean squared input gradient (sums to 1).
-    stderr : ndarray (*grid)
-        Standard error of ``profile`` over inputs (delta method ignored: the error of
-        the normaliser is neglected).
-    decoupling : ndarray (depth,)
-        Measured ``E[phi'(h_l)^2]`` per layer.
-    total : float
-        Unnormalised mean squared gradient norm (grows like ``prod (1 + alpha^2 d ||w||^2)``).
-    per_input : ndarray (n_inputs,)
-        Squared input-gradient norm of the output unit for every input (input ``i`` of a call
-        with ``first_path=k`` is input ``k + i`` of a call with ``first_path=0``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from deeplimits.capacity import ConvResNet, capacity_profile
-    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=2, channels=2, alpha=0.3, grid=7, seed=0)
-    >>> est = capacity_profile(net, 4, seed=0)
-    >>> est.ys.shape, est.decoupling.shape, bool(np.allclose(est.at(0), est.profile))
-    ((3, 7), (2,), True)
-    """
-
-    profile: Any = None
-    stderr: Any = None
-    decoupling: Any = None
-    total: float = 0.0
-    per_input: Any = None
-
-    has_samples: ClassVar[bool] = False
-
-
-def capacity_profile(
-    net: ConvResNet, n_inputs: int, seed: int = 0, batch: int = 128, *, first_path: int = 0
-) -> CapacityEstimate:
-    """Empirical capacity allocation of ``net`` over ``n_inputs`` standard-normal inputs.
-
-    Parameters
-    ----------
-    net : ConvResNet
-    n_inputs : int
-        Number of inputs (``>= 2``); input ``i`` is stream ``first_path + i`` of
-        ``normal_array(seed, ...)``.
-    seed : int
-        Non-negative seed of the inputs (any size).
-    batch : int
-        Inputs per backward pass (memory ``~ depth * C * batch * sites * 8`` bytes).
-    first_path : int
-        Index of the first input, so that runs split into batches of inputs draw the inputs of
-        one run.
-
-    Returns
-    -------
-    CapacityEstimate
-
-    Examples
-    --------
-    >>> net = ConvResNet([1.0, 1.0, 1.0], depth=4, channels=3, alpha=0.3, grid=9, seed=0)
-    >>> est = capacity_profile(net, 16, seed=1)
-    >>> est.profile.shape, round(float(est.profile.sum()), 12), est.per_input.shape
-    ((9,), 1.0, (16,))
-    """
-    if not isinstance(net, ConvResNet):
-        raise TypeError(f"net must be a ConvResNet, got {type(net).__name__}")
-    n_inputs = check_int(n_inputs, "n_inputs", minimum=2)
-    batch = check_int(batch, "batch", minimum=1)
-    first_path = check_int(first_path, "first_path", minimum=0)
-    C, P = net.channels, int(np.prod(net.grid))
-    check_allocation((n_inputs, C * P), "the inputs")
-    x_all = normal_array(seed, (n_inputs, C * P), first_stream=first_path).reshape((n_inputs, C) + net.grid)
-    per_input = np.empty(n_inputs)
-    s1 = np.zeros(net.grid)
-    s2 = np.zeros(net.grid)
-    dsum = np.zeros(net.depth)
-    layer_sq = np.zeros((net.depth + 1,) + net.grid)
-    for i in range(0, n_inputs, batch):
-        xb = np.ascontiguousarray(np.moveaxis(x_all[i : i + batch], 1, 0))
-        with single_thread_blas():
-            g, d2 = net.input_gradient(xb, layer_sq=layer_sq)
-        q = np.sum(g * g, axis=0, dtype=np.float64)  # (B, *grid): capacity of each input
-        per_input[i : i + q.shape[0]] = q.reshape(q.shape[0], -1).sum(axis=1)
-        s1 += q.sum(axis=0)
-        s2 += (q * q).sum(axis=0)
-        dsum += d2 * q.shape[0]
-    mean = s1 / n_inputs
-    var = np.maximum(s2 / n_inputs - mean**2, 0.0) * n_inputs / (n_inputs - 1)
-    tot = mean.sum()
-    norms = layer_sq.reshape(net.depth + 1, -1).sum(axis=1).reshape((-1,) + (1,) * len(net.grid))
-    return CapacityEstimate(
-        ts=np.arange(net.depth + 1, dtype=np.float64),
-        ys=layer_sq / norms,
-        stats=dict(n_inputs=n_inputs, seed=seed, first_path=first_path, batch=batch),
-        profile=mean / tot,
-        stderr=np.sqrt(var / n_inputs) / tot,
-        decoupling=dsum / n_inputs,
-        total=float(tot),
-        per_input=per_input,
-    )

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_int
+from ..parallel import chunkable
 from ..rng import kernel_seed, stream_state, uniform
 from ._stack import check_stack, pack_stack
 from ._validate import check_capacity
@@ -71,6 +73,37 @@ class WalkerResult:
         h = np.bincount(flat, minlength=int(np.prod(self.grid_shape))).astype(np.float64)
         return h.reshape(self.grid_shape) / max(n, 1)
 
+    @classmethod
+    def concat(cls, parts: Sequence[WalkerResult]) -> WalkerResult:
+        """Join the walkers of consecutive runs (``first_path = 0, k, 2k, ...``) into one result.
+
+        Raises
+        ------
+        ValueError
+            If there are no parts or their lattices differ.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from deeplimits.capacity import residual_stack, run_walkers
+        >>> stack, c = residual_stack([1.0, 1.0], 4, a=1.0), np.eye(5)[2]
+        >>> both = WalkerResult.concat([run_walkers(stack, c, 3), run_walkers(stack, c, 2, first_path=3)])
+        >>> bool((both.positions == run_walkers(stack, c, 5).positions).all())
+        True
+        """
+        parts = list(parts)
+        if not parts:
+            raise ValueError("parts must hold at least one result")
+        shape = parts[0].grid_shape
+        if any(p.grid_shape != shape for p in parts):
+            raise ValueError(f"parts have different lattices: {[p.grid_shape for p in parts]}")
+        return cls(
+            np.concatenate([p.positions for p in parts]),
+            np.concatenate([p.alive for p in parts]),
+            np.concatenate([p.death_layer for p in parts]),
+            shape,
+        )
+
 
 @nb.njit(cache=True, parallel=True)
 def _walk(seed, first, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, death):
@@ -121,8 +154,16 @@ def _walk(seed, first, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, de
         death[i] = dl
 
 
+@chunkable("n_walkers")
 def run_walkers(
-    layers: Sequence[ConvLayer], c_out: ArrayLike, n_walkers: int, seed: int = 0, *, first_path: int = 0
+    layers: Sequence[ConvLayer],
+    c_out: ArrayLike,
+    n_walkers: int,
+    seed: int = 0,
+    *,
+    first_path: int = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> WalkerResult:
     """Sample ``n_walkers`` independent paths of the capacity chain.
 
@@ -139,6 +180,10 @@ def run_walkers(
         Non-negative seed (any size).
     first_path : int
         Index of the first walker: walker ``i`` of this call uses stream ``(seed, first_path + i)``.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
@@ -176,13 +221,20 @@ def run_walkers(
 
 
 def walker_capacity(
-    layers: Sequence[ConvLayer], c_out: ArrayLike, n_walkers: int, seed: int = 0, *, first_path: int = 0
+    layers: Sequence[ConvLayer],
+    c_out: ArrayLike,
+    n_walkers: int,
+    seed: int = 0,
+    *,
+    first_path: int = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate`.
 
     Parameters
     ----------
-    layers, c_out, n_walkers, seed, first_path
+    layers, c_out, n_walkers, seed, first_path, executor, chunk_size
         As in :func:`run_walkers`.
 
     Returns
@@ -200,5 +252,5 @@ def walker_capacity(
     >>> est.shape, round(float(est.sum()), 12)
     ((9,), 1.0)
     """
-    res = run_walkers(layers, c_out, n_walkers, seed, first_path=first_path)
+    res = run_walkers(layers, c_out, n_walkers, seed, first_path=first_path, executor=executor, chunk_size=chunk_size)
     return res.capacity() * float(np.sum(c_out))

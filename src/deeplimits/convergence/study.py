@@ -127,6 +127,8 @@ def strong_order(
     n_boot: int = 500,
     expected: float | None = None,
     label: str = "",
+    executor: Any = None,
+    chunk_size: int | None = None,
     **solve_kw: Any,
 ) -> OrderResult:
     """Measure the strong order ``E|Y^h_T - Y_T| ~ h^p`` of a scheme.
@@ -158,6 +160,12 @@ def strong_order(
         Bootstrap resamples for the confidence interval of the order.
     expected : float, optional
         Theoretical order (default: the scheme's strong order from ``SCHEMES``).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
+        Every solve of the study is chunked (each chunk receives its rows of the Brownian
+        increments drawn here); the errors are averaged over all paths afterwards.
     **solve_kw
         Passed to :func:`deeplimits.sde.solve` (e.g. ``theta``).
 
@@ -168,6 +176,7 @@ def strong_order(
     grids, fine, dW_fine, dWs, hs = _setup(
         sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
     )
+    solve_kw = solve_kw | dict(executor=executor, chunk_size=chunk_size)
     component = check_int(component, "component", minimum=0, maximum=sde.dim - 1)
     target = _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)[:, component]
     per_path = np.array(
@@ -197,6 +206,8 @@ def weak_order(
     n_boot: int = 500,
     expected: float | None = None,
     label: str = "",
+    executor: Any = None,
+    chunk_size: int | None = None,
     **solve_kw: Any,
 ) -> OrderResult:
     """Measure the weak order ``|E f(Y^h_T) - E f(Y_T)| ~ h^p`` of a scheme.
@@ -227,6 +238,7 @@ def weak_order(
     grids, fine, dW_fine, dWs, hs = _setup(
         sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
     )
+    solve_kw = solve_kw | dict(executor=executor, chunk_size=chunk_size)
     check_callable(f, "f")
     f_target = np.asarray(f(_target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)), dtype=float)
     per_path = np.array(

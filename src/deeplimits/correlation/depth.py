@@ -7,6 +7,7 @@ The maps themselves are in :mod:`deeplimits.correlation.maps`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -14,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
 from ..networks.activations import check_slopes
+from ..parallel import chunkable
 from ..rng import kernel_seed, normal_pair, stream_state
 from .maps import Q_STAR, as_float_array, check_u, shaping_coefficient, u_map_scalar
 
@@ -214,8 +216,18 @@ def _one_layer_kernel(u, n, n_samples, seed, first_path, s_plus, s_minus, out_u,
         out_rho[r] = sab / (na * nb_)
 
 
+@chunkable("n_samples")
 def sample_one_layer(
-    u: float, n: int, n_samples: int, seed: int = 0, s_plus: float = 1.0, s_minus: float = 0.0, *, first_path: int = 0
+    u: float,
+    n: int,
+    n_samples: int,
+    seed: int = 0,
+    s_plus: float = 1.0,
+    s_minus: float = 0.0,
+    *,
+    first_path: int = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Correlation after one finite-width (leaky) ReLU layer: the system the maps are the limit of.
 
@@ -240,6 +252,10 @@ def sample_one_layer(
         Leaky-ReLU slopes.
     first_path : int
         Index of the first sample's stream (to split one run into chunks).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

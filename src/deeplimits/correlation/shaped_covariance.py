@@ -9,7 +9,7 @@ with the package's noise model.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
 from .._linalg import solve_inplace
+from ..parallel import chunkable
 from ..rng import kernel_seed, stream_state
 from ..sde.noise import check_increments, draw_increments
 from .shaped_sde import check_cov, check_kappa, check_T, kappa_from_shaping, nu_scalar
@@ -204,6 +205,7 @@ def covariance_factor_sde(m: int, kappa: float) -> SDE:
     )
 
 
+@chunkable("n_paths", rows={"dW": 3})
 def sample_covariance(
     V0: ArrayLike,
     T: float,
@@ -216,6 +218,8 @@ def sample_covariance(
     dW: ArrayLike | None = None,
     *,
     first_path: int = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Samples of the limiting covariance ``V_tau`` (PSD by construction).
 
@@ -229,6 +233,9 @@ def sample_covariance(
         Shaping constants; only ``kappa = (c+ - c-)^2`` enters.
     n_paths, seed : int
         Number of samples; seed.
+    first_path : int
+        Global index of the first sample (sample ``i`` draws from stream
+        ``(seed, first_path + i)``).
     n_steps : int
         Uniform Euler steps on the factor ``L`` (weak order 1, strong 1/2), run by a
         specialised Numba kernel (the same scheme as ``solve(covariance_factor_sde(m, kappa),
@@ -236,7 +243,12 @@ def sample_covariance(
     saveat : array_like, optional
         Output times (grid points); default ``[T]``.
     dW : array_like, optional
-        Increments ``(n_paths, n_steps, m (m+1)/2)`` for coupled runs.
+        Increments ``(n_paths, n_steps, m (m+1)/2)`` for coupled runs (they set the number of
+        samples).  Split into chunks, each chunk receives its rows.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

@@ -50,13 +50,14 @@ Public API
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_float, check_int
+from ..parallel import chunkable
 from .maps import check_rho, g_scalar
 
 if TYPE_CHECKING:
@@ -292,6 +293,7 @@ def check_T(T: float) -> float:
     return check_float(T, "T", minimum=0.0, strict_min=True)
 
 
+@chunkable("n_paths")
 def sample_correlation(
     rho0: float,
     T: float,
@@ -304,6 +306,8 @@ def sample_correlation(
     scheme: str = "euler",
     *,
     first_path: int = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 
@@ -317,6 +321,9 @@ def sample_correlation(
         Shaping constants (``s_pm = 1 + c_pm / sqrt(n)``); only ``(c+ - c-)^2`` enters.
     n_paths, seed : int
         Number of samples; seed of the per-path streams.
+    first_path : int
+        Global index of the first sample (sample ``i`` draws from stream
+        ``(seed, first_path + i)``).
     n_steps : int
         Uniform steps on ``[0, T]``.  Euler on the Fisher-z form has strong
         order 1, so the error is ``O(T / n_steps)``.
@@ -324,6 +331,10 @@ def sample_correlation(
         Output times (grid points); default ``[T]``.
     scheme : str
         Engine scheme (``"euler"``, ``"milstein"`` (identical here), ``"weak2"``, ``"theta"``).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

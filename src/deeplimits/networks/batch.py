@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -53,6 +53,8 @@ class NetworkBatch(Solution):
     sqnorm: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0, 0)))
     one_minus_corr: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0, 0, 0)))
     params: dict[str, Any] = field(default_factory=dict)
+
+    per_sample_fields: ClassVar[tuple[str, ...]] = ("sqnorm", "one_minus_corr")
 
     @property
     def corr(self) -> NDArray[np.float64]:

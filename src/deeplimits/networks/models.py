@@ -25,6 +25,7 @@ from typing import Any
 from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_float
+from ..parallel import chunkable
 from .activations import LeakySlopes
 from .batch import NetworkBatch
 from .dense import mlp_dense, resnet_dense
@@ -43,6 +44,7 @@ def _mlp(spec, slopes, arch, extra):
     return _batch(spec, arch, P, D, slopes.params() | extra)
 
 
+@chunkable("n_nets")
 def leaky_mlp(
     gram0: ArrayLike,
     width: int,
@@ -55,6 +57,8 @@ def leaky_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """He-normalised MLP with the leaky ReLU ``s_plus max(x,0) + s_minus min(x,0)``.
 
@@ -75,6 +79,10 @@ def leaky_mlp(
         computed in pieces with the same numbers.
     save : "all", "last" or sequence of int
         Layers ``0..depth`` to return.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
@@ -101,6 +109,7 @@ def leaky_mlp(
     return _mlp(spec, LeakySlopes.check(s_plus, s_minus), "leaky_mlp", {})
 
 
+@chunkable("n_nets")
 def relu_mlp(
     gram0: ArrayLike,
     width: int,
@@ -111,12 +120,14 @@ def relu_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
         As in :func:`leaky_mlp`.
 
     Returns
@@ -140,6 +151,7 @@ def relu_mlp(
     return _mlp(spec, LeakySlopes.check(1.0, 0.0), "relu_mlp", {})
 
 
+@chunkable("n_nets")
 def shaped_mlp(
     gram0: ArrayLike,
     width: int,
@@ -153,12 +165,14 @@ def shaped_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
         As in :func:`leaky_mlp`.
     c_plus, c_minus : float
         Shaping constants; ``|c_pm| <= sqrt(N)`` is required for a monotone activation.
@@ -191,6 +205,7 @@ def shaped_mlp(
     return _mlp(spec, slopes, "shaped_mlp", dict(c_plus=c_plus, c_minus=c_minus, shaping=shaping))
 
 
+@chunkable("n_nets")
 def resnet(
     gram0: ArrayLike,
     width: int,
@@ -202,12 +217,14 @@ def resnet(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """ReLU ResNet with a ``d^-1/2`` branch: ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
         As in :func:`leaky_mlp` (``gram0`` = covariance of the rows of ``h_0``).
     sigma_r : float
         Standard deviation of the branch weights, > 0.

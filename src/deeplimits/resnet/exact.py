@@ -19,11 +19,13 @@ ones: the whole trajectory has the same law as :func:`deeplimits.resnet.finite.r
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..parallel import chunkable
 from ..rng import fill_normals, stream_state
 from ._kernels import act, record, record_last
 from .finite import ResNetBatch
@@ -70,6 +72,7 @@ def _run_exact(h0, seed, first, variant, code, alpha, save, traj, norms, sa, sb)
         record_last(h, i, save, traj)
 
 
+@chunkable("n_nets", rows={"h0": 2})
 def exact_resnets(
     variant: str,
     n_nets: int,
@@ -84,6 +87,8 @@ def exact_resnets(
     seed: int = 0,
     first_path: int = 0,
     save_trajectories: bool = False,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> ResNetBatch:
     """Exact-in-law simulation of ResNets with fresh i.i.d. Gaussian weights, ``O(d)`` per layer.
 
@@ -109,6 +114,10 @@ def exact_resnets(
         Network ``i`` of the batch uses stream ``(seed, first_path + i)``.
     save_trajectories : bool
         Keep all hidden states.
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

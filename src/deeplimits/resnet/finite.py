@@ -19,13 +19,14 @@ Matrices have entries of variance ``1/d`` (times ``L^{-2 gamma}`` for Cohen's ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import check_array, check_bool, check_float, check_int
+from .._checks import check_array, check_bool, check_float
 from .._solution import Solution
+from ..parallel import chunkable
 from ._kernels import activation_code, dummy, run_given, run_iid, variant_code
 from .spec import ResNetSpec, initial_state
 from .weights import fgn_weights, rbf_gp_weights
@@ -60,6 +61,8 @@ class ResNetBatch(Solution):
 
     norms: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 0)))
     params: dict[str, Any] = field(default_factory=dict)
+
+    per_sample_fields: ClassVar[tuple[str, ...]] = ("norms",)
 
     @property
     def final(self) -> NDArray[np.float64]:
@@ -158,6 +161,7 @@ def simulate_resnets(
     return ResNetBatch.from_run(traj, norms, params, dict(n_nets=n, simulator="given weights"))
 
 
+@chunkable("n_nets", rows={"h0": 2})
 def random_resnets(
     variant: str,
     n_nets: int,
@@ -175,6 +179,7 @@ def random_resnets(
     seed: int = 0,
     first_path: int = 0,
     save_trajectories: bool = False,
+    executor: Any = None,
     chunk_size: int | None = None,
 ) -> ResNetBatch:
     """Draw and run a batch of random ResNets with ``alpha_L = L^-beta``.
@@ -205,9 +210,12 @@ def random_resnets(
         Network ``i`` of the batch draws from stream ``first_path + i`` (of seeds derived from ``seed``),
         whatever the chunking, so a batch can be computed in pieces with the same numbers.
     save_trajectories : bool
-        Keep all hidden states (memory ``n_nets (L+1) d``).
+        Keep all hidden states (memory ``n_nets (L+1) d``).  Correlated weights are drawn for a few networks at a
+        time (about 64 MB of weights).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
     chunk_size : int, optional
-        Networks per weight-generation chunk for correlated weights (default: about 64 MB of weights).
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
@@ -243,11 +251,9 @@ def random_resnets(
     traj, norms = spec.empty_outputs()
     n_mat = 1 if vc != 2 else 2
     per_net = L * d * d * n_mat * 8 * (4 if weights == "fgn" else 1)
-    if chunk_size is None:
-        chunk_size = max(1, int(64e6 // max(per_net, 1)))
-    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    for lo in range(0, spec.n_nets, chunk_size):
-        hi = min(spec.n_nets, lo + chunk_size)
+    n_draw = max(1, int(64e6 // max(per_net, 1)))  # weights drawn about 64 MB at a time
+    for lo in range(0, spec.n_nets, n_draw):
+        hi = min(spec.n_nets, lo + n_draw)
         draw = lambda k, shape, scale, m=hi - lo, first=spec.first_path + lo: _draw(
             weights, m, L, shape, lengthscale, hurst, spec.seed, k, scale, first
         )

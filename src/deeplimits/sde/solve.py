@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_array, check_bool, check_choice, check_float, check_int, check_newton
 from .._solution import Solution
+from ..parallel import chunkable
 from ..rng import kernel_seed
 from . import evaluate, kernels
 from ._steps import FAIL_DIFFUSION, FAIL_DOMAIN, FAIL_DRIFT, FAIL_NEWTON, no_matrix_function, no_vector_function
@@ -63,6 +64,7 @@ def _check_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64
         )
 
 
+@chunkable("n_paths", rows={"y0": 2, "dW": 3})
 def solve(
     sde: SDE,
     y0: ArrayLike,
@@ -81,6 +83,8 @@ def solve(
     nonfinite: str = "raise",
     backend: str = "numba",
     device: str = "cpu",
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> Solution:
     """Integrate independent paths of an SDE on a fixed time grid.
 
@@ -112,7 +116,8 @@ def solve(
         Global index of the first path (for running one large batch in pieces).
     dW : array_like, shape (n_paths, n_steps, n_noise), optional
         Brownian increments to use instead of drawing them (already scaled by
-        ``sqrt(h)``; see :func:`brownian_increments`).
+        ``sqrt(h)``; see :func:`brownian_increments`).  Split into chunks, each chunk
+        receives its rows (as does a per-path ``y0``).
     theta : float
         Implicitness of the ``"theta"`` scheme, in ``[0, 1]``.
     newton_tol, newton_maxiter
@@ -130,6 +135,10 @@ def solve(
         (float64); Euler--Maruyama on uniform grids only.
     device : str
         Torch device of the ``"torchsde"`` backend (``"cpu"``, ``"cuda"``).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
@@ -137,7 +146,7 @@ def solve(
         ``ts`` (n_save,), ``ys`` (n_paths, n_save, dim) and ``stats`` with
         ``scheme``, ``backend``, ``n_paths``, ``n_steps``, ``seed``,
         ``first_path``, ``wall_time``, ``n_failed`` and ``n_exits`` (steps
-        that left the SDE's domain).
+        that left the SDE's domain); ``n_chunks`` when run in chunks.
 
     Raises
     ------
@@ -308,7 +317,7 @@ def _check_domain(
         warnings.warn(
             f"{n_exits} step(s) left the domain {domain.describe()}; the states were kept (stats['n_exits'])",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,  # warn at solve's caller: above solve is its chunkable wrapper
         )
     return n_exits
 
@@ -336,4 +345,4 @@ def _report_failures(fail: NDArray[np.int64], grid: NDArray[np.float64], nonfini
     )
     if nonfinite == "raise":
         raise ValueError(msg)
-    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    warnings.warn(msg, RuntimeWarning, stacklevel=4)  # at solve's caller (above its chunkable wrapper)

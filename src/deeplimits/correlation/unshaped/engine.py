@@ -24,6 +24,7 @@ A q-step whose right-hand side falls to ``<= 0`` is reflected and counted in
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -164,17 +165,23 @@ def _no_check(call: KernelCall, milstein: bool) -> None:
     """The J-equation is regular: every start is admissible."""
 
 
-def _kernels(names: tuple[str, str], kind: int, check: Callable[[KernelCall, bool], None]) -> dict[str, Kernel]:
-    """``{names[0]: Euler-type kernel, names[1]: with the Milstein term}`` of one scheme kind."""
+Check = Callable[[KernelCall, bool], None]
 
-    def make(milstein: bool) -> Kernel:
-        def run(call: KernelCall) -> KernelResult:
-            check(call, milstein)
-            return _run(call, kind, milstein)
 
-        return run
+def _checked_run(call: KernelCall, *, kind: int, milstein: bool, check: Check) -> KernelResult:
+    check(call, milstein)
+    return _run(call, kind, milstein)
 
-    return {names[0]: make(False), names[1]: make(True)}
+
+def _kernels(names: tuple[str, str], kind: int, check: Check) -> dict[str, Kernel]:
+    """``{names[0]: Euler-type kernel, names[1]: with the Milstein term}`` of one scheme kind.
+
+    Partials of module-level functions, so that the SDEs can be pickled (sent to an executor).
+    """
+    return {
+        name: functools.partial(_checked_run, kind=kind, milstein=milstein, check=check)
+        for name, milstein in zip(names, (False, True), strict=True)
+    }
 
 
 # ----------------------------------------------------------------------------- engine objects

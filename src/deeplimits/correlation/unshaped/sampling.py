@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..._checks import check_bool, check_int
+from ...parallel import chunkable
 from ...rng import kernel_seed
 from ...sde import solve
 from ..maps import Q_STAR
@@ -15,6 +18,7 @@ from .equation import Y_STAR, check_times, q_from_J, y_from_J
 __all__ = ["sample_q"]
 
 
+@chunkable("n_paths")
 def sample_q(
     ts: ArrayLike,
     n_paths: int = 10_000,
@@ -23,6 +27,8 @@ def sample_q(
     return_y: bool = False,
     *,
     first_path: int = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Samples of ``q_t`` (law of ``l^2 (1 - rho_l)`` at ``t = l/n``, ``n -> infinity``).
 
@@ -49,6 +55,10 @@ def sample_q(
     first_path : int
         Global index of the first sample (sample ``i`` draws from stream
         ``(seed, first_path + i)``).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
+    chunk_size : int, optional
+        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
