@@ -176,14 +176,16 @@ def run_on_executor(
     files are written into ``outdir/<id>/`` before its record is yielded.  Closing the
     iterator early (an interrupted run) cancels the tasks that have not finished.
     """
-    import cloudpickle
-
+    try:  # closures and notebook functions need cloudpickle (installed with dask)
+        import cloudpickle as pickler
+    except ImportError:  # pragma: no cover - a concurrent.futures executor without dask
+        pickler = pickle
     sources = experiment_sources(exps, directory)
     task = with_numba_threads(run_task)
     futures, unsent = {}, []
     for i, exp in enumerate(exps):
         try:
-            payload = cloudpickle.dumps(exp)
+            payload = pickler.dumps(exp)
         except Exception as exc:
             unsent.append((i, _task_failure(exp, mode, exc)))
         else:
