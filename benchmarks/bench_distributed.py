@@ -48,14 +48,10 @@ CAMPAIGN = [
 QUICK_CAMPAIGN = ["sde.gbm_strong", "sde.ou_weak"]
 
 
-def comparable(outdir: Path) -> dict:
-    """results.json without the timings."""
+def records(outdir: Path) -> list[dict]:
+    """The experiments' records of results.json without their timings."""
     doc = json.loads((outdir / "results.json").read_text())
-    for key in ("started", "seconds"):
-        doc.pop(key)
-    for rec in doc["experiments"]:
-        rec.pop("seconds")
-    return doc
+    return [{k: v for k, v in rec.items() if k != "seconds"} for rec in doc["experiments"]]
 
 
 def timed(fn):
@@ -70,12 +66,12 @@ def campaign(client, ids, workers, rows):
     local, t_local = timed(lambda: run_experiments(ids, outdir=root / "local", progress=False))
     remote, t_remote = timed(lambda: run_experiments(ids, outdir=root / "remote", progress=False, executor=client))
     work = sum(r.seconds for r in remote.results)
-    same = comparable(root / "local") == comparable(root / "remote")
+    same = records(root / "local") == records(root / "remote")
     rows.append(("campaign", f"1 process, {len(ids)} experiments", t_local, 1.0, None))
     overhead = (workers * t_remote - work) / len(ids)
     rows.append(("campaign", f"{workers} workers x 1 thread", t_remote, t_local / t_remote, overhead))
     failed = [r.id for r in local.results if not r.passed]
-    return f"campaign: identical results.json: {'yes' if same else 'NO'}" + (f"; failed: {failed}" if failed else "")
+    return f"campaign: identical records: {'yes' if same else 'NO'}" + (f"; failed: {failed}" if failed else "")
 
 
 def large_solve(client, n_paths, chunk_size, steps, workers, rows):
