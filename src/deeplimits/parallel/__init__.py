@@ -12,8 +12,9 @@ correlation samplers and the order studies) take ``executor=`` and ``chunk_size=
 * ``chunk_size`` -- paths per chunk; without an executor the chunks run here, one after the other
   (bounding the memory of one piece).
 
-:func:`run_in_chunks` does the same for any function with ``first_path``.  Everything sent to an
-executor must be picklable.  With a process pool, prefer the ``"spawn"`` or ``"forkserver"`` start
+:func:`local_cluster` starts a Dask cluster on this machine and :func:`connect` joins a running
+scheduler (the ``distributed`` extra).  :func:`run_in_chunks` does the same for any function with
+``first_path``.  Everything sent to an executor must be picklable.  With a process pool, prefer the ``"spawn"`` or ``"forkserver"`` start
 method once Numba has run parallel kernels in the parent process (a forked OpenMP runtime is not safe).
 
 Examples
@@ -27,6 +28,7 @@ Examples
 """
 
 from .chunks import DEFAULT_TASKS, ChunkError, as_executor, combine_chunks, path_chunks, run_in_chunks
+from .cluster import SchedulerUnreachableError, connect, local_cluster
 from .entry import chunkable
 
 __all__ = [
@@ -37,4 +39,7 @@ __all__ = [
     "combine_chunks",
     "path_chunks",
     "run_in_chunks",
+    "local_cluster",
+    "connect",
+    "SchedulerUnreachableError",
 ]

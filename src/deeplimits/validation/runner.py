@@ -8,7 +8,8 @@ so a long run that is interrupted still leaves a valid report of what finished.
 
 An exception inside an experiment does not stop the run: the experiment is recorded with
 status ``"error"`` (``passed = false``) and its traceback, and the next one starts.
-The run passes iff every selected experiment passed.
+The run passes iff every selected experiment passed.  With ``executor=`` (a Dask client)
+the experiments run as tasks on a cluster (:mod:`.remote`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._checks import check_bool, check_choice, check_int, check_seed
+from ..parallel.cluster import check_executor
 from ._atomic import OutputDirError, atomic_copy, prepare_outdir
 from ._lock import RunLock
 from .discovery import (
@@ -82,6 +84,22 @@ def _record_warnings(caught: list) -> list[str]:
     return seen
 
 
+def blank_record(exp: Experiment, mode: str) -> ExperimentResult:
+    """The record of ``exp`` before it runs: status ``"error"`` until an outcome fills it."""
+    return ExperimentResult(
+        id=exp.id,
+        area=exp.area,
+        checks=exp.checks,
+        criterion=exp.criterion,
+        mode=mode,
+        params=dict(exp.quick if mode == "quick" else exp.full),
+        status="error",
+        passed=False,
+        seconds=0.0,
+        source=exp.source,
+    )
+
+
 def run_one(exp: Experiment, mode: str, seed: int, outdir: str | Path) -> ExperimentResult:
     """Run one experiment in ``outdir/<id>/`` and record its outcome; never raises for experiment errors.
 
@@ -124,19 +142,7 @@ def run_one(exp: Experiment, mode: str, seed: int, outdir: str | Path) -> Experi
         exp_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputDirError(f"outdir: cannot create {str(exp_dir)!r}: {exc.strerror or exc}") from None
-    params = dict(exp.quick if mode == "quick" else exp.full)
-    rec = ExperimentResult(
-        id=exp.id,
-        area=exp.area,
-        checks=exp.checks,
-        criterion=exp.criterion,
-        mode=mode,
-        params=params,
-        status="error",
-        passed=False,
-        seconds=0.0,
-        source=exp.source,
-    )
+    rec = blank_record(exp, mode)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -212,6 +218,7 @@ def run_experiments(
     *,
     experiments_dir: str | Path | None = None,
     discover: bool = True,
+    executor: Any = None,
 ) -> RunSummary:
     """Run validation experiments and write ``results.json`` and ``report.md``.
 
@@ -240,6 +247,9 @@ def run_experiments(
     discover : bool
         True: import the experiment files of the folder and choose among *their* experiments.
         False: choose among the experiments already in the registry (e.g. declared in a notebook).
+    executor : distributed.Client or concurrent.futures.Executor, optional
+        Run each experiment as a task there (:mod:`.remote`); their files come back to ``outdir``
+        and the results keep the selection's order.  None: one after the other in this process.
 
     Returns
     -------
@@ -278,6 +288,7 @@ def run_experiments(
     seed = check_int(seed, "seed")
     progress = check_bool(progress, "progress")
     discover = check_bool(discover, "discover")
+    executor = None if executor is None else check_executor(executor)
     if isinstance(ids_or_globs, str):
         ids_or_globs = [ids_or_globs]
     if ids_or_globs is not None and not isinstance(ids_or_globs, (list, tuple)):
@@ -314,17 +325,18 @@ def run_experiments(
             )
         results = [_import_failure_record(f, mode) for f in chosen_failures]
         return _run(
-            ids, results, mode=mode, seed=seed, outdir=out, progress=progress, exp_dir=exp_dir, patterns=patterns
+            ids, results, out, executor, mode=mode, seed=seed, progress=progress, exp_dir=exp_dir, patterns=patterns
         )
 
 
 def _run(
     ids: list[str],
     results: list[ExperimentResult],
+    outdir: Path,
+    executor: Any,
     *,
     mode: str,
     seed: int,
-    outdir: Path,
     progress: bool,
     exp_dir: Path | None,
     patterns: list[str],
@@ -349,19 +361,27 @@ def _run(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(ids, desc=f"validate ({mode})", unit="exp", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    from .remote import finished_records
+
+    head, done = list(results), {}
+    bar = tqdm(
+        total=len(ids), desc=f"validate ({mode})", unit="exp", disable=not progress, file=sys.stderr, dynamic_ncols=True
+    )
+    finished = finished_records(executor, [registry[eid] for eid in ids], mode, seed, outdir, exp_dir, bar)
     try:
-        for eid in bar:
-            bar.set_postfix_str(eid)
-            rec = run_one(registry[eid], mode, seed, outdir)
-            results.append(rec)
+        for i, rec in finished:
+            done[i] = rec
+            # Finished experiments in the selection's order, whatever order they finish in.
+            results[:] = head + [done[k] for k in sorted(done)]
+            bar.update(1)
             if progress:
-                bar.write(f"  {rec.status.upper():6s} {eid} ({rec.seconds:.1f} s)", file=sys.stderr)
+                bar.write(f"  {rec.status.upper():6s} {rec.id} ({rec.seconds:.1f} s)", file=sys.stderr)
             write(complete=False)
     except KeyboardInterrupt:
         write(complete=False)
         raise
     finally:
+        finished.close()
         bar.close()
     write(complete=True)
     return RunSummary(
