@@ -14,8 +14,9 @@ correlation samplers and the order studies) take ``executor=`` and ``chunk_size=
 
 :func:`local_cluster` starts a Dask cluster on this machine and :func:`connect` joins a running
 scheduler (the ``distributed`` extra).  :func:`run_in_chunks` does the same for any function with
-``first_path``.  Everything sent to an executor must be picklable.  With a process pool, prefer the ``"spawn"`` or ``"forkserver"`` start
-method once Numba has run parallel kernels in the parent process (a forked OpenMP runtime is not safe).
+``first_path``.  Everything sent to an executor must be picklable.  With a process pool, prefer the
+``"spawn"`` or ``"forkserver"`` start method once Numba has run parallel kernels in the parent
+process (a forked OpenMP runtime is not safe).
 
 Examples
 --------
