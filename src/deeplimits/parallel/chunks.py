@@ -16,13 +16,13 @@ to an executor must be picklable (module-level functions, :func:`functools.parti
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .._checks import check_int
+from .cluster import check_executor, is_dask_client
 
 __all__ = ["ChunkError", "DEFAULT_TASKS", "as_executor", "combine_chunks", "path_chunks", "run_in_chunks"]
 
@@ -88,15 +88,9 @@ def as_executor(executor: Any) -> Any:
     """
     if executor is None:
         return None
-    distributed = sys.modules.get("distributed")
-    if distributed is not None and isinstance(executor, distributed.Client):
+    if is_dask_client(executor):
         return executor.get_executor()
-    if not callable(getattr(executor, "submit", None)):
-        raise TypeError(
-            "executor must be a concurrent.futures.Executor (an object with .submit) or a distributed.Client, "
-            f"got {type(executor).__name__}"
-        )
-    return executor
+    return check_executor(executor)
 
 
 def combine_chunks(parts: Sequence[Any]) -> Any:
