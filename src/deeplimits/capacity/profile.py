@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from .._checks import check_allocation, check_int
 from .._solution import Solution
-from ..parallel import path_chunks, run_in_chunks
+from ..parallel import document_chunking, path_chunks, run_in_chunks
 from ..rng import normal_array
 from ._blas import single_thread_blas
 from .convnet import ConvResNet
@@ -134,12 +134,6 @@ def capacity_profile(
     first_path : int
         Index of the first input, so that runs split into batches of inputs draw the inputs of
         one run.
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
-        Here a multiple of ``batch`` (sums are taken per batch) unless it covers all inputs;
-        default with an executor: ``batch``.
 
     Returns
     -------
@@ -186,6 +180,13 @@ def capacity_profile(
             batch=batch,
         )
     return _estimate(net, sums, stats)
+
+
+document_chunking(
+    capacity_profile,
+    note="Here a multiple of ``batch`` (sums are taken per batch) unless it covers all inputs;\n"
+    "default with an executor: ``batch``.",
+)
 
 
 def _estimate(net: ConvResNet, sums: _InputSums, stats: dict[str, Any]) -> CapacityEstimate:

@@ -180,10 +180,6 @@ def run_walkers(
         Non-negative seed (any size).
     first_path : int
         Index of the first walker: walker ``i`` of this call uses stream ``(seed, first_path + i)``.
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_callable, check_choice, check_float, check_int, check_seed
+from ..parallel import document_chunking
 from ..sde import SCHEMES, SDE, solve, uniform_grid
 from ..sde.grids import check_grid
 from ..sde.noise import brownian_increments, check_increments
@@ -160,12 +161,6 @@ def strong_order(
         Bootstrap resamples for the confidence interval of the order.
     expected : float, optional
         Theoretical order (default: the scheme's strong order from ``SCHEMES``).
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
-        Every solve of the study is chunked (each chunk receives its rows of the Brownian
-        increments drawn here); the errors are averaged over all paths afterwards.
     **solve_kw
         Passed to :func:`deeplimits.sde.solve` (e.g. ``theta``).
 
@@ -186,6 +181,13 @@ def strong_order(
         ]
     )
     return _result("strong", scheme, hs, per_path, lambda m: m, n_boot, seed, expected, label)
+
+
+document_chunking(
+    strong_order,
+    note="Every solve of the study is chunked (each chunk receives its rows of the Brownian\n"
+    "increments drawn here); the errors are averaged over all paths afterwards.",
+)
 
 
 def weak_order(

@@ -252,10 +252,6 @@ def sample_one_layer(
         Leaky-ReLU slopes.
     first_path : int
         Index of the first sample's stream (to split one run into chunks).
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

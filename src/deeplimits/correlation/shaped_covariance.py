@@ -245,10 +245,6 @@ def sample_covariance(
     dW : array_like, optional
         Increments ``(n_paths, n_steps, m (m+1)/2)`` for coupled runs (they set the number of
         samples).  Split into chunks, each chunk receives its rows.
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

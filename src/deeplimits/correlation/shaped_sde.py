@@ -331,10 +331,6 @@ def sample_correlation(
         Output times (grid points); default ``[T]``.
     scheme : str
         Engine scheme (``"euler"``, ``"milstein"`` (identical here), ``"weak2"``, ``"theta"``).
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

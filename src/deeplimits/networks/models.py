@@ -79,10 +79,6 @@ def leaky_mlp(
         computed in pieces with the same numbers.
     save : "all", "last" or sequence of int
         Layers ``0..depth`` to return.
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

@@ -30,6 +30,7 @@ Examples
 
 from .chunks import DEFAULT_TASKS, ChunkError, as_executor, combine_chunks, path_chunks, run_in_chunks
 from .cluster import SchedulerUnreachableError, connect, local_cluster
+from .docs import CHUNK_PARAMETERS, document_chunking
 from .entry import chunkable
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "ChunkError",
     "as_executor",
     "chunkable",
+    "document_chunking",
+    "CHUNK_PARAMETERS",
     "combine_chunks",
     "path_chunks",
     "run_in_chunks",

@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 import numpy as np
 
 from .chunks import run_in_chunks
+from .docs import document_chunking
 
 __all__ = ["chunkable"]
 
@@ -20,7 +21,7 @@ _NEEDED = ("first_path", "executor", "chunk_size")
 
 
 def chunkable(
-    count: str = "n_paths", *, rows: Mapping[str, int] | None = None
+    count: str = "n_paths", *, rows: Mapping[str, int] | None = None, note: str = ""
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator giving a Monte-Carlo entry point its ``executor=`` and ``chunk_size=`` keywords.
 
@@ -29,6 +30,8 @@ def chunkable(
     otherwise the call becomes :func:`~deeplimits.parallel.run_in_chunks` over the same global
     paths, each chunk calling the function again with its own ``count`` and ``first_path`` and no
     executor.  The function's own ``first_path`` handling then makes the split run bit-identical.
+    The standard ``executor`` and ``chunk_size`` entries are added to the docstring's Parameters
+    (:func:`~deeplimits.parallel.document_chunking`).
 
     Parameters
     ----------
@@ -39,6 +42,8 @@ def chunkable(
         ``{argument: ndim}``: the argument holds one row per path when it has ``ndim`` dimensions
         (``solve``'s ``y0`` of shape (n_paths, dim), ``dW`` of shape (n_paths, n_steps, n_noise));
         each chunk then receives its rows.  When ``count`` is not passed it is the number of rows.
+    note : str
+        More about ``chunk_size`` for this function, for its docstring.
 
     Returns
     -------
@@ -95,6 +100,6 @@ def chunkable(
             )
             return out
 
-        return entry
+        return document_chunking(entry, note)
 
     return decorate

@@ -114,10 +114,6 @@ def exact_resnets(
         Network ``i`` of the batch uses stream ``(seed, first_path + i)``.
     save_trajectories : bool
         Keep all hidden states.
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

@@ -212,10 +212,6 @@ def random_resnets(
     save_trajectories : bool
         Keep all hidden states (memory ``n_nets (L+1) d``).  Correlated weights are drawn for a few networks at a
         time (about 64 MB of weights).
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

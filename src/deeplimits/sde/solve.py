@@ -135,10 +135,6 @@ def solve(
         (float64); Euler--Maruyama on uniform grids only.
     device : str
         Torch device of the ``"torchsde"`` backend (``"cpu"``, ``"cuda"``).
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------

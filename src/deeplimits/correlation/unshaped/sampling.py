@@ -55,10 +55,6 @@ def sample_q(
     first_path : int
         Global index of the first sample (sample ``i`` draws from stream
         ``(seed, first_path + i)``).
-    executor : concurrent.futures.Executor or distributed.Client, optional
-        Run the paths in chunks there (:mod:`deeplimits.parallel`), bit-identical to one run.
-    chunk_size : int, optional
-        Paths per chunk (default with an executor: 32 chunks); without one, chunks run here in turn.
 
     Returns
     -------
