@@ -78,3 +78,24 @@ def test_no_parameters_section_or_no_docstring_is_left_alone():
     assert chunkable()(_draw).__doc__ == _draw.__doc__
     _draw.__doc__ = None
     assert chunkable()(_draw).__doc__ is None
+
+
+def test_chunkable_adds_the_keywords_to_the_signature():
+    import inspect
+
+    params = inspect.signature(leaky_mlp).parameters
+    assert list(params)[-2:] == ["executor", "chunk_size"]
+    assert all(params[name].kind is inspect.Parameter.KEYWORD_ONLY for name in ("executor", "chunk_size"))
+    assert all(params[name].default is None for name in ("executor", "chunk_size"))
+    draw = chunkable()(lambda n_paths, *, first_path=0: list(range(first_path, first_path + n_paths)))
+    assert draw(5, executor=None, chunk_size=None) == draw(5) == [0, 1, 2, 3, 4]
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        draw(5, executr=None)
+
+
+def test_chunkable_refuses_half_of_the_keywords():
+    def half(n_paths, *, first_path=0, executor=None):
+        return n_paths
+
+    with pytest.raises(TypeError, match="executor without the other"):
+        chunkable()(half)

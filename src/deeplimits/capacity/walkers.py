@@ -162,8 +162,6 @@ def run_walkers(
     seed: int = 0,
     *,
     first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> WalkerResult:
     """Sample ``n_walkers`` independent paths of the capacity chain.
 

@@ -7,7 +7,6 @@ The maps themselves are in :mod:`deeplimits.correlation.maps`.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba as nb
 import numpy as np
@@ -226,8 +225,6 @@ def sample_one_layer(
     s_minus: float = 0.0,
     *,
     first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Correlation after one finite-width (leaky) ReLU layer: the system the maps are the limit of.
 

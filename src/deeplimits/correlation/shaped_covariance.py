@@ -9,7 +9,7 @@ with the package's noise model.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numba as nb
 import numpy as np
@@ -218,8 +218,6 @@ def sample_covariance(
     dW: ArrayLike | None = None,
     *,
     first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Samples of the limiting covariance ``V_tau`` (PSD by construction).
 

@@ -50,7 +50,7 @@ Public API
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numba as nb
 import numpy as np
@@ -306,8 +306,6 @@ def sample_correlation(
     scheme: str = "euler",
     *,
     first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 

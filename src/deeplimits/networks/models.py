@@ -57,8 +57,6 @@ def leaky_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """He-normalised MLP with the leaky ReLU ``s_plus max(x,0) + s_minus min(x,0)``.
 
@@ -116,8 +114,6 @@ def relu_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
 
@@ -161,8 +157,6 @@ def shaped_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
@@ -213,8 +207,6 @@ def resnet(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NetworkBatch:
     """ReLU ResNet with a ``d^-1/2`` branch: ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``.
 

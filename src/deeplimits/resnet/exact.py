@@ -19,7 +19,6 @@ ones: the whole trajectory has the same law as :func:`deeplimits.resnet.finite.r
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba as nb
 import numpy as np
@@ -87,8 +86,6 @@ def exact_resnets(
     seed: int = 0,
     first_path: int = 0,
     save_trajectories: bool = False,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> ResNetBatch:
     """Exact-in-law simulation of ResNets with fresh i.i.d. Gaussian weights, ``O(d)`` per layer.
 

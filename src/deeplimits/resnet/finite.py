@@ -179,8 +179,6 @@ def random_resnets(
     seed: int = 0,
     first_path: int = 0,
     save_trajectories: bool = False,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> ResNetBatch:
     """Draw and run a batch of random ResNets with ``alpha_L = L^-beta``.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -27,8 +25,6 @@ def sample_q(
     return_y: bool = False,
     *,
     first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
 ) -> NDArray[np.float64]:
     """Samples of ``q_t`` (law of ``l^2 (1 - rho_l)`` at ``t = l/n``, ``n -> infinity``).
 
