@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 
 import pytest
 
 from deeplimits.validation import isolated_registry, registry
+
+# Experiment source shared by the command-line and cluster tests: a check that fails and an
+# experiment that raises (the file that uses it imports Check, Outcome and experiment).
+FAILING_TOYS = textwrap.dedent("""
+    @experiment(id="toy.fails", checks="a check that fails", criterion="1 < 0", quick={}, full={})
+    def fails(params, *, seed, outdir):
+        return Outcome(checks=[Check("one", 1.0, "<", 0.0)])
+
+    @experiment(id="toy.raises", checks="an experiment that raises", criterion="none", quick={}, full={})
+    def raises(params, *, seed, outdir):
+        raise ZeroDivisionError("bug in toy")
+""")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import FAILING_TOYS
 
 import deeplimits
 from deeplimits.cli import main
@@ -18,21 +19,16 @@ from deeplimits.cli import main
 SRC = Path(deeplimits.__file__).resolve().parents[1]
 REPO = SRC.parent
 
-TOY = textwrap.dedent("""
+TOY = (
+    textwrap.dedent("""
     from deeplimits.validation import Check, Outcome, experiment
 
     @experiment(id="toy.ok", checks="a check that holds", criterion="0 < 1", quick={}, full={})
     def ok(params, *, seed, outdir):
         return Outcome(checks=[Check("zero", 0.0, "<", 1.0)])
-
-    @experiment(id="toy.bad", checks="a check that fails", criterion="1 < 0", quick={}, full={})
-    def bad(params, *, seed, outdir):
-        return Outcome(checks=[Check("one", 1.0, "<", 0.0)])
-
-    @experiment(id="toy.bug", checks="an experiment that raises", criterion="none", quick={}, full={})
-    def bug(params, *, seed, outdir):
-        raise ZeroDivisionError("bug in toy")
 """)
+    + FAILING_TOYS
+)
 
 
 @pytest.fixture
@@ -51,7 +47,7 @@ def test_validate_exit_codes(toy_dir, tmp_path, capsys):
     # A failing experiment and one that raises both give exit code 1; the run goes through all three.
     assert _validate(toy_dir, tmp_path / "b") == 1
     captured = capsys.readouterr()
-    assert "FAILED: 1/3" in captured.out and "toy.bad, toy.bug" in captured.err
+    assert "FAILED: 1/3" in captured.out and "toy.fails, toy.raises" in captured.err
     doc = json.loads((tmp_path / "b" / "results.json").read_text())
     assert [e["status"] for e in doc["experiments"]] == ["passed", "failed", "error"]
     assert "ZeroDivisionError: bug in toy" in doc["experiments"][2]["error"]
@@ -69,7 +65,7 @@ def test_usage_errors_exit_2(toy_dir, tmp_path, capsys):
     assert _validate(toy_dir, tmp_path / "d", "--only", "toy.nothing") == 2
     err = capsys.readouterr().err
     assert "no experiment matches 'toy.nothing'" in err
-    assert all(eid in err for eid in ("toy.ok", "toy.bad", "toy.bug"))  # lists what is available
+    assert all(eid in err for eid in ("toy.ok", "toy.fails", "toy.raises"))  # lists what is available
     assert not (tmp_path / "d").exists()
     assert _validate(toy_dir, tmp_path / "e", "--quick", "--full") == 2
     assert _validate(toy_dir, tmp_path / "e", "--seed", "-3") == 2
@@ -91,7 +87,7 @@ def test_list(toy_dir, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert re.match(r"id\s+area\s+checks", lines[0])
     assert re.match(r"toy\.ok\s+toy\s+a check that holds$", lines[1])
-    assert re.match(r"toy\.bug\s+toy\s+an experiment that raises$", lines[3])
+    assert re.match(r"toy\.raises\s+toy\s+an experiment that raises$", lines[3])
     assert lines[-1].startswith("3 experiments from")
     (toy_dir / "broken_experiments.py").write_text("raise ImportError('broken on purpose')\n")
     assert main(["list", "--experiments", str(toy_dir)]) == 1  # a file that does not import is an error
@@ -139,7 +135,7 @@ def test_python_m_help_is_for_newcomers(tmp_path):
 
 def test_python_m_exit_code_of_failed_run(toy_dir, tmp_path):
     r = _run_module(
-        "validate", "--experiments", str(toy_dir), "--only", "toy.bad", "--out", "rep", "--no-progress", cwd=tmp_path
+        "validate", "--experiments", str(toy_dir), "--only", "toy.fails", "--out", "rep", "--no-progress", cwd=tmp_path
     )
     assert r.returncode == 1, r.stderr
     assert json.loads((tmp_path / "rep" / "results.json").read_text())["passed"] is False

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import FAILING_TOYS
 
 from deeplimits.cli import main
 from deeplimits.parallel import cluster
@@ -62,15 +63,9 @@ TOY = textwrap.dedent("""
         ax.plot(np.random.default_rng(seed).standard_normal(params["n"]))
         path = save_figure(fig, outdir, "trace.png", dpi=30)
         return Outcome(checks=[Check("zero", 0.0, "<", 1.0)], metrics={"nan": float("nan")}, figures=[path])
-
-    @experiment(id="toy.fails", checks="a check that fails", criterion="1 < 0", quick={}, full={})
-    def fails(params, *, seed, outdir):
-        return Outcome(checks=[Check("one", 1.0, "<", 0.0)])
-
-    @experiment(id="toy.raises", checks="an experiment that raises", criterion="none", quick={}, full={})
-    def raises(params, *, seed, outdir):
-        raise ZeroDivisionError("bug in toy")
-
+""")
+# the failing toys come between toy.figure and toy.dies: the tests select them in that order
+TOY += FAILING_TOYS + textwrap.dedent("""
     @experiment(id="toy.dies", checks="its first worker is killed", criterion="x < 1",
                 quick={"marker": os.environ.get("TOY_MARKER", "")}, full={})
     def dies(params, *, seed, outdir):

@@ -39,25 +39,16 @@ EXPERIMENTS = textwrap.dedent("""
         time.sleep(sleep)
         return Outcome(checks=[Check("zero", 0.0, "<", 1.0)], metrics={"eid": eid})
 
-    @experiment(id="slow.a", checks="a", criterion="0 < 1", quick={"sleep": 0.4}, full={"sleep": 0.4})
-    def a(params, *, seed, outdir):
-        return _mark("slow.a", params["sleep"])
+    def _sleeper(eid, sleep):
+        @experiment(id=eid, checks=f"{eid} ran", criterion="0 < 1", quick={"sleep": sleep}, full={"sleep": sleep})
+        def run(params, *, seed, outdir):
+            return _mark(eid, params["sleep"])
 
-    @experiment(id="slow.b", checks="b", criterion="0 < 1", quick={"sleep": 0.4}, full={"sleep": 0.4})
-    def b(params, *, seed, outdir):
-        return _mark("slow.b", params["sleep"])
+        return run
 
-    @experiment(id="slow.c", checks="c", criterion="0 < 1", quick={"sleep": 0.4}, full={"sleep": 0.4})
-    def c(params, *, seed, outdir):
-        return _mark("slow.c", params["sleep"])
-
-    @experiment(id="slow.d", checks="d", criterion="0 < 1", quick={"sleep": 0.4}, full={"sleep": 0.4})
-    def d(params, *, seed, outdir):
-        return _mark("slow.d", params["sleep"])
-
-    @experiment(id="hang.forever", checks="h", criterion="0 < 1", quick={"sleep": 600}, full={"sleep": 600})
-    def hang(params, *, seed, outdir):
-        return _mark("hang.forever", params["sleep"])
+    for _eid in ("slow.a", "slow.b", "slow.c", "slow.d"):
+        _sleeper(_eid, 0.4)
+    _sleeper("hang.forever", 600)
 
     @experiment(id="io.break", checks="i", criterion="0 < 1", quick={}, full={})
     def io_break(params, *, seed, outdir):
@@ -176,14 +167,24 @@ def test_two_simultaneous_runs_lose_nothing(exps, mark, tmp_path):
 # ---------------------------------------------------------------- killed runs
 
 
-def test_sigkill_mid_run_leaves_valid_files_and_a_stale_lock_is_taken_over(exps, mark, tmp_path):
-    out = tmp_path / "out"
+def _interrupted(exps: Path, out: Path, sig: int) -> subprocess.Popen:
+    """A run of slow.a then hang.forever, sent ``sig`` once the result of slow.a is written."""
     p = _start(exps, out, "slow.a", "hang.forever")
     _wait_for(lambda: (_results(out) or {}).get("n_experiments") == 1 or p.poll() is not None, "the first result")
-    p.send_signal(signal.SIGKILL)
-    p.wait(timeout=60)  # reaped: its pid no longer exists
+    p.send_signal(sig)
+    return p
+
+
+def _assert_only_first_result(out: Path) -> None:
     doc = _results(out)
     assert doc is not None and doc["complete"] is False and [e["id"] for e in doc["experiments"]] == ["slow.a"]
+
+
+def test_sigkill_mid_run_leaves_valid_files_and_a_stale_lock_is_taken_over(exps, mark, tmp_path):
+    out = tmp_path / "out"
+    p = _interrupted(exps, out, signal.SIGKILL)
+    p.wait(timeout=60)  # reaped: its pid no longer exists
+    _assert_only_first_result(out)
     report = (out / "report.md").read_text()
     assert report.startswith("# deeplimits validation report") and "run incomplete" in report
     assert json.loads((out / LOCK_NAME).read_text())["pid"] == p.pid  # left behind by the killed run
@@ -197,14 +198,10 @@ def test_sigkill_mid_run_leaves_valid_files_and_a_stale_lock_is_taken_over(exps,
 
 def test_sigterm_keeps_finished_results_and_releases_the_folder(exps, mark, tmp_path):
     out = tmp_path / "out"
-    p = _start(exps, out, "slow.a", "hang.forever")
-    _wait_for(lambda: (_results(out) or {}).get("n_experiments") == 1 or p.poll() is not None, "the first result")
-    p.send_signal(signal.SIGTERM)
-    rc, _, err = _finish(p)
+    rc, _, err = _finish(_interrupted(exps, out, signal.SIGTERM))
     assert rc == 130, err
     assert "partial results in" in err
-    doc = _results(out)
-    assert doc["complete"] is False and [e["id"] for e in doc["experiments"]] == ["slow.a"]
+    _assert_only_first_result(out)
     _no_leftovers(out)
 
 
