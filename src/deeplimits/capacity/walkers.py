@@ -219,17 +219,16 @@ def walker_capacity(
     c_out: ArrayLike,
     n_walkers: int,
     seed: int = 0,
-    *,
-    first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
+    **options: Any,
 ) -> NDArray[np.float64]:
     """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate`.
 
     Parameters
     ----------
-    layers, c_out, n_walkers, seed, first_path, executor, chunk_size
+    layers, c_out, n_walkers, seed
         As in :func:`run_walkers`.
+    **options
+        ``first_path``, ``executor``, ``chunk_size``: passed to :func:`run_walkers`.
 
     Returns
     -------
@@ -246,5 +245,5 @@ def walker_capacity(
     >>> est.shape, round(float(est.sum()), 12)
     ((9,), 1.0)
     """
-    res = run_walkers(layers, c_out, n_walkers, seed, first_path=first_path, executor=executor, chunk_size=chunk_size)
+    res = run_walkers(layers, c_out, n_walkers, seed, **options)
     return res.capacity() * float(np.sum(c_out))

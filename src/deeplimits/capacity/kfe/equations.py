@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -36,16 +36,30 @@ Coef = float | Callable[[float], float]
 ADVECTIONS = ("central", "upwind")
 
 
-def _check_equation(eq, grid_cls) -> None:
-    if not isinstance(eq.grid, grid_cls):
-        raise ValueError(f"grid must be a {grid_cls.__name__}, got {type(eq.grid).__name__}")
-    if eq.advection not in ADVECTIONS:
-        raise ValueError(f"advection must be one of {ADVECTIONS}, got {eq.advection!r}")
-    eq.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
+@dataclass
+class _DriftDiffusion:
+    # the fields and checks that the 1-D and 2-D equations share; GRID is the grid class they need
+
+    GRID: ClassVar[type] = object
+    grid: Any
+    v: Any
+    D: Any
+    kappa: Coef = 0.0
+    advection: str = "central"
+
+    def __post_init__(self):
+        if not isinstance(self.grid, self.GRID):
+            raise ValueError(f"grid must be a {self.GRID.__name__}, got {type(self.grid).__name__}")
+        if self.advection not in ADVECTIONS:
+            raise ValueError(f"advection must be one of {ADVECTIONS}, got {self.advection!r}")
+        self.coefficients(np.zeros(1))  # validate constants now (callables: at solve time)
+
+    def coefficients(self, ts: ArrayLike) -> np.ndarray:
+        raise NotImplementedError
 
 
 @dataclass
-class DriftDiffusion1D:
+class DriftDiffusion1D(_DriftDiffusion):
     """``dc/dt = -v c_x + D c_xx - kappa c`` on a :class:`Grid1D`.
 
     Parameters
@@ -67,14 +81,10 @@ class DriftDiffusion1D:
     [[0.5, 0.1, 0.0], [0.5, 1.1, 0.0]]
     """
 
+    GRID: ClassVar[type] = Grid1D
     grid: Grid1D
     v: Coef = 0.0
     D: Coef = 1.0
-    kappa: Coef = 0.0
-    advection: str = "central"
-
-    def __post_init__(self):
-        _check_equation(self, Grid1D)
 
     def coefficients(self, ts: ArrayLike) -> np.ndarray:
         """The coefficients at a set of depths, validated.
@@ -124,7 +134,7 @@ def diffusion_tensor(Dval: ArrayLike) -> NDArray[np.float64]:
 
 
 @dataclass
-class DriftDiffusion2D:
+class DriftDiffusion2D(_DriftDiffusion):
     """``dc/dt = -div(v c) + div(D grad c) - kappa c`` on a :class:`Grid2D`.
 
     Parameters
@@ -155,14 +165,10 @@ class DriftDiffusion2D:
     [[0.1, 0.0, 0.2, 0.1, 0.05, 0.0]]
     """
 
+    GRID: ClassVar[type] = Grid2D
     grid: Grid2D
     v: Any = (0.0, 0.0)
     D: Any = 1.0
-    kappa: Coef = 0.0
-    advection: str = "central"
-
-    def __post_init__(self):
-        _check_equation(self, Grid2D)
 
     def coefficients(self, ts: ArrayLike) -> np.ndarray:
         """Evaluate and validate the drift vector, diffusion tensor and sink at the depths ``ts``.
