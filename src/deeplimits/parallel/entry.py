@@ -36,7 +36,7 @@ def _with_keywords(func: Callable[..., object]) -> inspect.Signature:
 
 
 def chunkable(
-    count: str = "n_paths", *, rows: Mapping[str, int] | None = None, note: str = ""
+    count: str = "n_paths", *, rows: Mapping[str, int] | None = None
 ) -> Callable[[Callable[P, R]], Callable[..., R]]:
     """Decorator giving a Monte-Carlo entry point its ``executor=`` and ``chunk_size=`` keywords.
 
@@ -58,8 +58,6 @@ def chunkable(
         ``{argument: ndim}``: the argument holds one row per path when it has ``ndim`` dimensions
         (``solve``'s ``y0`` of shape (n_paths, dim), ``dW`` of shape (n_paths, n_steps, n_noise));
         each chunk then receives its rows.  When ``count`` is not passed it is the number of rows.
-    note : str
-        More about ``chunk_size`` for this function, for its docstring.
 
     Returns
     -------
@@ -121,6 +119,6 @@ def chunkable(
             return out
 
         entry.__signature__ = sig  # type: ignore[attr-defined]
-        return document_chunking(entry, note)
+        return document_chunking(entry)
 
     return decorate
