@@ -62,11 +62,15 @@ def _run(spec, first, c, observe, advance):
     """Run the networks of ``spec`` in batches, layer by layer from layer ``first``.
 
     The statistics of layer ``l`` are those of ``a = observe(h_l)`` (squared norms times ``c / n``); the
-    next layer is ``advance(h_l, a, W_l)`` with fresh weights ``W_l`` (n x n, iid N(0, 1)).
+    next layer is ``advance(h_l, a, W_l)`` with fresh weights ``W_l`` (n x n, iid N(0, 1)).  A saved
+    layer 0 below ``first`` holds the exact statistics of the input Gram matrix.
     """
     n = spec.width
     x = _input_vectors(spec.gram)
     out_P, out_D = spec.empty_outputs()
+    if first > 0 and spec.slot[0] >= 0:
+        out_P[:, spec.slot[0]] = spec.P0
+        out_D[:, spec.slot[0]] = spec.D0
     for lo, hi in _batches(spec.n_nets, n):
         rngs, h = _input_layer(spec, lo, hi, x)
         W = np.empty((hi - lo, n, n))
@@ -112,11 +116,7 @@ def mlp_dense(spec: NetworkSpec, slopes: LeakySlopes) -> tuple[NDArray[np.float6
         h *= np.sqrt(cnorm / n)
         return h
 
-    out_P, out_D = _run(spec, 1, cnorm, lambda h: np.where(h > 0, s_plus * h, s_minus * h), advance)
-    if spec.slot[0] >= 0:
-        out_P[:, spec.slot[0]] = spec.P0
-        out_D[:, spec.slot[0]] = spec.D0
-    return out_P, out_D
+    return _run(spec, 1, cnorm, lambda h: np.where(h > 0, s_plus * h, s_minus * h), advance)
 
 
 def resnet_dense(spec: NetworkSpec, sigma_r: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
