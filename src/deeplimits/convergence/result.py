@@ -29,7 +29,9 @@ class OrderResult:
     order : float
         Least-squares slope of ``log(error)`` against ``log(h)``.
     ci : tuple of float
-        95% bootstrap confidence interval of the order (resampling paths).
+        95% bootstrap confidence interval of the order (resampling paths); ``(nan, nan)``
+        when no interval was computed (e.g. errors against a closed form without per-path
+        samples).
     expected : float or None
         The scheme's theoretical order, when known.
     n_paths : int
@@ -59,7 +61,8 @@ class OrderResult:
         return plot_orders([self], ax=ax, reference_slopes=reference_slopes)
 
     def as_dict(self) -> dict[str, Any]:
-        """The result as JSON-ready built-in types."""
+        """The result as JSON-ready built-in types; ``ci`` is None when no interval was computed."""
+        has_ci = all(np.isfinite(c) for c in self.ci)
         return dict(
             kind=self.kind,
             scheme=self.scheme,
@@ -67,7 +70,7 @@ class OrderResult:
             errors=self.errors.tolist(),
             stderr=self.stderr.tolist(),
             order=float(self.order),
-            ci=[float(c) for c in self.ci],
+            ci=[float(c) for c in self.ci] if has_ci else None,
             expected=self.expected,
             n_paths=self.n_paths,
             label=self.label,
