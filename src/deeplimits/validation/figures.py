@@ -56,7 +56,8 @@ def save_figure(fig: Any, outdir: str | os.PathLike[str], name: str, *, dpi: int
     fig.tight_layout()
     fmt = path.suffix[1:] or None
     try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+        # A tight bounding box keeps legends placed outside the axes and long labels in the image.
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight"))
     finally:
         plt.close(fig)
     return path
