@@ -64,7 +64,8 @@ def test_toy_report_is_clean_and_skips_missing_dependency(tmp_path):
     # The summary table comes first, with the claim, the measured value and the verdict.
     table = md.index("| experiment | verdict | claim | measured | criterion | resolution | seconds |")
     assert table < md.index("## toy.orders")
-    assert "| [toy.orders](#exp-toy-orders) | PASS | an order without an interval | 1/1 checks pass: order = 1 " in md
+    assert "| [toy.orders](#exp-toy-orders) | PASS | an order without an interval | 1/1 checks pass; closest to " in md
+    assert "threshold: order = 1 (in [0.8, 1.2]) |" in md
     assert "| [toy.needs_torch](#exp-toy-needs_torch) | SKIPPED |" in md
     assert "| toy scheme.ci | n/a |" in md
     assert "![toy.orders: toy orders.png](toy.orders/toy%20orders.png)" in md

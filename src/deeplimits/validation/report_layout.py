@@ -9,6 +9,7 @@ shown relative to the package, the working directory or the home folder, never a
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ __all__ = ["Block", "format_value", "relative_text", "report_blocks"]
 
 #: Longest claim or criterion shown in the summary table; the section has the full text.
 _SUMMARY_CHARS = 160
-#: Checks shown in the summary table's "measured" cell.
-_SUMMARY_CHECKS = 2
+#: Checks shown in the summary table's "measured" cell (those closest to their thresholds).
+_SUMMARY_CHECKS = 1
 
 
 @dataclass
@@ -127,19 +128,33 @@ def _shorten(text: str, n: int = _SUMMARY_CHARS) -> str:
     return text if len(text) <= n else text[: text.rfind(" ", 0, n)].rstrip(",;:") + " …"
 
 
+def _margin(value: Any, t: dict) -> float:
+    """How far ``value`` is inside its threshold, relative to the threshold's scale (negative: outside)."""
+    thr = t["threshold"]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return math.inf if t["passed"] else -math.inf
+    if t["op"] == "in" and isinstance(thr, list) and len(thr) == 2 and None not in thr:
+        return min(value - thr[0], thr[1] - value) / max(abs(thr[1] - thr[0]), 1e-300)
+    if not isinstance(thr, (int, float)):
+        return math.inf if t["passed"] else -math.inf
+    gap = thr - value if t["op"] in ("<", "<=") else value - thr
+    return gap / max(abs(thr), 1e-300)
+
+
 def _measured(rec: dict) -> str:
-    """The values of a few checks, failing ones first: ``name = value (op threshold)``."""
+    """The checks closest to their thresholds (failing ones first): ``name = value (op threshold)``."""
     th = rec.get("thresholds", {})
     if not th:
         return "n/a"
-    names = sorted(th, key=lambda k: th[k]["passed"])[:_SUMMARY_CHECKS]
+    margin = {k: _margin(rec["metrics"].get(k), t) for k, t in th.items()}
+    names = sorted(th, key=lambda k: (th[k]["passed"], margin[k]))[:_SUMMARY_CHECKS]
     shown = [
         f"{k} = {format_value(rec['metrics'].get(k))} ({th[k]['op']} {_threshold_text(**_op_thr(th[k]))})"
         for k in names
     ]
     n_ok = sum(t["passed"] for t in th.values())
     more = f"; {len(th) - len(names)} more" if len(th) > len(names) else ""
-    return f"{n_ok}/{len(th)} checks pass: " + "; ".join(shown) + more
+    return f"{n_ok}/{len(th)} checks pass; closest to the threshold: " + "; ".join(shown) + more
 
 
 def _resolution(rec: dict, mode: str | None = None) -> str:
