@@ -322,10 +322,10 @@ def plot_kfe_profiles(
     >>> len(plot_kfe_profiles(res).axes[0].lines)
     2
     """
-    ax = _new_axes(ax, (6.5, 4))
+    if np.ndim(result.ys) != 2 or not hasattr(result.grid, "x"):
+        raise ValueError(f"result must be a 1-D KFE solution, got a field of shape {np.shape(result.ys)[1:]}")
     x = np.asarray(result.grid.x)
-    if x.ndim != 1 or np.asarray(result.ys).ndim != 2:
-        raise ValueError(f"result must be a 1-D KFE solution, got a field of shape {np.asarray(result.ys).shape[1:]}")
+    ax = _new_axes(ax, (6.5, 4))
     for i, t in enumerate(result.ts if depths is None else depths):
         ax.plot(x, result.at(float(t)), "-", color=series_style(i)["color"], lw=1.5, label=f"KFE, depth t = {t:g}")
     for j, (name, (xr, yr)) in enumerate((references or {}).items()):
