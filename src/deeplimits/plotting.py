@@ -227,6 +227,16 @@ def plot_orders(
     return ax.figure
 
 
+def _finish(ax: Any, xlabel: str, ylabel: str, title: str | None) -> Any:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    legend_outside(ax)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax.figure
+
+
 def plot_law(
     finite: Mapping[str, ArrayLike],
     limit: ArrayLike | None = None,
@@ -257,6 +267,7 @@ def plot_law(
     Returns
     -------
     matplotlib.figure.Figure
+        The histograms, in the house style.
 
     Examples
     --------
@@ -280,13 +291,7 @@ def plot_law(
         ax.hist(lim, bins=edges, density=True, histtype="step", lw=2.2, color="k", label=f"limit ({lim.size} samples)")
     if density is not None:
         ax.plot(*(np.asarray(a, dtype=float) for a in density), "k--", lw=1.5, label="limit density")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("probability density (1 / unit of x)")
-    ax.grid(True, alpha=0.3)
-    legend_outside(ax)
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax.figure
+    return _finish(ax, xlabel, "probability density (1 / unit of x)", title)
 
 
 def plot_kfe_profiles(
@@ -307,12 +312,13 @@ def plot_kfe_profiles(
         Output depths to draw (default: all of ``result.ts``).
     references : mapping of str to (x, y), optional
         Other profiles to compare with (e.g. a finite network's capacity), drawn with markers.
-    ax : matplotlib.axes.Axes, optional
-    title : str, optional
+    ax, title : matplotlib.axes.Axes and str, optional
+        Axes to draw on (default: a new figure) and its title.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The profiles, in the house style.
 
     Examples
     --------
@@ -331,13 +337,7 @@ def plot_kfe_profiles(
     for j, (name, (xr, yr)) in enumerate((references or {}).items()):
         st = series_style(j + 1)
         ax.plot(xr, yr, ls="none", ms=4, mfc="none", color=st["color"], marker=st["marker"], label=name)
-    ax.set_xlabel("position x (input sites)")
-    ax.set_ylabel("capacity (fraction of the output's dependence)")
-    ax.grid(True, alpha=0.3)
-    legend_outside(ax)
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax.figure
+    return _finish(ax, "position x (input sites)", "capacity (fraction of the output's dependence)", title)
 
 
 def _cell_edges(x: np.ndarray) -> np.ndarray:
@@ -363,6 +363,7 @@ def plot_regime_map(regimes: Any, *, depth_index: int = -1, ax: Any = None, clip
     Returns
     -------
     matplotlib.figure.Figure
+        The heat map and its colour bar.
 
     Examples
     --------

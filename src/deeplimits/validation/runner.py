@@ -336,17 +336,11 @@ def _run(
     started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
 
+    run: dict[str, Any] = dict(mode=mode, seed=seed, experiments_dir=exp_dir)
+
     def write(complete: bool) -> None:
-        doc = results_document(
-            results,
-            mode=mode,
-            seed=seed,
-            started=started,
-            seconds=time.perf_counter() - t0,
-            experiments_dir=exp_dir,
-            selection=patterns,
-            complete=complete,
-        )
+        seconds = time.perf_counter() - t0
+        doc = results_document(results, started=started, seconds=seconds, selection=patterns, complete=complete, **run)
         write_results_json(doc, results_json)
         write_report_md(doc, report_md)
         write_report_html(doc, report_html)
@@ -377,13 +371,5 @@ def _run(
         finished.close()
         bar.close()
     write(complete=True)
-    return RunSummary(
-        results=results,
-        mode=mode,
-        seed=seed,
-        outdir=outdir,
-        seconds=time.perf_counter() - t0,
-        results_json=results_json,
-        report_md=report_md,
-        experiments_dir=exp_dir,
-    )
+    seconds = time.perf_counter() - t0
+    return RunSummary(results, outdir=outdir, seconds=seconds, results_json=results_json, report_md=report_md, **run)
