@@ -155,7 +155,8 @@ def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
         return ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=figsize)[1]
+    # Constrained layout leaves room for the legend outside the axes, even with a plain savefig.
+    return plt.subplots(figsize=figsize, layout="constrained")[1]
 
 
 def draw_orders(ax: Any, results: Sequence[Any], reference_slopes: Sequence[float] | None = None) -> Any:

@@ -53,7 +53,8 @@ def save_figure(fig: Any, outdir: str | os.PathLike[str], name: str, *, dpi: int
     if not isinstance(name, str) or not name or Path(name).name != name:
         raise ValueError(f"name must be a file name without folders, got {name!r}")
     path = Path(outdir) / name
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # figures made with layout="constrained" keep their own layout
+        fig.tight_layout()
     fmt = path.suffix[1:] or None
     try:
         # A tight bounding box keeps legends placed outside the axes and long labels in the image.
