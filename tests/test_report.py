@@ -100,3 +100,17 @@ def test_quick_run_of_package_experiment_reads_cleanly(tmp_path, eid):
     assert summary.passed, summary
     _assert_clean((out / "report.md").read_text(), out)
     _assert_clean((out / "report.html").read_text(), out)
+
+
+def test_temporary_report_files_of_a_killed_run_are_removed(tmp_path):
+    out = tmp_path / "rep"
+    out.mkdir()
+    stale = [out / ".report.html.k1ll3d.tmp.html", out / ".results.json.k1ll3d.tmp.json"]
+    for p in stale:
+        p.write_text("half")
+    keep = out / "notes.tmp.html"  # not a temporary file of ours
+    keep.write_text("mine")
+    with isolated_registry():
+        _declare_toys()
+        run_experiments(["toy.orders"], outdir=out, progress=False, discover=False)
+    assert not any(p.exists() for p in stale) and keep.read_text() == "mine"

@@ -305,8 +305,12 @@ def run_experiments(
     tolerate = [p for p in patterns if any(failure_selected(f, [p]) for f in failures)]
     ids = select_ids(patterns, available, tolerate=tolerate)
     # Before anything runs: a bad or busy output folder costs nothing.
-    out = prepare_outdir(outdir, files=("results.json", "report.md", "report.html"), folders=tuple(ids))
+    files = ("results.json", "report.md", "report.html")
+    out = prepare_outdir(outdir, files=files, folders=tuple(ids))
     with RunLock(out):
+        # Temporary files of a run that was killed while writing its report: ours now that we hold the lock.
+        for stale in (p for name in files for p in out.glob(f".{name}.*.tmp{Path(name).suffix}")):
+            stale.unlink(missing_ok=True)
         for f in failures:
             print(
                 f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
