@@ -228,3 +228,52 @@ def test_readme_api_example_runs(tmp_path):
     # se = 0.0156; the Euler bias (1 + mu h)^N - e^mu = -8e-4 at h = 1/256 is negligible: 4 se = 0.0625.
     se = math.sqrt(math.e * (math.exp(0.64) - 1) / 10_000)
     assert abs(float(r.stdout.split()[-1]) - math.exp(0.5)) < 4 * se
+
+
+NEEDS_TORCH = textwrap.dedent("""
+    from deeplimits.validation import Check, Outcome, experiment
+
+    @experiment(id="opt.ok", checks="a check that holds", criterion="0 < 1", quick={}, full={})
+    def ok(params, *, seed, outdir):
+        return Outcome(checks=[Check("zero", 0.0, "<", 1.0)])
+
+    @experiment(id="opt.torch", checks="needs torch", criterion="none", quick={}, full={})
+    def needs_torch(params, *, seed, outdir):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    @experiment(id="opt.typo", checks="imports a module that does not exist", criterion="none", quick={}, full={})
+    def typo(params, *, seed, outdir):
+        import deeplimits_no_such_module  # noqa: F401
+""")
+
+
+def test_missing_optional_dependency_is_skipped_with_install_command(write_experiments, tmp_path, capsys):
+    exps = write_experiments("opt_experiments", NEEDS_TORCH)
+    assert _validate(exps, tmp_path / "a", "--only", "opt.ok", "opt.torch") == 0
+    captured = capsys.readouterr()
+    assert re.search(r"opt\.torch\s+SKIPPED", captured.out) and "1 skipped" in captured.out
+    assert 'skipped opt.torch: needs the optional dependency torch: pip install "deeplimits[torch]"' in captured.err
+    # A missing module that is no optional dependency of the package is a bug: an error, exit code 1.
+    assert _validate(exps, tmp_path / "b", "--only", "opt.typo") == 1
+    doc = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert doc["experiments"][0]["status"] == "error" and "deeplimits_no_such_module" in doc["experiments"][0]["error"]
+
+
+def test_list_filters_by_area_and_pattern_and_wraps(toy_dir, write_experiments, capsys, monkeypatch):
+    assert write_experiments("opt_experiments", NEEDS_TORCH) == toy_dir
+    assert main(["list", "--experiments", str(toy_dir), "--area", "opt"]) == 0
+    out = capsys.readouterr().out
+    assert "opt.ok" in out and "opt.torch" in out and "toy.ok" not in out
+    assert out.splitlines()[-1].startswith("3 of 6 experiments from")
+    assert main(["list", "--experiments", str(toy_dir), "toy.b*"]) == 0
+    ids = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:-2]]
+    assert ids == ["toy.bad", "toy.bug"]
+    assert main(["list", "--experiments", str(toy_dir), "RAISES"]) == 0  # a word of the description, any case
+    assert "toy.bug" in capsys.readouterr().out
+    assert main(["list", "--experiments", str(toy_dir), "--area", "nope"]) == 2
+    assert "no experiment matches (areas: opt, toy)" in capsys.readouterr().err
+    monkeypatch.setenv("COLUMNS", "50")
+    assert main(["list", "--experiments", str(toy_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines[:-1]) <= 50
+    assert any(line.startswith(" " * 10) for line in lines)  # a wrapped description continues indented

@@ -109,7 +109,7 @@ def _files(outdir: Path) -> dict[str, bytes]:
     return {
         p.relative_to(outdir).as_posix(): p.read_bytes()
         for p in sorted(outdir.rglob("*"))
-        if p.is_file() and p.name not in ("results.json", "report.md")
+        if p.is_file() and p.name not in ("results.json", "report.md", "report.html")
     }
 
 

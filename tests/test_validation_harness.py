@@ -184,7 +184,7 @@ def test_report_md_contents(toy_dir, tmp_path):
     assert lines[0] == "# deeplimits validation report"
     assert "**FAILED**: 2 of 4 experiments passed." in md
     # Summary table at the top, before the first experiment section.
-    table_at = md.index("| experiment | result | seconds |")
+    table_at = md.index("| experiment | verdict | claim | measured | criterion | resolution | seconds |")
     assert table_at < md.index("## toy.mean")
     assert "| [toy.mean](#exp-toy-mean) | PASS |" in md
     assert "| [toy.fails](#exp-toy-fails) | FAIL |" in md

@@ -19,9 +19,12 @@ reflections at a domain boundary.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -70,6 +73,11 @@ class Solution:
     #: Fields of a subclass with one entry per sample on axis 0 (concatenated by :meth:`concat`);
     #: its other fields must agree between the parts.
     per_sample_fields: ClassVar[tuple[str, ...]] = ()
+    #: Names of the axes of ``ys`` in :meth:`to_xarray`: sample (if any), time, then the state axes
+    #: (more state axes than names get ``<last name>_<k>``).
+    dims: ClassVar[tuple[str, ...]] = ("path", "time", "dim")
+    #: Dimension names of the array fields of a subclass in :meth:`to_xarray`.
+    field_dims: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @classmethod
     def concat(cls, parts: Sequence[Solution]) -> Self:
@@ -155,6 +163,103 @@ class Solution:
     def _extra_repr(self) -> str:
         return ""
 
+    def _ys_dims(self) -> tuple[str, ...]:
+        names = self.dims if self.has_samples else self.dims[1:]
+        n_state = np.ndim(self.ys) - (2 if self.has_samples else 1)
+        lead = names[: 2 if self.has_samples else 1]
+        state = list(names[len(lead) :])
+        state += [f"{state[-1] if state else 'dim'}_{k}" for k in range(len(state), n_state)]
+        return (*lead, *state[:n_state])
+
+    def _coords(self) -> dict[str, NDArray[Any]]:
+        """Coordinates of the state axes in :meth:`to_xarray` (none by default)."""
+        return {}
+
+    def _arrays(self) -> dict[str, tuple[tuple[str, ...], NDArray[Any]]]:
+        out = {"ys": (self._ys_dims(), np.asarray(self.ys))}
+        for name, dims in self.field_dims.items():
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = (dims, np.asarray(value))
+        return out
+
+    def _metadata(self) -> dict[str, str]:
+        meta = {"deeplimits_type": type(self).__name__, "stats_json": _dumps(self.stats)}
+        for f in fields(self):
+            if f.name not in ("ts", "ys", "stats") and f.name not in self.field_dims:
+                meta[f"{f.name}_json"] = _dumps(getattr(self, f.name))
+        return meta
+
+    def to_xarray(self) -> Any:
+        """The result as an :class:`xarray.Dataset` with named dimensions (needs the ``xarray`` extra).
+
+        ``ys`` becomes the variable ``ys`` with dimensions :attr:`dims` (e.g. ``path, time, dim``)
+        and the coordinate ``time`` (or ``layer``, ``depth``) from :attr:`ts`; array fields of a
+        subclass become variables too; ``stats`` and other fields are JSON text in the attributes,
+        so :meth:`from_xarray` rebuilds the result exactly.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> sol = Solution(ts=np.array([0.0, 1.0]), ys=np.zeros((5, 2, 1)), stats={"scheme": "euler"})
+        >>> ds = sol.to_xarray()
+        >>> dict(ds.sizes), ds["ys"].dims
+        ({'path': 5, 'time': 2, 'dim': 1}, ('path', 'time', 'dim'))
+        """
+        try:
+            import xarray as xr
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError(
+                'to_xarray needs xarray: pip install "deeplimits[xarray]"', name="xarray"
+            ) from None
+        time = self._ys_dims()[1 if self.has_samples else 0]
+        coords = {time: np.asarray(self.ts), **self._coords()}
+        return xr.Dataset(dict(self._arrays()), coords=coords, attrs=self._metadata())
+
+    @classmethod
+    def from_xarray(cls, ds: Any) -> Solution:
+        """The result stored by :meth:`to_xarray` (of the type recorded in its attributes)."""
+        arrays = {name: np.asarray(ds[name].values) for name in ds.data_vars}
+        time = [d for d in ds["ys"].dims if d in ds.coords]
+        return _rebuild(cls, dict(ds.attrs), np.asarray(ds.coords[time[0]].values), arrays)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to ``.npz`` (NumPy only) or ``.nc`` (NetCDF, through :meth:`to_xarray`); returns the path.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> sol = Solution(ts=np.array([0.0, 1.0]), ys=np.arange(4.0).reshape(2, 2, 1), stats={"seed": 3})
+        >>> back = Solution.load(sol.save(os.path.join(tempfile.mkdtemp(), "sol.npz")))
+        >>> back
+        Solution(ts: 2 in [0, 1], ys: (2, 2, 1) float64, stats: seed=3)
+        """
+        path = Path(path)
+        if path.suffix == ".npz":
+            arrays = {name: value for name, (_, value) in self._arrays().items()}
+            meta = {k: np.array(v) for k, v in self._metadata().items()}
+            content: dict[str, Any] = {"ts": np.asarray(self.ts), **arrays, **meta}
+            np.savez(path, **content)
+        elif path.suffix in (".nc", ".nc4", ".netcdf"):
+            self.to_xarray().to_netcdf(path)
+        else:
+            raise ValueError(f"path must end in .npz or .nc, got {str(path)!r}")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Solution:
+        """Load a result written by :meth:`save` (``.npz`` or ``.nc``), of the type it was saved as."""
+        path = Path(path)
+        if path.suffix in (".nc", ".nc4", ".netcdf"):
+            import xarray as xr
+
+            with xr.open_dataset(path) as ds:
+                return cls.from_xarray(ds.load())
+        with np.load(path, allow_pickle=False) as z:
+            meta = {k: str(z[k]) for k in z.files if k == "deeplimits_type" or k.endswith("_json")}
+            arrays = {k: z[k] for k in z.files if k not in meta and k != "ts"}
+            return _rebuild(cls, meta, z["ts"], arrays)
+
     def __repr__(self) -> str:
         ts = np.asarray(self.ts)
         span = f"{ts.size} in [{ts.min():.6g}, {ts.max():.6g}]" if ts.size else "0"
@@ -215,3 +320,40 @@ def _merge_stats(stats: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any
             raise ValueError(f"parts have different stats[{k!r}]: {[s[k] for s in stats]}")
     out["n_chunks"] = sum(int(s.get("n_chunks", 1)) for s in stats)
     return out
+
+
+def _plain(x: Any) -> Any:
+    if is_dataclass(x) and not isinstance(x, type):  # e.g. a KFE grid: its type and its fields
+        return {"type": type(x).__name__, **{f.name: getattr(x, f.name) for f in fields(x)}}
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"cannot store a {type(x).__name__} in a saved result")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_plain)  # NaN and infinities as JSON's NaN/Infinity: read back exactly
+
+
+def _subclasses(cls: type[Solution]) -> list[type[Solution]]:
+    out: list[type[Solution]] = [cls]
+    for sub in cls.__subclasses__():
+        out += _subclasses(sub)
+    return out
+
+
+def _rebuild(cls: type[Solution], meta: dict[str, Any], ts: NDArray[Any], arrays: dict[str, NDArray[Any]]) -> Any:
+    name = str(meta.get("deeplimits_type", cls.__name__))
+    kind = next((c for c in _subclasses(Solution) if c.__name__ == name), None)
+    if kind is None or not issubclass(kind, cls):
+        raise ValueError(f"the file holds a {name}, not a {cls.__name__}")
+    values: dict[str, Any] = {"ts": np.asarray(ts), "stats": json.loads(meta["stats_json"])}
+    for f in fields(kind):
+        if f.name in arrays:
+            values[f.name] = arrays[f.name]
+        elif f"{f.name}_json" in meta:
+            values[f.name] = json.loads(meta[f"{f.name}_json"])
+    return kind(**values)

@@ -7,7 +7,8 @@ Sub-commands
 ``list``
     Print the available experiments.
 
-Exit codes: 0 success (every selected experiment passed), 1 some experiment failed
+Exit codes: 0 success (every selected experiment passed or was skipped for a missing
+optional dependency), 1 some experiment failed
 (or an experiment file failed to import), 2 usage or output error (bad option, ``--only``
 pattern matching nothing, experiments folder not found, ``--out`` not writable or in use
 by another run, a result file that cannot be written), 130 interrupted (Ctrl-C or SIGTERM;
@@ -26,7 +27,6 @@ import argparse
 import os
 import signal
 import sys
-import textwrap
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +34,7 @@ from types import FrameType
 from typing import Any, NoReturn
 
 from . import __version__
+from .cli_list import add_list_parser, cmd_list
 
 __all__ = ["main", "build_parser"]
 
@@ -48,12 +49,13 @@ A *validation run* executes the package's validation experiments. Each experimen
 simulates a finite system and its limit, measures numbers such as a convergence
 order or a distance between distributions, and compares them with a pass criterion
 fixed in advance. The run writes a folder with results.json (all numbers),
-report.md (tables and figures) and one sub-folder of PNG figures per experiment.
+report.md and report.html (tables and figures) and one sub-folder of PNG figures per experiment.
 """
 
 _EPILOG = """\
 examples:
   deeplimits list                                 show every experiment and what it checks
+  deeplimits list --area corr                     ... only those of one area (or: deeplimits list PATTERN)
   deeplimits validate                             quick run of all experiments -> ./validation-report/
   deeplimits validate --only 'sde.*'              only the experiments whose id starts with "sde."
   deeplimits validate --full --out full-report    publication-size parameters (slow)
@@ -61,7 +63,8 @@ examples:
   deeplimits validate --scheduler tcp://HOST:8786 ... on a running Dask cluster (dask scheduler)
 
 exit codes:
-  0    every selected experiment passed
+  0    every selected experiment passed (or was skipped: it needs an optional dependency
+       that is not installed; the install command is printed)
   1    some experiment failed or raised, or an experiment file failed to import
   2    usage or output error, nothing lost: bad option, --only pattern matching nothing,
        --experiments folder missing, --out not writable or in use by another run,
@@ -78,8 +81,9 @@ and passes only if every one of its checks (metric <op> threshold, thresholds fi
 in advance) holds. Results go to the --out folder:
   OUT/results.json   every metric, threshold, verdict and timing (strict JSON)
   OUT/report.md      summary table, then one section per experiment with its figures
+  OUT/report.html    the same report as one self-contained page (figures inside), for sharing
   OUT/<id>/          the PNG figures of experiment <id>
-Both files are rewritten atomically after every experiment, so an interrupted run
+The reports are rewritten atomically after every experiment, so an interrupted run
 leaves a valid report of what finished. One run at a time may write into OUT: a
 second run into the same folder stops with exit code 2 (a lock file
 OUT/.deeplimits-validate.lock marks the folder in use; one left by a killed run is
@@ -188,18 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(tcp://HOST:PORT, printed by 'dask scheduler'); an unreachable one stops with exit code 2",
     )
 
-    ls = sub.add_parser(
-        "list",
-        help="list the validation experiments and what each one checks",
-        description="List the validation experiments: id, area, and what each one checks.",
-        formatter_class=fmt,
-    )
-    ls.add_argument(
-        "--experiments",
-        metavar="DIR",
-        default=None,
-        help="folder of *_experiments.py files to use instead of the package's own",
-    )
+    add_list_parser(sub, fmt)
     return parser
 
 
@@ -278,37 +271,6 @@ def _cli_signals_and_warnings() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
-    from .validation import registry
-    from .validation.discovery import find_experiments_dir, load_experiments
-
-    try:
-        directory = find_experiments_dir(args.experiments)
-    except ValueError as exc:
-        print(f"deeplimits list: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    load = load_experiments(directory) if directory else None
-    failures = load.failures if load else []
-    loaded = {eid for ids in load.ids_by_file.values() for eid in ids} if load else set()
-    exps = [exp for eid, exp in registry.items() if eid in loaded]
-    if not exps and not failures:
-        print("no validation experiments found" + (f" in {directory}" if directory else ""), file=sys.stderr)
-        return EXIT_USAGE
-    width = max([len(x.id) for x in exps] + [2])
-    area_w = max([len(x.area) for x in exps] + [4])
-    print(f"{'id':<{width}}  {'area':<{area_w}}  checks")
-    for exp in exps:
-        print(f"{exp.id:<{width}}  {exp.area:<{area_w}}  {' '.join(exp.checks.split())}")
-    print(f"\n{len(exps)} experiments from {directory}")
-    for f in failures:
-        print(
-            f"\nERROR: {f.path} failed to import; its experiments are missing from this list:\n"
-            + textwrap.indent(f.traceback.rstrip(), "  "),
-            file=sys.stderr,
-        )
-    return EXIT_FAILED if failures else EXIT_OK
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .parallel.cluster import INSTALL_HINT
     from .validation.discovery import SelectionError
@@ -344,11 +306,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"\ninterrupted; partial results in {args.out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     width = max([len(r.id) for r in summary.results] + [len("experiment")])
-    print(f"{'experiment':<{width}}  result  seconds")
+    print(f"{'experiment':<{width}}  result   seconds")
     for r in summary.results:
-        label = {"passed": "PASS", "failed": "FAIL", "error": "ERROR"}[r.status]
-        print(f"{r.id:<{width}}  {label:<6}  {r.seconds:7.1f}")
+        label = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIPPED"}[r.status]
+        print(f"{r.id:<{width}}  {label:<7}  {r.seconds:7.1f}")
     print(str(summary))
+    for r in summary.results:
+        if r.status == "skipped":  # not a failure, but the user should know what to install
+            print(f"skipped {r.id}: {r.error}", file=sys.stderr)
     if not summary.passed:
         print("failed: " + ", ".join(summary.failed_ids), file=sys.stderr)
     return EXIT_OK if summary.passed else EXIT_FAILED
@@ -381,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     if args.command == "list":
-        return _cmd_list(args)
+        return cmd_list(args)
     return _cmd_validate(args)
 
 

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_int
 from ..parallel import chunkable
+from ..progress import with_progress
 from ..rng import kernel_seed, stream_state, uniform
 from ._stack import check_stack, pack_stack
 from ._validate import check_capacity
@@ -155,6 +156,7 @@ def _walk(seed, first, start_cdf, nx, ny, offs, probs, nk, bcode, pos, alive, de
 
 
 @chunkable("n_walkers")
+@with_progress("n_walkers")
 def run_walkers(
     layers: Sequence[ConvLayer],
     c_out: ArrayLike,
@@ -162,6 +164,7 @@ def run_walkers(
     seed: int = 0,
     *,
     first_path: int = 0,
+    progress: bool | None = None,
 ) -> WalkerResult:
     """Sample ``n_walkers`` independent paths of the capacity chain.
 
@@ -178,6 +181,9 @@ def run_walkers(
         Non-negative seed (any size).
     first_path : int
         Index of the first walker: walker ``i`` of this call uses stream ``(seed, first_path + i)``.
+    progress : bool, optional
+        Show a progress bar on stderr; default: only when stderr is a terminal.  The results
+        do not depend on it.
 
     Returns
     -------

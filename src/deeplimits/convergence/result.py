@@ -1,4 +1,7 @@
-"""The result of a convergence study (:class:`OrderResult`), the log-log slope fit and its plot."""
+"""The result of a convergence study (:class:`OrderResult`), the log-log slope fit and its plot.
+
+:func:`plot_orders` is :func:`deeplimits.plotting.plot_orders`, re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from ..plotting import plot_orders
 
 __all__ = ["OrderResult", "fit_order", "plot_orders"]
 
@@ -29,7 +34,9 @@ class OrderResult:
     order : float
         Least-squares slope of ``log(error)`` against ``log(h)``.
     ci : tuple of float
-        95% bootstrap confidence interval of the order (resampling paths).
+        95% bootstrap confidence interval of the order (resampling paths); ``(nan, nan)``
+        when no interval was computed (e.g. errors against a closed form without per-path
+        samples).
     expected : float or None
         The scheme's theoretical order, when known.
     n_paths : int
@@ -55,11 +62,13 @@ class OrderResult:
         return abs(self.order - self.expected) <= tol
 
     def plot(self, ax: Any = None, reference_slopes: Sequence[float] | None = None) -> Any:
-        """Log-log plot of error against step with reference slopes; returns the axes."""
-        return plot_orders([self], ax=ax, reference_slopes=reference_slopes)
+        """Log-log plot of error against step with reference slopes (:func:`plot_orders`); returns the axes."""
+        fig = plot_orders([self], ax=ax, reference_slopes=reference_slopes)
+        return ax if ax is not None else fig.axes[0]
 
     def as_dict(self) -> dict[str, Any]:
-        """The result as JSON-ready built-in types."""
+        """The result as JSON-ready built-in types; ``ci`` is None when no interval was computed."""
+        has_ci = all(np.isfinite(c) for c in self.ci)
         return dict(
             kind=self.kind,
             scheme=self.scheme,
@@ -67,7 +76,7 @@ class OrderResult:
             errors=self.errors.tolist(),
             stderr=self.stderr.tolist(),
             order=float(self.order),
-            ci=[float(c) for c in self.ci],
+            ci=[float(c) for c in self.ci] if has_ci else None,
             expected=self.expected,
             n_paths=self.n_paths,
             label=self.label,
@@ -93,57 +102,3 @@ def fit_order(hs: ArrayLike, errors: ArrayLike) -> float:
     if np.unique(hs).size < 2:
         raise ValueError(f"hs must hold at least 2 distinct step sizes, got {hs}")
     return float(np.polyfit(np.log(hs), np.log(errors), 1)[0])
-
-
-def plot_orders(
-    results: Sequence[OrderResult],
-    ax: Any = None,
-    reference_slopes: Sequence[float] | None = None,
-    title: str | None = None,
-) -> Any:
-    """Log-log error curves with error bars and dashed reference slopes.
-
-    Parameters
-    ----------
-    results : sequence of OrderResult
-    ax : matplotlib axes, optional
-    reference_slopes : sequence of float, optional
-        Slopes drawn as dashed lines (default: the results' expected orders).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
-    for r in results:
-        line = ax.errorbar(
-            r.hs,
-            r.errors,
-            yerr=2 * r.stderr,
-            marker="o",
-            capsize=2,
-            label=f"{r.label}: {r.order:.2f} [{r.ci[0]:.2f}, {r.ci[1]:.2f}]",
-        )
-        slopes = reference_slopes if reference_slopes is not None else ([r.expected] if r.expected else [])
-        for p in slopes:
-            ref = r.errors[-1] * (r.hs / r.hs[-1]) ** p
-            ax.plot(r.hs, ref, "--", color=line[0].get_color(), alpha=0.5, lw=1)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("step size h")
-    kinds = {r.kind for r in results}
-    ax.set_ylabel(
-        "strong error E|Y_h - Y|"
-        if kinds == {"strong"}
-        else "weak error |E f(Y_h) - E f(Y)|"
-        if kinds == {"weak"}
-        else "error"
-    )
-    ax.legend(fontsize=7, title="order [95% CI]; dashed: theory", title_fontsize=7)
-    if title:
-        ax.set_title(title, fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    return ax

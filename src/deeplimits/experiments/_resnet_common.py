@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["slope", "cell_edges", "mean_log_norm_ratio", "ks_crit"]
+__all__ = ["slope", "mean_log_norm_ratio", "ks_crit"]
 
 
 def slope(x, y):
     # least-squares slope of log y on log x
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
-
-def cell_edges(x):
-    # edges of heat-map cells centred on the sorted grid x
-    x = np.asarray(x, dtype=float)
-    mid = (x[1:] + x[:-1]) / 2 if x.size > 1 else np.array([])
-    first = x[0] - (mid[0] - x[0] if mid.size else 0.5)
-    last = x[-1] + (x[-1] - mid[-1] if mid.size else 0.5)
-    return np.concatenate([[first], mid, [last]])
 
 
 def mean_log_norm_ratio(res):

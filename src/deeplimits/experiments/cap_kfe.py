@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from deeplimits.capacity.kfe import MasterEquation, gaussian_1d, integral, lattice_1d, master_exact_periodic
+from deeplimits.plotting import legend_outside, log_ticks, series_style
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 from ._cap_common import order_check, outcome, slope
@@ -99,14 +100,19 @@ def fd_orders(params, *, seed, outdir):
             p = -slope(sizes, errs)
             checks.append(order_check(f"{kind}_order_{name}", p, order, f"theory {order}; {len(sizes)} refinements"))
             metrics[f"{kind}_{name}"] = dict(sizes=list(sizes), errors=[float(e) for e in errs], order=p)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    fig, axes = plt.subplots(2, 1, figsize=(9, 9.5))
     for ax, (kind, table) in zip(axes, (("space: error vs 1/h", space), ("depth: error vs 1/dt", depth)), strict=True):
-        for name, (sizes, errs, _order) in table.items():
-            ax.loglog(sizes, errs, "o-", label=f"{name} ({-slope(sizes, errs):.2f})")
-        ax.set_title(kind)
-        ax.set_xlabel("cells per unit length" if kind.startswith("space") else "depth steps")
-        ax.set_ylabel("max error")
-        ax.legend(fontsize=6)
+        for i, (name, (sizes, errs, order)) in enumerate(table.items()):
+            ax.loglog(sizes, errs, "-", ms=5, **series_style(i), label=f"{name}: {-slope(sizes, errs):.2f} ({order})")
+        ax.set_title(kind, fontsize=10)
+        ax.set_xlabel(
+            "cells per unit length (1/h)" if kind.startswith("space") else "depth steps per unit depth (1/dt)"
+        )
+        ax.set_ylabel("max error over the grid (capacity units)")
+        log_ticks(ax, [n for sizes, _, _ in table.values() for n in sizes])
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        ax.grid(True, which="major", alpha=0.3)
+        legend_outside(ax, title="measured order (theory)", title_fontsize=7)
     worst = max(abs(c.value - (c.threshold[0] + 0.2)) for c in checks)
     summary = f"{len(checks)} measured orders; largest deviation from theory {worst:.3f}"
     return outcome(fig, outdir, "cap_fd_orders.png", checks, metrics, summary)

@@ -14,6 +14,7 @@ from deeplimits.capacity import (
     propagate,
     residual_stack,
 )
+from deeplimits.plotting import legend_outside
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 from ._cap_common import delta, limit_profiles
@@ -171,15 +172,18 @@ def finite_network(params, *, seed, outdir):
         metrics[f"sin_L{L}_l1_chain_vs_master"] = float(np.abs(r["chain"] - me).sum())
         metrics[f"sin_L{L}_l1_chain_vs_pde"] = float(np.abs(r["chain"] - pde).sum())
         ax.set_title(f"1-D ResNet, L = {L}, C = {C}", fontsize=9)
-        ax.set_xlabel("input position - output position")
-        ax.legend(fontsize=7)
+        ax.set_xlabel("input position - output position (sites)")
+        ax.set_ylabel("capacity (share of the output's dependence)")
+        legend_outside(ax, loc="upper center", bbox_to_anchor=(0.5, -0.24))
     ax = axes[-1]
     xz = np.arange(Nz)
     ax.errorbar(xz, rz["mean"], yerr=2 * rz["se"], fmt="o", ms=3, label="zero-padded sin nets")
     ax.plot(xz, rz["chain"], "k-", label=f"absorbing chain | survival (L1 {rz['l1']:.3f})")
     ax.plot(xz, refl, "r--", label=f"reflecting chain (L1 {metrics['zero_pad_l1_reflecting']:.3f})")
     ax.set_title(f"zero padding, L = {Lz}, N = {Nz}", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_xlabel("input position (sites; output at the centre)")
+    ax.set_ylabel("capacity (share of the output's dependence)")
+    legend_outside(ax, loc="upper center", bbox_to_anchor=(0.5, -0.24))
     p1 = save_figure(fig, outdir, "cap_finite_network_profiles.png")
     figs.append(p1)
 

@@ -23,6 +23,7 @@ from scipy import stats
 from deeplimits.correlation import Q_STAR, depth_recursion_u, sample_q
 from deeplimits.correlation.unshaped import mean_y
 from deeplimits.networks import gram_from_correlation, relu_mlp
+from deeplimits.plotting import legend_outside, log_ticks, series_style
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 from ._network_stats import (
@@ -208,39 +209,45 @@ def _plot_unshaped_densities(outdir, ts, widths, raw, hat, y_sde):
 
 
 def _plot_unshaped_errors(outdir, ts, widths, metrics):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    # The raw statistic's error falls like 1/n; the corrected y_hat has no 1/n term, so its error sits at the
+    # Monte-Carlo noise level (shaded, 2 standard errors) already at small widths: the figure shows both.
+    fig, axes = plt.subplots(2, 1, figsize=(8.5, 8))
+    ref = widths.astype(float)
     for j, t in enumerate(ts):
-        m, c = metrics[f"t={t:g}"], f"C{j}"
+        m, st = metrics[f"t={t:g}"], series_style(j)
+        c = st["color"]
+        raw = np.abs(m["rel_mean_error_raw"])
+        axes[0].plot(widths, raw, color=c, ls=":", marker="x", label=f"raw y, t = {t:g}")
         axes[0].errorbar(
             widths,
             np.abs(m["rel_mean_error_hat"]),
             yerr=2 * np.array(m["se_rel_mean"]),
             color=c,
-            marker="o",
+            marker=st["marker"],
             capsize=2,
-            label=f"|E y_hat/E y - 1|, t={t:g}",
+            label=f"corrected y_hat, t = {t:g}",
         )
-        axes[0].plot(widths, np.abs(m["rel_mean_error_raw"]), color=c, ls=":", marker="x", label=f"raw, t={t:g}")
+        axes[0].fill_between(widths, 1e-4, 2 * np.array(m["se_rel_mean"]), color=c, alpha=0.12, lw=0)
         q = m["trimmed_w1_hat"]
-        axes[1].plot(widths, q["w1"], color=c, marker="o", label=f"trimmed W1 y_hat, t={t:g}")
-        axes[1].plot(widths, m["trimmed_w1_raw"]["w1"], color=c, ls=":", marker="x", label=f"raw, t={t:g}")
+        axes[1].plot(widths, m["trimmed_w1_raw"]["w1"], color=c, ls=":", marker="x", label=f"raw y, t = {t:g}")
+        axes[1].plot(widths, q["w1"], color=c, marker=st["marker"], label=f"corrected y_hat, t = {t:g}")
         axes[1].plot(
-            widths,
-            q["C"] * widths.astype(float) ** -q["gamma"],
-            color=c,
-            lw=0.7,
-            ls="-.",
-            label=f"{q['C']:.2f} n^-{q['gamma']:.2f}",
+            widths, q["C"] * ref ** -q["gamma"], color=c, lw=0.7, ls="-.", label=f"fit {q['C']:.2f} n^-{q['gamma']:.2f}"
         )
-        axes[1].plot(widths, q["w1_noise"], color=c, lw=0.6, ls="--")
-    ref = widths.astype(float)
-    axes[0].plot(ref, 2.0 / ref, "k--", lw=0.8, label="slope -1")
+        axes[1].plot(widths, q["w1_noise"], color=c, lw=0.8, ls="--", label=f"sampling-noise level, t = {t:g}")
+        if j == len(ts) - 1:
+            axes[0].plot(ref, raw[0] * ref[0] / ref, "k--", lw=0.8, label="slope -1 (through raw, largest t)")
     for ax in axes:
-        ax.set_xscale("log", base=2)
+        ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("width n")
-        ax.legend(fontsize=6)
-    axes[0].set_title("relative error of E[y]")
-    axes[1].set_title("trimmed W1 / E[y]  (dashed: sampling-noise level)")
+        log_ticks(ax, widths)
+        ax.set_xlabel("width n (neurons per layer)")
+        ax.grid(True, which="major", alpha=0.3)
+        legend_outside(ax)
+    axes[0].set_ylim(bottom=max(1e-4, 0.3 * min(np.min(2 * np.array(metrics[f"t={t:g}"]["se_rel_mean"])) for t in ts)))
+    axes[0].set_ylabel("|E y_n / E y_SDE - 1| (relative)")
+    axes[0].set_title("relative error of the mean (shaded: 2 s.e. Monte-Carlo noise)", fontsize=9)
+    axes[1].set_ylabel("trimmed W1(y_n, y_SDE) / E y (relative)")
+    axes[1].set_title("distance between the laws (dashed: sampling-noise level)", fontsize=9)
     path = save_figure(fig, outdir, "corr_unshaped_error_vs_width.png")
     return path

@@ -301,12 +301,11 @@ def orders(params, *, seed, outdir):
                 f"closed form {row['B_closed']:.3e}",
             )
         )
-    fig, axs = plt.subplots(1, 3, figsize=(15, 4.5))
+    # One panel per row: each legend (outside, to the right) has the figure's full height share.
+    fig, axs = plt.subplots(3, 1, figsize=(10, 12))
     plot_orders(res_strong, ax=axs[0], title="unshaped q-SDE: strong (from t = 0)")
     plot_orders(res_weak + res_t0, ax=axs[1], title="unshaped q-SDE: weak")
     plot_orders(res_shaped, ax=axs[2], title="shaped correlation / covariance")
-    for ax in axs:
-        ax.legend(fontsize=6)
     fig_path = save_figure(fig, outdir, "corr_orders.png")
     paths_path = _sample_paths_figure(params, seed, outdir)
     metrics = {r.label: r.as_dict() for r in allres}

@@ -12,10 +12,9 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
+from deeplimits.plotting import legend_outside, log_ticks, plot_regime_map, series_style
 from deeplimits.resnet import SmoothWeightFunction, estimate_scaling, iid_weights, regime_map
 from deeplimits.validation import Check, Outcome, experiment, save_figure
-
-from ._resnet_common import cell_edges
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -50,16 +49,7 @@ def regime_map_exp(params, *, seed, outdir):
                 dev.append(abs(m.growth[ih, ib] - (H - b)))
             elif b <= H - 0.2 + 1e-9:
                 expl.append(m.growth[ih, ib])
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    z = np.clip(m.log10_ratio[..., 1], -4, 4)
-    # cells centred on the grid points (edges half-way between them), so the line beta = H is placed exactly
-    im = ax.pcolormesh(cell_edges(m.betas), cell_edges(m.hursts), z, cmap="coolwarm", vmin=-4, vmax=4)
-    he = cell_edges(m.hursts)[[0, -1]]
-    ax.plot(he, he, "k--", label="beta = H")
-    ax.set(xlabel="beta", ylabel="H", title=f"log10 median ||h_L - h_0||/||h_0||, L={m.depths[1]}")
-    ax.legend()
-    fig.colorbar(im)
-    path = save_figure(fig, outdir, "resnet_regime_map.png", dpi=100)
+    path = save_figure(plot_regime_map(m, depth_index=1), outdir, "resnet_regime_map.png", dpi=100)
     checks = [
         Check("max_dev_identity_side", max(dev) if dev else np.nan, "<", 0.15, note=f"{len(dev)} cells"),
         Check("min_growth_explosion_side", min(expl) if expl else np.nan, ">", 0.3, note=f"{len(expl)} cells"),
@@ -155,18 +145,13 @@ def estimator_calibration(params, *, seed, outdir):
     criterion="training works (final train MSE < max_loss_ratio x initial at every depth: 0.6 quick, after a 3-seed "
     "pilot of 6 epochs gave 0.19-0.52; 0.1 full); tanh-shared raw A_k: verdict "
     "smooth and beta in [0, 0.5]; ReLU-multi effective |delta_k| A_k: verdict diffusive and beta in "
-    "[0.25, 0.9]; without torch the experiment is recorded as not passed",
+    "[0.25, 0.9]; without torch the experiment is skipped",
     quick=dict(depths=[8, 16, 32, 64], epochs=6, n_boot=200, max_loss_ratio=0.6),
     full=dict(depths=[8, 16, 32, 64, 128, 256, 512, 1000], epochs=60, n_boot=1000, max_loss_ratio=0.1),
 )
 def trained_exponents(params, *, seed, outdir):
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return Outcome(
-            checks=[Check("torch_available", 0.0, ">", 0.5, note="torch is not installed: not run")],
-            summary="NOT RUN: the optional dependency torch is missing (pip install 'deeplimits[torch]').",
-        )
+    import torch  # noqa: F401  (without the torch extra the run records this experiment as skipped)
+
     from deeplimits.resnet.training import effective_weights, load_weights, train_sweep
 
     t0 = time.perf_counter()
@@ -216,13 +201,17 @@ def trained_exponents(params, *, seed, outdir):
         Check("relu_multi_effective_beta", r_est.beta, "in", (0.25, 0.9), note="paper ~0.5"),
     ]
     metrics["wall_s"] = time.perf_counter() - t0
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    fig, ax = plt.subplots(2, 1, figsize=(8, 8))
     for j, (cfg, which) in enumerate((("tanh_shared", "raw"), ("relu_multi", "effective"))):
         est = results[(cfg, which)]
-        for key in est.statistics:  # all five statistics, raw max norm included (see docs, Sec. 8)
-            ax[j].loglog(est.depths, est.statistics[key], "o-", label=f"{key} ({est.slopes[key]:.2f})")
-        ax[j].set(title=f"{cfg} ({which}): {est.verdict}", xlabel="L")
-        ax[j].legend(fontsize=7)
+        for i, key in enumerate(est.statistics):  # all five statistics, raw max norm included (see docs, Sec. 8)
+            label = f"{key} ({est.slopes[key]:.2f})"
+            ax[j].loglog(est.depths, est.statistics[key], "-", **series_style(i), label=label)
+        ax[j].set(xlabel="depth L (residual blocks)", ylabel="weight statistic (norm of the layer weights)")
+        ax[j].set_title(f"{cfg} ({which} weights): {est.verdict}", fontsize=9)
+        log_ticks(ax[j], est.depths)
+        ax[j].grid(True, which="major", alpha=0.3)
+        legend_outside(ax[j], title="statistic (log-log slope)", title_fontsize=7)
     path = save_figure(fig, outdir, "resnet_trained_exponents.png", dpi=100)
     return Outcome(
         checks=checks,

@@ -55,6 +55,11 @@ class NetworkBatch(Solution):
     params: dict[str, Any] = field(default_factory=dict)
 
     per_sample_fields: ClassVar[tuple[str, ...]] = ("sqnorm", "one_minus_corr")
+    dims: ClassVar[tuple[str, ...]] = ("net", "layer", "input", "input_b")
+    field_dims: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sqnorm": ("net", "layer", "input"),
+        "one_minus_corr": ("net", "layer", "input", "input_b"),
+    }
 
     @property
     def corr(self) -> NDArray[np.float64]:

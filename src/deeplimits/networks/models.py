@@ -26,6 +26,7 @@ from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_float
 from ..parallel import chunkable
+from ..progress import with_progress
 from .activations import LeakySlopes
 from .batch import NetworkBatch
 from .dense import mlp_dense, resnet_dense
@@ -45,6 +46,7 @@ def _mlp(spec, slopes, arch, extra):
 
 
 @chunkable("n_nets")
+@with_progress("n_nets")
 def leaky_mlp(
     gram0: ArrayLike,
     width: int,
@@ -57,6 +59,7 @@ def leaky_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    progress: bool | None = None,
 ) -> NetworkBatch:
     """He-normalised MLP with the leaky ReLU ``s_plus max(x,0) + s_minus min(x,0)``.
 
@@ -77,6 +80,9 @@ def leaky_mlp(
         computed in pieces with the same numbers.
     save : "all", "last" or sequence of int
         Layers ``0..depth`` to return.
+    progress : bool, optional
+        Show a progress bar on stderr; default: only when stderr is a terminal.  The results
+        do not depend on it.
 
     Returns
     -------
@@ -104,6 +110,7 @@ def leaky_mlp(
 
 
 @chunkable("n_nets")
+@with_progress("n_nets")
 def relu_mlp(
     gram0: ArrayLike,
     width: int,
@@ -114,12 +121,13 @@ def relu_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    progress: bool | None = None,
 ) -> NetworkBatch:
     """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size, progress
         As in :func:`leaky_mlp`.
 
     Returns
@@ -144,6 +152,7 @@ def relu_mlp(
 
 
 @chunkable("n_nets")
+@with_progress("n_nets")
 def shaped_mlp(
     gram0: ArrayLike,
     width: int,
@@ -157,12 +166,13 @@ def shaped_mlp(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    progress: bool | None = None,
 ) -> NetworkBatch:
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size, progress
         As in :func:`leaky_mlp`.
     c_plus, c_minus : float
         Shaping constants; ``|c_pm| <= sqrt(N)`` is required for a monotone activation.
@@ -196,6 +206,7 @@ def shaped_mlp(
 
 
 @chunkable("n_nets")
+@with_progress("n_nets")
 def resnet(
     gram0: ArrayLike,
     width: int,
@@ -207,12 +218,13 @@ def resnet(
     seed: int = 0,
     first_path: int = 0,
     save: Any = "all",
+    progress: bool | None = None,
 ) -> NetworkBatch:
     """ReLU ResNet with a ``d^-1/2`` branch: ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``.
 
     Parameters
     ----------
-    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size
+    gram0, width, depth, n_nets, engine, seed, first_path, save, executor, chunk_size, progress
         As in :func:`leaky_mlp` (``gram0`` = covariance of the rows of ``h_0``).
     sigma_r : float
         Standard deviation of the branch weights, > 0.

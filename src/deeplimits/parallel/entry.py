@@ -100,6 +100,8 @@ def chunkable(
             call = dict(bound.arguments)
             for name in ("first_path", *_KEYWORDS):
                 call.pop(name)
+            if "progress" in call:
+                call["progress"] = False  # one bar per chunk would be noise, and workers have no terminal
             n = call.pop(count)
             sliced = {name: call.pop(name) for name, ndim in per_path.items() if np.ndim(call[name]) == ndim}
             if sliced and not count_given:

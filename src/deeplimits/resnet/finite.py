@@ -63,6 +63,8 @@ class ResNetBatch(Solution):
     params: dict[str, Any] = field(default_factory=dict)
 
     per_sample_fields: ClassVar[tuple[str, ...]] = ("norms",)
+    dims: ClassVar[tuple[str, ...]] = ("net", "layer", "coordinate")
+    field_dims: ClassVar[dict[str, tuple[str, ...]]] = {"norms": ("net", "norm_layer")}
 
     @property
     def final(self) -> NDArray[np.float64]:

@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._checks import check_allocation, check_array, check_bool, check_choice, check_float, check_int, check_newton
 from .._solution import Solution
 from ..parallel import chunkable
+from ..progress import with_progress
 from ..rng import kernel_seed
 from . import evaluate, kernels
 from ._steps import FAIL_DIFFUSION, FAIL_DOMAIN, FAIL_DRIFT, FAIL_NEWTON, no_matrix_function, no_vector_function
@@ -65,6 +66,7 @@ def _check_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64
 
 
 @chunkable("n_paths", rows={"y0": 2, "dW": 3})
+@with_progress("n_paths", rows={"y0": 2, "dW": 3})
 def solve(
     sde: SDE,
     y0: ArrayLike,
@@ -85,6 +87,7 @@ def solve(
     device: str = "cpu",
     executor: Any = None,
     chunk_size: int | None = None,
+    progress: bool | None = None,
 ) -> Solution:
     """Integrate independent paths of an SDE on a fixed time grid.
 
@@ -135,6 +138,9 @@ def solve(
         (float64); Euler--Maruyama on uniform grids only.
     device : str
         Torch device of the ``"torchsde"`` backend (``"cpu"``, ``"cuda"``).
+    progress : bool, optional
+        Show a progress bar on stderr; default: only when stderr is a terminal.  The results
+        do not depend on it.
 
     Returns
     -------

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._atomic import atomic_write
+from ._atomic import atomic_copy, atomic_write
 
-__all__ = ["save_figure"]
+__all__ = ["collect_figures", "save_figure"]
 
 
 def save_figure(fig: Any, outdir: str | os.PathLike[str], name: str, *, dpi: int = 110) -> Path:
@@ -53,10 +53,51 @@ def save_figure(fig: Any, outdir: str | os.PathLike[str], name: str, *, dpi: int
     if not isinstance(name, str) or not name or Path(name).name != name:
         raise ValueError(f"name must be a file name without folders, got {name!r}")
     path = Path(outdir) / name
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # figures made with layout="constrained" keep their own layout
+        fig.tight_layout()
     fmt = path.suffix[1:] or None
     try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt))
+        # A tight bounding box keeps legends placed outside the axes and long labels in the image.
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=fmt, bbox_inches="tight"))
     finally:
         plt.close(fig)
     return path
+
+
+def _resolve_figure(fig: Any, exp_dir: Path) -> Path:
+    p = Path(fig)
+    if p.is_absolute():
+        return p
+    # Relative paths: relative to the experiment's folder first, then to the working directory.
+    return exp_dir / p if (exp_dir / p).exists() or not p.exists() else p.resolve()
+
+
+def collect_figures(figs: list, exp_dir: Path, outdir: Path) -> tuple[list[str], list[str]]:
+    """The figures an experiment listed, as paths relative to the run's ``outdir``, and those missing.
+
+    A relative path is looked up in the experiment's folder ``exp_dir`` first, then in the
+    working directory; a figure written outside ``outdir`` is copied into ``exp_dir`` so that
+    the report's links stay relative.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()).resolve()
+    >>> (out / "e").mkdir()
+    >>> _ = (out / "e" / "a.png").write_bytes(b"x")
+    >>> collect_figures(["a.png", "b.png"], out / "e", out)
+    (['e/a.png'], ['b.png'])
+    """
+    rel, missing = [], []
+    for fig in figs:
+        p = _resolve_figure(fig, exp_dir)
+        if not p.is_file():
+            missing.append(str(fig))
+            continue
+        p = p.resolve()
+        try:
+            rel.append(p.relative_to(outdir).as_posix())
+        except ValueError:  # written outside the report folder: copy it in so links stay relative
+            target = atomic_copy(p, exp_dir / p.name)
+            rel.append(target.relative_to(outdir).as_posix())
+    return rel, missing

@@ -28,9 +28,11 @@ class ExperimentResult:
     mode : {"quick", "full"}
     params : dict
         The parameter set used.
-    status : {"passed", "failed", "error"}
+    status : {"passed", "failed", "error", "skipped"}
         ``"error"``: the experiment raised, returned no :class:`Outcome`, declared no
         check, wrote no figure file it listed, or its file failed to import.
+        ``"skipped"``: it needs an optional dependency that is not installed (``error``
+        names it and the install command); a skipped experiment does not fail the run.
     passed : bool
     seconds : float
         Wall time of the experiment.
@@ -124,17 +126,24 @@ class RunSummary:
 
     @property
     def passed(self) -> bool:
-        """True iff at least one experiment ran and all passed."""
-        return bool(self.results) and all(r.passed for r in self.results)
+        """True iff at least one experiment ran and all that were not skipped passed."""
+        ran = [r for r in self.results if r.status != "skipped"]
+        return bool(ran) and all(r.passed for r in ran)
 
     @property
     def failed_ids(self) -> list[str]:
         """Ids of experiments that failed or raised."""
-        return [r.id for r in self.results if not r.passed]
+        return [r.id for r in self.results if not r.passed and r.status != "skipped"]
+
+    @property
+    def skipped_ids(self) -> list[str]:
+        """Ids of experiments skipped for a missing optional dependency."""
+        return [r.id for r in self.results if r.status == "skipped"]
 
     def __str__(self) -> str:
         n_ok = sum(r.passed for r in self.results)
         head = f"{'PASSED' if self.passed else 'FAILED'}: {n_ok}/{len(self.results)} experiments passed"
+        head += f", {len(self.skipped_ids)} skipped" if self.skipped_ids else ""
         return f"{head} ({self.seconds:.1f} s); report: {self.report_md}"
 
 
@@ -194,6 +203,7 @@ def results_document(
     from .. import __version__
 
     recs = [r.as_dict() for r in results]
+    ran = [r for r in recs if r["status"] != "skipped"]
     return {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "deeplimits_version": __version__,
@@ -205,10 +215,11 @@ def results_document(
         "experiments_dir": str(experiments_dir) if experiments_dir else None,
         "selection": list(selection) if selection else None,
         "environment": to_jsonable(environment()),
-        "passed": bool(recs) and all(r["passed"] for r in recs) and complete,
+        "passed": bool(ran) and all(r["passed"] for r in ran) and complete,
         "n_experiments": len(recs),
         "n_passed": sum(r["passed"] for r in recs),
-        "n_failed": sum(not r["passed"] for r in recs),
+        "n_failed": sum(not r["passed"] for r in ran),
+        "n_skipped": len(recs) - len(ran),
         "nonfinite_values": any(r["nonfinite"] for r in recs),
         "experiments": recs,
     }

@@ -3,12 +3,14 @@
 :func:`run_experiments` is what ``deeplimits validate`` calls.  It imports the experiment
 files (:mod:`.discovery`), selects experiments by id, glob or area, runs each one with the
 ``quick`` or ``full`` parameter set in its own folder ``OUTDIR/<id>/``, and writes
-``OUTDIR/results.json`` and ``OUTDIR/report.md`` (:mod:`.report`) after every experiment,
+``OUTDIR/results.json``, ``OUTDIR/report.md`` and ``OUTDIR/report.html`` (:mod:`.report`) after every experiment,
 so a long run that is interrupted still leaves a valid report of what finished.
 
 An exception inside an experiment does not stop the run: the experiment is recorded with
-status ``"error"`` (``passed = false``) and its traceback, and the next one starts.
-The run passes iff every selected experiment passed.  With ``executor=`` (a Dask client)
+status ``"error"`` (``passed = false``) and its traceback, and the next one starts.  An
+experiment that needs a missing optional dependency (:data:`OPTIONAL_EXTRAS`) is recorded as
+``"skipped"`` with the command that installs it.  The run passes iff every selected
+experiment that was not skipped passed.  With ``executor=`` (a Dask client)
 the experiments run as tasks on a cluster (:mod:`.remote`).
 """
 
@@ -24,7 +26,7 @@ from typing import Any
 
 from .._checks import check_bool, check_choice, check_int, check_seed
 from ..parallel.cluster import check_executor
-from ._atomic import OutputDirError, atomic_copy, prepare_outdir
+from ._atomic import OutputDirError, prepare_outdir
 from ._lock import RunLock
 from .discovery import (
     ImportFailure,
@@ -34,37 +36,18 @@ from .discovery import (
     load_experiments,
     select_ids,
 )
+from .figures import collect_figures
 from .records import ExperimentResult, RunSummary, results_document
 from .registry import Experiment, Outcome, registry
-from .report import write_report_md, write_results_json
+from .report import to_jsonable, write_report_html, write_report_md, write_results_json
 
-__all__ = ["run_experiments", "run_one"]
+__all__ = ["OPTIONAL_EXTRAS", "run_experiments", "run_one"]
 
 _MAX_WARNINGS = 20
 
-
-def _resolve_figure(fig: Any, exp_dir: Path) -> Path:
-    p = Path(fig)
-    if p.is_absolute():
-        return p
-    # Relative paths: relative to the experiment's folder first, then to the working directory.
-    return exp_dir / p if (exp_dir / p).exists() or not p.exists() else p.resolve()
-
-
-def _collect_figures(figs: list, exp_dir: Path, outdir: Path) -> tuple[list[str], list[str]]:
-    rel, missing = [], []
-    for fig in figs:
-        p = _resolve_figure(fig, exp_dir)
-        if not p.is_file():
-            missing.append(str(fig))
-            continue
-        p = p.resolve()
-        try:
-            rel.append(p.relative_to(outdir).as_posix())
-        except ValueError:  # written outside the report folder: copy it in so links stay relative
-            target = atomic_copy(p, exp_dir / p.name)
-            rel.append(target.relative_to(outdir).as_posix())
-    return rel, missing
+#: Optional dependencies -> the extra that installs them.  An experiment that raises
+#: ``ModuleNotFoundError`` for one of them is recorded as skipped, not as an error.
+OPTIONAL_EXTRAS = {"torch": "torch", "torchsde": "torch", "xarray": "xarray", "dask": "distributed"}
 
 
 def _close_figures() -> None:
@@ -148,6 +131,14 @@ def run_one(exp: Experiment, mode: str, seed: int, outdir: str | Path) -> Experi
         warnings.simplefilter("always")
         try:
             out = exp.run(mode, seed=seed, outdir=exp_dir)
+        except ModuleNotFoundError as exc:
+            out = None
+            extra = OPTIONAL_EXTRAS.get((exc.name or "").partition(".")[0])
+            if extra is None:
+                rec.error = format_user_traceback(exc)
+            else:
+                rec.status = "skipped"
+                rec.error = f'needs the optional dependency {exc.name}: pip install "deeplimits[{extra}]"'
         except Exception as exc:
             out = None
             rec.error = format_user_traceback(exc)
@@ -175,12 +166,12 @@ def _fill_from_outcome(rec: ExperimentResult, out: Outcome, exp_dir: Path, outdi
         rec.error = "a Check could not be evaluated:\n" + traceback.format_exc()
         return rec
     for k, v in out.metrics.items():
-        if k in rec.metrics:
-            rec.warnings.append(f"metric {k!r} is also a check name; the check's value is reported")
-        else:
+        if k not in rec.metrics:
             rec.metrics[k] = v
+        elif to_jsonable(v) != to_jsonable(rec.metrics[k]):  # the same value twice is no conflict
+            rec.warnings.append(f"metric {k!r} = {v!r} differs from the check of that name; the check's is reported")
     rec.summary = out.summary
-    rec.figures, rec.missing_figures = _collect_figures(list(out.figures), exp_dir, outdir)
+    rec.figures, rec.missing_figures = collect_figures(list(out.figures), exp_dir, outdir)
     if not out.checks:
         problems.append("the experiment returned no Check: nothing was compared with a threshold")
     if rec.missing_figures:
@@ -220,7 +211,7 @@ def run_experiments(
     discover: bool = True,
     executor: Any = None,
 ) -> RunSummary:
-    """Run validation experiments and write ``results.json`` and ``report.md``.
+    """Run validation experiments and write ``results.json``, ``report.md`` and ``report.html``.
 
     The output folder is created and checked (writable, not in use by another run) before
     any experiment runs.  The run then holds it with a lock file
@@ -314,8 +305,12 @@ def run_experiments(
     tolerate = [p for p in patterns if any(failure_selected(f, [p]) for f in failures)]
     ids = select_ids(patterns, available, tolerate=tolerate)
     # Before anything runs: a bad or busy output folder costs nothing.
-    out = prepare_outdir(outdir, files=("results.json", "report.md"), folders=tuple(ids))
+    files = ("results.json", "report.md", "report.html")
+    out = prepare_outdir(outdir, files=files, folders=tuple(ids))
     with RunLock(out):
+        # Temporary files of a run that was killed while writing its report: ours now that we hold the lock.
+        for stale in (p for name in files for p in out.glob(f".{name}.*.tmp{Path(name).suffix}")):
+            stale.unlink(missing_ok=True)
         for f in failures:
             print(
                 f"deeplimits: ERROR: {f.path} failed to import; its experiments cannot run"
@@ -341,23 +336,18 @@ def _run(
     exp_dir: Path | None,
     patterns: list[str],
 ) -> RunSummary:
-    results_json, report_md = outdir / "results.json", outdir / "report.md"
+    results_json, report_md, report_html = outdir / "results.json", outdir / "report.md", outdir / "report.html"
     started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
 
+    run: dict[str, Any] = dict(mode=mode, seed=seed, experiments_dir=exp_dir)
+
     def write(complete: bool) -> None:
-        doc = results_document(
-            results,
-            mode=mode,
-            seed=seed,
-            started=started,
-            seconds=time.perf_counter() - t0,
-            experiments_dir=exp_dir,
-            selection=patterns,
-            complete=complete,
-        )
+        seconds = time.perf_counter() - t0
+        doc = results_document(results, started=started, seconds=seconds, selection=patterns, complete=complete, **run)
         write_results_json(doc, results_json)
         write_report_md(doc, report_md)
+        write_report_html(doc, report_html)
 
     from tqdm.auto import tqdm
 
@@ -375,7 +365,8 @@ def _run(
             results[:] = head + [done[k] for k in sorted(done)]
             bar.update(1)
             if progress:
-                bar.write(f"  {rec.status.upper():6s} {rec.id} ({rec.seconds:.1f} s)", file=sys.stderr)
+                why = f": {rec.error}" if rec.status == "skipped" else ""
+                bar.write(f"  {rec.status.upper():6s} {rec.id} ({rec.seconds:.1f} s){why}", file=sys.stderr)
             write(complete=False)
     except KeyboardInterrupt:
         write(complete=False)
@@ -384,13 +375,5 @@ def _run(
         finished.close()
         bar.close()
     write(complete=True)
-    return RunSummary(
-        results=results,
-        mode=mode,
-        seed=seed,
-        outdir=outdir,
-        seconds=time.perf_counter() - t0,
-        results_json=results_json,
-        report_md=report_md,
-        experiments_dir=exp_dir,
-    )
+    seconds = time.perf_counter() - t0
+    return RunSummary(results, outdir=outdir, seconds=seconds, results_json=results_json, report_md=report_md, **run)

@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..._solution import Solution
+from .grid import Grid1D, Grid2D
 
-__all__ = ["KFEResult"]
+__all__ = ["KFEResult", "grid_from_dict"]
 
 
 @dataclass(repr=False)
@@ -43,6 +44,18 @@ class KFEResult(Solution):
     grid: Any = None
 
     has_samples: ClassVar[bool] = False
+    dims: ClassVar[tuple[str, ...]] = ("sample", "depth", "x", "y")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.grid, dict):  # as read back by Solution.load / from_xarray
+            self.grid = grid_from_dict(self.grid)
+
+    def _coords(self) -> dict[str, NDArray[Any]]:
+        if isinstance(self.grid, Grid1D):
+            return {"x": self.grid.x}
+        if isinstance(self.grid, Grid2D):
+            return {"x": self.grid.gx.x, "y": self.grid.gy.x}
+        return {}
 
     @property
     def y(self) -> NDArray[np.float64]:
@@ -55,3 +68,19 @@ class KFEResult(Solution):
 
     def _extra_repr(self) -> str:
         return f"grid: {self.grid.shape}" if self.grid is not None else ""
+
+
+def grid_from_dict(d: dict[str, Any]) -> Grid1D | Grid2D:
+    """The grid of a saved result: ``{"type": "Grid1D", "x_min": ..., ...}`` or a ``Grid2D`` of two of them.
+
+    Examples
+    --------
+    >>> grid_from_dict({"type": "Grid1D", "x_min": 0.0, "x_max": 1.0, "n": 4, "boundary": "periodic"}).n
+    4
+    """
+    fields_ = {k: v for k, v in d.items() if k != "type"}
+    if d.get("type") == "Grid2D":
+        return Grid2D(*(Grid1D(**{k: v for k, v in fields_[a].items() if k != "type"}) for a in ("gx", "gy")))
+    if d.get("type") == "Grid1D":
+        return Grid1D(**fields_)
+    raise ValueError(f"not a saved grid: {d!r}")
