@@ -49,8 +49,11 @@ def test_guide_script_runs_and_draws_its_figure(script, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     torch = sys.modules.get("torch")
     threads = torch.get_num_threads() if torch is not None else None
+    from deeplimits.validation import isolated_registry
+
     try:
-        runpy.run_path(str(GUIDE / "scripts" / script), run_name="__main__")
+        with isolated_registry(empty=False):  # what a script registers does not outlive it
+            runpy.run_path(str(GUIDE / "scripts" / script), run_name="__main__")
     finally:
         plt.close("all")
         if "torch" in sys.modules and threads is not None:

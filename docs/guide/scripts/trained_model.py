@@ -48,6 +48,7 @@ y_train, y_test = (torch.tensor(a) for a in (y_train, y_test))
 def train(depth: int, seed: int) -> ResNet:
     torch.manual_seed(seed)
     net = ResNet(depth)
+    init = [block.weight.detach().clone() for block in net.blocks]
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for _ in range(EPOCHS):
         for idx in torch.randperm(len(X_train)).split(50):  # mini-batches of 50
@@ -56,7 +57,9 @@ def train(depth: int, seed: int) -> ResNet:
             opt.step()
     with torch.no_grad():
         acc = (net(X_test).argmax(dim=1) == y_test).float().mean().item()
-    print(f"L = {depth:3d}: test accuracy {acc:.3f}")
+        moved = sum(((b.weight - w0) ** 2).sum() for b, w0 in zip(net.blocks, init, strict=True))
+        moved = (moved / sum((w0**2).sum() for w0 in init)).sqrt().item()
+    print(f"L = {depth:3d}: test accuracy {acc:.3f}, residual weights moved by {moved:.0%} of their initial norm")
     return net
 
 
