@@ -14,7 +14,6 @@ import numpy as np
 from deeplimits.sde import SDE, solve, uniform_grid
 from deeplimits.validation import Check, Outcome, experiment, isolated_registry, run_experiments, save_figure
 
-SMALL = os.environ.get("DEEPLIMITS_GUIDE_SMALL") == "1"  # small parameters (CI)
 OUT = Path(os.environ.get("DEEPLIMITS_GUIDE_OUT", "."))
 
 # 1. A campaign of the package's own experiments (quick parameters), like `deeplimits validate --quick`.
