@@ -218,6 +218,7 @@ def weak_order(
     scheme at step ``h`` and the target (``exact`` coupled sample, or a fine
     reference) are driven by the same Brownian increments, so the Monte-Carlo
     error of the *difference* is far smaller than that of each mean.
+    Parameters not listed below are as in :func:`strong_order`.
 
     Parameters
     ----------
@@ -228,8 +229,6 @@ def weak_order(
         ``exact(grid_fine, dW_fine) -> (n_paths, dim)``: samples with the
         *exact law* of ``Y_T``, coupled to the increments (they need not be the
         pathwise solution).  Without it a fine reference is used.
-    Other parameters
-        As in :func:`strong_order`.
 
     Returns
     -------
