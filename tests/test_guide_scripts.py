@@ -26,7 +26,17 @@ SCRIPTS = {
     "trained_model.py": ("trained-model.md", "trained_model.png", ("torch", "sklearn")),
     "validation_campaign.py": ("validation.md", "my-campaign/mine.ou_mean/ou_mean.png", ()),
 }
-API_PAGES = ("sde", "correlation", "capacity", "networks", "resnet", "convergence", "parallel", "validation")
+API_PAGES = (
+    "sde",
+    "correlation",
+    "capacity",
+    "networks",
+    "resnet",
+    "convergence",
+    "parallel",
+    "plotting",
+    "validation",
+)
 
 
 def _needs_docs():

@@ -121,6 +121,9 @@ def chunkable(
             return out
 
         entry.__signature__ = sig  # type: ignore[attr-defined]
+        # Tools that unwrap (the API reference's inspector) would otherwise show the function without
+        # the keywords added here; inspect.signature and help() read __signature__ either way.
+        del entry.__wrapped__  # type: ignore[attr-defined]
         return document_chunking(entry)
 
     return decorate
