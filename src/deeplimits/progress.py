@@ -24,10 +24,19 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-__all__ = ["N_UPDATES", "NOTICE_AFTER_S", "progress_wanted", "with_progress"]
+from .parallel.docs import add_parameter_entries
+
+__all__ = ["N_UPDATES", "NOTICE_AFTER_S", "PROGRESS_PARAMETER", "progress_wanted", "with_progress"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+PROGRESS_PARAMETER = (
+    "progress : bool, optional\n"
+    "    Show a progress bar on stderr; default: only when stderr is a terminal.  The results\n"
+    "    do not depend on it."
+)
+"""The docstring entry :func:`with_progress` adds, unindented."""
 
 #: Number of updates of a progress bar (chunks of paths).
 N_UPDATES = 20
@@ -115,7 +124,7 @@ def with_progress(count: str, *, rows: Mapping[str, int] | None = None) -> Calla
                     timer.cancel()
                     _noticed.set()  # one notice per process at most, and only for the first call
 
-        return entry
+        return add_parameter_entries(entry, PROGRESS_PARAMETER, "progress")
 
     return decorate
 

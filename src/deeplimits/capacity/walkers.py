@@ -181,9 +181,6 @@ def run_walkers(
         Non-negative seed (any size).
     first_path : int
         Index of the first walker: walker ``i`` of this call uses stream ``(seed, first_path + i)``.
-    progress : bool, optional
-        Show a progress bar on stderr; default: only when stderr is a terminal.  The results
-        do not depend on it.
 
     Returns
     -------

@@ -80,9 +80,6 @@ def leaky_mlp(
         computed in pieces with the same numbers.
     save : "all", "last" or sequence of int
         Layers ``0..depth`` to return.
-    progress : bool, optional
-        Show a progress bar on stderr; default: only when stderr is a terminal.  The results
-        do not depend on it.
 
     Returns
     -------

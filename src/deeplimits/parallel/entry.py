@@ -123,7 +123,7 @@ def chunkable(
         entry.__signature__ = sig  # type: ignore[attr-defined]
         # Tools that unwrap (the API reference's inspector) would otherwise show the function without
         # the keywords added here; inspect.signature and help() read __signature__ either way.
-        del entry.__wrapped__  # type: ignore[attr-defined]
+        del entry.__wrapped__
         return document_chunking(entry)
 
     return decorate

@@ -138,9 +138,6 @@ def solve(
         (float64); Euler--Maruyama on uniform grids only.
     device : str
         Torch device of the ``"torchsde"`` backend (``"cpu"``, ``"cuda"``).
-    progress : bool, optional
-        Show a progress bar on stderr; default: only when stderr is a terminal.  The results
-        do not depend on it.
 
     Returns
     -------
