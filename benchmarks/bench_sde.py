@@ -17,7 +17,7 @@ times, ``--memory-paths`` paths), and with ``--cold-start`` the time of ``import
 and of a first small ``solve`` in fresh processes with an empty Numba cache.
 
 Usage: python benchmarks/bench_sde.py [--steps 200] [--paths 10000 100000 1000000] [--repeat 3]
-       [--no-torch] [--no-diffrax] [--memory-paths 10000000] [--cold-start]
+       [--no-torch] [--no-diffrax] [--memory-paths 10000000] [--cold-start] [--work-precision FIG.png]
 """
 
 from __future__ import annotations
@@ -176,6 +176,25 @@ def cold_start():
     return out
 
 
+def draw_work_precision(path, n_paths=10_000):
+    """Work-precision diagram of the generic schemes on GBM (exact pathwise solution), saved to ``path``."""
+    from deeplimits.convergence import plot_work_precision, work_precision
+
+    wp = work_precision(
+        models.gbm(1.0, 0.5),
+        [1.0],
+        1.0,
+        schemes=["euler", "milstein", "theta", "weak2"],
+        exact=models.gbm_exact(1.0, 1.0, 0.5),
+        n_steps=[16, 32, 64, 128, 256, 512],
+        n_paths=n_paths,
+        repeat=3,
+    )
+    plot_work_precision(wp, title=f"GBM, strong error at T = 1, {n_paths} coupled paths").savefig(path, dpi=110)
+    for scheme, err, sec in zip(wp.schemes, wp.errors, wp.seconds, strict=True):
+        print(f"work-precision {scheme:>8}: errors {' '.join(f'{e:.2e}' for e in err)}; seconds {sec.round(4)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=200)
@@ -185,7 +204,10 @@ def main():
     ap.add_argument("--no-diffrax", action="store_true")
     ap.add_argument("--memory-paths", type=int, default=10_000_000, help="0 skips the memory measurement")
     ap.add_argument("--cold-start", action="store_true")
+    ap.add_argument("--work-precision", metavar="FIG", help="draw the work-precision diagram into this file")
     args = ap.parse_args()
+    if args.work_precision:
+        draw_work_precision(args.work_precision)
     if args.cold_start:
         for label, seconds in cold_start().items():
             print(f"{label}: {seconds:.1f} s")

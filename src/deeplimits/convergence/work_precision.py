@@ -205,6 +205,7 @@ def plot_work_precision(result: WorkPrecision, title: str | None = None) -> Any:
     if not isinstance(result, WorkPrecision):
         raise TypeError(f"result must be a WorkPrecision, got {type(result).__name__}")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     fig = Figure(figsize=(9, 3.8), layout="constrained")
     ax_time, ax_work = fig.subplots(1, 2, sharey=True)
@@ -215,6 +216,7 @@ def plot_work_precision(result: WorkPrecision, title: str | None = None) -> Any:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(label)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on short decades
         ax.grid(True, which="both", alpha=0.3)
     ax_time.set_ylabel(r"strong error $E|Y^h_T - Y_T|$")
     ax_time.legend()
