@@ -4,26 +4,39 @@
 
 Compared, in the same run and at the same step:
   * deeplimits (Numba kernel, all threads, per-path counter-based RNG);
+  * diffrax (JAX, CPU, float64) written the fastest way a diffrax user would: one jitted
+    ``diffeqsolve`` over a batched state, ``UnsafeBrownianPath``, ``Euler()``, ``ForwardMode()``;
   * torchsde.sdeint(method="euler", float64, CPU) with torch-native drift/diffusion and its default
     Brownian motion (how a torchsde user would write it);
   * a vectorised NumPy loop (numpy Generator for the increments);
   * the rate at which this machine draws normal random numbers: numpy's single-threaded
     Generator.standard_normal and deeplimits.rng.normal_array (all threads).
 
-Usage: python benchmarks/bench_sde.py [--steps 200] [--paths 100 10000 100000] [--repeat 3]
+Also measured: peak memory of ``solve(summary=...)`` (moments and a 100-bin histogram at 10
+times, ``--memory-paths`` paths), and with ``--cold-start`` the time of ``import deeplimits.sde``
+and of a first small ``solve`` in fresh processes with an empty Numba cache.
+
+Usage: python benchmarks/bench_sde.py [--steps 200] [--paths 10000 100000 1000000] [--repeat 3]
+       [--no-torch] [--no-diffrax] [--memory-paths 10000000] [--cold-start] [--work-precision FIG.png]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
 
 import numba as nb
 import numpy as np
 from timing import best_of
 
 from deeplimits.rng import normal_array
-from deeplimits.sde import models, solve, uniform_grid
+from deeplimits.sde import Histogram, Moments, models, solve, uniform_grid
 
 C, SIGMA, T0, T1 = 0.3, 2.0 * np.sqrt(2.0), 0.2, 1.2
 
@@ -58,13 +71,146 @@ def torchsde_em(n_paths, n_steps):
         return torchsde.sdeint(Q(), y0, ts, method="euler", dt=(T1 - T0) / n_steps)
 
 
+def diffrax_em(n_paths, n_steps):
+    """A jitted batched diffrax Euler solve; returns ``run(seed)`` (compiled on its first call)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import diffrax
+    import jax.numpy as jnp
+    import lineax
+
+    def drift(t, y, args):
+        return (2 * y - C * y * jnp.sqrt(jnp.abs(y))) / t + 2 * y
+
+    def diffusion(t, y, args):
+        return lineax.DiagonalLinearOperator(SIGMA * y)
+
+    @jax.jit
+    def run(key):
+        bm = diffrax.UnsafeBrownianPath(shape=(n_paths,), key=key)
+        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
+        sol = diffrax.diffeqsolve(
+            terms,
+            diffrax.Euler(),
+            T0,
+            T1,
+            dt0=(T1 - T0) / n_steps,
+            y0=jnp.ones(n_paths),
+            saveat=diffrax.SaveAt(t1=True),
+            adjoint=diffrax.ForwardMode(),
+            max_steps=n_steps + 2,
+        )
+        return sol.ys, sol.stats["num_steps"]
+
+    def call(seed=0):
+        ys, steps = run(jax.random.key(seed))
+        return ys.block_until_ready(), int(steps)
+
+    return call
+
+
+def summary_memory(sde, grid, n_paths):
+    """Peak memory of ``solve(summary=[Moments(4), Histogram(100 bins)])`` at 10 output times.
+
+    Returns ``(tracemalloc peak, resident-set growth, seconds)`` in bytes, bytes, seconds; the
+    resident-set peak is reset first where Linux allows it (``/proc/self/clear_refs``).
+    """
+    saveat = grid[:: (grid.size - 1) // 10][1:]
+    spec = [Moments(order=4), Histogram(np.linspace(0.0, 40.0, 101))]
+    solve(sde, [1.0], grid, saveat=saveat, n_paths=10, seed=0, summary=spec)  # compiled outside
+
+    def rss(field):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field))
+
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    before = rss("VmRSS:")
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    solve(sde, [1.0], grid, saveat=saveat, n_paths=n_paths, seed=0, summary=spec)
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, rss("VmHWM:") - before, seconds
+
+
+_COLD_EXAMPLE = """
+import numba as nb
+from deeplimits.sde import SDE, solve, uniform_grid
+
+@nb.njit(cache=True)
+def drift(t, y, p, out):
+    out[0] = p[0] * y[0]
+
+@nb.njit(cache=True)
+def diffusion(t, y, p, out):
+    out[0, 0] = p[1] * y[0]
+
+sol = solve(SDE(drift, diffusion, params=[0.5, 0.8]), [1.0], uniform_grid(0.0, 1.0, 256), n_paths=10_000, seed=0)
+"""
+
+
+def cold_start():
+    """Seconds of ``import deeplimits.sde`` and of the README's example, each in a fresh process and cache."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, "example.py")
+        with open(script, "w") as f:
+            f.write(textwrap.dedent(_COLD_EXAMPLE))
+        for label, cmd, cache in [
+            ("import deeplimits.sde, cold", ["-c", "import deeplimits.sde"], "a"),
+            ("README example, cold", [script], "b"),
+            ("README example, warm", [script], "b"),
+            ("import deeplimits.sde, warm", ["-c", "import deeplimits.sde"], "b"),
+        ]:
+            env = {**os.environ, "NUMBA_CACHE_DIR": os.path.join(tmp, cache)}
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, *cmd], env=env, check=True)
+            out[label] = time.perf_counter() - t0
+    return out
+
+
+def draw_work_precision(path, n_paths=10_000):
+    """Work-precision diagram of the generic schemes on GBM (exact pathwise solution), saved to ``path``."""
+    from deeplimits.convergence import plot_work_precision, work_precision
+
+    wp = work_precision(
+        models.gbm(1.0, 0.5),
+        [1.0],
+        1.0,
+        schemes=["euler", "milstein", "theta", "weak2"],
+        exact=models.gbm_exact(1.0, 1.0, 0.5),
+        n_steps=[16, 32, 64, 128, 256, 512],
+        n_paths=n_paths,
+        repeat=3,
+    )
+    plot_work_precision(wp, title=f"GBM, strong error at T = 1, {n_paths} coupled paths").savefig(path, dpi=110)
+    for scheme, err, sec in zip(wp.schemes, wp.errors, wp.seconds, strict=True):
+        print(f"work-precision {scheme:>8}: errors {' '.join(f'{e:.2e}' for e in err)}; seconds {sec.round(4)}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--paths", type=int, nargs="+", default=[100, 10_000, 100_000])
+    ap.add_argument("--paths", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--no-diffrax", action="store_true")
+    ap.add_argument("--memory-paths", type=int, default=10_000_000, help="0 skips the memory measurement")
+    ap.add_argument("--cold-start", action="store_true")
+    ap.add_argument("--work-precision", metavar="FIG", help="draw the work-precision diagram into this file")
     args = ap.parse_args()
+    if args.work_precision:
+        draw_work_precision(args.work_precision)
+    if args.cold_start:
+        for label, seconds in cold_start().items():
+            print(f"{label}: {seconds:.1f} s")
 
     sde = models.singular_logistic(C, SIGMA)
     grid = uniform_grid(T0, T1, args.steps)
@@ -80,14 +226,23 @@ def main():
     print(f"normal draws/s: numpy Generator (1 thread) {rate_np:.3e}; deeplimits.rng (all threads) {rate_ours_rng:.3e}")
     print(f"EM, {args.steps} steps, path-steps per second (best of {args.repeat})")
     header = (
-        f"{'paths':>8} {'deeplimits':>12} {'numpy':>12} {'torchsde':>12} {'x numpy':>8} {'x torchsde':>10} "
-        f"{'/ numpy RNG':>11}"
+        f"{'paths':>8} {'deeplimits':>12} {'diffrax':>12} {'numpy':>12} {'torchsde':>12} {'x diffrax':>9} "
+        f"{'x numpy':>8} {'x torchsde':>10} {'/ numpy RNG':>11}"
     )
     print(header)
     for n in args.paths:
         work = n * args.steps
         r_ours = work / best_of(lambda: solve(sde, [1.0], grid, saveat=[T1], n_paths=n, seed=1), args.repeat)
         r_np = work / best_of(lambda: numpy_em(n, args.steps), args.repeat)
+        r_diffrax = np.nan
+        if not args.no_diffrax:
+            try:
+                run = diffrax_em(n, args.steps)
+                _, steps = run()  # compile outside the timing
+                assert steps == args.steps, f"diffrax took {steps} steps"
+                r_diffrax = work / best_of(run, args.repeat)
+            except ImportError:
+                pass
         r_torch = np.nan
         if not args.no_torch:
             try:
@@ -95,8 +250,14 @@ def main():
             except ImportError:
                 pass
         print(
-            f"{n:>8d} {r_ours:>12.3e} {r_np:>12.3e} {r_torch:>12.3e} {r_ours / r_np:>8.1f} "
-            f"{r_ours / r_torch:>10.1f} {r_ours / rate_np:>11.2f}"
+            f"{n:>8d} {r_ours:>12.3e} {r_diffrax:>12.3e} {r_np:>12.3e} {r_torch:>12.3e} {r_ours / r_diffrax:>9.2f} "
+            f"{r_ours / r_np:>8.1f} {r_ours / r_torch:>10.1f} {r_ours / rate_np:>11.2f}"
+        )
+    if args.memory_paths:
+        peak, rss, seconds = summary_memory(sde, grid, args.memory_paths)
+        print(
+            f"summary=[Moments(4), Histogram(100 bins)] at 10 times, {args.memory_paths:.0e} paths: "
+            f"tracemalloc peak {peak / 2**20:.1f} MiB, resident-set growth {rss / 2**20:.1f} MiB, {seconds:.1f} s"
         )
 
 

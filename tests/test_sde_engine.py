@@ -370,3 +370,54 @@ def test_insert_times_makes_output_times_valid():
     assert np.array_equal(sol.ts, [0.25, 0.5, 1.0])
     with pytest.raises(ValueError, match="lie in"):
         insert_times(grid, [2.0])
+
+
+# ----------------------------------------------------------------------------- compile on first use
+_LAZY_PROBE = """
+import numpy as np
+from deeplimits.sde import evaluate, kernels, models, solve, uniform_grid
+names = ["euler_kernel", "milstein_kernel", "theta_kernel", "weak2_kernel"]
+before = [getattr(kernels, n).is_compiled for n in names]
+solve(models.gbm(), [1.0], uniform_grid(0.0, 1.0, 4), n_paths=2, scheme="milstein")
+print(before, [getattr(kernels, n).is_compiled for n in names], evaluate.explicit_stiffness.is_compiled)
+"""
+
+
+def test_import_compiles_nothing_and_a_run_only_its_scheme():
+    import os
+    import subprocess
+    import sys
+
+    import deeplimits
+
+    src = os.path.dirname(os.path.dirname(deeplimits.__file__))
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", _LAZY_PROBE], env=env, capture_output=True, text=True, check=True)
+    # nothing at import; milstein (and the explicit-stability check) after a milstein run
+    assert out.stdout.split("\n")[0] == "[False, False, False, False] [False, True, False, False] True"
+
+
+def test_lazy_kernel_has_one_signature_and_its_dispatcher_attributes():
+    from deeplimits.sde import kernels
+
+    solve(models.gbm(), [1.0], uniform_grid(0.0, 1.0, 4), n_paths=2)
+    solve(models.ornstein_uhlenbeck(), [1.0], uniform_grid(0.0, 1.0, 4), n_paths=2)  # another SDE: no new compile
+    assert len(kernels.euler_kernel.signatures) == 1
+    assert kernels.euler_kernel.__name__ == "euler_kernel" and "Euler" in kernels.euler_kernel.__doc__
+
+
+def test_specialised_explicit_kernels_check_stability():
+    from deeplimits.correlation.unshaped import Q_STAR, J_sde, q_sde
+
+    coarse = uniform_grid(0.01, 1.0, 20)  # h / t0 = 4.95: the explicit q-step is unstable at t0
+    for scheme in ("euler", "milstein"):
+        with pytest.raises(ValueError, match=f"explicit scheme '{scheme}' is unstable"):
+            solve(q_sde(), [Q_STAR], coarse, n_paths=4, scheme=scheme)
+    # overridden, the specialised kernel runs
+    sol = solve(q_sde(), [Q_STAR], coarse, n_paths=4, scheme="euler", check_stability=False, nonfinite="keep")
+    assert sol.ys.shape == (4, 21, 1)
+    fine = geometric_grid(0.0, 1.0, 200, 0.01)[1:]
+    assert np.all(np.isfinite(solve(q_sde(), [Q_STAR], fine, n_paths=4, scheme="euler").ys))
+    # the regular J-equation passes on any reasonable grid; the implicit kernels are not checked
+    solve(J_sde(), [0.0], uniform_grid(0.0, 1.0, 4), n_paths=2, scheme="euler")
+    solve(q_sde(), [Q_STAR], uniform_grid(0.0, 1.0, 4), n_paths=2, scheme="implicit_euler")

@@ -24,5 +24,16 @@ Example
 
 from .result import OrderResult, fit_order, plot_orders
 from .study import coupled_increments, strong_order, weak_order
+from .work_precision import WorkPrecision, plot_work_precision, work_precision
 
-__all__ = ["OrderResult", "fit_order", "strong_order", "weak_order", "plot_orders", "coupled_increments"]
+__all__ = [
+    "OrderResult",
+    "fit_order",
+    "strong_order",
+    "weak_order",
+    "plot_orders",
+    "coupled_increments",
+    "WorkPrecision",
+    "work_precision",
+    "plot_work_precision",
+]

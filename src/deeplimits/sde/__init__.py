@@ -21,6 +21,7 @@ from .noise import brownian_increments, coarsen_increments
 from .problem import SDE
 from .solve import SCHEMES, solve
 from .special import KernelCall, KernelResult
+from .summaries import Histogram, HistogramResult, Moments, MomentsResult, SummarySolution
 
 __all__ = [
     "SDE",
@@ -38,4 +39,9 @@ __all__ = [
     "DomainError",
     "KernelCall",
     "KernelResult",
+    "Moments",
+    "MomentsResult",
+    "Histogram",
+    "HistogramResult",
+    "SummarySolution",
 ]

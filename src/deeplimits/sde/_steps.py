@@ -1,8 +1,8 @@
 """Inline building blocks shared by the SDE kernels: types, path set-up, increments, checks, saving.
 
 The user's drift/diffusion reach the kernels as first-class function values of
-fixed signatures (:data:`VECTOR_FN`, :data:`MATRIX_FN`), so each kernel is
-compiled once, with explicit signatures, and cached on disk for every SDE.
+fixed signatures (:data:`VECTOR_FN`, :data:`MATRIX_FN`), so each kernel has one
+explicit signature, is compiled on first use and is cached on disk for every SDE.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def fd_point(y, b, sign, ytmp):
     return d
 
 
-@nb.njit(types.void(VECTOR_FN, F64, VEC, VEC, MAT, VEC, VEC, VEC), cache=True)
+@nb.njit(cache=True)
 def fd_jacobian(drift, t, y, p, J, f_plus, f_minus, ytmp):
     """Central finite-difference Jacobian ``J[a, b] = df_a/dy_b`` at ``(t, y)``."""
     for b in range(y.size):

@@ -6,16 +6,52 @@ scheme; the batch evaluators let the torchsde backend call an SDE's Numba functi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba as nb
 import numpy as np
 from numba import types
+from numpy.typing import NDArray
 
-from ._steps import BOOL, F64, I64, MAT, MATRIX_FN, VEC, VECTOR_FN, fd_jacobian
+from ._steps import BOOL, F64, I64, MAT, MATRIX_FN, VEC, VECTOR_FN, fd_jacobian, no_matrix_function
+from .lazy import lazy_njit
 
-__all__ = ["explicit_stiffness", "eval_drift_batch", "eval_diffusion_batch"]
+if TYPE_CHECKING:
+    from .problem import SDE
+
+__all__ = ["check_explicit_stability", "explicit_stiffness", "eval_drift_batch", "eval_diffusion_batch"]
 
 
-@nb.njit(types.Tuple((F64, I64))(VECTOR_FN, MATRIX_FN, BOOL, VEC, VEC, VEC), cache=True)
+def check_explicit_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64], scheme: str) -> None:
+    """Raise if an explicit step is unstable somewhere on ``grid`` at the state ``y0``.
+
+    The test is :func:`explicit_stiffness` ``> 2``; the message names the step and
+    time and says how to proceed.  :func:`~deeplimits.sde.solve` calls it for the
+    generic explicit schemes, and explicit specialised kernels call it when
+    ``KernelCall.check_stability`` is set.
+
+    Raises
+    ------
+    ValueError
+        When the grid is too coarse for an explicit step, or the drift (or its
+        Jacobian) is not finite on the grid at ``y0``.
+    """
+    has_jac = sde.drift_jacobian is not None
+    jac = sde.drift_jacobian if has_jac else no_matrix_function
+    worst, k = explicit_stiffness(sde.drift, jac, has_jac, grid, np.ascontiguousarray(y0, dtype=np.float64), sde.params)
+    if not np.isfinite(worst):
+        # a non-finite Jacobian is the drift's fault, not stiffness: say which
+        sde.probe(grid[k], y0)
+        raise ValueError(f"drift_jacobian returned a non-finite value at t={grid[k]:.6g}, y={y0}")
+    if worst > 2.0:
+        raise ValueError(
+            f"explicit scheme {scheme!r} is unstable on this grid: at step {k} (t={grid[k]:.6g}, "
+            f"h={grid[k + 1] - grid[k]:.3g}) h*|df/dy| = {worst:.3g} > 2. Refine the grid near that time "
+            f"(e.g. geometric_grid), use scheme='theta', or pass check_stability=False to override."
+        )
+
+
+@lazy_njit(types.Tuple((F64, I64))(VECTOR_FN, MATRIX_FN, BOOL, VEC, VEC, VEC))
 def explicit_stiffness(drift, jac, has_jac, grid, y, p):
     """Largest ``h_k |J_aa(t_k, y)|`` over the grid at the fixed state ``y``, and its step.
 
@@ -47,14 +83,14 @@ def explicit_stiffness(drift, jac, has_jac, grid, y, p):
     return worst, kworst
 
 
-@nb.njit(types.void(VECTOR_FN, F64, MAT, VEC, MAT), cache=True, parallel=True)
+@lazy_njit(types.void(VECTOR_FN, F64, MAT, VEC, MAT), parallel=True)
 def eval_drift_batch(drift, t, Y, p, out):
     """``out[i] = f(t, Y[i])`` for a batch of states (used by the torchsde backend)."""
     for i in nb.prange(Y.shape[0]):
         drift(t, Y[i], p, out[i])
 
 
-@nb.njit(types.void(MATRIX_FN, F64, MAT, VEC, types.float64[:, :, ::1]), cache=True, parallel=True)
+@lazy_njit(types.void(MATRIX_FN, F64, MAT, VEC, types.float64[:, :, ::1]), parallel=True)
 def eval_diffusion_batch(diffusion, t, Y, p, out):
     """``out[i] = g(t, Y[i])`` (``out`` of shape ``(batch, dim, m)``, zeroed first)."""
     for i in nb.prange(Y.shape[0]):

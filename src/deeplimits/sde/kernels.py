@@ -20,6 +20,9 @@ Every kernel has the same calling convention::
   ``(0, 0)`` on success; ``exits[i]``, the number of steps of path ``i`` that
   left the domain.
 
+Each kernel is compiled (or loaded from Numba's cache) on its first call, for its one
+signature (:mod:`deeplimits.sde.lazy`): a run compiles only the scheme it uses.
+
 Because a path's random numbers depend only on ``(seed, first_path + i)``,
 results are bit-identical whatever the number of threads or the batch.
 
@@ -55,12 +58,13 @@ from ._steps import (
     stop,
 )
 from .domain import enforce_box
+from .lazy import lazy_njit
 
 # --------------------------------------------------------------------------------------
 # Euler--Maruyama
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
+@lazy_njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), parallel=True)
 def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, box, out):
     """Euler--Maruyama: ``y += f h + g dW`` (strong order 1/2, weak order 1)."""
     ys, fail, exits = out
@@ -82,7 +86,7 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_p
 # Milstein (diagonal noise)
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, VECTOR_FN, BOOL, *COMMON), cache=True, parallel=True)
+@lazy_njit(types.void(VECTOR_FN, MATRIX_FN, VECTOR_FN, BOOL, *COMMON), parallel=True)
 def milstein_kernel(
     drift, diffusion, dgdy, has_dgdy, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, box, out
 ):
@@ -114,7 +118,7 @@ def milstein_kernel(
 # drift-implicit theta method
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, MATRIX_FN, BOOL, F64, F64, I64, *COMMON), cache=True, parallel=True)
+@lazy_njit(types.void(VECTOR_FN, MATRIX_FN, MATRIX_FN, BOOL, F64, F64, I64, *COMMON), parallel=True)
 def theta_kernel(
     drift,
     diffusion,
@@ -188,7 +192,7 @@ def theta_kernel(
 # explicit weak order 2 (scalar)
 
 
-@nb.njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), cache=True, parallel=True)
+@lazy_njit(types.void(VECTOR_FN, MATRIX_FN, *COMMON), parallel=True)
 def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_path, dW, use_dW, box, out):
     """Platen's explicit weak order 2.0 scheme for scalar SDEs (Kloeden & Platen 1992, eq. 15.1.1).
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-import warnings
-from typing import Any
+from dataclasses import replace
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -14,13 +14,15 @@ from .._solution import Solution
 from ..parallel import chunkable
 from ..progress import with_progress
 from ..rng import kernel_seed
-from . import evaluate, kernels
-from ._steps import FAIL_DIFFUSION, FAIL_DOMAIN, FAIL_DRIFT, FAIL_NEWTON, no_matrix_function, no_vector_function
-from .domain import DomainError
+from . import kernels
+from ._steps import no_matrix_function, no_vector_function
+from .evaluate import check_explicit_stability
 from .grids import check_grid, save_indices
 from .noise import check_increments
 from .problem import SDE
+from .reports import check_domain, report_failures
 from .special import KernelCall, KernelResult
+from .summaries import SummarySolution, SummarySpec, check_summary, reduce_paths, summarise
 
 __all__ = ["Solution", "solve", "SCHEMES"]
 
@@ -49,20 +51,56 @@ def _as_initial_state(y0: ArrayLike, dim: int, n_paths: int | None) -> NDArray[n
     return np.array(arr, dtype=np.float64, order="C", copy=True)  # writable, contiguous (kernels need both)
 
 
-def _check_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np.float64], scheme: str) -> None:
-    has_jac = sde.drift_jacobian is not None
-    jac = sde.drift_jacobian if has_jac else no_matrix_function
-    worst, k = evaluate.explicit_stiffness(sde.drift, jac, has_jac, grid, y0, sde.params)
-    if not np.isfinite(worst):
-        # a non-finite Jacobian is the drift's fault, not stiffness: say which
-        sde.probe(grid[k], y0)
-        raise ValueError(f"drift_jacobian returned a non-finite value at t={grid[k]:.6g}, y={y0}")
-    if worst > 2.0:
-        raise ValueError(
-            f"explicit scheme {scheme!r} is unstable on this grid: at step {k} (t={grid[k]:.6g}, "
-            f"h={grid[k + 1] - grid[k]:.3g}) h*|df/dy| = {worst:.3g} > 2. Refine the grid near that time "
-            f"(e.g. geometric_grid), use scheme='theta', or pass check_stability=False to override."
-        )
+@overload
+def solve(
+    sde: SDE,
+    y0: ArrayLike,
+    grid: ArrayLike,
+    *,
+    saveat: ArrayLike | None = None,
+    n_paths: int | None = None,
+    scheme: str = "euler",
+    seed: int = 0,
+    first_path: int = 0,
+    dW: ArrayLike | None = None,
+    theta: float = 1.0,
+    newton_tol: float = 1e-12,
+    newton_maxiter: int = 50,
+    check_stability: bool = True,
+    nonfinite: str = "raise",
+    summary: None = None,
+    backend: str = "numba",
+    device: str = "cpu",
+    executor: Any = None,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> Solution: ...
+
+
+@overload
+def solve(
+    sde: SDE,
+    y0: ArrayLike,
+    grid: ArrayLike,
+    *,
+    saveat: ArrayLike | None = None,
+    n_paths: int | None = None,
+    scheme: str = "euler",
+    seed: int = 0,
+    first_path: int = 0,
+    dW: ArrayLike | None = None,
+    theta: float = 1.0,
+    newton_tol: float = 1e-12,
+    newton_maxiter: int = 50,
+    check_stability: bool = True,
+    nonfinite: str = "raise",
+    summary: SummarySpec,
+    backend: str = "numba",
+    device: str = "cpu",
+    executor: Any = None,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+) -> SummarySolution: ...
 
 
 @chunkable("n_paths", rows={"y0": 2, "dW": 3})
@@ -83,12 +121,13 @@ def solve(
     newton_maxiter: int = 50,
     check_stability: bool = True,
     nonfinite: str = "raise",
+    summary: SummarySpec | None = None,
     backend: str = "numba",
     device: str = "cpu",
     executor: Any = None,
     chunk_size: int | None = None,
     progress: bool | None = None,
-) -> Solution:
+) -> Solution | SummarySolution:
     """Integrate independent paths of an SDE on a fixed time grid.
 
     Parameters
@@ -128,11 +167,16 @@ def solve(
         ``(0, 1)`` and the largest number of iterations (``>= 1``).
     check_stability : bool
         For explicit schemes, raise if ``h |df_a/dy_a| > 2`` anywhere on the
-        grid at the initial state (catches e.g. ``a/t`` drifts too close to 0).
+        grid at the initial state (catches e.g. ``a/t`` drifts too close to 0);
+        explicit specialised kernels receive it in ``KernelCall.check_stability``.
     nonfinite : {"raise", "keep"}
         What to do when a path fails (a non-finite state or drift, a failed
         Newton step): raise a ValueError naming the path, step and time
         (default), or warn and keep NaN in the remaining outputs of that path.
+    summary : Moments, Histogram or list of them, optional
+        Return these reductions of the saved states (:mod:`deeplimits.sde.summaries`)
+        instead of the paths: the paths run in batches, so memory does not grow with
+        ``n_paths``, and the result is bit-identical for any ``chunk_size``.
     backend : {"numba", "torchsde"}
         ``"torchsde"`` runs the same SDE through :func:`torchsde.sdeint`
         (float64); Euler--Maruyama on uniform grids only.
@@ -141,7 +185,8 @@ def solve(
 
     Returns
     -------
-    Solution
+    Solution or SummarySolution
+        With ``summary``, a :class:`~deeplimits.sde.summaries.SummarySolution`; else
         ``ts`` (n_save,), ``ys`` (n_paths, n_save, dim) and ``stats`` with
         ``scheme``, ``backend``, ``n_paths``, ``n_steps``, ``seed``,
         ``first_path``, ``wall_time``, ``n_failed`` and ``n_exits`` (steps
@@ -184,10 +229,14 @@ def solve(
     dW_arr = None if dW is None else check_increments(dW, n_steps=n_steps, n_noise=n_noise, n_paths=n_paths)
     if dW_arr is not None:
         n_paths = dW_arr.shape[0]
-    if n_paths is not None:
+    specs = () if summary is None else check_summary(summary)
+    if n_paths is not None and not specs:
         check_allocation((n_paths, idx.size, sde.dim), "the output ys")
-    y0_arr = _as_initial_state(y0, sde.dim, n_paths)
-    n_paths = y0_arr.shape[0]
+    shared_start = np.ndim(y0) < 2 and n_paths is not None and bool(specs) and backend == "numba"  # repeated per batch
+    y0_arr = _as_initial_state(y0, sde.dim, 1 if shared_start else n_paths)
+    if not shared_start:
+        n_paths = y0_arr.shape[0]
+    assert n_paths is not None
     seed_bits = kernel_seed(seed)
     first_path = check_int(first_path, "first_path", minimum=0)
     theta = check_float(theta, "theta", minimum=0.0, maximum=1.0)
@@ -202,14 +251,17 @@ def solve(
         t_probe = g[1] if (scheme == "theta" and theta == 1.0) else g[0]
         sde.probe(t_probe, y0_arr[0])
         if check_stability and SCHEMES[scheme]["explicit"]:
-            _check_stability(sde, g, y0_arr[0], scheme)
+            check_explicit_stability(sde, g, y0_arr[0], scheme)
 
     if backend == "torchsde":
         from .torch_backend import solve_torchsde
 
-        return solve_torchsde(
+        sol = solve_torchsde(
             sde, y0_arr, g, idx, scheme=scheme, seed=seed_bits, first_path=first_path, dW=dW_arr, device=device
         )
+        if specs:
+            return SummarySolution(sol.ts, specs, reduce_paths(sol.ys, first_path, specs), sol.stats)
+        return sol
 
     call = KernelCall(
         sde=sde,
@@ -222,15 +274,33 @@ def solve(
         theta=theta,
         newton_tol=newton_tol,
         newton_maxiter=newton_maxiter,
+        check_stability=check_stability,
     )
-    t_start = time.perf_counter()
-    out = special(call) if special is not None else _run_generic(call, scheme)
-    wall = time.perf_counter() - t_start
+    counts = {"wall_time": 0.0, "n_failed": 0, "n_exits": 0}
 
-    _report_failures(out.fail, g, nonfinite, first_path)
-    n_exits = int(out.exits.sum())
-    if sde.domain is not None:
-        n_exits = _check_domain(sde, out, g, idx, first_path, n_exits)
+    def run_batch(lo: int, hi: int) -> NDArray[np.float64]:
+        """Integrate paths ``[lo, hi)`` of this call; failures and domain exits are checked and counted."""
+        part = call
+        if (lo, hi) != (0, n_paths) or y0_arr.shape[0] != n_paths:
+            rows = y0_arr[lo:hi] if y0_arr.shape[0] == n_paths else np.repeat(y0_arr, hi - lo, axis=0)
+            sub_dW = None if dW_arr is None else dW_arr[lo:hi]
+            part = replace(call, y0=rows, dW=sub_dW, first_path=first_path + lo)
+        t_start = time.perf_counter()
+        out = special(part) if special is not None else _run_generic(part, scheme)
+        counts["wall_time"] += time.perf_counter() - t_start
+        report_failures(out.fail, g, nonfinite, part.first_path)
+        n_exits = int(out.exits.sum())
+        if sde.domain is not None:
+            n_exits = check_domain(sde, out, g, idx, part.first_path, n_exits)
+        counts["n_failed"] += int(np.count_nonzero(out.fail[:, 0]))
+        counts["n_exits"] += n_exits
+        return out.ys
+
+    if specs:
+        segments = summarise(run_batch, n_paths, first_path, specs)
+    else:
+        ys = run_batch(0, n_paths)
+    wall = float(counts["wall_time"])
     stats = dict(
         scheme=scheme,
         backend="numba",
@@ -241,12 +311,14 @@ def solve(
         first_path=first_path,
         wall_time=wall,
         path_steps_per_second=n_paths * n_steps / max(wall, 1e-12),
-        n_failed=int(np.count_nonzero(out.fail[:, 0])),
-        n_exits=n_exits,
+        n_failed=int(counts["n_failed"]),
+        n_exits=int(counts["n_exits"]),
         domain=None if sde.domain is None else sde.domain.describe(),
         on_exit=None if sde.domain is None else sde.domain.on_exit,
     )
-    return Solution(ts=g[idx].copy(), ys=out.ys, stats=stats)
+    if specs:
+        return SummarySolution(ts=g[idx].copy(), specs=specs, segments=segments, stats=stats)
+    return Solution(ts=g[idx].copy(), ys=ys, stats=stats)
 
 
 def _run_generic(call: KernelCall, scheme: str) -> KernelResult:
@@ -288,60 +360,3 @@ def _run_generic(call: KernelCall, scheme: str) -> KernelResult:
     else:
         kernels.weak2_kernel(sde.drift, sde.diffusion, *common)
     return out
-
-
-def _check_domain(
-    sde: SDE, out: KernelResult, grid: NDArray[np.float64], idx: NDArray[np.int64], first_path: int, n_exits: int
-) -> int:
-    """Apply the domain rule to what the kernels reported and to the returned states."""
-    domain = sde.domain
-    assert domain is not None
-    fail_dom = np.flatnonzero(out.fail[:, 1] == FAIL_DOMAIN)
-    if fail_dom.size:
-        i = int(fail_dom[0])
-        k = int(out.fail[i, 0]) - 1
-        raise DomainError(
-            f"path {first_path + i} left the domain {domain.describe()} at step {k} (t={grid[k]:.6g} -> "
-            f"{grid[k + 1]:.6g}); {fail_dom.size} path(s) did. Refine the grid, or declare the SDE's domain with "
-            f"on_exit='reflect' or 'report'."
-        )
-    finite_rows = ~np.isnan(out.ys).reshape(out.ys.shape[0], -1).any(axis=1)
-    per_save = out.ys[finite_rows].reshape(-1, sde.dim) if finite_rows.any() else out.ys[:0].reshape(0, sde.dim)
-    outside = int(np.count_nonzero(domain.outside(per_save))) if per_save.size else 0
-    if outside and domain.on_exit == "raise":
-        raise DomainError(f"{outside} returned state(s) lie outside the domain {domain.describe()}")
-    if outside > n_exits:  # states the kernel did not see leaving (e.g. a matrix domain checked here only)
-        n_exits = outside
-    if n_exits and domain.on_exit == "report":
-        warnings.warn(
-            f"{n_exits} step(s) left the domain {domain.describe()}; the states were kept (stats['n_exits'])",
-            RuntimeWarning,
-            stacklevel=4,  # warn at solve's caller: above solve is its chunkable wrapper
-        )
-    return n_exits
-
-
-_CAUSES = {
-    FAIL_DRIFT: "the drift returned a non-finite value",
-    FAIL_DIFFUSION: "the diffusion returned a non-finite value",
-    FAIL_NEWTON: "the Newton iteration of the implicit step failed (reduce the step or check drift_jacobian)",
-}
-
-
-def _report_failures(fail: NDArray[np.int64], grid: NDArray[np.float64], nonfinite: str, first_path: int) -> None:
-    bad = np.flatnonzero((fail[:, 0] > 0) & (fail[:, 1] != FAIL_DOMAIN))
-    if bad.size == 0:
-        return
-    i = int(bad[0])
-    k = int(fail[i, 0]) - 1
-    cause = _CAUSES.get(
-        int(fail[i, 1]),
-        "the state became non-finite (the explicit step is unstable there: refine the grid or use scheme='theta')",
-    )
-    msg = (
-        f"{bad.size} path(s) failed; first: path {first_path + i} at step {k} (t={grid[k]:.6g} -> "
-        f"{grid[k + 1]:.6g}): {cause}."
-    )
-    if nonfinite == "raise":
-        raise ValueError(msg)
-    warnings.warn(msg, RuntimeWarning, stacklevel=4)  # at solve's caller (above its chunkable wrapper)

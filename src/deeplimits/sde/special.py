@@ -44,6 +44,9 @@ class KernelCall:
         Given increments, or None to draw them.
     theta, newton_tol, newton_maxiter
         Options of the implicit schemes.
+    check_stability : bool
+        ``solve``'s option: an explicit kernel checks its grid with
+        :func:`deeplimits.sde.evaluate.check_explicit_stability` when it is set.
     """
 
     sde: Any
@@ -56,6 +59,7 @@ class KernelCall:
     theta: float = 1.0
     newton_tol: float = 1e-12
     newton_maxiter: int = 50
+    check_stability: bool = True
 
 
 @dataclass

@@ -19,7 +19,8 @@ SDE           scheme                                what runs
 Every kernel draws path ``i`` from stream ``(seed, first_path + i)`` exactly as the
 generic kernels do (or reads ``dW``), so schemes can be coupled through ``seed`` or ``dW``.
 A q-step whose right-hand side falls to ``<= 0`` is reflected and counted in
-``Solution.stats["n_exits"]``.
+``Solution.stats["n_exits"]``.  The explicit kernels honour ``solve(check_stability=...)``
+like the generic explicit schemes: a grid too coarse for an explicit step is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numba as nb
 import numpy as np
 
 from ...sde import SDE, Box, KernelCall, KernelResult
+from ...sde.evaluate import check_explicit_stability
 from ..maps import Q_STAR
 from ._kernels import J_SCHEME, Q_EXPLICIT, Q_IMPLICIT, Y_IMPLICIT, path_kernel
 from .equation import A_COEF, SQRT2, Y_STAR, q_drift_value
@@ -168,8 +170,11 @@ def _no_check(call: KernelCall, milstein: bool) -> None:
 Check = Callable[[KernelCall, bool], None]
 
 
-def _checked_run(call: KernelCall, *, kind: int, milstein: bool, check: Check) -> KernelResult:
+def _checked_run(call: KernelCall, *, kind: int, milstein: bool, check: Check, scheme: str) -> KernelResult:
     check(call, milstein)
+    if call.check_stability and kind in (J_SCHEME, Q_EXPLICIT):
+        # the explicit steps have the generic schemes' stability limit h |df/dq| <= 2 (q's drift ~ -q/t near t0)
+        check_explicit_stability(call.sde, call.grid, call.y0[0], scheme)
     return _run(call, kind, milstein)
 
 
@@ -179,7 +184,7 @@ def _kernels(names: tuple[str, str], kind: int, check: Check) -> dict[str, Kerne
     Partials of module-level functions, so that the SDEs can be pickled (sent to an executor).
     """
     return {
-        name: functools.partial(_checked_run, kind=kind, milstein=milstein, check=check)
+        name: functools.partial(_checked_run, kind=kind, milstein=milstein, check=check, scheme=name)
         for name, milstein in zip(names, (False, True), strict=True)
     }
 

@@ -1,0 +1,105 @@
+"""Streaming summaries of ``solve``: exact agreement with the paths, bit-identity across chunk sizes."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from deeplimits.sde import Histogram, Moments, SummarySolution, models, solve, summaries, uniform_grid
+
+GRID = uniform_grid(0.0, 1.0, 8)
+SAVE = [0.0, 0.5, 1.0]
+EDGES = np.linspace(-2.0, 3.0, 21)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of 100 paths, so that small runs cross many block boundaries."""
+    monkeypatch.setattr(summaries, "BLOCK_PATHS", 100)
+
+
+def _run(n_paths=1234, **kw):
+    spec = [Moments(order=4), Histogram(EDGES)]
+    return solve(models.ornstein_uhlenbeck(), [1.0], GRID, saveat=SAVE, n_paths=n_paths, seed=7, summary=spec, **kw)
+
+
+def _equal(a: SummarySolution, b: SummarySolution) -> bool:
+    ma, mb = a.moments, b.moments
+    same = [
+        np.array_equal(x, y, equal_nan=True)
+        for x, y in zip(
+            (ma.count, ma.mean, ma.var, ma.skewness, ma.kurtosis),
+            (mb.count, mb.mean, mb.var, mb.skewness, mb.kurtosis),
+            strict=True,
+        )
+    ]
+    return all(same) and np.array_equal(a.histogram.counts, b.histogram.counts)
+
+
+def test_summaries_agree_with_the_paths(small_blocks):
+    sol = _run()
+    ys = solve(models.ornstein_uhlenbeck(), [1.0], GRID, saveat=SAVE, n_paths=1234, seed=7).ys
+    m = sol.moments
+    np.testing.assert_array_equal(m.count, np.full((3, 1), 1234))
+    np.testing.assert_allclose(m.mean, ys.mean(axis=0), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(m.var[1:], ys.var(axis=0, ddof=1)[1:], rtol=1e-12)
+    d = ys[:, 1:] - ys[:, 1:].mean(axis=0)
+    pop = (d**2).mean(axis=0)
+    np.testing.assert_allclose(m.skewness[1:], (d**3).mean(axis=0) / pop**1.5, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(m.kurtosis[1:], (d**4).mean(axis=0) / pop**2 - 3.0, rtol=1e-10)
+    h = sol.histogram
+    for j in range(3):
+        np.testing.assert_array_equal(h.counts[j, 0], np.histogram(ys[:, j, 0], EDGES)[0])
+        below, above = int((ys[:, j, 0] < EDGES[0]).sum()), int((ys[:, j, 0] > EDGES[-1]).sum())
+        assert h.outside[j, 0].tolist() == [below, above, 0]
+    assert sol.stats["n_paths"] == 1234 and len(sol.segments) == 13
+
+
+@pytest.mark.parametrize("chunk_size", [3, 37, 100, 250, 1233])
+def test_bit_identical_for_any_chunk_size(small_blocks, chunk_size):
+    whole = _run()
+    assert _equal(_run(chunk_size=chunk_size), whole)
+
+
+def test_bit_identical_with_an_executor_and_an_offset_start(small_blocks):
+    whole = _run(n_paths=500, first_path=30)
+    with ThreadPoolExecutor(2) as ex:
+        split = _run(n_paths=500, first_path=30, executor=ex, chunk_size=64)
+    assert _equal(split, whole) and split.stats["n_chunks"] == 8
+    joined = SummarySolution.concat([_run(n_paths=170, first_path=30), _run(n_paths=330, first_path=200)])
+    assert _equal(joined, whole)
+
+
+def test_real_block_size_and_per_path_start():
+    n = summaries.BLOCK_PATHS + 5
+    y0 = np.linspace(0.5, 1.5, n)[:, None]
+    kw = dict(saveat=[1.0], seed=1, summary=Moments())
+    a = solve(models.ornstein_uhlenbeck(), y0, uniform_grid(0.0, 1.0, 2), **kw)
+    b = solve(models.ornstein_uhlenbeck(), y0, uniform_grid(0.0, 1.0, 2), chunk_size=40_000, **kw)
+    assert np.array_equal(a.moments.mean, b.moments.mean) and np.array_equal(a.moments.var, b.moments.var)
+    ys = solve(models.ornstein_uhlenbeck(), y0, uniform_grid(0.0, 1.0, 2), saveat=[1.0], seed=1).ys
+    np.testing.assert_allclose(a.moments.mean, ys.mean(axis=0), rtol=1e-12)
+
+
+def test_failed_paths_are_left_out_of_moments_and_counted(small_blocks):
+    y0 = np.ones((150, 1))
+    y0[3] = 1e308  # GBM overflows to inf on this path
+    spec = [Moments(), Histogram(EDGES)]
+    with pytest.warns(RuntimeWarning, match="failed"):
+        sol = solve(models.gbm(), y0, GRID, saveat=[1.0], seed=0, nonfinite="keep", summary=spec)
+    assert sol.stats["n_failed"] == 1
+    assert sol.moments.count[0, 0] == 149
+    assert sol.histogram.outside[0, 0, 2] == 1
+    with pytest.raises(ValueError, match="path 3"):
+        solve(models.gbm(), y0, GRID, seed=0, summary=spec)
+
+
+def test_bad_summary_arguments():
+    with pytest.raises(TypeError, match="summary"):
+        solve(models.gbm(), [1.0], GRID, summary="mean")
+    with pytest.raises(ValueError, match="order"):
+        Moments(order=5)
+    with pytest.raises(ValueError, match="edges"):
+        Histogram([1.0, 0.0])
+    with pytest.raises(AttributeError, match="Histogram"):
+        _ = solve(models.gbm(), [1.0], GRID, n_paths=3, summary=Moments()).histogram
