@@ -345,15 +345,14 @@ def _run(
     results_json, report_md = outdir / "results.json", outdir / "report.md"
     started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
+    run_info: dict[str, Any] = dict(mode=mode, seed=seed, experiments_dir=exp_dir)
 
     def write(complete: bool) -> None:
         doc = results_document(
             results,
-            mode=mode,
-            seed=seed,
+            **run_info,
             started=started,
             seconds=time.perf_counter() - t0,
-            experiments_dir=exp_dir,
             selection=patterns,
             complete=complete,
         )
@@ -387,11 +386,9 @@ def _run(
     write(complete=True)
     return RunSummary(
         results=results,
-        mode=mode,
-        seed=seed,
+        **run_info,
         outdir=outdir,
         seconds=time.perf_counter() - t0,
         results_json=results_json,
         report_md=report_md,
-        experiments_dir=exp_dir,
     )
