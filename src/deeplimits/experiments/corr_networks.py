@@ -72,8 +72,8 @@ _UNSHAPED_QUICK = dict(
     quick=_UNSHAPED_QUICK,
     full=dict(_UNSHAPED_QUICK, widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=3000, n_sde=100000, fit_min_width=64),
     resolution=dict(
-        quick="10 % in the drift coefficient (2 y); the noise coefficient is detected at 10 % only marginally",
-        full="2 % in the drift coefficient",
+        quick="10 % in the drift coefficient (2 y of the y-SDE); a 10 % error in the noise coefficient is not resolved",
+        full="not measured",
     ),
     perturbable=("drift", "noise"),
 )

@@ -287,11 +287,12 @@ def experiment(
     Examples
     --------
     >>> with isolated_registry():
-    ...     @experiment(id="toy.demo", checks="1 > 0", criterion="1 > 0", quick={}, full={})
+    ...     @experiment(id="toy.demo", checks="1 > 0", criterion="1 > 0", quick={}, full={},
+    ...                 resolution={"quick": "10 % in its drift", "full": "2 %"})
     ...     def demo(params, *, seed, outdir):
     ...         return Outcome(checks=[Check("one", 1, ">", 0)])
-    ...     demo.experiment.area
-    'toy'
+    ...     demo.experiment.area, demo.experiment.resolution["quick"]
+    ('toy', '10 % in its drift')
     """
     if (
         not isinstance(id, str)
