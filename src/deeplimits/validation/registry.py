@@ -194,10 +194,8 @@ class Experiment:
     ) -> Outcome:
         """Run with the ``"quick"`` or ``"full"`` parameter set and return its :class:`Outcome`.
 
-        ``perturb`` plants an error in the limit the experiment compares with: each named coefficient
-        (one of :attr:`perturbable`) is multiplied by its factor, e.g. ``{"drift": 1.1}``.  It is passed
-        to the experiment as ``params["perturb"]``; a run with a planted error that still passes shows
-        what the experiment cannot detect.
+        ``perturb`` plants errors in the limit the experiment compares with: each named coefficient (of
+        :attr:`perturbable`) is multiplied by its factor, e.g. ``{"drift": 1.1}`` (``params["perturb"]``).
 
         Raises
         ------
@@ -230,11 +228,8 @@ class Experiment:
     def _checked_perturb(self, perturb: Mapping[str, float]) -> dict[str, float]:
         if not isinstance(perturb, Mapping):
             raise TypeError(f"perturb must be a dict of coefficient name -> factor, got {type(perturb).__name__}")
-        unknown = sorted(set(perturb) - set(self.perturbable))
-        if unknown:
-            raise ValueError(
-                f"perturb: experiment {self.id} cannot perturb {unknown}; it perturbs {list(self.perturbable)}"
-            )
+        if unknown := sorted(set(perturb) - set(self.perturbable)):
+            raise ValueError(f"perturb: {self.id} cannot perturb {unknown}; it perturbs {list(self.perturbable)}")
         return {name: check_float(f, f"perturb[{name!r}]", minimum=0.0, strict_min=True) for name, f in perturb.items()}
 
 
@@ -349,9 +344,7 @@ def _checked_resolution(id: str, resolution: dict[str, str] | None) -> dict[str,
         raise TypeError(f"experiment {id}: resolution must be a dict {{'quick': str, 'full': str}}, got {resolution!r}")
     bad = sorted(set(resolution) - {"quick", "full"})
     if bad or not all(isinstance(v, str) and v.strip() for v in resolution.values()):
-        raise ValueError(
-            f"experiment {id}: resolution must map 'quick' and/or 'full' to non-empty strings, got {resolution!r}"
-        )
+        raise ValueError(f"experiment {id}: resolution must map 'quick'/'full' to non-empty text, got {resolution!r}")
     return dict(resolution)
 
 
