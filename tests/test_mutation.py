@@ -21,6 +21,7 @@ _MODULES = {
     "cap.finite_network": "cap_networks",
     "cap.kfe_to_diffusion": "cap_kfe",
     "resnet.sde_law": "resnet",
+    "resnet.smooth_ode": "resnet",
 }
 
 slow = pytest.mark.slow
@@ -47,6 +48,8 @@ CASES = [
     pytest.param("resnet.sde_law", "drift", 0.9, marks=slow),
     pytest.param("resnet.sde_law", "noise", 1.1, marks=slow),
     pytest.param("resnet.sde_law", "noise", 0.9, marks=slow),
+    pytest.param("resnet.smooth_ode", "ode", 1.1, marks=slow),
+    pytest.param("resnet.smooth_ode", "ode", 0.9, marks=slow),
 ]
 
 _baseline: dict[str, object] = {}
