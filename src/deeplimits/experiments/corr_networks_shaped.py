@@ -63,10 +63,10 @@ _SHAPED_QUICK = dict(
     "differences a(p) + b(p)/n (widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap "
     "null mean + 4 null standard deviations; (4) mean and variance of log Phi^aa fitted as a + b/n "
     "extrapolate to -T and 2T within 4 standard errors.",
-    quick=_SHAPED_QUICK,
-    full=dict(_SHAPED_QUICK, widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, n_sde=1000000, sde_steps=4000),
     resolution=dict(quick="10 % in kappa, in the correlation noise or in the norm noise", full="not measured"),
     perturbable=SHAPED_COEFFICIENTS,
+    quick=_SHAPED_QUICK,
+    full=dict(_SHAPED_QUICK, widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, n_sde=1000000, sde_steps=4000),
 )
 @experiment_doc
 def shaped_limit(params, *, seed, outdir):
