@@ -43,9 +43,10 @@ import numba as nb
 import numpy as np
 
 from deeplimits.correlation import Q_STAR, depth_recursion_u
-from deeplimits.correlation.maps import corr_map_u, shaping_coefficient, u_map_scalar
+from deeplimits.correlation.maps import shaping_coefficient, u_map_scalar
 from deeplimits.correlation.unshaped import mean_y
-from deeplimits.networks import gram_from_correlation, relu_mlp
+from deeplimits.experiments._unshaped_cv import network_y
+from deeplimits.networks import gram_from_correlation
 
 RHO0 = 0.5
 Y_STAR = 1.0 / np.sqrt(Q_STAR)
@@ -105,38 +106,6 @@ def mean_field_rel(widths, t):
     return np.array([_mean_field(float(n), round(t * n), 1.0 - RHO0, K_RELU) for n in widths]) / mean_y(t) - 1.0
 
 
-def innovations(P, u):
-    """xi_l of the module docstring, shape (n_nets, depth), from squared norms P and u = 1 - rho."""
-    g1 = P[:, 1:, 0] / P[:, :-1, 0]
-    g2 = P[:, 1:, 1] / P[:, :-1, 1]
-    # Delta without cancellation: |sqrt(g1) e_1 - sqrt(g2) e_2|^2 for unit vectors at distance^2 2u.
-    delta = (np.sqrt(g1) - np.sqrt(g2)) ** 2 + 2.0 * np.sqrt(g1 * g2) * u[:, 1:]
-    return delta / (2.0 * corr_map_u(u[:, :-1])) - 0.5 * (g1 + g2)
-
-
-def network_y(n, ts, n_nets, seed, batch=500):
-    """Per t: raw y and its control variate Z (networks with a dead column dropped), and the number dropped."""
-    ls = np.rint(ts * n).astype(int)
-    if np.any(np.abs(ts * n - ls) > 1e-9) or np.any(ls < 1):
-        raise ValueError("every t * width must be a positive integer layer index")
-    G = gram_from_correlation(RHO0)
-    parts = [[] for _ in ts]
-    dead = 0
-    for first in range(0, n_nets, batch):
-        b = relu_mlp(G, n, int(ls.max()), min(batch, n_nets - first), seed=seed, first_path=first, save="all")
-        P, u = b.sqnorm, b.one_minus_corr[:, :, 0, 1]
-        ok = np.all(np.isfinite(u[:, 1:]), axis=1) & np.all(P > 0, axis=(1, 2))
-        dead += int((~ok).sum())
-        P, u = P[ok], u[ok]
-        xi = innovations(P, u)
-        v = 1.0 / np.sqrt(u)
-        for j, (t, l) in enumerate(zip(ts, ls, strict=True)):
-            s = np.arange(1, l + 1) / n
-            w = (s / t) * np.exp(2.0 * (t - s)) * v[:, :l] / np.arange(1, l + 1)
-            parts[j].append((v[:, l] / l, np.sum(w * xi[:, :l], axis=1)))
-    return [(np.concatenate([p[0] for p in q]), np.concatenate([p[1] for p in q])) for q in parts], dead
-
-
 def simulate(widths, ts, nets, seed):
     """Relative errors E[y]/m - 1 per (t, width): plain mean, control variate, y_hat, and their standard errors."""
     m = mean_y(ts)
@@ -145,7 +114,7 @@ def simulate(widths, ts, nets, seed):
     dead = 0
     ubar = depth_recursion_u(1.0 - RHO0, round(ts.max() * widths.max()))
     for k, n in enumerate(widths):
-        samples, d = network_y(int(n), ts, int(nets[k]), seed * 1000 + k)
+        samples, d = network_y(gram_from_correlation(RHO0), int(n), ts, int(nets[k]), seed * 1000 + k)
         dead += d
         for j, (y, z) in enumerate(samples):
             l = round(ts[j] * n)

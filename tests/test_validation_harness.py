@@ -305,6 +305,48 @@ def test_outcome_problems_are_errors(tmp_path, clean_registry):
     assert doc["experiments"][3]["nonfinite"] == {"metrics.v": "nan"}
 
 
+def test_resolution_is_recorded_and_perturb_reaches_the_experiment(tmp_path, clean_registry):
+    @experiment(
+        id="toy.limit",
+        checks="c",
+        criterion="k",
+        quick={"n": 1},
+        full={"n": 2},
+        resolution={"quick": "10 % in the drift", "full": "2 % in the drift"},
+        perturbable=("drift",),
+    )
+    def limit(params, *, seed, outdir):
+        drift = params.get("perturb", {}).get("drift", 1.0)
+        return Outcome(checks=[Check("drift_error", abs(drift - 1.0), "<", 0.05)])
+
+    @experiment(id="toy.plain", checks="c", criterion="k", quick={}, full={})
+    def plain(params, *, seed, outdir):
+        return Outcome(checks=[Check("v", 0.0, "<", 1.0)])
+
+    exp = registry["toy.limit"]
+    assert exp.resolution == {"quick": "10 % in the drift", "full": "2 % in the drift"}
+    assert exp.run("quick", outdir=tmp_path / "a").passed
+    assert not exp.run("quick", outdir=tmp_path / "b", perturb={"drift": 1.1}).passed
+    with pytest.raises(ValueError, match="cannot perturb"):
+        registry["toy.plain"].run("quick", outdir=tmp_path / "c", perturb={"drift": 1.1})
+    for mode in ("quick", "full"):
+        run_experiments(None, mode=mode, outdir=tmp_path / mode, progress=False, discover=False)
+        recs = {r["id"]: r for r in _strict_load(tmp_path / mode / "results.json")["experiments"]}
+        assert recs["toy.limit"]["resolution"] == exp.resolution[mode]
+        assert recs["toy.plain"]["resolution"] is None
+
+
+def test_bad_resolution_and_perturbable_declarations(clean_registry):
+    with pytest.raises(ValueError, match="resolution"):
+        experiment(id="toy.r", checks="c", criterion="k", quick={}, full={}, resolution={"fast": "10 %"})
+    with pytest.raises(ValueError, match="resolution"):
+        experiment(id="toy.r", checks="c", criterion="k", quick={}, full={}, resolution={"quick": ""})
+    with pytest.raises(TypeError, match="resolution"):
+        experiment(id="toy.r", checks="c", criterion="k", quick={}, full={}, resolution="10 %")
+    with pytest.raises(TypeError, match="perturbable"):
+        experiment(id="toy.r", checks="c", criterion="k", quick={}, full={}, perturbable="drift")
+
+
 def test_figure_written_outside_outdir_is_copied_in(tmp_path, clean_registry):
     elsewhere = tmp_path / "elsewhere.png"
     elsewhere.write_bytes(b"\x89PNG\r\n\x1a\n")

@@ -13,22 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from deeplimits.capacity.kfe import (
-    DriftDiffusion1D,
-    DriftDiffusion2D,
-    Grid1D,
-    Grid2D,
-    MasterEquation,
-    fourier_mode_1d,
-    fourier_mode_2d,
-    gaussian_1d,
-    integral,
-    lattice_1d,
-    lattice_2d,
-    master_exact_periodic,
-    semidiscrete_exact,
-    solve_kfe,
-)
+from deeplimits.capacity.kfe import solve_kfe
+from deeplimits.capacity.kfe.discrete_exact import master_exact_periodic, semidiscrete_exact
+from deeplimits.capacity.kfe.equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
+from deeplimits.capacity.kfe.exact import fourier_mode_1d, fourier_mode_2d, gaussian_1d, integral
+from deeplimits.capacity.kfe.grid import Grid1D, Grid2D, lattice_1d, lattice_2d
 
 __all__ = [
     "TENSOR",
@@ -80,30 +69,33 @@ def space_errors_1d_periodic(
     return errs
 
 
+def _sup_errors(ns: Sequence[int], problem: Any) -> list[float]:
+    """Sup-norm error of ``problem(n) -> (numerical solution, exact solution)`` for each ``n`` of ``ns``."""
+    return [float(np.abs(y - ex).max()) for y, ex in map(problem, ns)]
+
+
 def space_errors_1d_gaussian(ns: Sequence[int]) -> list[float]:
     """Gaussian (width 0.3) drifting on a reflecting ``[-5, 5]`` wide enough to be unbounded, to ``t = 1``."""
     T = 1.0
-    errs = []
-    for n in ns:
+
+    def problem(n):
         g = Grid1D(-5.0, 5.0, n, "reflecting")
-        eq = DriftDiffusion1D(g, v=drift, D=diffusion)
-        r = solve_kfe(eq, gaussian_1d(g.x, 0, 0, x0=-1.0, s0=0.3), T, dt=g.h / 4, scheme="crank_nicolson")
-        ex = gaussian_1d(g.x, float(integral(drift, 0, T)), float(integral(diffusion, 0, T)), x0=-1.0, s0=0.3)
-        errs.append(float(np.abs(r.y - ex).max()))
-    return errs
+        r = solve_kfe(DriftDiffusion1D(g, v=drift, D=diffusion), gaussian_1d(g.x, 0, 0, x0=-1.0, s0=0.3), T, dt=g.h / 4)
+        return r.y, gaussian_1d(g.x, float(integral(drift, 0, T)), float(integral(diffusion, 0, T)), x0=-1.0, s0=0.3)
+
+    return _sup_errors(ns, problem)
 
 
 def space_errors_1d_absorbing(ns: Sequence[int]) -> list[float]:
     """``sin(pi x)`` on an absorbing ``[0, 1]`` (it vanishes at the ends), constant sink, to ``t = 0.3``."""
     T = 0.3
-    errs = []
-    for n in ns:
+
+    def problem(n):
         g = Grid1D(0.0, 1.0, n, "absorbing")
-        eq = DriftDiffusion1D(g, D=diffusion, kappa=0.5)
-        r = solve_kfe(eq, np.sin(np.pi * g.x), T, dt=g.h / 8, scheme="crank_nicolson")
-        ex = fourier_mode_1d(g.x, np.pi, 1.0, 0, float(integral(diffusion, 0, T)), 0.5 * T, "sin")
-        errs.append(float(np.abs(r.y - ex).max()))
-    return errs
+        r = solve_kfe(DriftDiffusion1D(g, D=diffusion, kappa=0.5), np.sin(np.pi * g.x), T, dt=g.h / 8)
+        return r.y, fourier_mode_1d(g.x, np.pi, 1.0, 0, float(integral(diffusion, 0, T)), 0.5 * T, "sin")
+
+    return _sup_errors(ns, problem)
 
 
 def space_errors_2d(ns: Sequence[int], n_steps: int) -> list[float]:

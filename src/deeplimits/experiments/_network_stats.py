@@ -13,6 +13,8 @@ from scipy import optimize, stats
 __all__ = [
     "PROBS",
     "MODELS",
+    "LOG",
+    "rate_label",
     "wasserstein",
     "fit_intercept",
     "fit_rates",
@@ -64,21 +66,34 @@ def fit_intercept(x, y, se):
 PROBS = np.linspace(0.01, 0.99, 99)
 
 
+#: Rate name of the ``log(n)/n`` column of a finite-width model (the other rates are exponents r of ``n^-r``).
+LOG = "log(n)/n"
+
+
+def _column(widths, rate):
+    return np.log(widths) / widths if rate == LOG else widths ** -float(rate)
+
+
 def _design(widths, rates):
-    """Columns ``1, n^-r1, n^-r2, ...`` of the finite-width model ``a + sum_j b_j n^-r_j``."""
+    """Columns ``1, c_1(n), c_2(n), ...`` of ``a + sum_j b_j c_j(n)``, ``c_j = n^-r_j`` or ``log(n)/n``."""
     widths = np.asarray(widths, dtype=float)
-    return np.stack([np.ones_like(widths)] + [widths ** -float(r) for r in rates], axis=1)
+    return np.stack([np.ones_like(widths)] + [_column(widths, r) for r in rates], axis=1)
+
+
+def rate_label(rates):
+    """``"b1 n^-0.5 + b2 log(n)/n"``-style text of a finite-width model's correction terms."""
+    return " + ".join(f"b{k} {r}" if r == LOG else f"b{k} n^-{float(r):g}" for k, r in enumerate(rates, 1))
 
 
 def fit_rates(widths, y, se, rates=(1.0,)):
-    """Weighted least squares ``y = a + sum_j b_j n^-r_j`` (weights ``1 / se^2``).
+    """Weighted least squares ``y = a + sum_j b_j c_j(n)`` (weights ``1 / se^2``).
 
     Parameters
     ----------
     widths, y, se : ndarray, shape (k,)
         Widths, values and standard errors (k > len(rates)).
-    rates : sequence of float
-        Exponents ``r_j`` of the finite-width corrections.
+    rates : sequence of float or str
+        The corrections ``c_j(n)``: an exponent ``r`` for ``n^-r``, or :data:`LOG` for ``log(n)/n``.
 
     Returns
     -------

@@ -32,6 +32,7 @@ from ._cap_kfe_problems import (
     space_errors_1d_periodic,
     space_errors_2d,
 )
+from ._perturbed import factors
 
 
 @experiment(
@@ -138,9 +139,14 @@ _KERNELS = {
 }
 
 
-def _lattice_vs_pde(name, eps, t_end=1.0, width=16.0):
-    """Lattice density c_j / eps and the PDE Gaussian at the sites, at depth t_end."""
+def _lattice_vs_pde(name, eps, t_end=1.0, width=16.0, f=None):
+    """Lattice density c_j / eps and the PDE Gaussian at the sites, at depth t_end.
+
+    ``f``: factors of the PDE's ``drift`` and ``diffusion`` (planted errors; default 1).
+    """
     offs, wf, _, (vm, Dm) = _KERNELS[name]
+    if f is not None:
+        vm, Dm = vm * f["drift"], Dm * f["diffusion"]
     n = int(round(width / eps))
     g = lattice_1d(n, "periodic", spacing=eps, origin=-(n // 2) * eps)
     eq = MasterEquation(g, offs, wf(eps), rate=lambda t: _rate(t) / eps**2)
@@ -161,15 +167,18 @@ def _lattice_vs_pde(name, eps, t_end=1.0, width=16.0):
     "and of 2 (symmetric kernel with O(eps) drift bias); relative sup error at the finest eps < 0.05",
     quick=dict(eps=[0.2, 0.1, 0.05, 0.025, 0.0125], n_depths=41),
     full=dict(eps=[0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125], n_depths=101),
+    resolution=dict(quick="2 % in the drift or the diffusion coefficient of the PDE", full="2 % (deterministic)"),
+    perturbable=("drift", "diffusion"),
 )
 def kfe_to_diffusion(params, *, seed, outdir):
     """Master equation -> drift-diffusion PDE under diffusive rescaling (deterministic: ``seed`` unused)."""
     eps = np.array(params["eps"], dtype=float)
-    checks, metrics, profiles = [], {}, {}
+    f = factors(params, ("drift", "diffusion"))
+    checks, metrics, profiles = [], {"perturb": f}, {}
     for name, (_, _, pred, _) in _KERNELS.items():
         errs, l1 = [], []
         for e in eps:
-            x, lat, pde = _lattice_vs_pde(name, e)
+            x, lat, pde = _lattice_vs_pde(name, e, f=f)
             errs.append(np.abs(lat - pde).max() / pde.max())
             l1.append(e * np.abs(lat - pde).sum())
             profiles[(name, e)] = (x, lat, pde)
@@ -220,7 +229,7 @@ def kfe_to_diffusion(params, *, seed, outdir):
     ts = np.linspace(0.05, 1.0, params["n_depths"])
     rows_lat, rows_diff = [], []
     for t in ts:
-        x, lat, pde = _lattice_vs_pde("skewed_zero_mean", e, t_end=t)
+        x, lat, pde = _lattice_vs_pde("skewed_zero_mean", e, t_end=t, f=f)
         rows_lat.append(lat)
         rows_diff.append(lat - pde)
     sel = np.abs(x) <= 4

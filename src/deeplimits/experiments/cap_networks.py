@@ -5,8 +5,11 @@ Importing this module registers ``cap.finite_network``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 
 from deeplimits.capacity import (
     ConvResNet,
@@ -18,13 +21,17 @@ from deeplimits.plotting import legend_outside
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
 from ._cap_common import delta, limit_profiles
+from ._perturbed import factors
 
 
 # --------------------------------------------------------------------------------------------
 # cap.finite_network
 # --------------------------------------------------------------------------------------------
-def _network_ensemble(make_net, n_nets, n_inputs, seed):
-    """Capacity profiles of n_nets independent networks; the chain with the mean measured decoupling."""
+def _network_ensemble(make_net, n_nets, n_inputs, seed, rule=1.0):
+    """Capacity profiles of n_nets independent networks; the chain with the mean measured decoupling.
+
+    ``rule`` multiplies the residual transition weight ``alpha^2 w^2`` of the chain (a planted error).
+    """
     profs, ds, per_input_se, layers = [], [], [], []
     for i in range(n_nets):
         net = make_net(seed * 10_000 + i)
@@ -34,13 +41,17 @@ def _network_ensemble(make_net, n_nets, n_inputs, seed):
         ds.append(est.decoupling)
         per_input_se.append(est.stderr.sum())
     P = np.array(profs)
-    chain, hist = propagate(
-        net.chain_layers(np.mean(ds, axis=0)), delta(net.grid), return_history=True, method="stencil"
+    layers_c = tuple(
+        dataclasses.replace(lay, alpha=lay.alpha * np.sqrt(rule)) for lay in net.chain_layers(np.mean(ds, axis=0))
     )
+    chain, hist = propagate(layers_c, delta(net.grid), return_history=True, method="stencil")
     chain = chain / chain.sum()  # zero padding: absorbing chain conditioned on survival
     hist = hist / hist.reshape(len(hist), -1).sum(axis=1).reshape((-1,) + (1,) * chain.ndim)
     net_layers = np.mean(layers, axis=0)
     se = P.std(axis=0, ddof=1) / np.sqrt(n_nets)
+    # spread about the output position (1-D, output at N // 2): the chain's rule sets it directly
+    x2 = (np.arange(P.shape[-1]) - P.shape[-1] // 2) ** 2.0
+    m2 = (P * x2).sum(axis=-1) / P.sum(axis=-1) if P.ndim == 2 else np.full(n_nets, np.nan)
     return dict(
         mean=P.mean(axis=0),
         se=se,
@@ -54,6 +65,7 @@ def _network_ensemble(make_net, n_nets, n_inputs, seed):
         per_net_l1=float(np.mean([np.abs(p - chain).sum() for p in P])),
         per_net_input_noise=float(np.mean(per_input_se)),
         decoupling=float(np.mean(ds)),
+        m2_z=float((m2.mean() - (chain * x2).sum()) / (m2.std(ddof=1) / np.sqrt(n_nets))),
     )
 
 
@@ -76,17 +88,24 @@ _QUICK.update(grid2d=9, channels2d=32, depth2d=8, n_nets2d=12)
     "chain conditioned on survival; the ReLU per-network disagreement is measured",
     criterion="for sin(6u)/6 (total decoupling) at every depth, ReLU and tanh (averaged over networks), the 2-D "
     "net and the zero-padded net: L1(mean network profile, chain) < 3.2 sum_j SE_j (SE across networks); "
-    "and the mean per-network L1 of ReLU exceeds that of sin by a factor > 1.5 (ReLU does not decouple "
-    "a single network)",
+    "for the 1-D circular nets, the spread sum_x x^2 P(x) about the output position, averaged over networks, "
+    "differs from the chain's by less than t_(1 - 0.01/(2k), n_nets - 1) standard errors (k = the number of "
+    "these checks: family-wise false-alarm rate 1 %); and the mean per-network L1 of ReLU exceeds that of "
+    "sin by a factor > 1.5 (ReLU does not decouple a single network)",
     quick=_QUICK,
     full=dict(_QUICK, depths=[4, 16, 64], channels=64, grid=32, n_nets=32, n_inputs=64)
     | dict(grid2d=13, channels2d=48, depth2d=16, n_nets2d=24, channel_sweep=[8, 16, 128]),
+    resolution=dict(quick="10 % in the capacity rule's residual weight alpha^2 w^2", full="not measured"),
+    perturbable=("rule",),
 )
 def finite_network(params, *, seed, outdir):
     taps = np.array([1.0, 1.0, 1.0])
     a, C, N = params["a"], params["channels"], params["grid"]
     nn, ni = params["n_nets"], params["n_inputs"]
-    checks, metrics, results = [], {}, {}
+    rule = factors(params, ("rule",))["rule"]
+    checks, metrics, results = [], {"perturb": {"rule": rule}}, {}
+    n_m2 = 2 * len(params["depths"]) + 1
+    m2_thr = float(stats.t.isf(0.01 / (2 * n_m2), df=nn - 1))
     for act in ("sin", "relu", "tanh"):
         depths = params["depths"] if act != "tanh" else params["depths"][-1:]
         for L in depths:
@@ -94,7 +113,7 @@ def finite_network(params, *, seed, outdir):
             def make(s, L=L, act=act):
                 return ConvResNet(taps, L, C, a / np.sqrt(L), N, activation=act, omega=6.0, seed=s)
 
-            r = _network_ensemble(make, nn, ni, seed)
+            r = _network_ensemble(make, nn, ni, seed, rule)
             results[(act, L)] = r
             key = f"{act}_L{L}"
             metrics[f"{key}_l1"] = r["l1"]
@@ -102,6 +121,16 @@ def finite_network(params, *, seed, outdir):
             metrics[f"{key}_per_net_input_noise"] = r["per_net_input_noise"]
             metrics[f"{key}_decoupling"] = r["decoupling"]
             checks.append(Check(f"{key}_l1", r["l1"], "<", r["thr"], note=_NOISE_NOTE))
+            checks.append(
+                Check(
+                    f"{key}_spread_z",
+                    abs(r["m2_z"]),
+                    "<",
+                    m2_thr,
+                    note=f"(mean over networks of sum_x x^2 P(x) - chain's) / SE; Student t, {nn - 1} dof, "
+                    f"family-wise false alarm 0.01 over {n_m2} checks",
+                )
+            )
     Lmax = params["depths"][-1]
     ratio = results[("relu", Lmax)]["per_net_l1"] / results[("sin", Lmax)]["per_net_l1"]
     metrics["relu_over_sin_per_net_l1"] = ratio
@@ -129,7 +158,7 @@ def finite_network(params, *, seed, outdir):
     def make_zero(s):
         return ConvResNet(taps, Lz, C, 3.0 / np.sqrt(Lz), Nz, activation="sin", omega=6.0, padding="zero", seed=s)
 
-    rz = _network_ensemble(make_zero, nn, ni, seed + 1)
+    rz = _network_ensemble(make_zero, nn, ni, seed + 1, rule)
     refl = propagate(residual_stack(taps, Lz, 3.0, padding="reflecting", decoupling=rz["decoupling"]), delta(Nz))
     metrics["zero_pad_l1_absorbing"] = rz["l1"]
     metrics["zero_pad_l1_reflecting"] = float(np.abs(rz["mean"] - refl).sum())
@@ -141,7 +170,7 @@ def finite_network(params, *, seed, outdir):
     def make2(s):
         return ConvResNet(np.ones((3, 3)), L2, C2, a / np.sqrt(L2), (N2, N2), activation="sin", omega=6.0, seed=s)
 
-    r2 = _network_ensemble(make2, params["n_nets2d"], ni, seed + 2)
+    r2 = _network_ensemble(make2, params["n_nets2d"], ni, seed + 2, rule)
     metrics["2d_l1"] = r2["l1"]
     metrics["2d_per_net_l1"] = r2["per_net_l1"]
     checks.append(Check("2d_sin_l1", r2["l1"], "<", r2["thr"], note=_NOISE_NOTE))

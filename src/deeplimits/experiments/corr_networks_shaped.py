@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from deeplimits.correlation import correlation_ode, sample_correlation
+from deeplimits.correlation import correlation_ode
 from deeplimits.correlation.odes import resnet_recursion, shaped_mlp_recursion
 from deeplimits.networks import gram_from_correlation, resnet, shaped_mlp
 from deeplimits.validation import Check, Outcome, experiment, save_figure
@@ -27,6 +27,8 @@ from ._network_stats import (
     quantile_extrapolation,
     wasserstein,
 )
+from ._perturbed import SHAPED_COEFFICIENTS, factors, shaped_rho
+from ._shaped_cv import cv_mean, shaped_networks
 
 # ----------------------------------------------------------------------------------------------------
 # corr.shaped_limit
@@ -39,10 +41,11 @@ _SHAPED_QUICK = dict(
     rho0=0.3,
     c_plus=1.0,
     c_minus=-1.0,
-    n_sde=20000,
+    n_sde=60000,
     sde_steps=1000,
     fit_min_width=16,
     n_boot=200,
+    cv_blocks=8,
 )
 
 
@@ -52,14 +55,18 @@ _SHAPED_QUICK = dict(
     "converges to the correlation marginal of the neural covariance SDE (Li, Nica & Roy 2022), and "
     "log Phi^aa_T to its exact law N(-T, 2T), as n grows.",
     criterion="(1) W1(final rho, SDE) at the largest width < 1/2 of that at the smallest width; (2) the "
-    "difference of means E[rho_net] - E[rho_SDE] fitted as a + b/n over widths >= fit_min_width has "
+    "difference of means E[rho_net] - E[rho_SDE] (network means with a control variate: the innovations of the "
+    "normalised Gram in cv_blocks blocks of layers, exact conditional mean 0, regression estimator) fitted "
+    "as a + b/n over widths >= fit_min_width has "
     "|a| < 4 sqrt(se_a^2 + se_sde^2) (se_a inflated by sqrt(chi2/dof) when > 1); (3) W1 fitted as "
     "the trimmed W1 distance (quantiles 1%..99%) extrapolated to n = infinity through its signed quantile "
     "differences a(p) + b(p)/n (widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap "
     "null mean + 4 null standard deviations; (4) mean and variance of log Phi^aa fitted as a + b/n "
     "extrapolate to -T and 2T within 4 standard errors.",
+    resolution=dict(quick="10 % in kappa, in the correlation noise or in the norm noise", full="not measured"),
+    perturbable=SHAPED_COEFFICIENTS,
     quick=_SHAPED_QUICK,
-    full=dict(_SHAPED_QUICK, widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, n_sde=200000, sde_steps=4000),
+    full=dict(_SHAPED_QUICK, widths=[8, 16, 32, 64, 128, 256, 512], n_nets=20000, n_sde=1000000, sde_steps=4000),
 )
 @experiment_doc
 def shaped_limit(params, *, seed, outdir):
@@ -70,9 +77,8 @@ def shaped_limit(params, *, seed, outdir):
     N = int(params["n_nets"])
     if np.any(np.abs(widths * T - np.rint(widths * T)) > 1e-9):
         raise ValueError("T * width must be an integer depth")
-    r_sde = sample_correlation(
-        rho0, T, cp, cm, n_paths=int(params["n_sde"]), seed=seed * 1000 + 999, n_steps=int(params["sde_steps"])
-    )
+    f = factors(params, SHAPED_COEFFICIENTS)
+    r_sde = shaped_rho(rho0, T, cp, cm, int(params["n_sde"]), seed * 1000 + 999, int(params["sde_steps"]), f)
     se_sde = r_sde.std(ddof=1) / np.sqrt(r_sde.size)
     G = gram_from_correlation(rho0)
     nw = widths.size
@@ -80,26 +86,23 @@ def shaped_limit(params, *, seed, outdir):
     samples = []
     for k, n in enumerate(widths):
         d = int(round(T * n))
-        b = shaped_mlp(
-            G, int(n), d, N, c_plus=cp, c_minus=cm, shaping="width", engine="gram", seed=seed * 1000 + k, save="last"
-        )
-        r = b.corr[:, 0, 0, 1]
+        r, sq, Z = shaped_networks(G, int(n), d, N, cp, cm, seed * 1000 + k, blocks=int(params["cv_blocks"]))
         samples.append(r)
-        dmean[k] = r.mean() - r_sde.mean()
-        se_mean[k] = r.std(ddof=1) / np.sqrt(N)
+        m, se_mean[k] = cv_mean(r, Z)
+        dmean[k] = m - r_sde.mean()
         w1[k] = wasserstein(r, r_sde)
         ks[k] = stats.ks_2samp(r, r_sde).statistic
-        lp = np.log(b.sqnorm[:, 0, :]).ravel()  # both inputs: same law, pooled (weakly dependent pairs)
+        lp = np.log(sq).ravel()  # both inputs: same law, pooled (weakly dependent pairs)
         lmean[k], lvar[k] = lp.mean(), lp.var(ddof=1)
         # standard errors from the N independent networks (the two inputs of a network are dependent)
-        per_net = np.log(b.sqnorm[:, 0, :])
+        per_net = np.log(sq)
         se_lmean[k] = per_net.mean(axis=1).std(ddof=1) / np.sqrt(N)
         c = (per_net - lmean[k]) ** 2
         se_lvar[k] = c.mean(axis=1).std(ddof=1) / np.sqrt(N)
 
     fit = widths >= params["fit_min_width"]
     x = 1.0 / widths
-    checks, metrics = [], {}
+    checks, metrics = [], {"perturb": f}
     checks.append(Check("w1_ratio", w1[-1] / w1[0], "<", 0.5, note=f"W1(n={widths[-1]}) / W1(n={widths[0]})"))
     a, bm, se_a, se_b, chi2 = fit_intercept(x[fit], dmean[fit], se_mean[fit])
     infl = max(1.0, np.sqrt(chi2))
@@ -124,10 +127,12 @@ def shaped_limit(params, *, seed, outdir):
             f"{q['null_mean']:.4f} +- {q['null_sd']:.4f} (bootstrap), threshold mean + 4 sd",
         )
     )
-    # log Phi^aa_T ~ N(-T, 2T) exactly: its mean + T and variance - 2T extrapolate to 0
+    # log Phi^aa_T ~ N(-T, 2T) exactly (d Phi^aa = s Phi^aa dB, s^2 = 2 f^2): its mean + T and variance - 2T
+    # extrapolate to 0
+    s2 = 2.0 * f["norm_noise"] ** 2
     logP = {
-        "mean": ("E[log Phi^aa_T] + T", lmean + T, se_lmean),
-        "var": ("Var[log Phi^aa_T] - 2T", lvar - 2 * T, se_lvar),
+        "mean": ("E[log Phi^aa_T] + T", lmean + s2 * T / 2, se_lmean),
+        "var": ("Var[log Phi^aa_T] - 2T", lvar - s2 * T, se_lvar),
     }
     logP_fits = {}
     for key, (label, y, se_y) in logP.items():
@@ -185,15 +190,13 @@ def shaped_limit(params, *, seed, outdir):
     axes[1].set_xlabel("width n")
     axes[1].legend(fontsize=7)
     path = save_figure(fig, outdir, "corr_shaped_limit.png")
-    return Outcome(
-        checks=checks,
-        metrics=metrics,
-        figures=[path],
-        summary=f"Shaped MLP vs correlation SDE: W1 {w1[0]:.4f} (n={widths[0]}) -> {w1[-1]:.4f} "
+    summary = (
+        f"Shaped MLP vs correlation SDE: W1 {w1[0]:.4f} (n={widths[0]}) -> {w1[-1]:.4f} "
         f"(n={widths[-1]}), trimmed W1 ~ {q['C']:.2f} n^-{q['gamma']:.2f}, extrapolated "
         f"{q['w1_inf']:.4f} (null {q['null_mean']:.4f}); mean difference extrapolates to "
-        f"{a:+.4f} +- {band:.4f}.",
+        f"{a:+.4f} +- {band:.4f}."
     )
+    return Outcome(checks, metrics, [path], summary)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -218,6 +221,8 @@ _RESNET_QUICK = dict(depths=[4, 8, 16, 32], width_factor=2, n_nets=600, rho0=0.0
     "with n = width_factor d^2).",
     quick=_RESNET_QUICK,
     full=dict(_RESNET_QUICK, depths=[4, 8, 16, 32, 64], width_factor=4, n_nets=2000),
+    resolution=dict(quick="10 % in kappa of the correlation ODE", full="not measured"),
+    perturbable=("kappa",),
 )
 @experiment_doc
 def resnet_vs_shaped(params, *, seed, outdir):
@@ -229,7 +234,8 @@ def resnet_vs_shaped(params, *, seed, outdir):
     sigma_r = np.sqrt(kappa)
     N = int(params["n_nets"])
     G = gram_from_correlation(rho0)
-    rho_lim = float(correlation_ode(rho0, [1.0], kappa)[-1])
+    f = factors(params, ("kappa",))
+    rho_lim = float(correlation_ode(rho0, [1.0], kappa * f["kappa"])[-1])
     nd = depths.size
     err, se, rec, sd = ({a: np.empty(nd) for a in ("resnet", "shaped")} for _ in range(4))
     diff, se_diff, vnorm = np.empty(nd), np.empty(nd), np.empty(nd)
@@ -263,7 +269,7 @@ def resnet_vs_shaped(params, *, seed, outdir):
         vnorm[k] = br.sqnorm[:, 0, 0].mean() / np.exp(sigma_r**2 / 2) - 1
 
     x = 1.0 / depths
-    checks, metrics = [], {}
+    checks, metrics = [], {"perturb": f}
     for name, y, s in (
         ("resnet", err["resnet"], se["resnet"]),
         ("shaped", err["shaped"], se["shaped"]),

@@ -210,7 +210,9 @@ def _q_em_from_t0(params, seed):
     checks="strong and weak orders of every integrator of the unshaped q-SDE started at the singular t = 0 "
     "(regular J-equation, drift-implicit y-scheme, drift-implicit Euler/Milstein on q itself), of "
     "Euler/Milstein on q from t0 > 0 with the asymptotic start (and its start bias, extrapolated h -> 0, "
-    "against the closed form), and of the shaped correlation (Fisher-z) and covariance (factor) SDEs",
+    "against the closed form), and of the shaped correlation (Fisher-z) and covariance (factor) SDEs; "
+    "consistency only: the schemes are compared with each other and with closed forms of the same SDEs, so an "
+    "error in an SDE coefficient shared by both sides cannot be seen",
     criterion="fitted log-log slopes over >= 4 step sizes within +-0.2 (strong) / +-0.25 (weak) of theory; weak "
     "errors resolved (finest error > 3 standard errors); simulated start bias of Euler-from-t0 within "
     "4 standard errors of the closed form at every t0",

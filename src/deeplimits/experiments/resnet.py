@@ -19,16 +19,15 @@ from deeplimits.resnet import (
     diffusive_sde,
     exact_resnets,
     neural_ode,
-    neural_sde,
-    norm_moments,
-    norm_moments_limit,
-    norm_sde_law,
     random_resnets,
     simulate_resnets,
     smooth_resnet,
 )
+from deeplimits.resnet.limits import neural_sde, norm_sde_law
+from deeplimits.resnet.moments import norm_moments, norm_moments_limit
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
+from ._perturbed import factors
 from ._resnet_common import ks_crit, mean_log_norm_ratio, slope
 
 
@@ -223,22 +222,38 @@ def critical_beta(params, *, seed, outdir):
     checks="law of log||h_L|| of i.i.d.-weight ResNets (beta = 1/2) against the neural SDE: closed-form Gaussian "
     "law (linear res1, ReLU res3) and the SDE engine's solution (tanh res3, tanh Cohen branch with bias)",
     criterion="KS distance below the level-1e-3 critical value (one-sample against the closed form, two-sample "
-    "against the engine); moment weak error |E R_L^p - E R_1^p| decays with fitted slope -1 +- 0.25",
-    quick=dict(depth=1000, n=3000, width=6, sde_steps=1000),
+    "against the engine); for the closed-form cases, the z-scores of the sample mean and variance of 2 log R_L "
+    "against the Gaussian law's (se sqrt(v/n) and v sqrt(2/(n-1))) below z_(1 - 0.01/8) = 3.02 (family-wise "
+    "false-alarm rate 1 %); moment weak error |E R_L^p - E R_1^p| decays with fitted slope -1 +- 0.25",
+    quick=dict(depth=1000, n=6000, width=6, sde_steps=1000),
     full=dict(depth=1000, n=20000, width=10, sde_steps=2000),
+    resolution=dict(quick="10 % in the drift or the noise of the norm SDE", full="not measured"),
+    perturbable=("drift", "noise"),
 )
 def sde_law(params, *, seed, outdir):
-    from deeplimits.sde import solve, uniform_grid
+    """Planted errors: ``drift`` scales the drift of log R (the closed-form mean), ``noise`` the noise of the
+    neural SDE (closed-form variance x noise^2; the engine's Brownian increments x noise)."""
+    from deeplimits.sde import brownian_increments, solve, uniform_grid
 
     L, n, d = params["depth"], params["n"], params["width"]
     h0 = np.full(d, 1.0 / np.sqrt(d))
-    checks, metrics = [], {}
+    f = factors(params, ("drift", "noise"))
+    checks, metrics = [], {"perturb": f}
+    # mean and variance of log R_1 against the closed-form Gaussian law: 2 cases x 2 statistics
+    z_thr = float(stats.norm.isf(0.01 / (2 * 4)))
+    z_note = f"z-score, n = {n}; threshold: family-wise false alarm 0.01 over 4 checks"
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.5))
     for j, (variant, act) in enumerate((("res1", "linear"), ("res3", "relu"))):
         x = 2 * np.log(exact_resnets(variant, n, d, L, 0.5, activation=act, seed=seed * 100 + j).norms[:, -1])
         m, v = norm_sde_law(variant, act, d)
+        m, v = m * f["drift"], v * f["noise"] ** 2
         ks = stats.kstest(x, "norm", args=(m, np.sqrt(v))).statistic
         checks.append(Check(f"ks_{variant}_{act}_vs_closed_form", ks, "<", ks_crit(n), note=f"n = {n}"))
+        for name, z in (
+            ("mean", (x.mean() - m) / np.sqrt(v / n)),
+            ("var", (x.var(ddof=1) / v - 1) / np.sqrt(2 / (n - 1))),
+        ):
+            checks.append(Check(f"{name}_{variant}_{act}_z", abs(z), "<", z_thr, note=z_note))
         axes[j].hist(x, 60, density=True, alpha=0.6, label=f"ResNet L={L}")
         g = np.linspace(x.min(), x.max(), 200)
         axes[j].plot(g, stats.norm.pdf(g, m, np.sqrt(v)), "k", label="SDE (closed form)")
@@ -249,9 +264,12 @@ def sde_law(params, *, seed, outdir):
         x = 2 * np.log(
             exact_resnets(variant, n, d, L, 0.5, activation=act, bias_std=sb, seed=seed * 100 + 10 + j).norms[:, -1]
         )
-        sol = solve(
-            neural_sde(variant, act, d, bias_std=sb), h0, grid, saveat=[1.0], n_paths=n, seed=seed * 100 + 20 + j
-        )
+        sde, sde_seed = neural_sde(variant, act, d, bias_std=sb), seed * 100 + 20 + j
+        if f["noise"] == 1.0:
+            sol = solve(sde, h0, grid, saveat=[1.0], n_paths=n, seed=sde_seed)
+        else:
+            dW = f["noise"] * brownian_increments(grid, n_paths=n, seed=sde_seed, n_noise=sde.n_noise or sde.dim)
+            sol = solve(sde, h0, grid, saveat=[1.0], n_paths=n, dW=dW)
         y = 2 * np.log(np.linalg.norm(sol.ys[:, -1], axis=1))
         ks = stats.ks_2samp(x, y).statistic
         checks.append(Check(f"ks_{variant}_{act}_vs_engine", ks, "<", ks_crit(n, n), note=f"n = {n} + {n}"))
@@ -286,8 +304,11 @@ def sde_law(params, *, seed, outdir):
     "-0.5 +- 0.2; diffusive SDE -0.5 +- 0.2; without the drift correction slope > -0.1",
     quick=dict(depths=[32, 64, 128, 256, 512, 1024], width=6, n_paths=300),
     full=dict(depths=[32, 64, 128, 256, 512, 1024, 2048, 4096], width=10, n_paths=2000),
+    resolution=dict(quick="2 % in the neural ODE's vector field", full="2 % (deterministic comparison)"),
+    perturbable=("ode",),
 )
 def smooth_ode(params, *, seed, outdir):
+    """Planted error: ``ode`` scales the outer weight function ``V`` of the neural ODE only (not the ResNet)."""
     from deeplimits.sde import brownian_increments, solve, uniform_grid
 
     depths, d = np.array(params["depths"]), params["width"]
@@ -297,7 +318,9 @@ def smooth_ode(params, *, seed, outdir):
     b = SmoothWeightFunction((d,), 0.3, seed=seed * 10 + 3, scale=1.0)
     h0 = np.full(d, 1.0 / np.sqrt(d))
     Lmax = int(depths[-1])
-    ref = neural_ode("res3", "tanh", h0, V=V, W=W, t_eval=np.linspace(0, 1, Lmax + 1))
+    f_ode = factors(params, ("ode",))["ode"]
+    V_ode = V if f_ode == 1.0 else SmoothWeightFunction((d, d), 0.3, seed=seed * 10 + 1, scale=c * f_ode)
+    ref = neural_ode("res3", "tanh", h0, V=V_ode, W=W, t_eval=np.linspace(0, 1, Lmax + 1))
     e_ode = [
         np.abs(smooth_resnet("res3", "tanh", h0, int(L), V=V, W=W).ys[0] - ref[:: Lmax // L]).max() for L in depths
     ]
@@ -355,6 +378,7 @@ def smooth_ode(params, *, seed, outdir):
             Check("diffusive_sde_without_drift_slope", s_nc, ">", -0.1),
         ],
         metrics=dict(
+            perturb={"ode": f_ode},
             depths=depths.tolist(),
             neural_ode_error=e_ode,
             alternative_tanh=e_alt["tanh"],

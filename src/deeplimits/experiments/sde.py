@@ -164,17 +164,10 @@ def singular_linear(params, *, seed, outdir):
     # (ii) drift-implicit Euler from t = 0 on nested geometric grids.
     fine = geometric_grid(0.0, T, params["n_fine"], params["t_first"])
     grids = [np.concatenate([[0.0], fine[1::c]]) for c in params["coarsen"]]
+    law = models.singular_linear_exact_law(a, b, sigma)
+    opts = dict(scheme="theta", grids=grids, n_paths=params["ie_paths"], seed=seed)
     res = weak_order(
-        sde,
-        [b],
-        T,
-        lambda y: (y[:, 0] - b) ** 2,
-        grids=grids,
-        scheme="theta",
-        exact=models.singular_linear_exact_law(a, b, sigma),
-        n_paths=params["ie_paths"],
-        seed=seed,
-        label="implicit Euler, geometric grid",
+        sde, [b], T, lambda y: (y[:, 0] - b) ** 2, exact=law, label="implicit Euler, geometric grid", **opts
     )
     # x-axis for the order: 1 / number of steps (steps are not uniform)
     n_steps_list = np.array([g.size - 1 for g in grids])

@@ -51,6 +51,9 @@ class ExperimentResult:
         File declaring the experiment.
     missing_figures : list of str
         Figure paths the experiment listed but did not write.
+    resolution : str or None
+        The declared resolution of the experiment in this mode (the smallest error in the limit it detects),
+        None when it declares none.
 
     Examples
     --------
@@ -78,6 +81,7 @@ class ExperimentResult:
     warnings: list[str] = field(default_factory=list)
     source: str = ""
     missing_figures: list[str] = field(default_factory=list)
+    resolution: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-JSON dict of this record (non-finite numbers -> None, listed in ``nonfinite``)."""

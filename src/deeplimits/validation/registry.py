@@ -23,13 +23,13 @@ Example
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._checks import check_bool, check_callable, check_choice, check_int, check_seed
+from .._checks import check_bool, check_callable, check_choice, check_float, check_int, check_seed
 
 __all__ = ["Check", "Outcome", "Experiment", "experiment", "registry", "isolated_registry"]
 
@@ -179,14 +179,29 @@ class Experiment:
     area: str = ""
     #: File that defines the experiment (``func.__code__.co_filename``); used to detect duplicate ids.
     source: str = ""
+    #: Smallest error in the limit the experiment detects, per mode (``{"quick": ..., "full": ...}``), or empty.
+    resolution: dict[str, str] = field(default_factory=dict)
+    #: Names of the limit's coefficients that :meth:`run` can perturb.
+    perturbable: tuple[str, ...] = ()
 
-    def run(self, mode: str = "quick", *, seed: int = 0, outdir: Path | str = ".") -> Outcome:
+    def run(
+        self,
+        mode: str = "quick",
+        *,
+        seed: int = 0,
+        outdir: Path | str = ".",
+        perturb: Mapping[str, float] | None = None,
+    ) -> Outcome:
         """Run with the ``"quick"`` or ``"full"`` parameter set and return its :class:`Outcome`.
+
+        ``perturb`` plants errors in the limit the experiment compares with: each named coefficient (of
+        :attr:`perturbable`) is multiplied by its factor, e.g. ``{"drift": 1.1}`` (``params["perturb"]``).
 
         Raises
         ------
         ValueError, TypeError
-            Bad ``mode`` or ``seed``, or the function returned something else than an Outcome.
+            Bad ``mode`` or ``seed``, a ``perturb`` naming a coefficient that is not perturbable or with a
+            factor that is not finite and > 0, or the function returned something else than an Outcome.
 
         Examples
         --------
@@ -201,6 +216,8 @@ class Experiment:
         mode = check_choice(mode, "mode", ("quick", "full"))
         check_seed(seed)
         params = dict(self.quick if mode == "quick" else self.full)
+        if perturb:
+            params["perturb"] = self._checked_perturb(perturb)
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         out = self.func(params, seed=check_int(seed, "seed"), outdir=outdir)
@@ -208,13 +225,27 @@ class Experiment:
             raise TypeError(f"experiment {self.id} returned {type(out).__name__}, expected Outcome")
         return out
 
+    def _checked_perturb(self, perturb: Mapping[str, float]) -> dict[str, float]:
+        if not isinstance(perturb, Mapping):
+            raise TypeError(f"perturb must be a dict of coefficient name -> factor, got {type(perturb).__name__}")
+        if unknown := sorted(set(perturb) - set(self.perturbable)):
+            raise ValueError(f"perturb: {self.id} cannot perturb {unknown}; it perturbs {list(self.perturbable)}")
+        return {name: check_float(f, f"perturb[{name!r}]", minimum=0.0, strict_min=True) for name, f in perturb.items()}
+
 
 #: All registered experiments, by id, in registration order.
 registry: dict[str, Experiment] = {}
 
 
 def experiment(
-    *, id: str, checks: str, criterion: str, quick: dict[str, Any], full: dict[str, Any]
+    *,
+    id: str,
+    checks: str,
+    criterion: str,
+    quick: dict[str, Any],
+    full: dict[str, Any],
+    resolution: dict[str, str] | None = None,
+    perturbable: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Outcome]], Callable[..., Outcome]]:
     """Register a validation experiment.
 
@@ -228,6 +259,13 @@ def experiment(
         The pass criterion, fixed in advance, in words/formulas.
     quick, full : dict
         Parameter sets; ``quick`` must run in a few seconds to tens of seconds on 2 cores.
+    resolution : dict, optional
+        For an experiment that compares a limit with a finite system: the smallest error in the limit it
+        detects, ``{"quick": "10 % in any drift or diffusion coefficient", "full": "2 %"}`` (printed in the
+        report next to the verdict).
+    perturbable : tuple of str, optional
+        Coefficients of the limit the experiment can perturb (:meth:`Experiment.run`, ``perturb=``); the
+        function reads the factors from ``params["perturb"]``.
 
     Returns
     -------
@@ -238,16 +276,18 @@ def experiment(
     ------
     ValueError, TypeError
         A malformed ``id``, empty ``checks``/``criterion``, parameter sets that are not dicts, a
-        decorated object that is not callable, or an id already declared in another file.
+        decorated object that is not callable, a ``resolution`` with keys other than ``"quick"`` and
+        ``"full"`` or values that are not strings, or an id already declared in another file.
 
     Examples
     --------
     >>> with isolated_registry():
-    ...     @experiment(id="toy.demo", checks="1 > 0", criterion="1 > 0", quick={}, full={})
+    ...     @experiment(id="toy.demo", checks="1 > 0", criterion="1 > 0", quick={}, full={},
+    ...                 resolution={"quick": "10 % in its drift", "full": "2 %"})
     ...     def demo(params, *, seed, outdir):
     ...         return Outcome(checks=[Check("one", 1, ">", 0)])
-    ...     demo.experiment.area
-    'toy'
+    ...     demo.experiment.area, demo.experiment.resolution["quick"]
+    ('toy', '10 % in its drift')
     """
     if (
         not isinstance(id, str)
@@ -266,6 +306,9 @@ def experiment(
     for name, pset in (("quick", quick), ("full", full)):
         if not isinstance(pset, dict):
             raise TypeError(f"experiment {id}: {name} must be a dict of parameters, got {type(pset).__name__}")
+    resolution = _checked_resolution(id, resolution)
+    if not isinstance(perturbable, tuple) or not all(isinstance(p, str) and p for p in perturbable):
+        raise TypeError(f"experiment {id}: perturbable must be a tuple of coefficient names, got {perturbable!r}")
 
     def decorate(func: Callable[..., Outcome]) -> Callable[..., Outcome]:
         check_callable(func, f"experiment {id}: the decorated object")
@@ -284,12 +327,25 @@ def experiment(
             func=func,
             area=id.split(".", 1)[0],
             source=source,
+            resolution=resolution,
+            perturbable=perturbable,
         )
         registry[id] = exp
         func.experiment = exp  # type: ignore[attr-defined]
         return func
 
     return decorate
+
+
+def _checked_resolution(id: str, resolution: dict[str, str] | None) -> dict[str, str]:
+    if resolution is None:
+        return {}
+    if not isinstance(resolution, dict):
+        raise TypeError(f"experiment {id}: resolution must be a dict {{'quick': str, 'full': str}}, got {resolution!r}")
+    bad = sorted(set(resolution) - {"quick", "full"})
+    if bad or not all(isinstance(v, str) and v.strip() for v in resolution.values()):
+        raise ValueError(f"experiment {id}: resolution must map 'quick'/'full' to non-empty text, got {resolution!r}")
+    return dict(resolution)
 
 
 def _same_file(a: str, b: str) -> bool | None:

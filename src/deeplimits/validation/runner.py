@@ -80,6 +80,7 @@ def blank_record(exp: Experiment, mode: str) -> ExperimentResult:
         passed=False,
         seconds=0.0,
         source=exp.source,
+        resolution=exp.resolution.get(mode),
     )
 
 

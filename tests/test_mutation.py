@@ -1,0 +1,97 @@
+"""Planted-error (mutation) tests: every quick experiment that compares a limit with a finite system must fail when a
+10 % error is planted in one coefficient of its limit, and pass without one.
+
+The error is planted through ``Experiment.run(perturb={name: factor})`` (docs/validation.md, "Power: resolution and
+planted errors").  One unperturbed run per experiment is shared by its cases.  The cheapest cases run in CI; the
+others are marked slow (each quick experiment takes 15-40 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from deeplimits.validation import registry
+
+_MODULES = {
+    "corr.unshaped_limit": "corr_networks",
+    "corr.shaped_limit": "corr_networks_shaped",
+    "corr.resnet_vs_shaped": "corr_networks_shaped",
+    "cap.finite_network": "cap_networks",
+    "cap.kfe_to_diffusion": "cap_kfe",
+    "resnet.sde_law": "resnet",
+    "resnet.smooth_ode": "resnet",
+}
+
+slow = pytest.mark.slow
+
+# (experiment, coefficient, factor); CI runs the unmarked ones
+CASES = [
+    pytest.param("cap.kfe_to_diffusion", "drift", 1.1),
+    pytest.param("cap.kfe_to_diffusion", "diffusion", 0.9),
+    pytest.param("cap.kfe_to_diffusion", "drift", 0.9, marks=slow),
+    pytest.param("cap.kfe_to_diffusion", "diffusion", 1.1, marks=slow),
+    pytest.param("corr.resnet_vs_shaped", "kappa", 1.1),
+    pytest.param("corr.resnet_vs_shaped", "kappa", 0.9, marks=slow),
+    pytest.param("corr.shaped_limit", "kappa", 1.1),
+    pytest.param("corr.shaped_limit", "kappa", 0.9, marks=slow),
+    pytest.param("corr.shaped_limit", "noise", 1.1, marks=slow),
+    pytest.param("corr.shaped_limit", "noise", 0.9, marks=slow),
+    pytest.param("corr.shaped_limit", "norm_noise", 1.1, marks=slow),
+    pytest.param("corr.shaped_limit", "norm_noise", 0.9, marks=slow),
+    pytest.param("corr.unshaped_limit", "drift", 1.1, marks=slow),
+    pytest.param("corr.unshaped_limit", "drift", 0.9, marks=slow),
+    pytest.param("cap.finite_network", "rule", 1.1, marks=slow),
+    pytest.param("cap.finite_network", "rule", 0.9, marks=slow),
+    pytest.param("resnet.sde_law", "drift", 1.1, marks=slow),
+    pytest.param("resnet.sde_law", "drift", 0.9, marks=slow),
+    pytest.param("resnet.sde_law", "noise", 1.1, marks=slow),
+    pytest.param("resnet.sde_law", "noise", 0.9, marks=slow),
+    pytest.param("resnet.smooth_ode", "ode", 1.1, marks=slow),
+    pytest.param("resnet.smooth_ode", "ode", 0.9, marks=slow),
+]
+
+_baseline: dict[str, object] = {}
+
+
+def _experiment(eid):
+    importlib.import_module(f"deeplimits.experiments.{_MODULES[eid]}")
+    return registry[eid]
+
+
+def _failed_checks(out):
+    return [c.name for c in out.checks if not c.passed]
+
+
+@pytest.mark.parametrize(("eid", "coef", "factor"), CASES)
+def test_planted_error_fails_quick_experiment(eid, coef, factor, tmp_path):
+    exp = _experiment(eid)
+    if eid not in _baseline:
+        _baseline[eid] = exp.run("quick", seed=0, outdir=tmp_path / "unperturbed")
+    base = _baseline[eid]
+    assert base.passed, f"{eid} fails unperturbed: {_failed_checks(base)}"
+    out = exp.run("quick", seed=0, outdir=tmp_path / "perturbed", perturb={coef: factor})
+    assert not out.passed, f"{eid}: a planted error {coef} x {factor} is not detected"
+    assert out.metrics["perturb"][coef] == factor
+
+
+def test_every_declared_coefficient_is_planted():
+    planted = {(p.values[0], p.values[1]) for p in CASES}
+    for eid in _MODULES:
+        exp = _experiment(eid)
+        assert exp.perturbable, eid
+        assert exp.resolution.keys() == {"quick", "full"}, eid
+        for coef in exp.perturbable:
+            if (eid, coef) not in planted:
+                assert eid == "corr.unshaped_limit" and coef == "noise", (eid, coef)
+
+
+def test_perturb_is_checked(tmp_path):
+    exp = _experiment("cap.kfe_to_diffusion")
+    with pytest.raises(ValueError, match="cannot perturb"):
+        exp.run("quick", outdir=tmp_path, perturb={"kappa": 1.1})
+    with pytest.raises(ValueError, match=r"perturb\['drift'\]"):
+        exp.run("quick", outdir=tmp_path, perturb={"drift": 0.0})
+    with pytest.raises(TypeError, match="perturb must be a dict"):
+        exp.run("quick", outdir=tmp_path, perturb=[("drift", 1.1)])
