@@ -44,7 +44,8 @@ from deeplimits.resnet import (
 G = gram_from_correlation(0.5)
 NET = dict(width=4, depth=3, n_nets=2)
 RES = dict(variant="res1", n_nets=2, width=3, depth=4, beta=0.5)
-SCALING = {8: np.ones((8, 3)) + np.arange(8)[:, None], 16: np.ones((16, 3)) + np.arange(16)[:, None]}
+# Three depths: estimate_scaling refuses two (their intervals under-cover).
+SCALING = {d: np.ones((d, 3)) + np.arange(d)[:, None] for d in (8, 16, 32)}
 
 
 def _net(f, **kw):
