@@ -7,7 +7,6 @@ Importing this file registers ``resnet.regime_map``, ``resnet.estimator_calibrat
 from __future__ import annotations
 
 import sys
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -154,7 +153,6 @@ def trained_exponents(params, *, seed, outdir):
 
     from deeplimits.resnet.training import effective_weights, load_weights, train_sweep
 
-    t0 = time.perf_counter()
     checks, metrics = [], {}
     wdir = outdir / "resnet_trained_weights"
     results = {}
@@ -200,7 +198,6 @@ def trained_exponents(params, *, seed, outdir):
         Check("relu_multi_effective_diffusive", float(r_est.verdict == "diffusive (SDE)"), ">", 0.5, note=r_est.rule),
         Check("relu_multi_effective_beta", r_est.beta, "in", (0.25, 0.9), note="paper ~0.5"),
     ]
-    metrics["wall_s"] = time.perf_counter() - t0
     fig, ax = plt.subplots(2, 1, figsize=(8, 8))
     for j, (cfg, which) in enumerate((("tanh_shared", "raw"), ("relu_multi", "effective"))):
         est = results[(cfg, which)]
