@@ -4,6 +4,7 @@ Synthetic laws with known finite-width corrections: N(shift(n), 1) samples again
 """
 
 import numpy as np
+import pytest
 
 from deeplimits.experiments._network_stats import fit_rates, quantile_extrapolation
 
@@ -69,3 +70,19 @@ def test_two_rate_model_recovers_planted_limit():
     q = quantile_extrapolation(samples, ref, WIDTHS, FIT, n_boot=100, seed=4, rates=(0.5, 1.0))
     assert q["w1_inf"] < q["null_mean"] + 4 * q["null_sd"]
     assert set(q["models"]) == {"1/n", "n^-1/2", "n^-1/2 + 1/n"}
+
+
+def test_wasserstein_matches_scipy_and_needs_no_blas():
+    # Equal to scipy's W1 up to rounding (ties and unequal sample sizes included); it sums with
+    # np.sum, so its value cannot depend on the BLAS thread count of the process.
+    from scipy import stats
+
+    from deeplimits.experiments._network_stats import wasserstein
+
+    rng = np.random.default_rng(3)
+    for n, m in [(1000, 1000), (37, 1200), (5, 3)]:
+        x, y = rng.normal(size=n), rng.normal(0.2, 1.3, size=m)
+        assert wasserstein(x, y) == pytest.approx(stats.wasserstein_distance(x, y), rel=1e-12)
+    ties = np.array([0.0, 0.0, 1.0, 1.0])
+    assert wasserstein(ties, ties) == 0.0
+    assert wasserstein([0.0], [2.0]) == 2.0
