@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +12,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_choice, check_gram, check_int, check_seed
-from .batch import safe_sqrt_product
+from ..parallel import chunkable
+from ..progress import with_progress
+from .batch import NetworkBatch, safe_sqrt_product
 
-__all__ = ["ENGINES", "NetworkSpec", "input_gram", "save_slots"]
+__all__ = ["ENGINES", "NetworkSpec", "input_gram", "network_model", "save_slots"]
 
 #: The engines of the network simulators.
 ENGINES = ("gram", "dense")
@@ -122,6 +127,70 @@ class NetworkSpec:
             seed=self.seed,
             first_path=self.first_path,
         )
+
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+_POS = inspect.Parameter.POSITIONAL_OR_KEYWORD
+#: The parameters every simulator takes, before and after its own keywords (as in ``leaky_mlp``).
+_LEADING = [
+    inspect.Parameter("gram0", _POS, annotation="ArrayLike"),
+    inspect.Parameter("width", _POS, annotation="int"),
+    inspect.Parameter("depth", _POS, annotation="int"),
+    inspect.Parameter("n_nets", _POS, annotation="int"),
+]
+_TRAILING = [
+    inspect.Parameter("engine", _KW, default="gram", annotation="str"),
+    inspect.Parameter("seed", _KW, default=0, annotation="int"),
+    inspect.Parameter("first_path", _KW, default=0, annotation="int"),
+    inspect.Parameter("save", _KW, default="all", annotation="Any"),
+    inspect.Parameter("progress", _KW, default=None, annotation="bool | None"),
+]
+
+
+def network_model(model: Callable[..., NetworkBatch]) -> Callable[..., NetworkBatch]:
+    """Decorator making a public simulator of a model written for a checked :class:`NetworkSpec`.
+
+    The model is ``model(spec, *, own keywords) -> NetworkBatch``.  The simulator takes
+    ``(gram0, width, depth, n_nets, *, <own keywords>, engine, seed, first_path, save, progress)``
+    (its ``inspect.signature``), checks the shared ones into a :class:`NetworkSpec` and calls the
+    model with it and its own keywords; it runs in chunks with ``executor=``/``chunk_size=`` and
+    shows progress (:func:`~deeplimits.parallel.chunkable`, :func:`~deeplimits.progress.with_progress`).
+
+    Parameters
+    ----------
+    model : callable
+        ``model(spec, *, ...) -> NetworkBatch``.
+
+    Returns
+    -------
+    callable
+        The simulator.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> from deeplimits.networks import gram_from_correlation
+    >>> @network_model
+    ... def sketch(spec, *, gain=1.0):
+    ...     return spec.stats("sketch") | dict(gain=gain)
+    >>> list(inspect.signature(sketch).parameters)[3:6]
+    ['n_nets', 'gain', 'engine']
+    >>> sketch(gram_from_correlation(0.5), 8, 2, 3, gain=2.0)["n_nets"]
+    3
+    """
+    own = list(inspect.signature(model).parameters.values())[1:]
+    sig = inspect.Signature([*_LEADING, *own, *_TRAILING], return_annotation="NetworkBatch")
+
+    @functools.wraps(model)
+    def simulator(*args: Any, **kwargs: Any) -> NetworkBatch:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        shared = [bound.arguments[p.name] for p in _LEADING + _TRAILING[:-1]]
+        return model(NetworkSpec.check(*shared), **{p.name: bound.arguments[p.name] for p in own})
+
+    simulator.__signature__ = sig  # type: ignore[attr-defined]
+    del simulator.__wrapped__  # the API reference shows this signature, not the model's
+    return chunkable("n_nets")(with_progress("n_nets")(simulator))
 
 
 def input_gram(
