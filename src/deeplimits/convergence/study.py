@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -103,35 +106,134 @@ def _setup(sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme
     return grids, fine, dW_fine, dWs, hs
 
 
-def _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw):
-    if exact is not None:
-        y = np.asarray(exact(fine, dW_fine), dtype=float)
-        return y.reshape(dW_fine.shape[0], -1)
-    return _run(sde, y0, fine, dW_fine, ref_scheme or scheme, solve_kw)
+@dataclass(frozen=True)
+class OrderStudy:
+    """One order study, checked: its nested grids, their coupled Brownian increments and its settings.
+
+    Built by :func:`order_study` from the keywords that :func:`strong_order` and :func:`weak_order`
+    share; :meth:`runs` and :meth:`target` solve on every grid and at the reference, :meth:`result`
+    fits the order.
+    """
+
+    sde: SDE
+    y0: ArrayLike
+    scheme: str
+    ref_scheme: str | None
+    exact: Callable[..., Any] | None
+    seed: int
+    n_boot: int
+    expected: float | None
+    label: str
+    grids: list[NDArray[np.float64]]
+    fine: NDArray[np.float64]
+    dW_fine: NDArray[np.float64]
+    dWs: list[NDArray[np.float64]]
+    hs: NDArray[np.float64]
+    solve_kw: dict[str, Any]
+
+    def runs(self) -> list[NDArray[np.float64]]:
+        """Final states ``(n_paths, dim)`` of the scheme on every grid."""
+        pairs = zip(self.grids, self.dWs, strict=True)
+        return [_run(self.sde, self.y0, g, dW, self.scheme, self.solve_kw) for g, dW in pairs]
+
+    def target(self) -> NDArray[np.float64]:
+        """Final states ``(n_paths, dim)`` of the exact solution (or exact-in-law sample) or the reference."""
+        if self.exact is not None:
+            y = np.asarray(self.exact(self.fine, self.dW_fine), dtype=float)
+            return y.reshape(self.dW_fine.shape[0], -1)
+        return _run(self.sde, self.y0, self.fine, self.dW_fine, self.ref_scheme or self.scheme, self.solve_kw)
+
+    def result(self, kind: str, per_path: NDArray[np.float64], stat: Callable[..., Any]) -> OrderResult:
+        """The fitted order of per-path errors ``(n_h, n_paths)``; ``stat`` maps their means to errors."""
+        return _result(kind, self.scheme, self.hs, per_path, stat, self.n_boot, self.seed, self.expected, self.label)
 
 
-def strong_order(
-    sde: SDE,
-    y0: ArrayLike,
-    t1: float,
-    *,
-    t0: float = 0.0,
-    n_steps: Sequence[int] = (16, 32, 64, 128, 256),
-    grids: Sequence[ArrayLike] | None = None,
-    scheme: str = "euler",
-    exact: Callable[..., Any] | None = None,
-    ref_factor: int = 8,
-    ref_scheme: str | None = None,
-    n_paths: int = 1000,
-    seed: int = 0,
-    component: int = 0,
-    n_boot: int = 500,
-    expected: float | None = None,
-    label: str = "",
-    executor: Any = None,
-    chunk_size: int | None = None,
-    **solve_kw: Any,
-) -> OrderResult:
+def _keyword(name: str, default: Any, annotation: str) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def order_study(
+    n_steps: tuple[int, ...], n_paths: int
+) -> Callable[[Callable[..., OrderResult]], Callable[..., OrderResult]]:
+    """Decorator making a public order study of a measurement written for an :class:`OrderStudy`.
+
+    The measurement is ``body(sde, y0, t1, ..., *, study, own keywords) -> OrderResult``.  The
+    public study takes the body's arguments with ``study`` replaced by the keywords ``t0, n_steps,
+    grids, scheme, exact, ref_factor, ref_scheme, n_paths, seed`` (as in :func:`strong_order`),
+    then the body's own keywords, ``n_boot, expected, label, executor, chunk_size`` and
+    ``**solve_kw``.  It checks them, draws the coupled increments and calls the body.
+
+    Parameters
+    ----------
+    n_steps, n_paths : tuple of int, int
+        The study's defaults of these keywords.
+
+    Returns
+    -------
+    callable
+        Turns a measurement ``body`` into its public study, whose ``inspect.signature`` lists every keyword.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> @order_study(n_steps=(4, 8), n_paths=10)
+    ... def sketch(sde, y0, t1, *, study):
+    ...     return study.hs
+    >>> list(inspect.signature(sketch).parameters)[3:6]
+    ['t0', 'n_steps', 'grids']
+    """
+    grid_keywords = [
+        _keyword("t0", 0.0, "float"),
+        _keyword("n_steps", n_steps, "Sequence[int]"),
+        _keyword("grids", None, "Sequence[ArrayLike] | None"),
+        _keyword("scheme", "euler", "str"),
+        _keyword("exact", None, "Callable[..., Any] | None"),
+        _keyword("ref_factor", 8, "int"),
+        _keyword("ref_scheme", None, "str | None"),
+        _keyword("n_paths", n_paths, "int"),
+        _keyword("seed", 0, "int"),
+    ]
+    fit_keywords = [
+        _keyword("n_boot", 500, "int"),
+        _keyword("expected", None, "float | None"),
+        _keyword("label", "", "str"),
+        _keyword("executor", None, "Any"),
+        _keyword("chunk_size", None, "int | None"),
+        inspect.Parameter("solve_kw", inspect.Parameter.VAR_KEYWORD, annotation="Any"),
+    ]
+
+    def decorate(body: Callable[..., OrderResult]) -> Callable[..., OrderResult]:
+        params = list(inspect.signature(body).parameters.values())
+        at = [p.name for p in params].index("study")
+        sig = inspect.Signature(
+            [*params[:at], *grid_keywords, *params[at + 1 :], *fit_keywords], return_annotation="OrderResult"
+        )
+
+        @functools.wraps(body)
+        def study(*args: Any, **kwargs: Any) -> OrderResult:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            a = bound.arguments
+            grids, fine, dW_fine, dWs, hs = _setup(
+                *(a[k] for k in ("sde", "t0", "t1", "n_steps", "grids", "n_paths", "seed", "exact")),
+                *(a[k] for k in ("ref_factor", "scheme", "n_boot")),
+            )
+            solve_kw = a["solve_kw"] | dict(executor=a["executor"], chunk_size=a["chunk_size"])
+            names = ("sde", "y0", "scheme", "ref_scheme", "exact", "seed", "n_boot", "expected", "label")
+            record = OrderStudy(
+                **{k: a[k] for k in names}, grids=grids, fine=fine, dW_fine=dW_fine, dWs=dWs, hs=hs, solve_kw=solve_kw
+            )
+            return body(**{p.name: a[p.name] for p in params if p.name != "study"}, study=record)
+
+        study.__signature__ = sig  # type: ignore[attr-defined]
+        del study.__wrapped__  # the API reference shows this signature, not the body's
+        return study
+
+    return decorate
+
+
+@order_study(n_steps=(16, 32, 64, 128, 256), n_paths=1000)
+def strong_order(sde: SDE, y0: ArrayLike, t1: float, *, study: OrderStudy, component: int = 0) -> OrderResult:
     """Measure the strong order ``E|Y^h_T - Y_T| ~ h^p`` of a scheme.
 
     Parameters
@@ -168,19 +270,10 @@ def strong_order(
     -------
     OrderResult
     """
-    grids, fine, dW_fine, dWs, hs = _setup(
-        sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
-    )
-    solve_kw = solve_kw | dict(executor=executor, chunk_size=chunk_size)
-    component = check_int(component, "component", minimum=0, maximum=sde.dim - 1)
-    target = _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)[:, component]
-    per_path = np.array(
-        [
-            np.abs(_run(sde, y0, g, dW, scheme, solve_kw)[:, component] - target)
-            for g, dW in zip(grids, dWs, strict=True)
-        ]
-    )
-    return _result("strong", scheme, hs, per_path, lambda m: m, n_boot, seed, expected, label)
+    component = check_int(component, "component", minimum=0, maximum=study.sde.dim - 1)
+    target = study.target()[:, component]
+    per_path = np.array([np.abs(y[:, component] - target) for y in study.runs()])
+    return study.result("strong", per_path, lambda m: m)
 
 
 document_chunking(
@@ -190,28 +283,8 @@ document_chunking(
 )
 
 
-def weak_order(
-    sde: SDE,
-    y0: ArrayLike,
-    t1: float,
-    f: Callable[..., Any],
-    *,
-    t0: float = 0.0,
-    n_steps: Sequence[int] = (4, 8, 16, 32, 64),
-    grids: Sequence[ArrayLike] | None = None,
-    scheme: str = "euler",
-    exact: Callable[..., Any] | None = None,
-    ref_factor: int = 8,
-    ref_scheme: str | None = None,
-    n_paths: int = 10000,
-    seed: int = 0,
-    n_boot: int = 500,
-    expected: float | None = None,
-    label: str = "",
-    executor: Any = None,
-    chunk_size: int | None = None,
-    **solve_kw: Any,
-) -> OrderResult:
+@order_study(n_steps=(4, 8, 16, 32, 64), n_paths=10000)
+def weak_order(sde: SDE, y0: ArrayLike, t1: float, f: Callable[..., Any], *, study: OrderStudy) -> OrderResult:
     """Measure the weak order ``|E f(Y^h_T) - E f(Y_T)| ~ h^p`` of a scheme.
 
     The expectation of the difference is estimated on coupled paths: the
@@ -236,18 +309,9 @@ def weak_order(
         ``stderr`` holds the standard errors of the paired differences; an
         error below about 3 standard errors is not resolved by the sample.
     """
-    grids, fine, dW_fine, dWs, hs = _setup(
-        sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
-    )
-    solve_kw = solve_kw | dict(executor=executor, chunk_size=chunk_size)
     check_callable(f, "f")
-    f_target = np.asarray(f(_target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)), dtype=float)
-    per_path = np.array(
-        [
-            np.asarray(f(_run(sde, y0, g, dW, scheme, solve_kw)), dtype=float) - f_target
-            for g, dW in zip(grids, dWs, strict=True)
-        ]
-    )
-    res = _result("weak", scheme, hs, per_path, np.abs, n_boot, seed, expected, label)
+    f_target = np.asarray(f(study.target()), dtype=float)
+    per_path = np.array([np.asarray(f(y), dtype=float) - f_target for y in study.runs()])
+    res = study.result("weak", per_path, np.abs)
     res.stats["signed_errors"] = per_path.mean(axis=1).tolist()
     return res
