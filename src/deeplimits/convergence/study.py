@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_callable, check_choice, check_float, check_int, check_seed
+from .._signature import entry_point, keyword
 from ..parallel import document_chunking
 from ..sde import SCHEMES, SDE, solve, uniform_grid
 from ..sde.grids import check_grid
@@ -148,10 +148,6 @@ class OrderStudy:
         return _result(kind, self.scheme, self.hs, per_path, stat, self.n_boot, self.seed, self.expected, self.label)
 
 
-def _keyword(name: str, default: Any, annotation: str) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-
-
 def order_study(
     n_steps: tuple[int, ...], n_paths: int
 ) -> Callable[[Callable[..., OrderResult]], Callable[..., OrderResult]]:
@@ -183,37 +179,30 @@ def order_study(
     ['t0', 'n_steps', 'grids']
     """
     grid_keywords = [
-        _keyword("t0", 0.0, "float"),
-        _keyword("n_steps", n_steps, "Sequence[int]"),
-        _keyword("grids", None, "Sequence[ArrayLike] | None"),
-        _keyword("scheme", "euler", "str"),
-        _keyword("exact", None, "Callable[..., Any] | None"),
-        _keyword("ref_factor", 8, "int"),
-        _keyword("ref_scheme", None, "str | None"),
-        _keyword("n_paths", n_paths, "int"),
-        _keyword("seed", 0, "int"),
+        keyword("t0", 0.0, "float"),
+        keyword("n_steps", n_steps, "Sequence[int]"),
+        keyword("grids", None, "Sequence[ArrayLike] | None"),
+        keyword("scheme", "euler", "str"),
+        keyword("exact", None, "Callable[..., Any] | None"),
+        keyword("ref_factor", 8, "int"),
+        keyword("ref_scheme", None, "str | None"),
+        keyword("n_paths", n_paths, "int"),
+        keyword("seed", 0, "int"),
     ]
     fit_keywords = [
-        _keyword("n_boot", 500, "int"),
-        _keyword("expected", None, "float | None"),
-        _keyword("label", "", "str"),
-        _keyword("executor", None, "Any"),
-        _keyword("chunk_size", None, "int | None"),
+        keyword("n_boot", 500, "int"),
+        keyword("expected", None, "float | None"),
+        keyword("label", "", "str"),
+        keyword("executor", None, "Any"),
+        keyword("chunk_size", None, "int | None"),
         inspect.Parameter("solve_kw", inspect.Parameter.VAR_KEYWORD, annotation="Any"),
     ]
 
     def decorate(body: Callable[..., OrderResult]) -> Callable[..., OrderResult]:
         params = list(inspect.signature(body).parameters.values())
         at = [p.name for p in params].index("study")
-        sig = inspect.Signature(
-            [*params[:at], *grid_keywords, *params[at + 1 :], *fit_keywords], return_annotation="OrderResult"
-        )
 
-        @functools.wraps(body)
-        def study(*args: Any, **kwargs: Any) -> OrderResult:
-            bound = sig.bind(*args, **kwargs)
-            bound.apply_defaults()
-            a = bound.arguments
+        def call(a: dict[str, Any]) -> OrderResult:
             grids, fine, dW_fine, dWs, hs = _setup(
                 *(a[k] for k in ("sde", "t0", "t1", "n_steps", "grids", "n_paths", "seed", "exact")),
                 *(a[k] for k in ("ref_factor", "scheme", "n_boot")),
@@ -225,9 +214,7 @@ def order_study(
             )
             return body(**{p.name: a[p.name] for p in params if p.name != "study"}, study=record)
 
-        study.__signature__ = sig  # type: ignore[attr-defined]
-        del study.__wrapped__  # the API reference shows this signature, not the body's
-        return study
+        return entry_point(body, [*params[:at], *grid_keywords, *params[at + 1 :], *fit_keywords], call)
 
     return decorate
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_choice, check_gram, check_int, check_seed
+from .._signature import entry_point, keyword, positional
 from ..parallel import chunkable
 from ..progress import with_progress
 from .batch import NetworkBatch, safe_sqrt_product
@@ -129,21 +129,16 @@ class NetworkSpec:
         )
 
 
-_KW = inspect.Parameter.KEYWORD_ONLY
-_POS = inspect.Parameter.POSITIONAL_OR_KEYWORD
 #: The parameters every simulator takes, before and after its own keywords (as in ``leaky_mlp``).
 _LEADING = [
-    inspect.Parameter("gram0", _POS, annotation="ArrayLike"),
-    inspect.Parameter("width", _POS, annotation="int"),
-    inspect.Parameter("depth", _POS, annotation="int"),
-    inspect.Parameter("n_nets", _POS, annotation="int"),
+    positional(name, "ArrayLike" if name == "gram0" else "int") for name in ("gram0", "width", "depth", "n_nets")
 ]
 _TRAILING = [
-    inspect.Parameter("engine", _KW, default="gram", annotation="str"),
-    inspect.Parameter("seed", _KW, default=0, annotation="int"),
-    inspect.Parameter("first_path", _KW, default=0, annotation="int"),
-    inspect.Parameter("save", _KW, default="all", annotation="Any"),
-    inspect.Parameter("progress", _KW, default=None, annotation="bool | None"),
+    keyword("engine", "gram", "str"),
+    keyword("seed", 0, "int"),
+    keyword("first_path", 0, "int"),
+    keyword("save", "all", "Any"),
+    keyword("progress", None, "bool | None"),
 ]
 
 
@@ -179,17 +174,12 @@ def network_model(model: Callable[..., NetworkBatch]) -> Callable[..., NetworkBa
     3
     """
     own = list(inspect.signature(model).parameters.values())[1:]
-    sig = inspect.Signature([*_LEADING, *own, *_TRAILING], return_annotation="NetworkBatch")
 
-    @functools.wraps(model)
-    def simulator(*args: Any, **kwargs: Any) -> NetworkBatch:
-        bound = sig.bind(*args, **kwargs)
-        bound.apply_defaults()
-        shared = [bound.arguments[p.name] for p in _LEADING + _TRAILING[:-1]]
-        return model(NetworkSpec.check(*shared), **{p.name: bound.arguments[p.name] for p in own})
+    def call(a: dict[str, Any]) -> NetworkBatch:
+        spec = NetworkSpec.check(*(a[p.name] for p in _LEADING + _TRAILING[:-1]))
+        return model(spec, **{p.name: a[p.name] for p in own})
 
-    simulator.__signature__ = sig  # type: ignore[attr-defined]
-    del simulator.__wrapped__  # the API reference shows this signature, not the model's
+    simulator = entry_point(model, [*_LEADING, *own, *_TRAILING], call)
     return chunkable("n_nets")(with_progress("n_nets")(simulator))
 
 
