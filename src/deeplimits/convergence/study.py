@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_callable, check_choice, check_float, check_int, check_seed
+from .._signature import entry_point, keyword
 from ..parallel import document_chunking
 from ..sde import SCHEMES, SDE, solve, uniform_grid
 from ..sde.grids import check_grid
@@ -103,35 +106,121 @@ def _setup(sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme
     return grids, fine, dW_fine, dWs, hs
 
 
-def _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw):
-    if exact is not None:
-        y = np.asarray(exact(fine, dW_fine), dtype=float)
-        return y.reshape(dW_fine.shape[0], -1)
-    return _run(sde, y0, fine, dW_fine, ref_scheme or scheme, solve_kw)
+@dataclass(frozen=True)
+class OrderStudy:
+    """One order study, checked: its nested grids, their coupled Brownian increments and its settings.
+
+    Built by :func:`order_study` from the keywords that :func:`strong_order` and :func:`weak_order`
+    share; :meth:`runs` and :meth:`target` solve on every grid and at the reference, :meth:`result`
+    fits the order.
+    """
+
+    sde: SDE
+    y0: ArrayLike
+    scheme: str
+    ref_scheme: str | None
+    exact: Callable[..., Any] | None
+    seed: int
+    n_boot: int
+    expected: float | None
+    label: str
+    grids: list[NDArray[np.float64]]
+    fine: NDArray[np.float64]
+    dW_fine: NDArray[np.float64]
+    dWs: list[NDArray[np.float64]]
+    hs: NDArray[np.float64]
+    solve_kw: dict[str, Any]
+
+    def runs(self) -> list[NDArray[np.float64]]:
+        """Final states ``(n_paths, dim)`` of the scheme on every grid."""
+        pairs = zip(self.grids, self.dWs, strict=True)
+        return [_run(self.sde, self.y0, g, dW, self.scheme, self.solve_kw) for g, dW in pairs]
+
+    def target(self) -> NDArray[np.float64]:
+        """Final states ``(n_paths, dim)`` of the exact solution (or exact-in-law sample) or the reference."""
+        if self.exact is not None:
+            y = np.asarray(self.exact(self.fine, self.dW_fine), dtype=float)
+            return y.reshape(self.dW_fine.shape[0], -1)
+        return _run(self.sde, self.y0, self.fine, self.dW_fine, self.ref_scheme or self.scheme, self.solve_kw)
+
+    def result(self, kind: str, per_path: NDArray[np.float64], stat: Callable[..., Any]) -> OrderResult:
+        """The fitted order of per-path errors ``(n_h, n_paths)``; ``stat`` maps their means to errors."""
+        return _result(kind, self.scheme, self.hs, per_path, stat, self.n_boot, self.seed, self.expected, self.label)
 
 
-def strong_order(
-    sde: SDE,
-    y0: ArrayLike,
-    t1: float,
-    *,
-    t0: float = 0.0,
-    n_steps: Sequence[int] = (16, 32, 64, 128, 256),
-    grids: Sequence[ArrayLike] | None = None,
-    scheme: str = "euler",
-    exact: Callable[..., Any] | None = None,
-    ref_factor: int = 8,
-    ref_scheme: str | None = None,
-    n_paths: int = 1000,
-    seed: int = 0,
-    component: int = 0,
-    n_boot: int = 500,
-    expected: float | None = None,
-    label: str = "",
-    executor: Any = None,
-    chunk_size: int | None = None,
-    **solve_kw: Any,
-) -> OrderResult:
+def order_study(
+    n_steps: tuple[int, ...], n_paths: int
+) -> Callable[[Callable[..., OrderResult]], Callable[..., OrderResult]]:
+    """Decorator making a public order study of a measurement written for an :class:`OrderStudy`.
+
+    The measurement is ``body(sde, y0, t1, ..., *, study, own keywords) -> OrderResult``.  The
+    public study takes the body's arguments with ``study`` replaced by the keywords ``t0, n_steps,
+    grids, scheme, exact, ref_factor, ref_scheme, n_paths, seed`` (as in :func:`strong_order`),
+    then the body's own keywords, ``n_boot, expected, label, executor, chunk_size`` and
+    ``**solve_kw``.  It checks them, draws the coupled increments and calls the body.
+
+    Parameters
+    ----------
+    n_steps, n_paths : tuple of int, int
+        The study's defaults of these keywords.
+
+    Returns
+    -------
+    callable
+        Turns a measurement ``body`` into its public study, whose ``inspect.signature`` lists every keyword.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> @order_study(n_steps=(4, 8), n_paths=10)
+    ... def sketch(sde, y0, t1, *, study):
+    ...     return study.hs
+    >>> list(inspect.signature(sketch).parameters)[3:6]
+    ['t0', 'n_steps', 'grids']
+    """
+    grid_keywords = [
+        keyword("t0", 0.0, "float"),
+        keyword("n_steps", n_steps, "Sequence[int]"),
+        keyword("grids", None, "Sequence[ArrayLike] | None"),
+        keyword("scheme", "euler", "str"),
+        keyword("exact", None, "Callable[..., Any] | None"),
+        keyword("ref_factor", 8, "int"),
+        keyword("ref_scheme", None, "str | None"),
+        keyword("n_paths", n_paths, "int"),
+        keyword("seed", 0, "int"),
+    ]
+    fit_keywords = [
+        keyword("n_boot", 500, "int"),
+        keyword("expected", None, "float | None"),
+        keyword("label", "", "str"),
+        keyword("executor", None, "Any"),
+        keyword("chunk_size", None, "int | None"),
+        inspect.Parameter("solve_kw", inspect.Parameter.VAR_KEYWORD, annotation="Any"),
+    ]
+
+    def decorate(body: Callable[..., OrderResult]) -> Callable[..., OrderResult]:
+        params = list(inspect.signature(body).parameters.values())
+        at = [p.name for p in params].index("study")
+
+        def call(a: dict[str, Any]) -> OrderResult:
+            grids, fine, dW_fine, dWs, hs = _setup(
+                *(a[k] for k in ("sde", "t0", "t1", "n_steps", "grids", "n_paths", "seed", "exact")),
+                *(a[k] for k in ("ref_factor", "scheme", "n_boot")),
+            )
+            solve_kw = a["solve_kw"] | dict(executor=a["executor"], chunk_size=a["chunk_size"])
+            names = ("sde", "y0", "scheme", "ref_scheme", "exact", "seed", "n_boot", "expected", "label")
+            record = OrderStudy(
+                **{k: a[k] for k in names}, grids=grids, fine=fine, dW_fine=dW_fine, dWs=dWs, hs=hs, solve_kw=solve_kw
+            )
+            return body(**{p.name: a[p.name] for p in params if p.name != "study"}, study=record)
+
+        return entry_point(body, [*params[:at], *grid_keywords, *params[at + 1 :], *fit_keywords], call)
+
+    return decorate
+
+
+@order_study(n_steps=(16, 32, 64, 128, 256), n_paths=1000)
+def strong_order(sde: SDE, y0: ArrayLike, t1: float, *, study: OrderStudy, component: int = 0) -> OrderResult:
     """Measure the strong order ``E|Y^h_T - Y_T| ~ h^p`` of a scheme.
 
     Parameters
@@ -168,19 +257,10 @@ def strong_order(
     -------
     OrderResult
     """
-    grids, fine, dW_fine, dWs, hs = _setup(
-        sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
-    )
-    solve_kw = solve_kw | dict(executor=executor, chunk_size=chunk_size)
-    component = check_int(component, "component", minimum=0, maximum=sde.dim - 1)
-    target = _target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)[:, component]
-    per_path = np.array(
-        [
-            np.abs(_run(sde, y0, g, dW, scheme, solve_kw)[:, component] - target)
-            for g, dW in zip(grids, dWs, strict=True)
-        ]
-    )
-    return _result("strong", scheme, hs, per_path, lambda m: m, n_boot, seed, expected, label)
+    component = check_int(component, "component", minimum=0, maximum=study.sde.dim - 1)
+    target = study.target()[:, component]
+    per_path = np.array([np.abs(y[:, component] - target) for y in study.runs()])
+    return study.result("strong", per_path, lambda m: m)
 
 
 document_chunking(
@@ -190,28 +270,8 @@ document_chunking(
 )
 
 
-def weak_order(
-    sde: SDE,
-    y0: ArrayLike,
-    t1: float,
-    f: Callable[..., Any],
-    *,
-    t0: float = 0.0,
-    n_steps: Sequence[int] = (4, 8, 16, 32, 64),
-    grids: Sequence[ArrayLike] | None = None,
-    scheme: str = "euler",
-    exact: Callable[..., Any] | None = None,
-    ref_factor: int = 8,
-    ref_scheme: str | None = None,
-    n_paths: int = 10000,
-    seed: int = 0,
-    n_boot: int = 500,
-    expected: float | None = None,
-    label: str = "",
-    executor: Any = None,
-    chunk_size: int | None = None,
-    **solve_kw: Any,
-) -> OrderResult:
+@order_study(n_steps=(4, 8, 16, 32, 64), n_paths=10000)
+def weak_order(sde: SDE, y0: ArrayLike, t1: float, f: Callable[..., Any], *, study: OrderStudy) -> OrderResult:
     """Measure the weak order ``|E f(Y^h_T) - E f(Y_T)| ~ h^p`` of a scheme.
 
     The expectation of the difference is estimated on coupled paths: the
@@ -236,18 +296,9 @@ def weak_order(
         ``stderr`` holds the standard errors of the paired differences; an
         error below about 3 standard errors is not resolved by the sample.
     """
-    grids, fine, dW_fine, dWs, hs = _setup(
-        sde, t0, t1, n_steps, grids, n_paths, seed, exact, ref_factor, scheme, n_boot
-    )
-    solve_kw = solve_kw | dict(executor=executor, chunk_size=chunk_size)
     check_callable(f, "f")
-    f_target = np.asarray(f(_target(sde, y0, fine, dW_fine, exact, scheme, ref_scheme, solve_kw)), dtype=float)
-    per_path = np.array(
-        [
-            np.asarray(f(_run(sde, y0, g, dW, scheme, solve_kw)), dtype=float) - f_target
-            for g, dW in zip(grids, dWs, strict=True)
-        ]
-    )
-    res = _result("weak", scheme, hs, per_path, np.abs, n_boot, seed, expected, label)
+    f_target = np.asarray(f(study.target()), dtype=float)
+    per_path = np.array([np.asarray(f(y), dtype=float) - f_target for y in study.runs()])
+    res = study.result("weak", per_path, np.abs)
     res.stats["signed_errors"] = per_path.mean(axis=1).tolist()
     return res

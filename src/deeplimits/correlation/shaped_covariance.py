@@ -17,10 +17,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_int
 from .._linalg import solve_inplace
-from ..parallel import chunkable
 from ..rng import kernel_seed, stream_state
 from ..sde.noise import check_increments, draw_increments
-from .shaped_sde import check_cov, check_kappa, check_T, kappa_from_shaping, nu_scalar
+from .sampling import ShapedSampling, shaped_sampler
+from .shaped_sde import check_cov, check_kappa, nu_scalar
 
 if TYPE_CHECKING:
     from ..sde import SDE
@@ -205,20 +205,8 @@ def covariance_factor_sde(m: int, kappa: float) -> SDE:
     )
 
 
-@chunkable("n_paths", rows={"dW": 3})
-def sample_covariance(
-    V0: ArrayLike,
-    T: float,
-    c_plus: float = 0.0,
-    c_minus: float = -1.0,
-    n_paths: int = 10_000,
-    seed: int = 0,
-    n_steps: int = 1000,
-    saveat: ArrayLike | None = None,
-    dW: ArrayLike | None = None,
-    *,
-    first_path: int = 0,
-) -> NDArray[np.float64]:
+@shaped_sampler(rows={"dW": 3})
+def sample_covariance(V0: ArrayLike, shared: ShapedSampling, dW: ArrayLike | None = None) -> NDArray[np.float64]:
     """Samples of the limiting covariance ``V_tau`` (PSD by construction).
 
     Parameters
@@ -261,16 +249,13 @@ def sample_covariance(
     >>> sample_covariance(np.eye(2), 1.0, n_paths=5, seed=0, n_steps=10).shape
     (5, 2, 2)
     """
-    from ..sde import uniform_grid
     from ..sde.grids import save_indices
 
     V = check_cov(V0)
     m = V.shape[0]
-    T = check_T(T)
-    n_steps = check_int(n_steps, "n_steps", minimum=1)
-    kappa = kappa_from_shaping(c_plus, c_minus)
+    T, n_steps, kappa, grid = shared.grid()
     L0 = np.ascontiguousarray(np.linalg.cholesky(V))
-    grid = uniform_grid(0.0, T, n_steps)
+    saveat = shared.saveat
     idx = np.asarray(save_indices(grid, [T] if saveat is None else saveat), dtype=np.int64)
     nn = m * (m + 1) // 2
     if dW is not None:
@@ -279,11 +264,11 @@ def sample_covariance(
         n_paths = dWa.shape[0]
         use_dW = True
     else:
-        n_paths = check_int(n_paths, "n_paths", minimum=1)
+        n_paths = check_int(shared.n_paths, "n_paths", minimum=1)
         dWa = np.zeros((1, 1, 1))
         use_dW = False
-    seed_bits = kernel_seed(seed)
-    first_path = check_int(first_path, "first_path", minimum=0)
+    seed_bits = kernel_seed(shared.seed)
+    first_path = check_int(shared.first_path, "first_path", minimum=0)
     out = np.empty((n_paths, idx.size, m, m))
     _cov_factor_kernel(L0, kappa, grid, idx, seed_bits, first_path, dWa, use_dW, n_paths, out)
     return out[:, 0] if saveat is None else out

@@ -57,8 +57,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_float, check_int
-from ..parallel import chunkable
 from .maps import check_rho, g_scalar
+from .sampling import ShapedSampling, shaped_sampler
 
 if TYPE_CHECKING:
     from ..sde import SDE
@@ -293,20 +293,8 @@ def check_T(T: float) -> float:
     return check_float(T, "T", minimum=0.0, strict_min=True)
 
 
-@chunkable("n_paths")
-def sample_correlation(
-    rho0: float,
-    T: float,
-    c_plus: float = 0.0,
-    c_minus: float = -1.0,
-    n_paths: int = 10_000,
-    seed: int = 0,
-    n_steps: int = 1000,
-    saveat: ArrayLike | None = None,
-    scheme: str = "euler",
-    *,
-    first_path: int = 0,
-) -> NDArray[np.float64]:
+@shaped_sampler()
+def sample_correlation(rho0: float, shared: ShapedSampling, scheme: str = "euler") -> NDArray[np.float64]:
     """Samples of the limiting correlation ``rho_tau`` of a shaped ReLU MLP.
 
     Parameters
@@ -342,25 +330,22 @@ def sample_correlation(
     >>> rho.shape, bool(abs(rho).max() < 1)
     ((5,), True)
     """
-    from ..sde import solve, uniform_grid
+    from ..sde import solve
 
     r0 = float(_check_rho0(rho0))
-    T = check_T(T)
-    n_steps = check_int(n_steps, "n_steps", minimum=1)
-    kappa = kappa_from_shaping(c_plus, c_minus)
-    grid = uniform_grid(0.0, T, n_steps)
+    T, _, kappa, grid = shared.grid()
     sol = solve(
         correlation_sde(kappa),
         [math.atanh(r0)],
         grid,
-        saveat=[T] if saveat is None else saveat,
-        n_paths=check_int(n_paths, "n_paths", minimum=1),
-        seed=seed,
-        first_path=first_path,
+        saveat=[T] if shared.saveat is None else shared.saveat,
+        n_paths=check_int(shared.n_paths, "n_paths", minimum=1),
+        seed=shared.seed,
+        first_path=shared.first_path,
         scheme=scheme,
     )
     rho = np.tanh(sol.ys[:, :, 0])
-    return rho[:, 0] if saveat is None else rho
+    return rho[:, 0] if shared.saveat is None else rho
 
 
 def theta_martingale_mean(rho0: float) -> float:

@@ -20,18 +20,12 @@ Conventions (ResNet).  ``h_0`` has iid rows ``N(0, gram0)``; ``h_{l+1} = h_l + d
 
 from __future__ import annotations
 
-from typing import Any
-
-from numpy.typing import ArrayLike
-
 from .._checks import check_choice, check_float
-from ..parallel import chunkable
-from ..progress import with_progress
 from .activations import LeakySlopes
 from .batch import NetworkBatch
 from .dense import mlp_dense, resnet_dense
 from .gram import mlp_gram, resnet_gram
-from .spec import NetworkSpec
+from .spec import NetworkSpec, network_model
 
 __all__ = ["relu_mlp", "shaped_mlp", "leaky_mlp", "resnet"]
 
@@ -45,22 +39,8 @@ def _mlp(spec, slopes, arch, extra):
     return _batch(spec, arch, P, D, slopes.params() | extra)
 
 
-@chunkable("n_nets")
-@with_progress("n_nets")
-def leaky_mlp(
-    gram0: ArrayLike,
-    width: int,
-    depth: int,
-    n_nets: int,
-    *,
-    s_plus: float = 1.0,
-    s_minus: float = 0.0,
-    engine: str = "gram",
-    seed: int = 0,
-    first_path: int = 0,
-    save: Any = "all",
-    progress: bool | None = None,
-) -> NetworkBatch:
+@network_model
+def leaky_mlp(spec: NetworkSpec, *, s_plus: float = 1.0, s_minus: float = 0.0) -> NetworkBatch:
     """He-normalised MLP with the leaky ReLU ``s_plus max(x,0) + s_minus min(x,0)``.
 
     Parameters
@@ -102,24 +82,11 @@ def leaky_mlp(
     >>> b.ys.shape, round(b.params["c"], 4)
     ((3, 1, 2, 2), 1.9231)
     """
-    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     return _mlp(spec, LeakySlopes.check(s_plus, s_minus), "leaky_mlp", {})
 
 
-@chunkable("n_nets")
-@with_progress("n_nets")
-def relu_mlp(
-    gram0: ArrayLike,
-    width: int,
-    depth: int,
-    n_nets: int,
-    *,
-    engine: str = "gram",
-    seed: int = 0,
-    first_path: int = 0,
-    save: Any = "all",
-    progress: bool | None = None,
-) -> NetworkBatch:
+@network_model
+def relu_mlp(spec: NetworkSpec) -> NetworkBatch:
     """Unshaped He-initialised ReLU MLP (``c = 2``): :func:`leaky_mlp` with slopes (1, 0).
 
     Parameters
@@ -144,26 +111,12 @@ def relu_mlp(
     >>> b.one_minus_corr.shape
     (100, 33, 2, 2)
     """
-    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     return _mlp(spec, LeakySlopes.check(1.0, 0.0), "relu_mlp", {})
 
 
-@chunkable("n_nets")
-@with_progress("n_nets")
+@network_model
 def shaped_mlp(
-    gram0: ArrayLike,
-    width: int,
-    depth: int,
-    n_nets: int,
-    *,
-    c_plus: float = 0.0,
-    c_minus: float = -1.0,
-    shaping: str = "width",
-    engine: str = "gram",
-    seed: int = 0,
-    first_path: int = 0,
-    save: Any = "all",
-    progress: bool | None = None,
+    spec: NetworkSpec, *, c_plus: float = 0.0, c_minus: float = -1.0, shaping: str = "width"
 ) -> NetworkBatch:
     """Shaped leaky-ReLU MLP, slopes ``s_pm = 1 + c_pm / sqrt(N)``, ``N = width`` or ``depth``.
 
@@ -195,28 +148,14 @@ def shaped_mlp(
     0.75
     """
     shaping = check_choice(shaping, "shaping", ("width", "depth"))
-    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     c_plus = check_float(c_plus, "c_plus")
     c_minus = check_float(c_minus, "c_minus")
     slopes = LeakySlopes.shaped(c_plus, c_minus, spec.width if shaping == "width" else spec.depth)
     return _mlp(spec, slopes, "shaped_mlp", dict(c_plus=c_plus, c_minus=c_minus, shaping=shaping))
 
 
-@chunkable("n_nets")
-@with_progress("n_nets")
-def resnet(
-    gram0: ArrayLike,
-    width: int,
-    depth: int,
-    n_nets: int,
-    *,
-    sigma_r: float = 1.0,
-    engine: str = "gram",
-    seed: int = 0,
-    first_path: int = 0,
-    save: Any = "all",
-    progress: bool | None = None,
-) -> NetworkBatch:
+@network_model
+def resnet(spec: NetworkSpec, *, sigma_r: float = 1.0) -> NetworkBatch:
     """ReLU ResNet with a ``d^-1/2`` branch: ``h_{l+1} = h_l + d^-1/2 n^-1/2 W_l relu(h_l)``.
 
     Parameters
@@ -242,7 +181,6 @@ def resnet(
     >>> resnet(gram_from_correlation(0.2), width=16, depth=4, n_nets=5, save=[0, 4]).ts
     array([0., 4.])
     """
-    spec = NetworkSpec.check(gram0, width, depth, n_nets, engine, seed, first_path, save)
     sigma_r = check_float(sigma_r, "sigma_r", minimum=0.0, strict_min=True)
     P, D = (resnet_gram if spec.engine == "gram" else resnet_dense)(spec, sigma_r)
     return _batch(spec, "resnet", P, D, dict(sigma_r=sigma_r))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_choice, check_gram, check_int, check_seed
-from .batch import safe_sqrt_product
+from .._signature import entry_point, keyword, positional
+from ..parallel import chunkable
+from ..progress import with_progress
+from .batch import NetworkBatch, safe_sqrt_product
 
-__all__ = ["ENGINES", "NetworkSpec", "input_gram", "save_slots"]
+__all__ = ["ENGINES", "NetworkSpec", "input_gram", "network_model", "save_slots"]
 
 #: The engines of the network simulators.
 ENGINES = ("gram", "dense")
@@ -122,6 +127,60 @@ class NetworkSpec:
             seed=self.seed,
             first_path=self.first_path,
         )
+
+
+#: The parameters every simulator takes, before and after its own keywords (as in ``leaky_mlp``).
+_LEADING = [
+    positional(name, "ArrayLike" if name == "gram0" else "int") for name in ("gram0", "width", "depth", "n_nets")
+]
+_TRAILING = [
+    keyword("engine", "gram", "str"),
+    keyword("seed", 0, "int"),
+    keyword("first_path", 0, "int"),
+    keyword("save", "all", "Any"),
+    keyword("progress", None, "bool | None"),
+]
+
+
+def network_model(model: Callable[..., NetworkBatch]) -> Callable[..., NetworkBatch]:
+    """Decorator making a public simulator of a model written for a checked :class:`NetworkSpec`.
+
+    The model is ``model(spec, *, own keywords) -> NetworkBatch``.  The simulator takes
+    ``(gram0, width, depth, n_nets, *, <own keywords>, engine, seed, first_path, save, progress)``
+    (its ``inspect.signature``), checks the shared ones into a :class:`NetworkSpec` and calls the
+    model with it and its own keywords; it runs in chunks with ``executor=``/``chunk_size=`` and
+    shows progress (:func:`~deeplimits.parallel.chunkable`, :func:`~deeplimits.progress.with_progress`).
+
+    Parameters
+    ----------
+    model : callable
+        ``model(spec, *, ...) -> NetworkBatch``.
+
+    Returns
+    -------
+    callable
+        The simulator.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> from deeplimits.networks import gram_from_correlation
+    >>> @network_model
+    ... def sketch(spec, *, gain=1.0):
+    ...     return spec.stats("sketch") | dict(gain=gain)
+    >>> list(inspect.signature(sketch).parameters)[3:6]
+    ['n_nets', 'gain', 'engine']
+    >>> sketch(gram_from_correlation(0.5), 8, 2, 3, gain=2.0)["n_nets"]
+    3
+    """
+    own = list(inspect.signature(model).parameters.values())[1:]
+
+    def call(a: dict[str, Any]) -> NetworkBatch:
+        spec = NetworkSpec.check(*(a[p.name] for p in _LEADING + _TRAILING[:-1]))
+        return model(spec, **{p.name: a[p.name] for p in own})
+
+    simulator = entry_point(model, [*_LEADING, *own, *_TRAILING], call)
+    return chunkable("n_nets")(with_progress("n_nets")(simulator))
 
 
 def input_gram(

@@ -24,11 +24,10 @@ import numba as nb
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..parallel import chunkable
 from ..rng import fill_normals, stream_state
 from ._kernels import act, record, record_last
 from .finite import ResNetBatch
-from .spec import ResNetSpec, initial_state
+from .spec import ResNetSpec, initial_state, resnet_simulator
 
 __all__ = ["exact_resnets"]
 
@@ -71,22 +70,8 @@ def _run_exact(h0, seed, first, variant, code, alpha, save, traj, norms, sa, sb)
         record_last(h, i, save, traj)
 
 
-@chunkable("n_nets", rows={"h0": 2})
-def exact_resnets(
-    variant: str,
-    n_nets: int,
-    width: int,
-    depth: int,
-    beta: float,
-    *,
-    activation: str = "tanh",
-    gamma: float = 0.0,
-    bias_std: float = 0.0,
-    h0: ArrayLike | None = None,
-    seed: int = 0,
-    first_path: int = 0,
-    save_trajectories: bool = False,
-) -> ResNetBatch:
+@resnet_simulator(dense=False)
+def exact_resnets(spec: ResNetSpec, *, h0: ArrayLike | None) -> ResNetBatch:
     """Exact-in-law simulation of ResNets with fresh i.i.d. Gaussian weights, ``O(d)`` per layer.
 
     Same model and parameters as :func:`deeplimits.resnet.random_resnets` with ``weights="iid"``
@@ -124,20 +109,6 @@ def exact_resnets(
     >>> out.norms.shape
     (1000, 65)
     """
-    spec = ResNetSpec.check(
-        variant,
-        activation,
-        n_nets,
-        width,
-        depth,
-        beta,
-        gamma,
-        bias_std,
-        seed,
-        first_path,
-        save_trajectories,
-        dense=False,
-    )
     sa = spec.cohen_scale
     traj, norms = spec.run(_run_exact, initial_state(h0, spec.n_nets, spec.width), sa, spec.bias_std * sa)
     return ResNetBatch.from_run(traj, norms, spec.params("iid"), spec.stats("exact"))

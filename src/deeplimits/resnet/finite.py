@@ -26,9 +26,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_array, check_bool, check_float
 from .._solution import Solution
-from ..parallel import chunkable
 from ._kernels import activation_code, dummy, run_given, run_iid, variant_code
-from .spec import ResNetSpec, initial_state
+from .spec import ResNetSpec, initial_state, resnet_simulator
 from .weights import fgn_weights, rbf_gp_weights
 
 __all__ = ["ResNetBatch", "simulate_resnets", "random_resnets"]
@@ -163,24 +162,14 @@ def simulate_resnets(
     return ResNetBatch.from_run(traj, norms, params, dict(n_nets=n, simulator="given weights"))
 
 
-@chunkable("n_nets", rows={"h0": 2})
+@resnet_simulator(dense=True)
 def random_resnets(
-    variant: str,
-    n_nets: int,
-    width: int,
-    depth: int,
-    beta: float,
+    spec: ResNetSpec,
     weights: str = "iid",
     *,
-    activation: str = "tanh",
     hurst: float | None = None,
     lengthscale: float = 0.2,
-    gamma: float = 0.0,
-    bias_std: float = 0.0,
-    h0: ArrayLike | None = None,
-    seed: int = 0,
-    first_path: int = 0,
-    save_trajectories: bool = False,
+    h0: ArrayLike | None,
 ) -> ResNetBatch:
     """Draw and run a batch of random ResNets with ``alpha_L = L^-beta``.
 
@@ -224,9 +213,6 @@ def random_resnets(
     >>> out.ts[[0, -1]], out.ys.shape
     (array([ 0., 16.]), (2, 17, 4))
     """
-    spec = ResNetSpec.check(
-        variant, activation, n_nets, width, depth, beta, gamma, bias_std, seed, first_path, save_trajectories
-    )
     if weights not in ("iid", "smooth", "fgn"):
         raise ValueError(f"weights must be 'iid', 'smooth' or 'fgn', got {weights!r}")
     if weights == "fgn":
@@ -256,7 +242,9 @@ def random_resnets(
         V = draw(0, (d, d), sv) if vc != 0 else None
         W = draw(1, (d, d), sw) if vc != 1 else None
         b = draw(2, (d,), sb) if (vc == 0 and sb > 0) else None
-        out = simulate_resnets(h0[lo:hi], variant, spec.alpha, activation, V=V, W=W, b=b, save_trajectories=spec.save)
+        out = simulate_resnets(
+            h0[lo:hi], spec.variant, spec.alpha, spec.activation, V=V, W=W, b=b, save_trajectories=spec.save
+        )
         norms[lo:hi] = out.norms
         traj[lo:hi] = out.ys
     return ResNetBatch.from_run(traj, norms, params, stats)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,10 +11,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_array, check_bool, check_float, check_int, check_seed
+from .._signature import entry_point, keyword, positional
+from ..parallel import chunkable
 from ..rng import kernel_seed
 from ._kernels import activation_code, variant_code
 
-__all__ = ["ResNetSpec", "check_beta", "initial_state"]
+__all__ = ["ResNetSpec", "check_beta", "initial_state", "resnet_simulator"]
 
 
 def check_beta(beta: float, name: str = "beta") -> float:
@@ -185,3 +189,59 @@ class ResNetSpec:
     def stats(self, simulator: str) -> dict[str, Any]:
         """The ``stats`` of a :class:`~deeplimits.resnet.ResNetBatch` run by ``simulator``."""
         return dict(seed=self.seed, first_path=self.first_path, n_nets=self.n_nets, simulator=simulator)
+
+
+#: The arguments of :meth:`ResNetSpec.check` in order, as the simulators name them.
+_CHECKED = ("variant", "activation", "n_nets", "width", "depth", "beta", "gamma", "bias_std", "seed", "first_path")
+#: The keywords every simulator ends with, and their defaults.
+_TRAILING = dict(gamma=0.0, bias_std=0.0, h0=None, seed=0, first_path=0, save_trajectories=False)
+
+
+def resnet_simulator(dense: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator making a public random-ResNet simulator of a model written for a checked :class:`ResNetSpec`.
+
+    The model is ``model(spec, <own positional>, *, <own keywords>, h0)``.  The simulator takes
+    ``(variant, n_nets, width, depth, beta, <own positional>, *, activation, <own keywords>, gamma,
+    bias_std, h0, seed, first_path, save_trajectories)`` (its ``inspect.signature``, annotated as the
+    fields of :class:`ResNetSpec`), checks the shared arguments into a :class:`ResNetSpec` and calls
+    the model with it, its own arguments and ``h0`` as given; it runs in chunks with
+    ``executor=``/``chunk_size=`` (:func:`~deeplimits.parallel.chunkable`).
+
+    Parameters
+    ----------
+    dense : bool
+        Whether the model holds a network's ``width x width`` weights (checked to fit in memory).
+
+    Returns
+    -------
+    callable
+        Turns a model into its simulator.
+
+    Examples
+    --------
+    >>> @resnet_simulator(dense=False)
+    ... def sketch(spec, *, h0):
+    ...     return spec.alpha
+    >>> list(inspect.signature(sketch).parameters)[5:7], sketch("res1", 2, 3, 16, 0.5)
+    (['activation', 'gamma'], 0.25)
+    """
+    field = ResNetSpec.__annotations__ | dict(save_trajectories="bool", h0="ArrayLike | None")
+    leading = [positional(name, field[name]) for name in ("variant", "n_nets", "width", "depth", "beta")]
+    trailing = [keyword(name, default, field[name]) for name, default in _TRAILING.items()]
+
+    def decorate(model: Callable[..., Any]) -> Callable[..., Any]:
+        own = list(inspect.signature(model).parameters.values())[1:]
+        own_positional = [p for p in own if p.kind is p.POSITIONAL_OR_KEYWORD]
+        own_keywords = [p for p in own if p.kind is p.KEYWORD_ONLY and p.name != "h0"]
+
+        def call(a: dict[str, Any]) -> Any:
+            checked = {name: a[name] for name in _CHECKED}
+            spec = ResNetSpec.check(**checked, save=a["save_trajectories"], dense=dense)
+            keywords = {p.name: a[p.name] for p in own_keywords}
+            return model(spec, *(a[p.name] for p in own_positional), **keywords, h0=a["h0"])
+
+        activation = keyword("activation", "tanh", field["activation"])
+        public = entry_point(model, [*leading, *own_positional, activation, *own_keywords, *trailing], call)
+        return chunkable("n_nets", rows={"h0": 2})(public)
+
+    return decorate

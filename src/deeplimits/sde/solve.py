@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, overload
+from typing import Any, TypedDict, Unpack, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -51,55 +51,36 @@ def _as_initial_state(y0: ArrayLike, dim: int, n_paths: int | None) -> NDArray[n
     return np.array(arr, dtype=np.float64, order="C", copy=True)  # writable, contiguous (kernels need both)
 
 
+class SolveOptions(TypedDict, total=False):
+    """The keywords of :func:`solve` other than ``summary``, for its two typed call forms."""
+
+    saveat: ArrayLike | None
+    n_paths: int | None
+    scheme: str
+    seed: int
+    first_path: int
+    dW: ArrayLike | None
+    theta: float
+    newton_tol: float
+    newton_maxiter: int
+    check_stability: bool
+    nonfinite: str
+    backend: str
+    device: str
+    executor: Any
+    chunk_size: int | None
+    progress: bool | None
+
+
 @overload
 def solve(
-    sde: SDE,
-    y0: ArrayLike,
-    grid: ArrayLike,
-    *,
-    saveat: ArrayLike | None = None,
-    n_paths: int | None = None,
-    scheme: str = "euler",
-    seed: int = 0,
-    first_path: int = 0,
-    dW: ArrayLike | None = None,
-    theta: float = 1.0,
-    newton_tol: float = 1e-12,
-    newton_maxiter: int = 50,
-    check_stability: bool = True,
-    nonfinite: str = "raise",
-    summary: None = None,
-    backend: str = "numba",
-    device: str = "cpu",
-    executor: Any = None,
-    chunk_size: int | None = None,
-    progress: bool | None = None,
+    sde: SDE, y0: ArrayLike, grid: ArrayLike, *, summary: None = None, **options: Unpack[SolveOptions]
 ) -> Solution: ...
 
 
 @overload
 def solve(
-    sde: SDE,
-    y0: ArrayLike,
-    grid: ArrayLike,
-    *,
-    saveat: ArrayLike | None = None,
-    n_paths: int | None = None,
-    scheme: str = "euler",
-    seed: int = 0,
-    first_path: int = 0,
-    dW: ArrayLike | None = None,
-    theta: float = 1.0,
-    newton_tol: float = 1e-12,
-    newton_maxiter: int = 50,
-    check_stability: bool = True,
-    nonfinite: str = "raise",
-    summary: SummarySpec,
-    backend: str = "numba",
-    device: str = "cpu",
-    executor: Any = None,
-    chunk_size: int | None = None,
-    progress: bool | None = None,
+    sde: SDE, y0: ArrayLike, grid: ArrayLike, *, summary: SummarySpec, **options: Unpack[SolveOptions]
 ) -> SummarySolution: ...
 
 
