@@ -201,7 +201,7 @@ def walkers(params, *, seed, outdir):
     try:
         numba.set_num_threads(1)
         r1 = run_walkers(layers, c, 20_000, seed=seed)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         r2 = run_walkers(layers, c, 20_000, seed=seed)
     finally:
         numba.set_num_threads(default)
