@@ -5,7 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from deeplimits.sde import Histogram, Moments, SummarySolution, models, solve, summaries, uniform_grid
+from deeplimits.sde import (
+    Histogram,
+    Moments,
+    Quantiles,
+    Reducer,
+    SummarySolution,
+    models,
+    solve,
+    summaries,
+    uniform_grid,
+)
 
 GRID = uniform_grid(0.0, 1.0, 8)
 SAVE = [0.0, 0.5, 1.0]
@@ -103,3 +113,68 @@ def test_bad_summary_arguments():
         Histogram([1.0, 0.0])
     with pytest.raises(AttributeError, match="Histogram"):
         _ = solve(models.gbm(), [1.0], GRID, n_paths=3, summary=Moments()).histogram
+
+
+# ----------------------------------------------------------------------------- quantile sketch and user reducers
+
+PROBS = [0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0]
+
+
+def _row_max(v):
+    return v.max(axis=0)
+
+
+def _run_sketches(n_paths=1234, **kw):
+    spec = [Quantiles(PROBS, relative_accuracy=0.01), Reducer(reduce=_row_max, merge=np.maximum, name="max")]
+    return solve(models.ornstein_uhlenbeck(), [1.0], GRID, saveat=SAVE, n_paths=n_paths, seed=7, summary=spec, **kw)
+
+
+def test_quantiles_are_within_the_relative_accuracy_of_the_order_statistics(small_blocks):
+    sol = _run_sketches()
+    ys = solve(models.ornstein_uhlenbeck(), [1.0], GRID, saveat=SAVE, n_paths=1234, seed=7).ys
+    q = sol.quantiles
+    assert q.values.shape == (3, 1, len(PROBS)) and np.all(q.count == 1234) and np.all(q.nonfinite == 0)
+    # the OU paths cross 0 by t = 1, so both signs of the sketch are used
+    assert (ys[:, 2, 0] < 0).any() and (ys[:, 2, 0] > 0).any()
+    for j in range(3):
+        x = np.sort(ys[:, j, 0])
+        exact = x[np.floor(np.asarray(PROBS) * (x.size - 1)).astype(int)]
+        # DDSketch guarantee |q - x_(r)| <= alpha |x_(r)|; 1e-12 covers the rounding of log/ceil at bucket edges
+        np.testing.assert_array_less(np.abs(q.values[j, 0] - exact), 0.01 * np.abs(exact) * (1 + 1e-12) + 1e-300)
+    np.testing.assert_array_equal(sol.summaries[1], ys.max(axis=0))
+
+
+def test_quantile_sketch_counts_zeros_and_nonfinite_states():
+    spec = Quantiles([0.0, 0.5, 1.0], relative_accuracy=0.05)
+    v = np.array([-2.0, 0.0, 0.0, 3.0, np.inf])[:, None, None]
+    res = spec.finish(spec.reduce(v))
+    assert res.count[0, 0] == 4 and res.nonfinite[0, 0] == 1
+    assert res.values[0, 0, 1] == 0.0  # rank floor(0.5 * 3) = 1 is a zero
+    np.testing.assert_allclose(res.values[0, 0, [0, 2]], [-2.0, 3.0], rtol=0.05)
+    empty = spec.finish(spec.reduce(np.full((2, 1, 1), np.nan)))
+    assert np.isnan(empty.values).all() and empty.count[0, 0] == 0
+
+
+@pytest.mark.parametrize("chunk_size", [3, 100, 777])
+def test_sketches_bit_identical_for_any_chunk_size_and_executor(small_blocks, chunk_size):
+    whole = _run_sketches()
+    with ThreadPoolExecutor(2) as ex:
+        split = _run_sketches(chunk_size=chunk_size, executor=ex)
+    assert np.array_equal(split.quantiles.values, whole.quantiles.values)
+    assert np.array_equal(split.summaries[1], whole.summaries[1])
+
+
+def test_bad_sketch_arguments():
+    with pytest.raises(ValueError, match="probs"):
+        Quantiles([0.5, 1.5])
+    with pytest.raises(ValueError, match="probs"):
+        Quantiles([])
+    for bad in (0.0, 0.7, float("nan")):
+        with pytest.raises(ValueError, match="relative_accuracy"):
+            Quantiles([0.5], relative_accuracy=bad)
+    with pytest.raises(TypeError, match="reduce"):
+        Reducer(reduce=3, merge=np.maximum)
+    with pytest.raises(TypeError, match="name"):
+        Reducer(reduce=_row_max, merge=np.maximum, name="")
+    with pytest.raises(AttributeError, match="Quantiles"):
+        _ = solve(models.gbm(), [1.0], GRID, n_paths=3, summary=Moments()).quantiles

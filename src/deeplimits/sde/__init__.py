@@ -21,7 +21,16 @@ from .noise import brownian_increments, coarsen_increments
 from .problem import SDE
 from .solve import SCHEMES, solve
 from .special import KernelCall, KernelResult
-from .summaries import Histogram, HistogramResult, Moments, MomentsResult, SummarySolution
+from .summaries import (
+    Histogram,
+    HistogramResult,
+    Moments,
+    MomentsResult,
+    Quantiles,
+    QuantilesResult,
+    Reducer,
+    SummarySolution,
+)
 
 __all__ = [
     "SDE",
@@ -43,5 +52,8 @@ __all__ = [
     "MomentsResult",
     "Histogram",
     "HistogramResult",
+    "Quantiles",
+    "QuantilesResult",
+    "Reducer",
     "SummarySolution",
 ]
