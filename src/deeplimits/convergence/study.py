@@ -68,7 +68,8 @@ def _bootstrap_orders(hs, per_path, stat, n_boot, seed):
     """Poisson-bootstrap the fitted order: ``per_path`` is (n_h, n_paths); ``stat`` maps weighted means to errors."""
     n = per_path.shape[1]
     w = np.random.default_rng(seed).poisson(1.0, size=(n_boot, n)).astype(float)
-    means = (w @ per_path.T) / np.maximum(w.sum(axis=1, keepdims=True), 1.0)  # (n_boot, n_h)
+    # einsum, not BLAS: a BLAS product rounds differently with its thread count (a Dask worker runs 1 thread)
+    means = np.einsum("bn,hn->bh", w, per_path) / np.maximum(w.sum(axis=1, keepdims=True), 1.0)  # (n_boot, n_h)
     errs = stat(means)
     ok = np.all(errs > 0, axis=1) & np.all(np.isfinite(errs), axis=1)
     slopes = np.polyfit(np.log(hs), np.log(errs[ok].T), 1)[0] if ok.any() else np.array([np.nan])
