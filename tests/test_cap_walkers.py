@@ -1,11 +1,22 @@
 """Monte-Carlo walkers against the exact chain; reproducibility across thread counts."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numba
 import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from deeplimits.capacity import ConvLayer, propagate, residual_stack, run_walkers, walker_capacity
+from deeplimits.capacity import (
+    ConvLayer,
+    WalkerCounts,
+    count_walkers,
+    propagate,
+    residual_stack,
+    run_walkers,
+    walker_capacity,
+    walkers,
+)
 
 
 def _chi2_pvalue(exact, est, n):
@@ -126,3 +137,34 @@ def test_split_batches_are_bit_identical(k):
         1000 - k
     )
     np.testing.assert_allclose(sums, walker_capacity(stack, c, 1000, seed=3) * 1000, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- streaming counts
+
+
+@pytest.fixture
+def small_walker_blocks(monkeypatch):
+    """Blocks of 1,000 walkers, so that small runs cross block boundaries."""
+    monkeypatch.setattr(walkers, "BLOCK_WALKERS", 1000)
+
+
+def test_counts_equal_the_walkers_they_replace(small_walker_blocks):
+    stack, c = residual_stack([1.0, 2.0, 1.0], 16, a=1.0), np.eye(9)[4]
+    res = run_walkers(stack, c, 4321, seed=3, first_path=17)
+    counts = count_walkers(stack, c, 4321, seed=3, first_path=17)
+    assert counts.n_walkers == 4321 and counts.counts.dtype == np.int64
+    assert int(counts.counts.sum()) == int(res.alive.sum())
+    assert np.array_equal(counts.capacity(), res.capacity())
+    assert np.array_equal(walker_capacity(stack, c, 4321, seed=3, first_path=17), res.capacity())
+
+
+@pytest.mark.parametrize("chunk_size", [1, 999, 2500])
+def test_counts_bit_identical_for_any_chunking_and_executor(small_walker_blocks, chunk_size):
+    stack, c = residual_stack([1.0, 0.5, 2.0], 8, a=2.5, bias=0.6, padding="zero"), np.eye(7)[3]
+    whole = count_walkers(stack, c, 3000, seed=5)
+    with ThreadPoolExecutor(2) as ex:
+        split = count_walkers(stack, c, 3000, seed=5, executor=ex, chunk_size=chunk_size if chunk_size > 1 else 700)
+    assert np.array_equal(split.counts, whole.counts) and split.n_walkers == 3000
+    assert np.array_equal(count_walkers(stack, c, 3000, seed=5, chunk_size=chunk_size).counts, whole.counts)
+    with pytest.raises(ValueError, match="parts"):
+        WalkerCounts.concat([])
