@@ -7,6 +7,7 @@ Gram engine is exact in distribution.
 from .activations import he_normalisation, leaky_relu, shaped_slopes
 from .batch import NetworkBatch, gram_from_correlation
 from .models import leaky_mlp, relu_mlp, resnet, shaped_mlp
+from .summaries import summarise_networks
 
 __all__ = [
     "NetworkBatch",
@@ -18,4 +19,5 @@ __all__ = [
     "relu_mlp",
     "shaped_mlp",
     "resnet",
+    "summarise_networks",
 ]

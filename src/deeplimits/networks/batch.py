@@ -69,6 +69,21 @@ class NetworkBatch(Solution):
     def _extra_repr(self) -> str:
         return str(self.stats.get("arch", ""))
 
+    def states(self) -> NDArray[np.float64]:
+        """Per-network state vectors ``(n_nets, n_save, m + m (m - 1) / 2)``, the input of summaries.
+
+        Components: the squared norms ``q_a`` (``a = 1..m``), then ``1 - rho_ab`` for ``a < b`` in
+        row order (``(1, 2), (1, 3), ..., (m - 1, m)``), in the cancellation-free form.
+
+        Examples
+        --------
+        >>> from deeplimits.networks import relu_mlp, gram_from_correlation
+        >>> relu_mlp(gram_from_correlation(0.5), 16, 4, 3, seed=1).states().shape
+        (3, 5, 3)
+        """
+        iu = np.triu_indices(self.sqnorm.shape[-1], k=1)
+        return np.concatenate([self.sqnorm, self.one_minus_corr[..., iu[0], iu[1]]], axis=-1)
+
     @classmethod
     def from_moments(
         cls,
