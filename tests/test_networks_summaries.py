@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from deeplimits.networks import gram_from_correlation, relu_mlp, resnet, summarise_networks
-from deeplimits.sde import Histogram, Moments, Quantiles, Reducer, summaries
+from deeplimits.networks import summaries as network_summaries
+from deeplimits.sde import Histogram, Moments, Quantiles, Reducer
 
 GRAM = np.array([[1.0, 0.5, 0.2], [0.5, 2.0, 0.1], [0.2, 0.1, 1.5]])
 
@@ -14,7 +15,7 @@ GRAM = np.array([[1.0, 0.5, 0.2], [0.5, 2.0, 0.1], [0.2, 0.1, 1.5]])
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 100 networks, so that small runs cross block boundaries."""
-    monkeypatch.setattr(summaries, "BLOCK_PATHS", 100)
+    monkeypatch.setattr(network_summaries, "BLOCK_NETS", 100)
 
 
 def _col_max(v):

@@ -90,19 +90,23 @@ def _reduce_block(specs: tuple[Spec, ...], v: NDArray[np.float64]) -> tuple[Any,
     return tuple(s.reduce(v) for s in specs)
 
 
-def reduce_paths(ys: NDArray[np.float64], first_path: int, specs: tuple[Spec, ...]) -> list[Segment]:
+def reduce_paths(
+    ys: NDArray[np.float64], first_path: int, specs: tuple[Spec, ...], block_paths: int | None = None
+) -> list[Segment]:
     """Segments of the paths ``ys`` (``(n, n_save, dim)``, global paths from ``first_path``).
 
-    Whole blocks are reduced; the states of blocks held in part are kept.
+    Whole blocks (of ``block_paths``, default :data:`BLOCK_PATHS`) are reduced; the states of
+    blocks held in part are kept.
     """
+    size = BLOCK_PATHS if block_paths is None else block_paths
     out: list[Segment] = []
     i, n = 0, ys.shape[0]
     while i < n:
         start = first_path + i
-        block = start // BLOCK_PATHS
-        end = min(n, (block + 1) * BLOCK_PATHS - first_path)
+        block = start // size
+        end = min(n, (block + 1) * size - first_path)
         part = ys[i:end]
-        if end - i == BLOCK_PATHS:
+        if end - i == size:
             out.append((block, start, first_path + end, _reduce_block(specs, part)))
         else:
             out.append((block, start, first_path + end, np.array(part, dtype=np.float64)))
@@ -111,24 +115,30 @@ def reduce_paths(ys: NDArray[np.float64], first_path: int, specs: tuple[Spec, ..
 
 
 def summarise(
-    run_batch: Callable[[int, int], NDArray[np.float64]], n_paths: int, first_path: int, specs: tuple[Spec, ...]
+    run_batch: Callable[[int, int], NDArray[np.float64]],
+    n_paths: int,
+    first_path: int,
+    specs: tuple[Spec, ...],
+    block_paths: int | None = None,
 ) -> list[Segment]:
     """Run paths ``[0, n_paths)`` of a call in batches of one block each and reduce them.
 
     ``run_batch(lo, hi)`` returns the states ``(hi - lo, n_save, dim)`` of the call's paths
     ``lo`` to ``hi`` (global paths ``first_path + lo`` to ``first_path + hi``); batches
-    follow the block boundaries of the global path indices.
+    follow the block boundaries of the global path indices (blocks of ``block_paths``, default
+    :data:`BLOCK_PATHS`).
     """
+    size = BLOCK_PATHS if block_paths is None else block_paths
     segments: list[Segment] = []
     lo = 0
     while lo < n_paths:
-        hi = min(n_paths, ((first_path + lo) // BLOCK_PATHS + 1) * BLOCK_PATHS - first_path)
-        segments += reduce_paths(run_batch(lo, hi), first_path + lo, specs)
+        hi = min(n_paths, ((first_path + lo) // size + 1) * size - first_path)
+        segments += reduce_paths(run_batch(lo, hi), first_path + lo, specs, size)
         lo = hi
     return segments
 
 
-def _join(specs: tuple[Spec, ...], segments: list[Segment]) -> list[Segment]:
+def _join(specs: tuple[Spec, ...], segments: list[Segment], size: int) -> list[Segment]:
     """Consecutive segments with the states of one block joined (and reduced once the block is whole)."""
     out: list[Segment] = []
     for seg in segments:
@@ -138,7 +148,7 @@ def _join(specs: tuple[Spec, ...], segments: list[Segment]) -> list[Segment]:
             block, start, _, states = out.pop()
             states = np.concatenate([states, seg[3]], axis=0)
             stop = seg[2]
-            whole = stop - start == BLOCK_PATHS
+            whole = stop - start == size
             seg = (block, start, stop, _reduce_block(specs, states) if whole else states)
         out.append(seg)
     return out
@@ -165,12 +175,15 @@ class SummarySolution:
         The reductions per block of global paths (see the module documentation).
     stats : dict
         As ``Solution.stats``.
+    block_paths : int
+        Paths per reduction block (:data:`BLOCK_PATHS` unless the producer chose another).
     """
 
     ts: NDArray[np.float64]
     specs: tuple[Spec, ...]
     segments: list[Segment]
     stats: dict[str, Any] = field(default_factory=dict)
+    block_paths: int = field(default_factory=lambda: BLOCK_PATHS)
 
     @property
     def summaries(self) -> tuple[Any, ...]:
@@ -230,14 +243,16 @@ class SummarySolution:
                 raise ValueError("parts have different output times or summaries")
             if not all(_same_grid(a, b) for a, b in zip(p.specs, first.specs, strict=True)):
                 raise ValueError("parts have different summaries")
-        segments = _join(first.specs, [seg for p in parts for seg in p.segments])
+        if any(p.block_paths != first.block_paths for p in parts):
+            raise ValueError("parts have different reduction blocks")
+        segments = _join(first.specs, [seg for p in parts for seg in p.segments], first.block_paths)
         stats = dict(first.stats)
         for key in SUMMED_STATS & stats.keys():
             stats[key] = sum(p.stats[key] for p in parts)
         if "wall_time" in stats and "n_paths" in stats and "n_steps" in stats:
             stats["path_steps_per_second"] = stats["n_paths"] * stats["n_steps"] / max(stats["wall_time"], 1e-12)
         stats["n_chunks"] = sum(p.stats.get("n_chunks", 1) for p in parts)
-        return cls(ts=first.ts, specs=first.specs, segments=segments, stats=stats)
+        return cls(ts=first.ts, specs=first.specs, segments=segments, stats=stats, block_paths=first.block_paths)
 
     def __repr__(self) -> str:
         kinds = ", ".join(type(s).__name__ for s in self.specs)
