@@ -62,7 +62,12 @@ def test_summaries_agree_with_the_paths(small_blocks):
         np.testing.assert_array_equal(h.counts[j, 0], np.histogram(ys[:, j, 0], EDGES)[0])
         below, above = int((ys[:, j, 0] < EDGES[0]).sum()), int((ys[:, j, 0] > EDGES[-1]).sum())
         assert h.outside[j, 0].tolist() == [below, above, 0]
-    assert sol.stats["n_paths"] == 1234 and len(sol.segments) == 13
+    # 12 whole blocks of 100 merged along the tree into nodes of 8 and 4 blocks, and the 34 paths of block 12
+    assert sol.stats["n_paths"] == 1234 and [seg[:4] for seg in sol.segments] == [
+        (3, 0, 0, 800),
+        (2, 2, 800, 1200),
+        (0, 12, 1200, 1234),
+    ]
 
 
 @pytest.mark.parametrize("chunk_size", [3, 37, 100, 250, 1233])

@@ -7,7 +7,8 @@ reductions of the saved states, so memory does not grow with the number of paths
 Exactness.  The reductions are defined over fixed blocks of :data:`BLOCK_PATHS`
 global path indices (block ``b`` holds paths ``[b B, (b + 1) B)`` of the run):
 each block is reduced from its states in one fixed order, and the blocks are
-merged in increasing order.  A chunk of paths (``chunk_size=``, an
+merged along a fixed binary tree of the global block indices (pairwise, as in
+pairwise summation: O(log) reductions in memory).  A chunk of paths (``chunk_size=``, an
 ``executor=``) keeps the states of the blocks it holds only in part; joining the
 chunks (:meth:`SummarySolution.concat`) completes those blocks first.  The result
 is therefore bit-identical for every chunk size, number of workers or threads.
@@ -82,7 +83,11 @@ def check_summary(summary: Any) -> tuple[Spec, ...]:
 
 # A segment is (block, start, stop, payload) for global paths [start, stop) of block `block`:
 # payload is either their states (a block held only in part) or the tuple of the specs' reductions.
-Segment = tuple[int, int, int, Any]
+# A reduced segment is the node (level, index) of a binary tree over the global blocks: it covers
+# blocks [index 2^level, (index + 1) 2^level), and two complete sibling nodes are merged into their
+# parent as soon as both exist (_push), so a run keeps O(log(blocks)) segments, and every chunking
+# of the run builds the same tree: the same merges of the same operands, the same floats.
+Segment = tuple[int, int, int, int, Any]
 
 
 def _reduce_block(specs: tuple[Spec, ...], v: NDArray[np.float64]) -> tuple[Any, ...]:
@@ -90,13 +95,27 @@ def _reduce_block(specs: tuple[Spec, ...], v: NDArray[np.float64]) -> tuple[Any,
     return tuple(s.reduce(v) for s in specs)
 
 
+def _merge(specs: tuple[Spec, ...], a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(s.merge(x, y) for s, x, y in zip(specs, a, b, strict=True))
+
+
+def _push(specs: tuple[Spec, ...], out: list[Segment], seg: Segment) -> None:
+    """Append ``seg`` to ``out`` and merge complete sibling nodes at its end (a binary counter)."""
+    out.append(seg)
+    while len(out) >= 2:
+        (la, ia, start, _, pa), (lb, ib, _, stop, pb) = out[-2], out[-1]
+        if la != lb or ia % 2 or ib != ia + 1 or isinstance(pa, np.ndarray) or isinstance(pb, np.ndarray):
+            break
+        out[-2:] = [(la + 1, ia // 2, start, stop, _merge(specs, pa, pb))]
+
+
 def reduce_paths(
     ys: NDArray[np.float64], first_path: int, specs: tuple[Spec, ...], block_paths: int | None = None
 ) -> list[Segment]:
     """Segments of the paths ``ys`` (``(n, n_save, dim)``, global paths from ``first_path``).
 
-    Whole blocks (of ``block_paths``, default :data:`BLOCK_PATHS`) are reduced; the states of
-    blocks held in part are kept.
+    Whole blocks (of ``block_paths``, default :data:`BLOCK_PATHS`) are reduced and merged along
+    the tree of blocks; the states of blocks held in part are kept.
     """
     size = BLOCK_PATHS if block_paths is None else block_paths
     out: list[Segment] = []
@@ -106,10 +125,8 @@ def reduce_paths(
         block = start // size
         end = min(n, (block + 1) * size - first_path)
         part = ys[i:end]
-        if end - i == size:
-            out.append((block, start, first_path + end, _reduce_block(specs, part)))
-        else:
-            out.append((block, start, first_path + end, np.array(part, dtype=np.float64)))
+        payload = _reduce_block(specs, part) if end - i == size else np.array(part, dtype=np.float64)
+        _push(specs, out, (0, block, start, first_path + end, payload))
         i = end
     return out
 
@@ -126,14 +143,15 @@ def summarise(
     ``run_batch(lo, hi)`` returns the states ``(hi - lo, n_save, dim)`` of the call's paths
     ``lo`` to ``hi`` (global paths ``first_path + lo`` to ``first_path + hi``); batches
     follow the block boundaries of the global path indices (blocks of ``block_paths``, default
-    :data:`BLOCK_PATHS`).
+    :data:`BLOCK_PATHS`).  Memory: one batch of states and ``O(log(n_paths / block_paths))`` reductions.
     """
     size = BLOCK_PATHS if block_paths is None else block_paths
     segments: list[Segment] = []
     lo = 0
     while lo < n_paths:
         hi = min(n_paths, ((first_path + lo) // size + 1) * size - first_path)
-        segments += reduce_paths(run_batch(lo, hi), first_path + lo, specs, size)
+        for seg in reduce_paths(run_batch(lo, hi), first_path + lo, specs, size):
+            _push(specs, segments, seg)
         lo = hi
     return segments
 
@@ -142,15 +160,14 @@ def _join(specs: tuple[Spec, ...], segments: list[Segment], size: int) -> list[S
     """Consecutive segments with the states of one block joined (and reduced once the block is whole)."""
     out: list[Segment] = []
     for seg in segments:
-        if out and out[-1][2] != seg[1]:
-            raise ValueError(f"parts are not consecutive: paths up to {out[-1][2]} are followed by {seg[1]}")
-        if out and out[-1][0] == seg[0] and isinstance(out[-1][3], np.ndarray):
-            block, start, _, states = out.pop()
-            states = np.concatenate([states, seg[3]], axis=0)
-            stop = seg[2]
-            whole = stop - start == size
-            seg = (block, start, stop, _reduce_block(specs, states) if whole else states)
-        out.append(seg)
+        if out and out[-1][3] != seg[2]:
+            raise ValueError(f"parts are not consecutive: paths up to {out[-1][3]} are followed by {seg[2]}")
+        if out and out[-1][:2] == (0, seg[1]) and seg[0] == 0 and isinstance(out[-1][4], np.ndarray):
+            _, block, start, _, states = out.pop()
+            states = np.concatenate([states, seg[4]], axis=0)
+            stop = seg[3]
+            seg = (0, block, start, stop, _reduce_block(specs, states) if stop - start == size else states)
+        _push(specs, out, seg)
     return out
 
 
@@ -191,13 +208,9 @@ class SummarySolution:
         :class:`Reducer`'s ``finish``), in the order of :attr:`specs`."""
         total: tuple[Any, ...] | None = None
         for seg in self.segments:
-            payload = seg[3]
+            payload = seg[4]
             state = _reduce_block(self.specs, payload) if isinstance(payload, np.ndarray) else payload
-            total = (
-                state
-                if total is None
-                else tuple(s.merge(a, b) for s, a, b in zip(self.specs, total, state, strict=True))
-            )
+            total = state if total is None else _merge(self.specs, total, state)
         assert total is not None
         return tuple(s.finish(x) for s, x in zip(self.specs, total, strict=True))
 
