@@ -23,6 +23,9 @@ _MODULES = {
     "cap.kfe_to_diffusion": "cap_kfe",
     "resnet.sde_law": "resnet",
     "resnet.smooth_ode": "resnet",
+    "resnet.moments": "resnet",
+    "resnet.critical_beta": "resnet",
+    "resnet.estimator_calibration": "resnet_scaling",
 }
 
 slow = pytest.mark.slow
@@ -62,6 +65,12 @@ CASES = [
     pytest.param("resnet.sde_law", "noise", 0.9, marks=slow),
     pytest.param("resnet.smooth_ode", "ode", 1.1, marks=slow),
     pytest.param("resnet.smooth_ode", "ode", 0.9, marks=slow),
+    pytest.param("resnet.moments", "noise", 1.1),
+    pytest.param("resnet.moments", "noise", 0.9, marks=slow),
+    pytest.param("resnet.critical_beta", "beta", 1.1, marks=slow),
+    pytest.param("resnet.critical_beta", "beta", 0.9, marks=slow),
+    pytest.param("resnet.estimator_calibration", "beta", 1.1),
+    pytest.param("resnet.estimator_calibration", "beta", 0.9, marks=slow),
 ]
 
 _baseline: dict[str, object] = {}

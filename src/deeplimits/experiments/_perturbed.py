@@ -34,6 +34,7 @@ from deeplimits.correlation import q_sde, sample_correlation, sample_q
 from deeplimits.correlation.maps import g_scalar
 from deeplimits.correlation.shaped_sde import correlation_sde, kappa_from_shaping
 from deeplimits.correlation.unshaped import Y_STAR, J_sde, mean_y
+from deeplimits.resnet.moments import norm_factor_moments, norm_moments
 from deeplimits.sde import solve, uniform_grid
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "shaped_rho",
     "unshaped_q_coefficients",
     "shaped_rho_coefficients",
+    "resnet_norm_moments",
 ]
 
 
@@ -198,3 +200,18 @@ def shaped_rho_coefficients(rho, kappa, f):
     sde.diffusion(0.0, z, p, s)
     w = 1.0 - rho * rho
     return w * (b[0] - rho * s[0, 0] ** 2), w * w * s[0, 0] ** 2
+
+
+def resnet_norm_moments(variant, activation, width, depth, beta, noise):
+    """``(E||h_L||^2, E||h_L||^4)`` of i.i.d.-weight ResNets (:func:`deeplimits.resnet.moments.norm_moments`) with
+    the noise of the norm SDE scaled by ``noise``.
+
+    In the one-layer factor ``F = 1 + 2 a s xi_1 / sqrt(d) + a^2 s^2 chi^2_d / d`` the term ``2 a s xi_1 / sqrt(d)``,
+    of variance ``4 a^2 E s^2 / d = 4 (E F - 1) / d``, is the noise of the limit; scaling it by ``noise`` adds
+    ``(noise^2 - 1) 4 (E F - 1) / d`` to ``E F^2`` and leaves ``E F`` unchanged.
+    """
+    m2, m4 = norm_moments(variant, activation, width, depth, beta)
+    if noise == 1.0:
+        return m2, m4
+    ef, ef2 = norm_factor_moments(variant, activation, width, float(depth) ** -beta)
+    return m2, (ef2 + (noise**2 - 1.0) * 4.0 * (ef - 1.0) / width) ** depth
