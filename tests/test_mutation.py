@@ -18,13 +18,24 @@ _MODULES = {
     "corr.unshaped_limit": "corr_networks",
     "corr.shaped_limit": "corr_networks_shaped",
     "corr.resnet_vs_shaped": "corr_networks_shaped",
+    "corr.infinite_width": "corr",
     "cap.finite_network": "cap_networks",
     "cap.kfe_to_diffusion": "cap_kfe",
     "resnet.sde_law": "resnet",
     "resnet.smooth_ode": "resnet",
+    "resnet.moments": "resnet",
+    "resnet.critical_beta": "resnet",
+    "resnet.estimator_calibration": "resnet_scaling",
 }
 
 slow = pytest.mark.slow
+
+# declared but not resolved at 10 % in quick mode (docs/validation.md gives the standard errors)
+_UNRESOLVED = {
+    ("corr.unshaped_limit", "noise"),
+    ("corr.infinite_width", "drift"),
+    ("corr.infinite_width", "kappa"),
+}
 
 # (experiment, coefficient, factor); CI runs the unmarked ones
 CASES = [
@@ -33,6 +44,10 @@ CASES = [
     pytest.param("cap.kfe_to_diffusion", "drift", 0.9, marks=slow),
     pytest.param("cap.kfe_to_diffusion", "diffusion", 1.1, marks=slow),
     pytest.param("corr.resnet_vs_shaped", "kappa", 1.1),
+    pytest.param("corr.infinite_width", "noise", 1.1),
+    pytest.param("corr.infinite_width", "noise", 0.9, marks=slow),
+    pytest.param("corr.infinite_width", "shaped_noise", 0.9),
+    pytest.param("corr.infinite_width", "shaped_noise", 1.1, marks=slow),
     pytest.param("corr.resnet_vs_shaped", "kappa", 0.9, marks=slow),
     pytest.param("corr.shaped_limit", "kappa", 1.1),
     pytest.param("corr.shaped_limit", "kappa", 0.9, marks=slow),
@@ -50,6 +65,12 @@ CASES = [
     pytest.param("resnet.sde_law", "noise", 0.9, marks=slow),
     pytest.param("resnet.smooth_ode", "ode", 1.1, marks=slow),
     pytest.param("resnet.smooth_ode", "ode", 0.9, marks=slow),
+    pytest.param("resnet.moments", "noise", 1.1),
+    pytest.param("resnet.moments", "noise", 0.9, marks=slow),
+    pytest.param("resnet.critical_beta", "beta", 1.1, marks=slow),
+    pytest.param("resnet.critical_beta", "beta", 0.9, marks=slow),
+    pytest.param("resnet.estimator_calibration", "beta", 1.1),
+    pytest.param("resnet.estimator_calibration", "beta", 0.9, marks=slow),
 ]
 
 _baseline: dict[str, object] = {}
@@ -84,7 +105,7 @@ def test_every_declared_coefficient_is_planted():
         assert exp.resolution.keys() == {"quick", "full"}, eid
         for coef in exp.perturbable:
             if (eid, coef) not in planted:
-                assert eid == "corr.unshaped_limit" and coef == "noise", (eid, coef)
+                assert (eid, coef) in _UNRESOLVED, (eid, coef)
 
 
 def test_perturb_is_checked(tmp_path):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from deeplimits.resnet.estimation import estimate_scaling, expected_bootstrap_max
+from deeplimits.resnet.estimation import STATISTICS, estimate_scaling, expected_bootstrap_max, layer_statistics
 from deeplimits.resnet.weights import SmoothWeightFunction, iid_weights
 
 DEPTHS = [16, 32, 64, 128, 256, 512]
@@ -95,3 +95,20 @@ def test_interval_coverage_iid_weights_four_depths():
             lo, hi = est.ci[key]
             hits[key] += bool(lo <= val <= hi)
     assert all(h >= 52 for h in hits.values()), hits
+
+
+def test_quadratic_variation_of_iid_weights_has_no_depth_tilt():
+    # L^-1/2 i.i.d. weights: E[L/(L-1) sum_k ||A_{k+1} - A_k||^2] = 2 d^2 at every depth, so the log-log slope over
+    # depths 16..256 is 0 up to noise (the plain sum carries 1 - 1/L, a tilt of +0.02).  Mean slope over 40 designs
+    # within 3 standard errors of 0 (standard error from the 40 slopes themselves).
+    depths = np.array([16, 32, 64, 128, 256])
+    j = STATISTICS.index("quadratic_variation")
+    slopes = []
+    for s in range(40):
+        qv = [
+            layer_statistics(L**-0.5 * iid_weights(1, L, (16, 16), seed=s * 1000 + L)[0].reshape(L, -1))[j]
+            for L in depths
+        ]
+        slopes.append(np.polyfit(np.log(depths), np.log(qv), 1)[0])
+    se = np.std(slopes, ddof=1) / np.sqrt(len(slopes))
+    assert abs(np.mean(slopes)) < 3 * se, (np.mean(slopes), se)

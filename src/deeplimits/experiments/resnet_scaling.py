@@ -15,6 +15,8 @@ from deeplimits.plotting import legend_outside, log_ticks, plot_regime_map, seri
 from deeplimits.resnet import SmoothWeightFunction, estimate_scaling, iid_weights, regime_map
 from deeplimits.validation import Check, Outcome, experiment, save_figure
 
+from ._perturbed import factors
+
 
 # --------------------------------------------------------------------------------------------------------------
 @experiment(
@@ -76,9 +78,14 @@ def regime_map_exp(params, *, seed, outdir):
     "at 95% coverage); verdicts smooth / diffusive in at least 4 of 5 seeds",
     quick=dict(depths=[16, 32, 64, 128, 256], seeds=5, n_boot=150, width=8),
     full=dict(depths=[16, 32, 64, 128, 256, 512, 1024], seeds=5, n_boot=1000, width=10),
+    resolution=dict(quick="10 % in the exponent beta of the known slopes", full="not measured"),
+    perturbable=("beta",),
 )
 def estimator_calibration(params, *, seed, outdir):
+    """Planted error: ``beta`` scales the exponent in the known slopes (``-beta``, ``1/2 - beta``) that the
+    intervals must contain; the weights keep theirs."""
     depths, d = params["depths"], params["width"]
+    fb = factors(params, ("beta",))["beta"]
     hits, verdicts, slopes, cis, truth = {}, {}, {}, {}, {}
     for s in range(params["seeds"]):
         ss = seed * 100 + s
@@ -90,7 +97,7 @@ def estimator_calibration(params, *, seed, outdir):
                 (
                     f"smooth{beta}",
                     est,
-                    {"max_norm_corrected": -beta, "increment": -1.0, "root_ssq": 0.5 - beta},
+                    {"max_norm_corrected": -beta * fb, "increment": -1.0, "root_ssq": 0.5 - beta * fb},
                     "smooth (ODE)",
                 )
             )
@@ -100,7 +107,12 @@ def estimator_calibration(params, *, seed, outdir):
             seed=ss,
         )
         cases.append(
-            ("iid", est, {"max_norm_corrected": -0.5, "root_ssq": 0.0, "quadratic_variation": 0.0}, "diffusive (SDE)")
+            (
+                "iid",
+                est,
+                {"max_norm_corrected": -0.5 * fb, "root_ssq": 0.5 - 0.5 * fb, "quadratic_variation": 0.0},
+                "diffusive (SDE)",
+            )
         )
         for name, est, known, verdict in cases:
             for key, val in known.items():
@@ -128,6 +140,7 @@ def estimator_calibration(params, *, seed, outdir):
         checks=checks,
         figures=[path],
         metrics={
+            "perturb": {"beta": fb},
             "mean_slopes": {k: float(np.mean(v)) for k, v in slopes.items()},
             "coverage": {k: int(sum(v)) for k, v in hits.items()},
         },

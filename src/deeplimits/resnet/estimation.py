@@ -12,7 +12,9 @@ Cohen et al. (2021, Sec. 3) fit log-statistics of trained weights against ``log 
                     ``beta`` typed in by hand): slope ``-1`` for smooth weights, about ``0`` for noise;
 ``root_ssq``        ``sqrt(sum_k ||A_k||_F^2)``: slope ``1/2 - beta`` for smooth weights, ``0`` for
                     i.i.d. ``L^-1/2`` noise;
-``quadratic_variation`` ``sum_k ||A_{k+1} - A_k||_F^2``: slope ``-1 - 2 beta`` (smooth), ``0`` (diffusive).
+``quadratic_variation`` ``L/(L-1) sum_k ||A_{k+1} - A_k||_F^2`` (``L`` times the mean squared increment; the
+                    plain sum over the ``L - 1`` increments would carry a factor ``1 - 1/L`` that tilts the
+                    slope, by +0.02 over depths 16 to 256): slope ``-1 - 2 beta`` (smooth), ``0`` (diffusive).
 
 Confidence intervals: moving-block bootstrap of the layers within each network (blocks of length
 ``ceil(L^{1/3})`` keep the short-range dependence; increments are computed before resampling so block
@@ -20,8 +22,16 @@ joins create no spurious jumps), slopes refitted on every replicate, percentile 
 then widened to contain the ordinary-least-squares t-interval of the fit (model misfit across depths).  At
 least three depths are required: with two the fit has no residual, and the bootstrap interval alone
 under-covers (about 88 % at level 0.95 for i.i.d. weights).  With three or more depths the intervals are
-conservative (coverage 97-100 % for i.i.d. weights at four depths; much wider than needed when all depths
-sample one shared smooth weight function, whose misfit across depths is not random).
+conservative.  Measured coverage at level 0.95 (``d x d`` weights with ``d = 8``, 150 bootstrap replicates;
+binomial standard error in brackets):
+
+* i.i.d. ``L^-1/2`` weights, one network per depth, depths 16 to 256 (five, 400 designs): 96.8 % (0.9) for
+  ``max_norm_corrected``, 97.8 % (0.7) for ``root_ssq``, 98.5 % (0.6) for ``quadratic_variation``; depths 16 to
+  128 (four, 200 designs): 98.0 % (1.0), 96.5 % (1.3), 98.0 % (1.0); depths 16, 64, 256 (three, 200 designs):
+  99.0 %, 99.5 %, 98.5 %, with intervals three to four times wider than with five depths;
+* one smooth weight function ``L^-beta A(k/L)`` shared by all depths (300 designs at five depths, 200 at three):
+  100 % for ``max_norm_corrected`` and ``root_ssq``, whose slope errors (standard deviations 0.002 and 0.001)
+  are discretisation errors rather than noise, and 97.7 % (0.9) for ``increment`` (100 % at three depths).
 
 Verdict (rule fixed here, reported with the result):
 * ``"smooth (ODE)"`` if the upper end of the ``increment`` slope interval is below ``-1/2``;
@@ -173,7 +183,7 @@ def _stats_from(nrm, inc):
             mx / q,
             inc.max() / mx if inc.size else np.nan,
             np.sqrt(np.sum(nrm**2)),
-            np.sum(inc**2),
+            nrm.size * np.mean(inc**2) if inc.size else np.nan,
         ]
     )
 
