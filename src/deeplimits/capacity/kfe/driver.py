@@ -35,7 +35,7 @@ from .result import KFEResult
 __all__ = ["solve_kfe"]
 
 #: Default uniformization tolerance of the exponential master-equation schemes.
-TOL_DEFAULT = 1e-10
+TOL_DEFAULT = 1e-12
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def solve_kfe(
         ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
     tol : float, optional
         Exponential master-equation schemes only: uniformization tolerance in ``(0, 1)``
-        (default ``1e-10``); the truncated Poisson sums remove at most ``tol`` times the
+        (default ``1e-12``); the truncated Poisson sums remove at most ``tol`` times the
         total capacity over the whole solve.
 
     Returns
@@ -256,9 +256,7 @@ def solve_kfe(
     >>> res.ts.tolist(), bool(np.allclose(res.mass(), res.mass()[0], rtol=1e-12))
     ([0.0, 1.0], True)
     """
-    opts = dict(
-        dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps, theta=theta, tol=tol
-    )
+    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps, theta=theta, tol=tol)
     if isinstance(eq, MasterEquation):
         return _solve_master(eq, c0, t_end, opts)
     if isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):
