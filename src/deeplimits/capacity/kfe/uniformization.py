@@ -11,7 +11,10 @@ absorbing lattice).  With ``Lambda = sum of the rates of the moving jumps >= max
 positive, and truncating the Poisson sum after ``K`` terms removes at most the Poisson tail
 ``sum_{k > K} e^{-x} x^k / k!`` (``x = Lambda tau``) times ``||v||_1`` -- an a-priori error bound
 that sets ``K``.  A uniform sink ``kappa`` commutes with ``G`` and is the scalar factor
-``e^{-kappa tau}``.  ``P v`` is one pass of :func:`.operators.apply_master` over the lattice.
+``e^{-kappa tau}``.  ``P v`` is matrix-free: the kept fraction ``diag(P) v`` and one scatter
+pass per jump (each jump that lands moves ``r_k v / Lambda`` to its target), with the
+boundary conventions of :func:`deeplimits.capacity.lattice.jump_target` (as
+:func:`.operators.apply_master`).
 The Poisson weights are computed from their logarithms, so a large ``x`` needs no sub-steps.
 """
 
@@ -23,8 +26,8 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
+from ..lattice import INSIDE, LOST, jump_target
 from ._linalg import Floats, Mask
-from .operators import apply_master
 
 __all__ = ["poisson_terms", "expm_uniformized", "run_actions"]
 
@@ -70,6 +73,60 @@ def poisson_terms(x: float, tol: float) -> int:
     while not _tail_small(x, k, tol):
         k += 1
     return k + 1
+
+
+@nb.njit(cache=True)
+def _targets(offs, n, bc, axis):
+    # landing index and outcome of every jump from every site of one axis
+    m = offs.shape[0]
+    t = np.empty((m, n), dtype=np.int64)
+    o = np.empty((m, n), dtype=np.int64)
+    for a in range(m):
+        for i in range(n):
+            t[a, i], o[a, i] = jump_target(i, offs[a, axis], n, bc)
+    return t, o
+
+
+@nb.njit(cache=True)
+def _moves(offs, rates, a):
+    # True when jump a has a non-zero offset and rate
+    return (offs[a, 0] != 0 or offs[a, 1] != 0) and rates[a] != 0.0
+
+
+@nb.njit(cache=True)
+def _keep(offs, rates, inv, sx, sy):
+    # diagonal of P = I + G / Lambda: 1 - (rate of the jumps that leave a site) / Lambda, clipped at 0
+    nx, ny = sx.shape[1], sy.shape[1]
+    keep = np.ones((nx, ny))
+    for a in range(offs.shape[0]):
+        if not _moves(offs, rates, a):
+            continue
+        r = rates[a] * inv
+        for i in range(nx):
+            for j in range(ny):
+                if sx[a, i] == LOST or sy[a, j] == LOST or (sx[a, i] == INSIDE and sy[a, j] == INSIDE):
+                    keep[i, j] -= r
+    for i in range(nx):
+        for j in range(ny):
+            keep[i, j] = max(keep[i, j], 0.0)  # round-off below 0 where every jump leaves
+    return keep
+
+
+@nb.njit(cache=True)
+def _scatter(c, offs, rates, inv, tx, sx, ty, sy, out):
+    # out += the off-diagonal part of P applied to c: each jump that lands adds r c(source) at its target
+    nx, ny = c.shape
+    for a in range(offs.shape[0]):
+        if not _moves(offs, rates, a):
+            continue
+        r = rates[a] * inv
+        for i in range(nx):
+            if sx[a, i] != INSIDE:
+                continue
+            ti = tx[a, i]
+            for j in range(ny):
+                if sy[a, j] == INSIDE:
+                    out[ti, ty[a, j]] += r * c[i, j]
 
 
 @nb.njit(cache=True)
@@ -121,6 +178,7 @@ def expm_uniformized(
     >>> round(float(out.sum()), 12), bool(out.min() >= 0)
     (1.0, True)
     """
+    nx, ny = v.shape
     lam = 0.0
     for m in range(rates.shape[0]):
         if offs[m, 0] != 0 or offs[m, 1] != 0:
@@ -132,20 +190,22 @@ def expm_uniformized(
         return 0
     n_terms = poisson_terms(x, tol)
     logx = math.log(x)
+    inv = 1.0 / lam
+    tx, sx = _targets(offs, nx, bcx, 0)
+    ty, sy = _targets(offs, ny, bcy, 1)
+    keep = _keep(offs, rates, inv, sx, sy)
     w1[:] = v
     out[:] = 0.0
-    inv = 1.0 / lam
     for k in range(n_terms):
         wk = scale * math.exp(-x + k * logx - math.lgamma(k + 1.0))
         last = k + 1 == n_terms
-        nx, ny = out.shape
-        for i in range(nx):  # out += wk P^k v; w2 = P^k v, to which P - I is added next
+        for i in range(nx):  # out += wk P^k v; w2 = diag(P) P^k v, to which the jumps are added next
             for j in range(ny):
                 out[i, j] += wk * w1[i, j]
                 if not last:
-                    w2[i, j] = w1[i, j]
+                    w2[i, j] = keep[i, j] * w1[i, j]
         if not last:
-            apply_master(w1, offs, rates, 1.0, 0.0, bcx, bcy, inv, w2)
+            _scatter(w1, offs, rates, inv, tx, sx, ty, sy, w2)
             w1, w2 = w2, w1
     return n_terms - 1
 
