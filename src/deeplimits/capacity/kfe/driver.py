@@ -210,6 +210,9 @@ def solve_kfe(
         Initial depth.
     saveat : array_like, optional
         Output depths, points of the step grid ``t0 + k dt``; default ``(t0, t_end)``.
+        The saved fields do not depend on ``saveat``, except with the exponential schemes
+        and depth-independent coefficients, whose exponentials are merged between saved
+        depths (the fields then agree to within ``tol``).
     substeps : bool
         ``"euler"`` only: split each step into the fewest equal sub-steps that respect
         the stability limit (PDE: ``1 / max diagonal of the operator``; master equation:

@@ -17,7 +17,7 @@ Each exponential is applied by uniformization (:mod:`.uniformization`), so every
 
 With depth-independent coefficients both schemes are exact (up to the uniformization tolerance):
 consecutive exponentials of one generator between two saved depths are merged into one, so the
-cost does not depend on ``dt``.
+cost does not depend on ``dt`` (and the fields saved depend on ``saveat`` only to within ``tol``).
 """
 
 from __future__ import annotations
