@@ -17,7 +17,8 @@ py-pde's steppers are built (and compiled) outside the timed region, our
 
 A second table (:func:`main_master`) times the 2-D lattice master equation of a conv stack (periodic and
 absorbing lattices) against ``scipy.sparse.linalg.expm_multiply`` and ``solve_ivp`` on the same sparse
-generator.
+generator; a third (:func:`main_master_varying`) the same equation with depth-dependent coefficients on an
+absorbing lattice, our exponential integrators against ``expm_multiply`` over exponential-midpoint steps.
 
 Run: ``python benchmarks/bench_capacity_kfe.py [N ...]``.
 """
@@ -216,7 +217,8 @@ def main_master(ns, boundaries=("periodic", "absorbing"), tols=MASTER_TOLS):
     ``alpha = 1 / sqrt(L)``, taps ``[[.5, 1, .5], [1, 2, 1], [.5, 1, .5]]`` (jump rate 9), unit capacity on the
     centre site of an ``N x N`` lattice.  Reference: the exact FFT solution (periodic) or ``expm_multiply``
     of the sparse generator (absorbing, untimed).  Ours: Crank--Nicolson (FFT on periodic lattices, sparse LU
-    otherwise), explicit Euler (Numba) and, on periodic lattices, the exact FFT solution; scipy:
+    otherwise), explicit Euler (Numba), the exponential integrators (one exponential by uniformization, its
+    tolerance tuned) and, on periodic lattices, the exact FFT solution; scipy:
     ``expm_multiply`` and ``solve_ivp`` (RK45; BDF with the sparse Jacobian) on the same generator matrix.
     Equal accuracy: max error <= tol * max c(1), for a loose (1e-3: below the O(1/L) chain error of any
     practical depth) and a tight (1e-6) tolerance.
@@ -253,6 +255,13 @@ def main_master(ns, boundaries=("periodic", "absorbing"), tols=MASTER_TOLS):
                     res["deeplimits master_exact_periodic (FFT)"] = tune(
                         lambda s: lambda: master_exact_periodic(eq, c0, 1.0), [None], err, target
                     )
+                for scheme in ("exponential_midpoint", "exponential_cf4"):  # one exponential: tune tol only
+                    res[f"deeplimits {scheme}"] = tune(
+                        lambda s, scheme=scheme: lambda: solve_kfe(eq, c0, 1.0, n_steps=1, scheme=scheme, tol=s).y,
+                        [10.0**-k for k in range(1, 16)],
+                        err,
+                        target,
+                    )
                 res["scipy expm_multiply"] = tune(lambda s: lambda: spla.expm_multiply(G, y0), [None], err, target)
                 for method in ("RK45", "BDF"):
                     kw = dict(jac=G) if method == "BDF" else {}
@@ -276,6 +285,106 @@ def main_master(ns, boundaries=("periodic", "absorbing"), tols=MASTER_TOLS):
                     ss = "-" if st is None else (f"{st:.0e}" if isinstance(st, float) else str(st))
                     print(f"{name:40s} {ss:>12s} {e:10.3e} {'yes' if met else 'NO':>4s} {t:10.4f} {t / ref_t:14.2f}")
                     rows.append((bnd, N, tol, name, st, e, t, t / ref_t, met))
+                _print_exp_ratios(res, "scipy expm_multiply")
+    return rows
+
+
+def _print_exp_ratios(res, peer):
+    # peer time / ours for the exponential schemes, where both met the target
+    for scheme in ("exponential_midpoint", "exponential_cf4"):
+        ours = res[f"deeplimits {scheme}"]
+        if ours[3] and res[peer][3]:
+            print(f"{peer} / deeplimits {scheme} = {res[peer][2] / ours[2]:.2f}")
+
+
+def varying_master_equation(co, lattice):
+    """The conv-stack master equation with depth-dependent jump law, rate and sink (``t`` in ``[0, 1]``).
+
+    ``q(t) = (1 - s) q + s q'`` with ``q'`` the jump law shifted by one tap along the first axis
+    (a drift) and ``s = (1 + sin 3t) / 2``; ``lambda(t) = lambda (1 + cos(2t) / 2)``; ``kappa(t) = t / 2``.
+    """
+    from deeplimits.capacity.kfe import MasterEquation
+
+    off = co.offsets
+    q0 = co.jump_probs
+    # shift the law by +1 along axis 0: q'(k) = q(k - e1) where k - e1 is an offset, else 0
+    index = {tuple(o): i for i, o in enumerate(off.tolist())}
+    q1 = np.array([q0[index[(o[0] - 1, o[1])]] if (o[0] - 1, o[1]) in index else 0.0 for o in off.tolist()])
+    q1 /= q1.sum()
+
+    def weights(t):
+        s = 0.5 * (1.0 + np.sin(3.0 * t))
+        return (1.0 - s) * q0 + s * q1
+
+    return MasterEquation(
+        lattice, off, weights, rate=lambda t: co.rate * (1.0 + 0.5 * np.cos(2.0 * t)), kappa=lambda t: 0.5 * t
+    )
+
+
+def main_master_varying(ns, tols=MASTER_TOLS):
+    """Third problem: the master equation of :func:`main_master` (absorbing lattice) with depth-dependent
+    coefficients (:func:`varying_master_equation`), depth ``t = 1``.
+
+    Reference (untimed): SciPy's DOP853 at ``rtol = 1e-13`` on ``G(t) = sum_k r_k(t) G_k - kappa(t) I``.
+    Ours: exponential midpoint and CF4 (steps halved until the target is met; uniformization tolerance a
+    tenth of the target).  Peer: ``expm_multiply`` of ``h G(t_n + h/2)`` over ``n`` midpoint steps (steps
+    halved likewise; the generator is assembled outside the timed region, one sparse matrix per step).
+    """
+    taps = np.array([[0.5, 1.0, 0.5], [1.0, 2.0, 1.0], [0.5, 1.0, 0.5]])
+    co = kfe_coefficients(residual_stack(taps, 64, 1.0)[0], 64)
+    rows = []
+    for N in ns:
+        eq = varying_master_equation(co, lattice_2d(N, N, "absorbing"))
+        c0 = np.zeros((N, N))
+        c0[N // 2, N // 2] = 1.0
+        y0 = c0.ravel()
+        basis = [generator_matrix(eq, np.eye(eq.m)[k], 1.0, 0.0).tocsr() for k in range(eq.m)]
+        eye = sp.identity(N * N, format="csr")
+
+        def gen(t):
+            q, lam, kap = eq.coefficients([t])
+            return (sum(lam[0] * q[0, k] * basis[k] for k in range(eq.m)) - kap[0] * eye).tocsr()
+
+        sol = scipy.integrate.solve_ivp(
+            lambda t, y: gen(t) @ y, (0.0, 1.0), y0, method="DOP853", rtol=1e-13, atol=1e-17
+        )
+        ref = sol.y[:, -1].reshape(N, N)
+        err = lambda y: float(np.abs(np.asarray(y).reshape(N, N) - ref).max())
+        steps = [2**k for k in range(0, 13)]
+        mids = {}
+        for tol in tols:
+            target = tol * ref.max()
+            res = {}
+            for scheme in ("exponential_midpoint", "exponential_cf4"):
+                res[f"deeplimits {scheme}"] = tune(
+                    lambda s, scheme=scheme, target=target: (
+                        lambda: solve_kfe(eq, c0, 1.0, n_steps=s, scheme=scheme, tol=0.1 * target).y
+                    ),
+                    steps,
+                    err,
+                    target,
+                )
+
+            def midpoint_expm(n):
+                if n not in mids:
+                    mids[n] = [gen((k + 0.5) / n) / n for k in range(n)]
+                Gs = mids[n]
+
+                def run():
+                    y = y0
+                    for Gk in Gs:
+                        y = spla.expm_multiply(Gk, y)
+                    return y
+
+                return run
+
+            res["scipy expm_multiply, midpoint steps"] = tune(midpoint_expm, steps, err, target)
+            print(f"\nmaster equation, depth-dependent, absorbing, N = {N}, tol {tol:g}: target max error {target:.2e}")
+            print(f"{'solver':40s} {'steps':>12s} {'max error':>10s} {'met':>4s} {'time [s]':>10s}")
+            for name, (st, e, t, met) in res.items():
+                print(f"{name:40s} {str(st):>12s} {e:10.3e} {'yes' if met else 'NO':>4s} {t:10.4f}")
+                rows.append(("absorbing, varying", N, tol, name, st, e, t, met))
+            _print_exp_ratios(res, "scipy expm_multiply, midpoint steps")
     return rows
 
 
@@ -284,4 +393,5 @@ if __name__ == "__main__":
     print(os.popen("uptime").read().strip())
     main(ns)
     main_master(ns)
+    main_master_varying(ns)
     print(os.popen("uptime").read().strip())

@@ -7,7 +7,8 @@ Modules, from data to solvers:
 * :mod:`.equations` -- :class:`MasterEquation` (lattice jump generator),
   :class:`DriftDiffusion1D`, :class:`DriftDiffusion2D` (its drift--diffusion--sink PDE);
 * :mod:`.operators` -- their discrete operators (finite volumes; scatter-form jumps);
-* :mod:`.pde1d`, :mod:`.pde2d`, :mod:`.master` -- depth schemes;
+* :mod:`.pde1d`, :mod:`.pde2d`, :mod:`.master`, :mod:`.exponential` -- depth schemes (the last:
+  exponential integrators of the master equation, their exponentials by :mod:`.uniformization`);
 * :mod:`.driver` -- their entry point :func:`solve_kfe` (any equation), with one handling of the depth keywords;
 * :mod:`.result` -- :class:`KFEResult`, a deterministic :class:`~deeplimits._solution.Solution`
   with ``ts``, ``ys[save, *state]`` and ``stats``;
@@ -19,8 +20,9 @@ Modules, from data to solvers:
 Vocabulary (shared with :func:`deeplimits.sde.solve`): output depths are ``saveat``, the
 method is ``scheme=`` -- ``"euler"`` (explicit Euler), ``"implicit_euler"``,
 ``"crank_nicolson"``, ``"theta"`` with ``theta=`` (1-D PDE and master equation), and in 2-D
-the ADI schemes ``"peaceman_rachford"``, ``"douglas"``, ``"hundsdorfer_verwer"`` -- and the
-run metadata is in ``stats``.
+the ADI schemes ``"peaceman_rachford"``, ``"douglas"``, ``"hundsdorfer_verwer"``, for the master
+equation the exponential integrators ``"exponential_midpoint"`` and ``"exponential_cf4"`` with
+``tol=`` -- and the run metadata is in ``stats``.
 
 Examples
 --------

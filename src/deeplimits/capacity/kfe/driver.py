@@ -8,7 +8,9 @@ Depth-scheme names follow the SDE engine (:mod:`deeplimits.sde`): ``"euler"`` is
 explicit Euler step (as ``scheme="euler"`` there), ``"implicit_euler"`` and
 ``"crank_nicolson"`` are the theta method at ``theta = 1`` and ``1/2`` and ``"theta"`` (1-D PDE
 and master equation) takes ``theta=`` in ``[1/2, 1]`` as there; the 2-D PDE adds
-the ADI schemes ``"peaceman_rachford"``, ``"douglas"`` and ``"hundsdorfer_verwer"``.
+the ADI schemes ``"peaceman_rachford"``, ``"douglas"`` and ``"hundsdorfer_verwer"``, the master
+equation the exponential integrators ``"exponential_midpoint"`` and ``"exponential_cf4"``
+(:mod:`.exponential`, with the uniformization tolerance ``tol=``).
 """
 
 from __future__ import annotations
@@ -21,15 +23,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..._checks import check_choice
+from ..._checks import check_choice, check_float
 from ._stepping import check_field, check_positivity, depth_steps, explicit_substeps, save_mask, theta_of
 from .equations import DriftDiffusion1D, DriftDiffusion2D, MasterEquation
+from .exponential import SCHEMES_EXPONENTIAL, run_exponential
 from .master import SCHEMES_MASTER, run_master
 from .pde1d import SCHEMES_1D, explicit_limit_1d, run_1d
 from .pde2d import ADI_CODES, SCHEMES_2D, adi_scheme, explicit_limit_2d, run_2d
 from .result import KFEResult
 
 __all__ = ["solve_kfe"]
+
+#: Default uniformization tolerance of the exponential master-equation schemes.
+TOL_DEFAULT = 1e-12
 
 
 @dataclass(frozen=True)
@@ -110,11 +116,17 @@ def _pde_limit(eq: DriftDiffusion1D | DriftDiffusion2D, ts: ArrayLike) -> float:
     return float(limit)
 
 
+def _no_tol(opts: dict[str, Any]) -> None:
+    if opts["tol"] is not None:
+        raise ValueError(f"tol applies to the exponential master-equation schemes only, not {opts['scheme']!r}")
+
+
 def _solve_pde(eq: Any, c0: ArrayLike, t_end: float, opts: dict[str, Any]) -> KFEResult:
     tic = time.perf_counter()
     is2d = isinstance(eq, DriftDiffusion2D)
     scheme, theta = opts["scheme"], opts["theta"]
     check_choice(scheme, "scheme", SCHEMES_2D if is2d else tuple(SCHEMES_1D))
+    _no_tol(opts)
     th = 0.0 if is2d else theta_of(scheme, theta, SCHEMES_1D)
     limit_at = lambda ts: _pde_limit(eq, ts)
     c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / max diagonal of the operator")
@@ -138,6 +150,15 @@ def _solve_master(eq: Any, c0: ArrayLike, t_end: float, opts: dict[str, Any]) ->
     tic = time.perf_counter()
     scheme = opts["scheme"]
     check_choice(scheme, "scheme", tuple(SCHEMES_MASTER))
+    if scheme in SCHEMES_EXPONENTIAL:
+        if opts["theta"] is not None:
+            raise ValueError(f"theta applies to scheme='theta' only, not {scheme!r}")
+        tol = TOL_DEFAULT if opts["tol"] is None else opts["tol"]
+        tol = check_float(tol, "tol", minimum=0.0, maximum=1.0, strict_min=True, strict_max=True)
+        c0, d = _prepare(eq.grid, c0, t_end, opts, lambda ts: np.nan, "")
+        ys, n_matvec = run_exponential(eq, c0, d.depths(), scheme, d.mask, tol)
+        return _result(d, ys, eq.grid, tic, scheme, theta=np.nan, solver="uniformization", tol=tol, n_matvec=n_matvec)
+    _no_tol(opts)
     th = theta_of(scheme, opts["theta"], SCHEMES_MASTER)
     limit_at = lambda ts: eq.explicit_limit(*eq.coefficients(ts))
     c0, d = _prepare(eq.grid, c0, t_end, opts, limit_at, "1 / (lambda (1 - q_0) + kappa)")
@@ -157,6 +178,7 @@ def solve_kfe(
     saveat: ArrayLike | None = None,
     substeps: bool = False,
     theta: float | None = None,
+    tol: float | None = None,
 ) -> KFEResult:
     """Integrate a capacity KFE (master equation or drift-diffusion PDE) over depth ``[t0, t_end]``.
 
@@ -174,6 +196,11 @@ def solve_kfe(
         Master equation and 1-D PDE: ``"euler"`` (explicit), ``"implicit_euler"``,
         ``"crank_nicolson"``, ``"theta"`` (the theta method with ``theta=`` in ``[1/2, 1]``);
         the master equation takes its coefficients at ``t_n`` / ``t_{n+1}``.
+        Master equation also: the exponential integrators ``"exponential_midpoint"``
+        (``exp(dt G(t_n + dt/2))`` per step, order 2) and ``"exponential_cf4"``
+        (commutator-free Magnus, two exponentials per step at the Gauss nodes, order 4),
+        each exponential applied by uniformization (positive; exact up to ``tol`` for
+        depth-independent coefficients, whatever ``dt``).
         2-D PDE: ``"euler"``, ``"implicit_euler"`` (Douglas ADI, ``theta = 1``, order 1),
         ``"crank_nicolson"`` (Douglas ADI, ``theta = 1/2``; Hundsdorfer--Verwer with
         ``theta = 1/2`` when ``D_xy != 0``; order 2), ``"peaceman_rachford"`` (diagonal
@@ -183,6 +210,9 @@ def solve_kfe(
         Initial depth.
     saveat : array_like, optional
         Output depths, points of the step grid ``t0 + k dt``; default ``(t0, t_end)``.
+        The saved fields do not depend on ``saveat``, except with the exponential schemes
+        and depth-independent coefficients, whose exponentials are merged between saved
+        depths (the fields then agree to within ``tol``).
     substeps : bool
         ``"euler"`` only: split each step into the fewest equal sub-steps that respect
         the stability limit (PDE: ``1 / max diagonal of the operator``; master equation:
@@ -191,20 +221,27 @@ def solve_kfe(
         ``scheme="theta"``: its implicitness, in ``[1/2, 1]``.  2-D: implicitness of the
         Douglas / Hundsdorfer--Verwer schemes (default ``1/2`` for Douglas,
         ``1/2 + sqrt(3)/6`` for Hundsdorfer--Verwer).
+    tol : float, optional
+        Exponential master-equation schemes only: uniformization tolerance in ``(0, 1)``
+        (default ``1e-12``); the truncated Poisson sums remove at most ``tol`` times the
+        total capacity over the whole solve.
 
     Returns
     -------
     KFEResult
         ``ys[save, *grid.shape]`` at the depths ``ts`` (``saveat``), metadata in ``stats``
-        (master equation: ``stats["solver"]`` is ``"fft"`` on a periodic lattice, else ``"sparse_lu"``).
+        (master equation: ``stats["solver"]`` is ``"fft"`` on a periodic lattice, ``"sparse_lu"``
+        on a bounded one, ``"uniformization"`` for the exponential schemes, which also record
+        ``tol`` and ``n_matvec``, the number of lattice passes).
 
     Raises
     ------
     TypeError
         If ``eq`` is not one of the three equation types.
     ValueError
-        Bad grid/field/coefficients, ``dt <= 0``, unknown scheme, or an
-        explicit step past the stability limit (naming ``dt`` and the limit).
+        Bad grid/field/coefficients, ``dt <= 0``, unknown scheme, ``tol`` outside ``(0, 1)``
+        or given to another scheme, an explicit step past the stability limit (naming ``dt``
+        and the limit), or a CF4 step whose combined jump rates are negative (naming ``dt``).
 
     Examples
     --------
@@ -214,12 +251,15 @@ def solve_kfe(
     >>> res = solve_kfe(eq, np.eye(8)[4], 1.0, n_steps=10, scheme="euler", saveat=[0.5, 1.0])
     >>> res.ys.shape, round(float(res.mass()[-1]), 12)
     ((2, 8), 1.0)
+    >>> res = solve_kfe(eq, np.eye(8)[4], 1.0, n_steps=4, scheme="exponential_cf4", tol=1e-12)
+    >>> bool(res.ys.min() >= 0), round(float(res.mass()[-1]), 9)
+    (True, 1.0)
     >>> g = Grid1D(-5, 5, 100, "reflecting")
     >>> res = solve_kfe(DriftDiffusion1D(g, v=0.3, D=0.5), np.exp(-g.x**2), 1.0, n_steps=50)
     >>> res.ts.tolist(), bool(np.allclose(res.mass(), res.mass()[0], rtol=1e-12))
     ([0.0, 1.0], True)
     """
-    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps, theta=theta)
+    opts = dict(dt=dt, n_steps=n_steps, scheme=scheme, t0=t0, saveat=saveat, substeps=substeps, theta=theta, tol=tol)
     if isinstance(eq, MasterEquation):
         return _solve_master(eq, c0, t_end, opts)
     if isinstance(eq, (DriftDiffusion1D, DriftDiffusion2D)):

@@ -1,11 +1,12 @@
-"""Lattice master equation over depth: explicit Euler, implicit Euler and Crank--Nicolson.
+"""Lattice master equation over depth: explicit Euler, implicit Euler, Crank--Nicolson (and the table of all schemes).
 
 :func:`run_master` runs the steps; :func:`.driver.solve_kfe` is the entry point that checks
 the keywords and builds the result.
 
 Explicit Euler (``"euler"``, Numba) has the limit ``dt <= 1 / (lambda (1 - q_0) + kappa)``,
 which also makes it positive; implicit Euler and Crank--Nicolson use exact circulant solves
-by FFT on periodic lattices and a sparse LU factorisation otherwise.
+by FFT on periodic lattices and a sparse LU factorisation otherwise.  The exponential
+integrators ``"exponential_midpoint"`` and ``"exponential_cf4"`` are in :mod:`.exponential`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,20 @@ import scipy.sparse.linalg as spla
 
 from ._linalg import Floats, Mask
 from .equations import MasterEquation
+from .exponential import SCHEMES_EXPONENTIAL
 from .operators import apply_master, generator_matrix
 
 __all__ = ["SCHEMES_MASTER", "run_master"]
 
-#: Depth schemes of the master equation and their implicitness theta (``"theta"``: given by ``theta=``).
-SCHEMES_MASTER = {"euler": 0.0, "implicit_euler": 1.0, "crank_nicolson": 0.5, "theta": None}
+#: Depth schemes of the master equation and their implicitness theta (``"theta"``: given by ``theta=``;
+#: the exponential integrators of :mod:`.exponential` have none).
+SCHEMES_MASTER: dict[str, float | None] = {
+    "euler": 0.0,
+    "implicit_euler": 1.0,
+    "crank_nicolson": 0.5,
+    "theta": None,
+    **dict.fromkeys(SCHEMES_EXPONENTIAL),
+}
 
 
 @nb.njit(cache=True)
