@@ -60,6 +60,10 @@ from ._steps import (
 from .domain import enforce_box
 from .lazy import lazy_njit
 
+# The random numbers are inlined into the cached kernels of this module, and Numba's on-disk cache does
+# not see changes to imported functions: the normals changed with the vectorised Box--Muller blocks of
+# deeplimits.rng (2026-12), and this note changes this file so that stale cached kernels are recompiled.
+
 # --------------------------------------------------------------------------------------
 # Euler--Maruyama
 
