@@ -46,7 +46,7 @@ __all__ = [
 
 #: Length of the blocks of normals that kernels draw at a time with :func:`fill_normals`
 #: (even, so that a stream's normals do not depend on the block length).
-NORMAL_BLOCK = 16
+NORMAL_BLOCK = 64
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

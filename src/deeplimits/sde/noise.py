@@ -108,30 +108,37 @@ def check_increments(dW: ArrayLike, *, n_steps: int, n_noise: int, n_paths: int 
 
 
 @nb.njit(cache=True, inline="always")
-def new_carry(s):
-    """The RNG carry ``(state, block, position)`` of a path whose stream starts at state ``s``.
+def new_carry(s, n_draws):
+    """The RNG carry ``(state, block, position, left)`` of a path whose stream starts at state ``s``.
 
-    ``block`` holds :data:`~deeplimits.rng.NORMAL_BLOCK` normals drawn ahead with
-    :func:`~deeplimits.rng.fill_normals` (SIMD-vectorised); ``position`` is the
-    next unused one (the block starts used up).
+    ``block`` holds up to :data:`~deeplimits.rng.NORMAL_BLOCK` normals drawn ahead
+    with :func:`~deeplimits.rng.fill_normals` (a SIMD-vectorised loop), stored at
+    its end: ``block[position:]`` are the unused ones.  ``left`` counts the
+    normals the path will still draw beyond the block (``n_draws`` in all, e.g.
+    ``n_steps * n_noise``), so the last refill draws no more than needed.
     """
-    return s, np.empty(NORMAL_BLOCK), NORMAL_BLOCK
+    return s, np.empty(NORMAL_BLOCK), NORMAL_BLOCK, n_draws
 
 
 @nb.njit(cache=True, inline="always")
-def draw_increments(dw, sqrt_h, s, block, pos):
-    """Fill ``dw`` with ``N(0, h)`` increments from the carry ``(s, block, pos)`` (see :func:`new_carry`).
+def draw_increments(dw, sqrt_h, s, block, pos, left):
+    """Fill ``dw`` with ``N(0, h)`` increments from the carry ``(s, block, pos, left)`` of :func:`new_carry`.
 
-    Normals are taken in order from ``block``, which is refilled with the next
-    :data:`~deeplimits.rng.NORMAL_BLOCK` normals of the stream when used up; as
-    the block length is even, the sequence equals
-    :func:`deeplimits.rng.fill_normals` over the whole path.  Returns the
-    updated carry.
+    Normals are taken in order from ``block``; when it is used up, the next
+    ``min(NORMAL_BLOCK, left)`` normals of the stream (rounded up to even) are
+    drawn into its end.  As every refill has even length, the sequence equals
+    :func:`deeplimits.rng.fill_normals` over the whole path, whatever
+    ``n_draws``.  Returns the updated carry.
     """
+    nb_ = block.size
     for j in range(dw.size):
-        if pos == block.size:
-            s = fill_normals(s, block)
-            pos = 0
+        if pos == nb_:
+            n = min(nb_, left + (left & 1))
+            if n < 2:
+                n = 2  # more draws than announced: continue the stream all the same
+            pos = nb_ - n
+            s = fill_normals(s, block[pos:])
+            left -= n
         dw[j] = block[pos] * sqrt_h
         pos += 1
-    return s, block, pos
+    return s, block, pos, left
