@@ -112,7 +112,7 @@ def normal_pair(s):
 
 @nb.njit(cache=True, inline="always")
 def _unit(x):
-    # (x >> 11 + 0.5) 2**-53 as in uniform, with the integer-to-float conversion done by
+    # ((x >> 11) + 0.5) 2**-53 as in uniform, with the integer-to-float conversion done by
     # bit manipulation (exact), which vectorises also where the CPU has no such instruction.
     n = np.int64(x >> _S11)
     hi = _bits_float(_MAGIC | (n >> 1)) - _TWO52
