@@ -18,6 +18,10 @@ from ..parallel import chunkable
 from ..rng import kernel_seed, normal_pair, stream_state
 from .maps import Q_STAR, as_float_array, check_u, shaping_coefficient, u_map_scalar
 
+# The random numbers are inlined into the cached kernels of this module, and Numba's on-disk cache does
+# not see changes to imported functions: the normals changed with the vectorised Box--Muller blocks of
+# deeplimits.rng (2026-12), and this note changes this file so that stale cached kernels are recompiled.
+
 __all__ = ["depth_recursion_u", "depth_recursion_reference", "relu_asymptote", "sample_one_layer"]
 
 

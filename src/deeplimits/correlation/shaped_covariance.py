@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._checks import check_int
 from .._linalg import solve_inplace
 from ..rng import kernel_seed, stream_state
-from ..sde.noise import check_increments, draw_increments
+from ..sde.noise import check_increments, draw_increments, new_carry
 from .sampling import ShapedSampling, shaped_sampler
 from .shaped_sde import check_cov, check_kappa, nu_scalar
 
@@ -115,9 +115,7 @@ def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, first_path, dW, use_dW, 
     nn = m * (m + 1) // 2
     n_steps = grid.size - 1
     for i in nb.prange(n_paths):
-        s = stream_state(seed, first_path + i)
-        spare = 0.0
-        have = False
+        s, block, pos, left = new_carry(stream_state(seed, first_path + i), n_steps * nn)
         L = L0.copy()
         Ln = np.empty((m, m))
         E = np.empty((m, m))
@@ -136,7 +134,7 @@ def _cov_factor_kernel(L0, kappa, grid, save_idx, seed, first_path, dW, use_dW, 
                     z[k] = dW[i, step, k]
             else:
                 # the package's noise model: the same increments as sde.brownian_increments
-                s, spare, have = draw_increments(z, sh, s, spare, have)
+                s, block, pos, left = draw_increments(z, sh, s, block, pos, left)
             _factor_D(L, kappa, ws, D)
             # E = I + D h + dH/2 with the noise numbering of _factor_diffusion
             for r in range(m):

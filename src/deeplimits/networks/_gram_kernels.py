@@ -29,6 +29,10 @@ import numpy as np
 
 from ..rng import fill_normals, stream_state
 
+# The random numbers are inlined into the cached kernels of this module, and Numba's on-disk cache does
+# not see changes to imported functions: the normals changed with the vectorised Box--Muller blocks of
+# deeplimits.rng (2026-12), and this note changes this file so that stale cached kernels are recompiled.
+
 
 @nb.njit(cache=True)
 def _factor_from_distances(D, L):

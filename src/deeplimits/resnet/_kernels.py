@@ -9,6 +9,10 @@ import numpy as np
 
 from ..rng import fill_normals, stream_state
 
+# The random numbers are inlined into the cached kernels of this module, and Numba's on-disk cache does
+# not see changes to imported functions: the normals changed with the vectorised Box--Muller blocks of
+# deeplimits.rng (2026-12), and this note changes this file so that stale cached kernels are recompiled.
+
 #: Residual-branch variants: ``cohen``: h + a sigma(W h + b);  ``res1``: h + a V sigma(h);
 #: ``res3``: h + a V sigma(W h).
 VARIANTS = {"cohen": 0, "res1": 1, "res3": 2}

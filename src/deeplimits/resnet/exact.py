@@ -29,6 +29,10 @@ from ._kernels import act, record, record_last
 from .finite import ResNetBatch
 from .spec import ResNetSpec, initial_state, resnet_simulator
 
+# The random numbers are inlined into the cached kernels of this module, and Numba's on-disk cache does
+# not see changes to imported functions: the normals changed with the vectorised Box--Muller blocks of
+# deeplimits.rng (2026-12), and this note changes this file so that stale cached kernels are recompiled.
+
 __all__ = ["exact_resnets"]
 
 

@@ -14,7 +14,7 @@ from numba import types
 from .._linalg import solve_inplace
 from ..rng import stream_state
 from .domain import enforce_box
-from .noise import draw_increments
+from .noise import draw_increments, new_carry
 
 # The user's drift/diffusion reach the kernels as first-class function values of
 # fixed signatures.  The kernels are therefore compiled once, with explicit
@@ -46,17 +46,17 @@ FAIL_DRIFT, FAIL_DIFFUSION, FAIL_STATE, FAIL_NEWTON, FAIL_DOMAIN = 1, 2, 3, 4, 5
 
 
 @nb.njit(cache=True, inline="always")
-def start_path(y0, i, m, seed, first_path, ys, save_idx):
+def start_path(y0, i, m, seed, first_path, ys, save_idx, n_draws):
     """Path ``i``'s working arrays, RNG carry and first output slot.
 
     Returns ``(y, f, g, dw, rng, js)``: the state (a copy of ``y0[i]``), drift
     ``(dim,)``, diffusion ``(dim, m)`` and increment ``(m,)`` buffers, the carry
-    ``(state, spare, have)`` of stream ``(seed, first_path + i)`` and the next
-    output slot after saving the initial state.
+    (:func:`~deeplimits.sde.noise.new_carry`) of stream ``(seed, first_path + i)``, which
+    will draw ``n_draws`` normals, and the next output slot after saving the initial state.
     """
     y = y0[i].copy()
     dim = y.size
-    rng = (stream_state(seed, first_path + i), 0.0, False)
+    rng = new_carry(stream_state(seed, first_path + i), n_draws)
     return y, np.empty(dim), np.zeros((dim, m)), np.empty(m), rng, save_initial(ys, i, save_idx, y)
 
 
@@ -67,8 +67,8 @@ def increments(dw, sqrt_h, rng, use_dW, dW, i, k):
         for j in range(dw.size):
             dw[j] = dW[i, k, j]
         return rng
-    s, spare, have = rng
-    return draw_increments(dw, sqrt_h, s, spare, have)
+    s, block, pos, left = rng
+    return draw_increments(dw, sqrt_h, s, block, pos, left)
 
 
 @nb.njit(cache=True, inline="always")

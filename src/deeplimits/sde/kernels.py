@@ -60,6 +60,10 @@ from ._steps import (
 from .domain import enforce_box
 from .lazy import lazy_njit
 
+# The random numbers are inlined into the cached kernels of this module, and Numba's on-disk cache does
+# not see changes to imported functions: the normals changed with the vectorised Box--Muller blocks of
+# deeplimits.rng (2026-12), and this note changes this file so that stale cached kernels are recompiled.
+
 # --------------------------------------------------------------------------------------
 # Euler--Maruyama
 
@@ -69,7 +73,7 @@ def euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_p
     """Euler--Maruyama: ``y += f h + g dW`` (strong order 1/2, weak order 1)."""
     ys, fail, exits = out
     for i in nb.prange(y0.shape[0]):
-        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx, (grid.size - 1) * m)
         for k in range(grid.size - 1):
             t, h, rng, ok = begin_step(drift, diffusion, grid, k, y, p, f, g, dw, rng, use_dW, dW, fail, i)
             if not ok:
@@ -98,7 +102,7 @@ def milstein_kernel(
     dim = y0.shape[1]
     ys, fail, exits = out
     for i in nb.prange(y0.shape[0]):
-        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx, (grid.size - 1) * m)
         gtmp = np.zeros((dim, m))
         dg = np.empty(dim)
         ytmp = np.empty(dim)
@@ -153,7 +157,7 @@ def theta_kernel(
     lo, hi, closed, code = box
     ys, fail, exits = out
     for i in nb.prange(y0.shape[0]):
-        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx, (grid.size - 1) * m)
         fp = np.empty(dim)
         fm = np.empty(dim)
         ytmp = np.empty(dim)
@@ -205,7 +209,7 @@ def weak2_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed, first_p
     """
     ys, fail, exits = out
     for i in nb.prange(y0.shape[0]):
-        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx)
+        y, f, g, dw, rng, js = start_path(y0, i, m, seed, first_path, ys, save_idx, (grid.size - 1) * m)
         ysup = np.empty(1)
         for k in range(grid.size - 1):
             t, h, rng, ok = begin_step(drift, diffusion, grid, k, y, p, f, g, dw, rng, use_dW, dW, fail, i)

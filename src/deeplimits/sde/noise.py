@@ -3,7 +3,8 @@
 Path ``first_path + i`` of a run with seed ``seed`` draws its increments from
 stream ``(seed, first_path + i)`` of :mod:`deeplimits.rng`, in the order
 ``step 0 noise 0, step 0 noise 1, ..., step 1 noise 0, ...``, with normals made
-in Box--Muller pairs.  A path's increments therefore depend only on
+in Box--Muller pairs and drawn in blocks of :data:`~deeplimits.rng.NORMAL_BLOCK`
+(a SIMD-vectorised loop).  A path's increments therefore depend only on
 ``(seed, global path index, grid)``: never on the number of threads, the batch
 the path runs in, or the machine.  :func:`brownian_increments` returns exactly
 the increments the kernels of :func:`deeplimits.sde.solve` draw, so they can be
@@ -19,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import check_allocation, check_array, check_int, check_seed
-from ..rng import normal_array, normal_pair
+from ..rng import NORMAL_BLOCK, fill_normals, normal_array
 from .grids import check_grid
 
 __all__ = ["brownian_increments", "coarsen_increments", "check_increments"]
@@ -107,21 +108,37 @@ def check_increments(dW: ArrayLike, *, n_steps: int, n_noise: int, n_paths: int 
 
 
 @nb.njit(cache=True, inline="always")
-def draw_increments(dw, sqrt_h, s, spare, have):
-    """Fill ``dw`` with ``N(0, h)`` increments from the stream state ``s``.
+def new_carry(s, n_draws):
+    """The RNG carry ``(state, block, position, left)`` of a path whose stream starts at state ``s``.
 
-    Normals come in Box--Muller pairs; the second of a pair is carried in
-    ``(spare, have)`` to the next call, so no number is wasted and the sequence
-    equals :func:`deeplimits.rng.fill_normals` over the whole path.
-    Returns the updated ``(s, spare, have)``.
+    ``block`` holds up to :data:`~deeplimits.rng.NORMAL_BLOCK` normals drawn ahead
+    with :func:`~deeplimits.rng.fill_normals` (a SIMD-vectorised loop), stored at
+    its end: ``block[position:]`` are the unused ones.  ``left`` counts the
+    normals the path will still draw beyond the block (``n_draws`` in all, e.g.
+    ``n_steps * n_noise``), so the last refill draws no more than needed.
     """
+    return s, np.empty(NORMAL_BLOCK), NORMAL_BLOCK, n_draws
+
+
+@nb.njit(cache=True, inline="always")
+def draw_increments(dw, sqrt_h, s, block, pos, left):
+    """Fill ``dw`` with ``N(0, h)`` increments from the carry ``(s, block, pos, left)`` of :func:`new_carry`.
+
+    Normals are taken in order from ``block``; when it is used up, the next
+    ``min(NORMAL_BLOCK, left)`` normals of the stream (rounded up to even) are
+    drawn into its end.  As every refill has even length, the sequence equals
+    :func:`deeplimits.rng.fill_normals` over the whole path, whatever
+    ``n_draws``.  Returns the updated carry.
+    """
+    nb_ = block.size
     for j in range(dw.size):
-        if have:
-            dw[j] = spare * sqrt_h
-            have = False
-        else:
-            z0, z1, s = normal_pair(s)
-            dw[j] = z0 * sqrt_h
-            spare = z1
-            have = True
-    return s, spare, have
+        if pos == nb_:
+            n = min(nb_, left + (left & 1))
+            if n < 2:
+                n = 2  # more draws than announced: continue the stream all the same
+            pos = nb_ - n
+            s = fill_normals(s, block[pos:])
+            left -= n
+        dw[j] = block[pos] * sqrt_h
+        pos += 1
+    return s, block, pos, left

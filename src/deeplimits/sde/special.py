@@ -4,7 +4,7 @@ An :class:`~deeplimits.sde.SDE` may carry ``kernels={scheme: run}``.  When
 ``solve(sde, ..., scheme=scheme)`` is called, the arguments are checked as for
 the generic kernels, then ``run(call)`` receives a :class:`KernelCall` and
 returns a :class:`KernelResult`.  A specialised kernel must draw its noise with
-:func:`deeplimits.sde.noise.draw_increments` from stream
+:func:`deeplimits.sde.noise.draw_increments` (carry from :func:`~deeplimits.sde.noise.new_carry`) from stream
 ``(call.seed, call.first_path + i)`` (or read ``call.dW``), so it sees exactly
 the Brownian paths of the generic kernels, and must count domain exits in
 ``exits``.  A path that stops is marked in ``fail`` with one of the causes

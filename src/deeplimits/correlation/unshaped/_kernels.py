@@ -9,7 +9,7 @@ import numpy as np
 
 from ...rng import stream_state
 from ...sde.domain import enforce_box
-from ...sde.noise import draw_increments
+from ...sde.noise import draw_increments, new_carry
 from ...sde.special import FAIL_DOMAIN, FAIL_STATE
 from .equation import q_drift_value
 
@@ -87,9 +87,7 @@ def path_kernel(
     # one path per prange iteration, stream first_path + i (independent of threads and batches)
     n_steps = grid.size - 1
     for i in nb.prange(y0.shape[0]):
-        s = stream_state(seed, first_path + i)
-        spare = 0.0
-        have = False
+        s, block, pos, left = new_carry(stream_state(seed, first_path + i), n_steps)
         dw = np.empty(1)
         x = y0[i, 0]
         xa = np.empty(1)
@@ -102,7 +100,7 @@ def path_kernel(
             if use_dW:
                 dB = dW[i, k, 0]
             else:
-                s, spare, have = draw_increments(dw, math.sqrt(h), s, spare, have)
+                s, block, pos, left = draw_increments(dw, math.sqrt(h), s, block, pos, left)
                 dB = dw[0]
             x, reflected = _step(kind, x, grid[k], grid[k + 1], h, dB, milstein, p)
             if not np.isfinite(x):

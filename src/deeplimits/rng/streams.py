@@ -15,7 +15,12 @@ Usage inside a kernel::
         z0, z1, s = normal_pair(s)
 
 Normals are produced by the Box--Muller transform (two per pair of uniforms);
-uniforms lie in the open interval (0, 1), so ``log`` is always finite.
+uniforms lie in the open interval (0, 1), so ``log`` is always finite.  The
+``log``, ``sin`` and ``cos`` of the transform are the branch-free functions of
+:mod:`deeplimits.rng.elementary`, so that :func:`fill_normals`, which computes
+the pairs of a vector independently of each other (uniform number ``k`` of a
+stream is the hash of ``state + (k + 1) * golden``), compiles to SIMD code.
+The scalar :func:`normal_pair` gives bit-identical values.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._checks import check_allocation, check_int, check_seed
+from .._checks import check_allocation, check_int, check_seed
+from .elementary import _bits_float, log_positive, sincos
 
 __all__ = [
     "stream_state",
@@ -35,7 +41,12 @@ __all__ = [
     "normal_array",
     "uniform_array",
     "kernel_seed",
+    "NORMAL_BLOCK",
 ]
+
+#: Length of the blocks of normals that kernels draw at a time with :func:`fill_normals`
+#: (even, so that a stream's normals do not depend on the block length).
+NORMAL_BLOCK = 64
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -46,6 +57,8 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
 _TWO_PI = 2.0 * np.pi
+_MAGIC = 0x4330000000000000  # bits of 2**52
+_TWO52 = 4503599627370496.0
 
 
 @nb.njit(cache=True, inline="always")
@@ -94,9 +107,36 @@ def normal_pair(s):
     """Return ``(z0, z1, new_state)``: two independent standard normals (Box--Muller)."""
     u1, s = uniform(s)
     u2, s = uniform(s)
-    r = np.sqrt(-2.0 * np.log(u1))
-    a = _TWO_PI * u2
-    return r * np.cos(a), r * np.sin(a), s
+    return _box_muller(u1, u2) + (s,)
+
+
+@nb.njit(cache=True, inline="always")
+def _unit(x):
+    # ((x >> 11) + 0.5) 2**-53 as in uniform, with the integer-to-float conversion done by
+    # bit manipulation (exact), which vectorises also where the CPU has no such instruction.
+    n = np.int64(x >> _S11)
+    hi = _bits_float(_MAGIC | (n >> 1)) - _TWO52
+    lo = _bits_float(_MAGIC | (n & 1)) - _TWO52
+    return (2.0 * hi + lo + 0.5) * _TWO_M53
+
+
+@nb.njit(cache=True, inline="always")
+def _box_muller(u1, u2):
+    r = np.sqrt(-2.0 * log_positive(u1))
+    sn, cs = sincos(_TWO_PI * u2)
+    return r * cs, r * sn
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _normal_pairs(s, out, n_pairs):
+    # out[2j], out[2j + 1] = pair j, from uniforms 2j and 2j + 1 after state s; the pairs are
+    # independent of each other, so LLVM vectorises the loop (error_model="numpy": the
+    # division in log_positive raises nothing, so the loop has no branch).
+    for j in range(n_pairs):
+        c = s + np.uint64(2 * j + 1) * _GOLDEN
+        z0, z1 = _box_muller(_unit(_mix64(c)), _unit(_mix64(c + _GOLDEN)))
+        out[2 * j] = z0
+        out[2 * j + 1] = z1
 
 
 @nb.njit(cache=True, inline="always")
@@ -110,20 +150,18 @@ def normal(s):
 def fill_normals(s, out):
     """Fill the 1-D array ``out`` with standard normals drawn in pairs; return the new state.
 
-    Values are taken two at a time from :func:`normal_pair`; for odd lengths the
-    second value of the last pair is discarded.  Every kernel that needs a vector
-    of normals from one stream uses this, so equal streams give equal vectors.
+    The values equal those of successive :func:`normal_pair` calls, bit for bit;
+    for odd lengths the second value of the last pair is discarded.  The pairs
+    are computed in a SIMD-vectorised loop.  Every kernel that needs a vector of
+    normals from one stream uses this, so equal streams give equal vectors.
     """
     m = out.shape[0]
-    j = 0
-    while j + 1 < m:
-        z0, z1, s = normal_pair(s)
-        out[j] = z0
-        out[j + 1] = z1
-        j += 2
-    if j < m:
+    n_pairs = m // 2
+    _normal_pairs(s, out, n_pairs)
+    s = s + np.uint64(2 * n_pairs) * _GOLDEN
+    if m % 2:
         z0, _, s = normal_pair(s)
-        out[j] = z0
+        out[m - 1] = z0
     return s
 
 
