@@ -7,7 +7,7 @@ Three Monte-Carlo entry points, each at increasing path counts, in one run:
   ``solve`` returning the paths;
 * ``summarise_networks(relu_mlp, ...)`` (width 32, depth 16, every layer saved, 3 inputs) with the same
   four summaries, against ``relu_mlp`` returning the ``NetworkBatch``;
-* ``count_walkers`` on a residual conv stack, against ``run_walkers`` returning every walker.
+* ``walker_capacity`` on a residual conv stack, against ``run_walkers`` returning every walker.
 
 Peak memory is ``tracemalloc``'s peak of the Python-side allocations (NumPy arrays included) during
 the call.  The claim checked is that the summaries' peak does not grow with the path count while the
@@ -22,7 +22,7 @@ import tracemalloc
 
 import numpy as np
 
-from deeplimits.capacity import count_walkers, residual_stack, run_walkers
+from deeplimits.capacity import residual_stack, run_walkers, walker_capacity
 from deeplimits.networks import relu_mlp, summarise_networks
 from deeplimits.sde import Histogram, Moments, Quantiles, Reducer, models, solve, uniform_grid
 
@@ -68,7 +68,7 @@ def cases(n):
             lambda: relu_mlp(gram, 32, 16, n_nets, seed=0),
         ),
         f"walkers, {n:.0e} walkers": (
-            lambda: count_walkers(stack, c, n, seed=0),
+            lambda: walker_capacity(stack, c, n, seed=0),
             lambda: run_walkers(stack, c, n, seed=0),
         ),
     }

@@ -37,7 +37,8 @@ def test_states_order_and_summaries_agree_with_the_networks(small_blocks):
     assert s.shape == (450, 3, 6)
     np.testing.assert_array_equal(s[..., :3], b.sqnorm)
     np.testing.assert_array_equal(s[..., 3:], b.one_minus_corr[..., [0, 0, 1], [1, 2, 2]])
-    sol = summarise_networks(resnet, GRAM, 16, 6, 450, summary=_spec(), seed=2, first_path=5, save=[0, 3, 6])
+    save = {"save": [0, 3, 6]}
+    sol = summarise_networks(resnet, GRAM, 16, 6, 450, summary=_spec(), seed=2, first_path=5, options=save)
     np.testing.assert_array_equal(sol.ts, [0.0, 3.0, 6.0])
     np.testing.assert_allclose(sol.moments.mean, s.mean(axis=0), rtol=1e-13)
     np.testing.assert_allclose(sol.moments.var[1:], s.var(axis=0, ddof=1)[1:], rtol=1e-11)
@@ -71,6 +72,6 @@ def test_bad_arguments_name_what_is_wrong():
     with pytest.raises(ValueError, match="n_nets"):
         summarise_networks(relu_mlp, g, 8, 2, 2.5, summary=Moments())
     with pytest.raises(TypeError, match="progress"):
-        summarise_networks(relu_mlp, g, 8, 2, 10, summary=Moments(), progress=True)
+        summarise_networks(relu_mlp, g, 8, 2, 10, summary=Moments(), options={"progress": True})
     with pytest.raises(ValueError, match="width"):
         summarise_networks(relu_mlp, g, 0, 2, 10, summary=Moments())

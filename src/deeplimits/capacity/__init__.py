@@ -60,7 +60,7 @@ from .layers import PADDINGS, ConvLayer, ScalingLaw, Transition, plain_stack, re
 from .limits import KFECoefficients, kfe_coefficients, kramers_moyal, master_equation_periodic
 from .profile import CapacityEstimate, capacity_profile
 from .regimes import classify_regime, growth_exponent, spread, spread_vs_depth
-from .walkers import WalkerCounts, WalkerResult, count_walkers, run_walkers, walker_capacity
+from .walkers import WalkerResult, run_walkers, walker_capacity
 
 __all__ = [
     # chain
@@ -75,8 +75,6 @@ __all__ = [
     "chain_moments",
     "WalkerResult",
     "run_walkers",
-    "count_walkers",
-    "WalkerCounts",
     "walker_capacity",
     # finite networks
     "ACTIVATIONS",

@@ -29,9 +29,9 @@ from ._validate import check_capacity
 from .lattice import LOST, REFUSED, jump_target
 from .layers import ConvLayer
 
-__all__ = ["WalkerCounts", "WalkerResult", "count_walkers", "run_walkers", "walker_capacity"]
+__all__ = ["WalkerResult", "run_walkers", "walker_capacity"]
 
-#: Walkers per block of :func:`count_walkers`: its memory is that of one block, whatever ``n_walkers``.
+#: Walkers per block of :func:`walker_capacity`: its memory is that of one block, whatever ``n_walkers``.
 BLOCK_WALKERS = 1 << 16
 
 
@@ -221,92 +221,29 @@ def run_walkers(
 
 
 @dataclass(frozen=True, eq=False)
-class WalkerCounts:
-    """Surviving walkers per lattice site: the streaming summary of :func:`run_walkers`.
-
-    Attributes
-    ----------
-    counts : ndarray of int64, shape ``grid_shape``
-        Walkers alive at the input, per site.
-    n_walkers : int
-        Walkers run (alive or not).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from deeplimits.capacity import count_walkers, residual_stack
-    >>> res = count_walkers(residual_stack([1.0, 1.0], 4, a=1.0), np.eye(5)[2], 1000, seed=0)
-    >>> res.n_walkers, int(res.counts.sum())
-    (1000, 1000)
-    """
+class _Counts:
+    """Surviving walkers per site (``counts``) out of ``n_walkers``; chunks add up exactly (integers)."""
 
     counts: NDArray[np.int64]
     n_walkers: int
 
-    def capacity(self) -> NDArray[np.float64]:
-        """``counts / n_walkers``: the same floats as :meth:`WalkerResult.capacity` of the same walkers."""
-        return np.asarray(self.counts / max(self.n_walkers, 1), dtype=np.float64)
-
     @classmethod
-    def concat(cls, parts: Sequence[WalkerCounts]) -> WalkerCounts:
-        """Counts of consecutive runs added (integers: exact, whatever the chunking).
-
-        Raises
-        ------
-        ValueError
-            If there are no parts or their lattices differ.
-        """
-        parts = list(parts)
-        if not parts or any(p.counts.shape != parts[0].counts.shape for p in parts):
-            raise ValueError("parts must be a non-empty sequence of counts on one lattice")
+    def concat(cls, parts: Sequence[_Counts]) -> _Counts:
         return cls(np.sum([p.counts for p in parts], axis=0, dtype=np.int64), sum(p.n_walkers for p in parts))
 
 
 @chunkable("n_walkers")
 @with_progress("n_walkers")
-def count_walkers(
-    layers: Sequence[ConvLayer],
-    c_out: ArrayLike,
-    n_walkers: int,
-    seed: int = 0,
-    *,
-    first_path: int = 0,
-    progress: bool | None = None,
-) -> WalkerCounts:
-    """Walkers of :func:`run_walkers` counted per input site, in memory independent of ``n_walkers``.
-
-    The walkers run in blocks of :data:`BLOCK_WALKERS`; each block's positions are counted and dropped.
-    Walker ``i`` is walker ``i`` of ``run_walkers(layers, c_out, n_walkers, seed, first_path=first_path)``.
-
-    Parameters
-    ----------
-    layers, c_out, n_walkers, seed, first_path
-        As in :func:`run_walkers`.
-
-    Returns
-    -------
-    WalkerCounts
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from deeplimits.capacity import residual_stack
-    >>> stack, c = residual_stack([1.0, 2.0, 1.0], 16, a=1.0), np.eye(9)[4]
-    >>> bool((count_walkers(stack, c, 500).capacity() == run_walkers(stack, c, 500).capacity()).all())
-    True
-    """
-    n_walkers = check_int(n_walkers, "n_walkers", minimum=1)
-    first_path = check_int(first_path, "first_path", minimum=0)
-    counts: NDArray[np.int64] | None = None
+def _count_walkers(layers, c_out, n_walkers, seed, *, first_path=0, progress=None):
+    # the walkers of run_walkers in blocks of BLOCK_WALKERS, each block's positions counted and dropped
+    counts = None
     for lo in range(0, n_walkers, BLOCK_WALKERS):
-        n = min(BLOCK_WALKERS, n_walkers - lo)
-        res = run_walkers(layers, c_out, n, seed, first_path=first_path + lo, progress=False)
+        res = run_walkers(layers, c_out, min(BLOCK_WALKERS, n_walkers - lo), seed, first_path=first_path + lo)
         pos = res.positions[res.alive]
         flat = np.ravel_multi_index(tuple(pos.T), res.grid_shape) if len(pos) else np.zeros(0, np.int64)
         block = np.bincount(flat, minlength=int(np.prod(res.grid_shape))).reshape(res.grid_shape)
         counts = block if counts is None else counts + block
-    assert counts is not None
-    return WalkerCounts(counts.astype(np.int64), n_walkers)
+    return _Counts(counts.astype(np.int64), n_walkers)
 
 
 def walker_capacity(
@@ -323,8 +260,11 @@ def walker_capacity(
     layers, c_out, n_walkers, seed
         As in :func:`run_walkers`.
     **options
-        ``first_path``, ``executor``, ``chunk_size``, ``progress``: passed to :func:`count_walkers`
-        (memory independent of ``n_walkers``).
+        ``first_path``, ``executor``, ``chunk_size``, ``progress``, as in :func:`run_walkers`.
+
+    The walkers run in blocks of :data:`BLOCK_WALKERS` whose positions are counted and dropped, so
+    memory does not grow with ``n_walkers``; the counts are those of ``run_walkers`` with the same
+    arguments, bit for bit.
 
     Returns
     -------
@@ -341,4 +281,9 @@ def walker_capacity(
     >>> est.shape, round(float(est.sum()), 12)
     ((9,), 1.0)
     """
-    return count_walkers(layers, c_out, n_walkers, seed, **options).capacity() * float(np.sum(c_out))
+    n_walkers = check_int(n_walkers, "n_walkers", minimum=1)
+    unknown = sorted(options.keys() - {"first_path", "executor", "chunk_size", "progress"})
+    if unknown:
+        raise TypeError(f"walker_capacity got unexpected keyword(s) {unknown}")
+    res = _count_walkers(layers, c_out, n_walkers, seed, **options)
+    return np.asarray(res.counts / n_walkers * float(np.sum(c_out)), dtype=np.float64)

@@ -11,7 +11,7 @@ executor and thread count.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from numpy.typing import ArrayLike
@@ -29,31 +29,6 @@ BLOCK_NETS = 1024
 
 
 @chunkable("n_nets")
-def _summarise(
-    simulator: Callable[..., NetworkBatch],
-    gram0: ArrayLike,
-    width: int,
-    depth: int,
-    n_nets: int,
-    summary: SummarySpec,
-    options: dict[str, Any],
-    *,
-    first_path: int = 0,
-) -> SummarySolution:
-    specs = check_summary(summary)
-    last: list[NetworkBatch] = []
-
-    def run_batch(lo: int, hi: int) -> Any:
-        batch = simulator(gram0, width, depth, hi - lo, first_path=first_path + lo, progress=False, **options)
-        last[:] = [batch]
-        return batch.states()
-
-    segments = summarise(run_batch, n_nets, first_path, specs, BLOCK_NETS)
-    batch = last[0]
-    stats = dict(batch.stats, n_nets=n_nets, first_path=first_path)
-    return SummarySolution(ts=batch.ts, specs=specs, segments=segments, stats=stats, block_paths=BLOCK_NETS)
-
-
 def summarise_networks(
     simulator: Callable[..., NetworkBatch],
     gram0: ArrayLike,
@@ -62,10 +37,9 @@ def summarise_networks(
     n_nets: int,
     *,
     summary: SummarySpec,
+    seed: int = 0,
     first_path: int = 0,
-    executor: Any = None,
-    chunk_size: int | None = None,
-    **options: Any,
+    options: Mapping[str, Any] | None = None,
 ) -> SummarySolution:
     """Summaries of ``n_nets`` networks of a simulator, in memory independent of ``n_nets``.
 
@@ -74,18 +48,13 @@ def summarise_networks(
     simulator : callable
         :func:`~deeplimits.networks.relu_mlp`, :func:`~deeplimits.networks.leaky_mlp`,
         :func:`~deeplimits.networks.shaped_mlp` or :func:`~deeplimits.networks.resnet`.
-    gram0, width, depth, n_nets
+    gram0, width, depth, n_nets, seed, first_path
         As for the simulator.
     summary : Moments, Histogram, Quantiles, Reducer or a list of them
         What to keep of the state vectors ``(q_1, ..., q_m, 1 - rho_12, ..., 1 - rho_(m-1)m)`` of the
         networks at each saved layer (:mod:`deeplimits.sde.summaries`).
-    first_path : int
-        Network ``k`` draws from stream ``(seed, first_path + k)``.
-    executor, chunk_size
-        Run the networks in chunks, locally or on an executor (:func:`deeplimits.parallel.run_in_chunks`);
-        the simulator must then be picklable (the package's simulators are).
-    **options
-        The simulator's other keywords (``seed``, ``engine``, ``save``, its model parameters).
+    options : mapping, optional
+        The simulator's other keywords (``engine``, ``save``, its model parameters).
 
     Returns
     -------
@@ -95,7 +64,8 @@ def summarise_networks(
     Raises
     ------
     TypeError
-        If ``simulator`` is not callable, or ``summary`` is not a summary specification.
+        If ``simulator`` is not callable, ``summary`` is not a summary specification, or ``options``
+        holds ``progress``, ``executor`` or ``chunk_size`` (keywords of this function's own run).
     ValueError
         As the simulator, naming the argument.
 
@@ -109,19 +79,20 @@ def summarise_networks(
     """
     if not callable(simulator):
         raise TypeError(f"simulator must be a network simulator such as relu_mlp, got {simulator!r}")
-    check_summary(summary)
+    specs = check_summary(summary)
     n_nets = check_int(n_nets, "n_nets", minimum=1)
-    if "progress" in options:  # the blocks run without a bar
-        raise TypeError("progress is not a keyword of summarise_networks")
-    return _summarise(
-        simulator,
-        gram0,
-        width,
-        depth,
-        n_nets,
-        summary,
-        options,
-        first_path=first_path,
-        executor=executor,
-        chunk_size=chunk_size,
-    )
+    kw = dict(options or {})
+    taken = sorted({"progress", "executor", "chunk_size", "seed", "first_path"} & kw.keys())
+    if taken:
+        raise TypeError(f"options must not hold {taken}: they are keywords of summarise_networks")
+    last: list[NetworkBatch] = []
+
+    def run_batch(lo: int, hi: int) -> Any:
+        batch = simulator(gram0, width, depth, hi - lo, seed=seed, first_path=first_path + lo, progress=False, **kw)
+        last[:] = [batch]
+        return batch.states()
+
+    segments = summarise(run_batch, n_nets, first_path, specs, BLOCK_NETS)
+    batch = last[0]
+    stats = dict(batch.stats, n_nets=n_nets, first_path=first_path)
+    return SummarySolution(ts=batch.ts, specs=specs, segments=segments, stats=stats, block_paths=BLOCK_NETS)

@@ -31,19 +31,6 @@ import numpy as np
 from .._checks import check_allocation, check_int, check_seed
 from .elementary import _bits_float, log_positive, sincos
 
-__all__ = [
-    "stream_state",
-    "next_uint64",
-    "uniform",
-    "normal_pair",
-    "normal",
-    "fill_normals",
-    "normal_array",
-    "uniform_array",
-    "kernel_seed",
-    "NORMAL_BLOCK",
-]
-
 #: Length of the blocks of normals that kernels draw at a time with :func:`fill_normals`
 #: (even, so that a stream's normals do not depend on the block length).
 NORMAL_BLOCK = 64

@@ -44,21 +44,7 @@ from .._solution import SUMMED_STATS
 from .reductions import Histogram, HistogramResult, Moments, MomentsResult
 from .sketches import Quantiles, QuantilesResult, Reducer
 
-__all__ = [
-    "BLOCK_PATHS",
-    "Moments",
-    "MomentsResult",
-    "Histogram",
-    "HistogramResult",
-    "Quantiles",
-    "QuantilesResult",
-    "Reducer",
-    "SummarySolution",
-    "SummarySpec",
-    "check_summary",
-    "reduce_paths",
-    "summarise",
-]
+__all__ = ["BLOCK_PATHS", "SummarySolution", "SummarySpec", "check_summary", "reduce_paths", "summarise"]
 
 #: Paths per reduction block (global path indices ``[b B, (b + 1) B)``); also the batch size of ``solve``.
 BLOCK_PATHS = 1 << 16

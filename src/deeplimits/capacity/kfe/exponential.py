@@ -52,14 +52,8 @@ def exponential_actions(
 
     Parameters
     ----------
-    eq : MasterEquation
-        The equation.
-    ts : ndarray (n + 1,)
-        Step depths ``t0 + k h``.
-    scheme : str
-        ``"exponential_midpoint"`` or ``"exponential_cf4"``.
-    save_mask : ndarray of bool (n + 1,)
-        Depths to save.
+    eq, ts, scheme, save_mask
+        As in :func:`run_exponential`.
 
     Returns
     -------
@@ -136,10 +130,8 @@ def run_exponential(
 
     Parameters
     ----------
-    eq : MasterEquation
-        The equation.
-    c0 : ndarray
-        Checked initial field, shape ``eq.grid.shape``.
+    eq, c0
+        As in :func:`.master.run_master`.
     ts : ndarray (n + 1,)
         Step depths ``t0 + k h``.
     scheme : str
@@ -173,5 +165,5 @@ def run_exponential(
     ys = np.empty((int(np.sum(save_mask)),) + shape2)
     bcx, bcy = eq.boundary_codes
     c = np.ascontiguousarray(np.asarray(c0, dtype=float).reshape(shape2))
-    n = run_actions(c, eq.jumps, rates, kap, tau, tols, bcx, bcy, bool(save_mask[0]), save_after, ys)
+    n = run_actions(c, eq.jumps, bcx, bcy, (rates, kap, tau, tols), bool(save_mask[0]), save_after, ys)
     return ys.reshape((ys.shape[0],) + eq.grid.shape), int(n)

@@ -214,12 +214,9 @@ def expm_uniformized(
 def run_actions(
     c0: Floats,
     offs: NDArray[np.int64],
-    rates: Floats,
-    kappa: Floats,
-    tau: Floats,
-    tols: Floats,
     bcx: int,
     bcy: int,
+    actions: tuple[Floats, Floats, Floats, Floats],
     save_first: bool,
     save_after: Mask,
     ys: Floats,
@@ -230,14 +227,11 @@ def run_actions(
     ----------
     c0 : ndarray (nx, ny)
         Initial field.
-    offs : ndarray of int64 (m, 2)
-        Jump offsets.
-    rates : ndarray (n_actions, m)
-        Jump rates of each exponential.
-    kappa, tau, tols : ndarray (n_actions,)
-        Sink, depth and Poisson-tail bound of each exponential.
-    bcx, bcy : int
-        Boundary codes.
+    offs, bcx, bcy
+        As in :func:`expm_uniformized`.
+    actions : tuple of ndarray
+        ``(rates, kappa, tau, tols)`` of the exponentials: jump rates ``(n_actions, m)``, and the
+        sink, depth and Poisson-tail bound of each, ``(n_actions,)``.
     save_first : bool
         Save ``c0`` first.
     save_after : ndarray of bool (n_actions,)
@@ -255,7 +249,7 @@ def run_actions(
     >>> import numpy as np
     >>> c0 = np.full((4, 1), 0.25); ys = np.empty((1, 4, 1))
     >>> r = np.array([[1.0, 1.0]]); one = np.ones(1)
-    >>> n = run_actions(c0, np.array([[-1, 0], [1, 0]]), r, 0 * one, one, 1e-9 * one, 0, 0, False, one > 0, ys)
+    >>> n = run_actions(c0, np.array([[-1, 0], [1, 0]]), 0, 0, (r, 0 * one, one, 1e-9 * one), False, one > 0, ys)
     >>> bool(np.allclose(ys[0], 0.25))
     True
     """
@@ -267,6 +261,7 @@ def run_actions(
     if save_first:
         ys[0] = c
         isave = 1
+    rates, kappa, tau, tols = actions
     total = 0
     for a in range(tau.shape[0]):
         total += expm_uniformized(c, offs, rates[a], kappa[a], tau[a], tols[a], bcx, bcy, out, w1, w2)
