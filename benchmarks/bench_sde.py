@@ -27,9 +27,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import tracemalloc
+from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -140,20 +140,10 @@ def summary_memory(sde, grid, n_paths):
     return peak, rss("VmHWM:") - before, seconds
 
 
-_COLD_EXAMPLE = """
-import numba as nb
-from deeplimits.sde import SDE, solve, uniform_grid
-
-@nb.njit(cache=True)
-def drift(t, y, p, out):
-    out[0] = p[0] * y[0]
-
-@nb.njit(cache=True)
-def diffusion(t, y, p, out):
-    out[0, 0] = p[1] * y[0]
-
-sol = solve(SDE(drift, diffusion, params=[0.5, 0.8]), [1.0], uniform_grid(0.0, 1.0, 256), n_paths=10_000, seed=0)
-"""
+def readme_example():
+    """The README's example (its first ``python`` block), the code whose cold start is timed."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    return readme.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def cold_start():
@@ -162,7 +152,7 @@ def cold_start():
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "example.py")
         with open(script, "w") as f:
-            f.write(textwrap.dedent(_COLD_EXAMPLE))
+            f.write(readme_example())
         for label, cmd, cache in [
             ("import deeplimits.sde, cold", ["-c", "import deeplimits.sde"], "a"),
             ("README example, cold", [script], "b"),
