@@ -40,6 +40,8 @@ CASES = [
     pytest.param("corr.shaped_limit", "noise", 0.9, marks=slow),
     pytest.param("corr.shaped_limit", "norm_noise", 1.1, marks=slow),
     pytest.param("corr.shaped_limit", "norm_noise", 0.9, marks=slow),
+    pytest.param("corr.unshaped_limit", "noise", 0.9),
+    pytest.param("corr.unshaped_limit", "noise", 1.1, marks=slow),
     pytest.param("corr.unshaped_limit", "drift", 1.1, marks=slow),
     pytest.param("corr.unshaped_limit", "drift", 0.9, marks=slow),
     pytest.param("cap.finite_network", "rule", 1.1, marks=slow),
@@ -83,8 +85,7 @@ def test_every_declared_coefficient_is_planted():
         assert exp.perturbable, eid
         assert exp.resolution.keys() == {"quick", "full"}, eid
         for coef in exp.perturbable:
-            if (eid, coef) not in planted:
-                assert eid == "corr.unshaped_limit" and coef == "noise", (eid, coef)
+            assert (eid, coef) in planted, (eid, coef)
 
 
 def test_perturb_is_checked(tmp_path):
