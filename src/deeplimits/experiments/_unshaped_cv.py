@@ -69,7 +69,8 @@ def network_y(gram0, n, ts, n_nets, seed, batch=500):
     for first in range(0, n_nets, batch):
         b = relu_mlp(gram0, n, int(ls.max()), min(batch, n_nets - first), seed=seed, first_path=first, save="all")
         P, u = b.sqnorm, b.one_minus_corr[:, :, 0, 1]
-        ok = np.all(np.isfinite(u[:, 1:]), axis=1) & np.all(P > 0, axis=(1, 2))
+        # a dead column (P = 0) or, at tiny widths, an exact rho = 1 (u = 0) leaves y undefined
+        ok = np.all(np.isfinite(u[:, 1:]) & (u[:, 1:] > 0), axis=1) & np.all(P > 0, axis=(1, 2))
         dead += int((~ok).sum())
         P, u = P[ok], u[ok]
         xi = innovations(P, u)
