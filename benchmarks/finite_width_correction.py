@@ -116,7 +116,7 @@ def simulate(widths, ts, nets, seed):
     for k, n in enumerate(widths):
         samples, d = network_y(gram_from_correlation(RHO0), int(n), ts, int(nets[k]), seed * 1000 + k)
         dead += d
-        for j, (y, z) in enumerate(samples):
+        for j, (y, z, _) in enumerate(samples):
             l = round(ts[j] * n)
             ratio = np.sqrt(Q_STAR / (l * l * ubar[l]))  # y_det(l) / Y_STAR
             x, c = y / m[j], (y + 0.5 * z) / m[j]

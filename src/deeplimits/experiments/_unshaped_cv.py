@@ -9,6 +9,12 @@ normalised next Gram ``Gamma_ab = Phi^{l+1}_ab / sqrt(P_a P_b)`` a sum of ``n`` 
 ``w_l = (s/t) e^{2(t-s)} y_l l/(l+1)``, ``s = (l+1)/n``, the estimate ``mean(y + Z/2)`` is unbiased whatever
 the limit, with a standard error 2x (n = 32) to 15x (n = 1024) smaller than that of ``mean(y)``
 (``docs/theory/finite-networks.md``, "Finite-width correction of the mean").
+
+The same innovations give a control variate for ``E[log y]``: the innovation of ``log y_{l+1}`` is
+``-xi_l / 2`` to first order, and it reaches ``log y_t`` with the factor ``d log E[y_t | y_s] / d log y_s
+= w_l / m_l``, ``m_l = w_l + Y_STAR (e^{2(t-s)} - 1)/(2t)`` (the limit's conditional mean, with ``y_s``
+replaced by ``y_l l/(l+1)`` as in ``w_l``).  ``Z_log = sum_l (w_l / m_l) xi_l`` has conditional means 0 as
+well, so ``mean(log y + Z_log / 2)`` is an unbiased estimate of ``E[log y]``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from deeplimits.correlation.maps import corr_map_u
+from deeplimits.correlation.unshaped import Y_STAR
 from deeplimits.networks import relu_mlp
 
 __all__ = ["innovations", "network_y"]
@@ -31,7 +38,7 @@ def innovations(P, u):
 
 
 def network_y(gram0, n, ts, n_nets, seed, batch=500):
-    """Raw ``y`` and its control variate ``Z`` per time, from ``n_nets`` width-``n`` ReLU MLPs.
+    """Raw ``y`` and the control variates ``Z``, ``Z_log`` per time, from ``n_nets`` width-``n`` ReLU MLPs.
 
     Parameters
     ----------
@@ -48,20 +55,22 @@ def network_y(gram0, n, ts, n_nets, seed, batch=500):
 
     Returns
     -------
-    samples : list of (ndarray, ndarray)
-        Per time, ``(y, Z)`` of the networks without a dead column; ``mean(y + Z/2)`` estimates ``E[y]``.
+    samples : list of (ndarray, ndarray, ndarray)
+        Per time, ``(y, Z, Z_log)`` of the networks without a dead column; ``mean(y + Z/2)`` estimates
+        ``E[y]`` and ``mean(log y + Z_log/2)`` estimates ``E[log y]``, both without bias.
     dead : int
         Networks dropped.
     """
     ls = np.rint(ts * n).astype(int)
     if np.any(np.abs(ts * n - ls) > 1e-9) or np.any(ls < 1):
         raise ValueError("every t * width must be a positive integer layer index")
-    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in ts]
+    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in ts]
     dead = 0
     for first in range(0, n_nets, batch):
         b = relu_mlp(gram0, n, int(ls.max()), min(batch, n_nets - first), seed=seed, first_path=first, save="all")
         P, u = b.sqnorm, b.one_minus_corr[:, :, 0, 1]
-        ok = np.all(np.isfinite(u[:, 1:]), axis=1) & np.all(P > 0, axis=(1, 2))
+        # a dead column (P = 0) or, at tiny widths, an exact rho = 1 (u = 0) leaves y undefined
+        ok = np.all(np.isfinite(u[:, 1:]) & (u[:, 1:] > 0), axis=1) & np.all(P > 0, axis=(1, 2))
         dead += int((~ok).sum())
         P, u = P[ok], u[ok]
         xi = innovations(P, u)
@@ -69,5 +78,6 @@ def network_y(gram0, n, ts, n_nets, seed, batch=500):
         for j, (t, l) in enumerate(zip(ts, ls, strict=True)):
             s = np.arange(1, l + 1) / n
             w = (s / t) * np.exp(2.0 * (t - s)) * v[:, :l] / np.arange(1, l + 1)
-            parts[j].append((v[:, l] / l, np.sum(w * xi[:, :l], axis=1)))
-    return [(np.concatenate([p[0] for p in q]), np.concatenate([p[1] for p in q])) for q in parts], dead
+            w_log = w / (w + Y_STAR * np.expm1(2.0 * (t - s)) / (2.0 * t))
+            parts[j].append((v[:, l] / l, np.sum(w * xi[:, :l], axis=1), np.sum(w_log * xi[:, :l], axis=1)))
+    return [tuple(np.concatenate([p[i] for p in q]) for i in range(3)) for q in parts], dead

@@ -50,6 +50,7 @@ _UNSHAPED_QUICK = dict(
     n_sde=20000,
     steps_per_unit=1024,
     fit_min_width=32,
+    fit_min_depth=16,
     n_boot=200,
     rates=[1.0, LOG],
     false_alarm=0.01,
@@ -60,20 +61,23 @@ _UNSHAPED_QUICK = dict(
     id="corr.unshaped_limit",
     checks="ReLU MLP (He init, gram engine): the law of y = (l^2 (1 - rho_l))^-1/2 at t = l/n in {0.25, 0.5, 1} "
     "converges to the singular-start q-SDE (Li & Nica 2023) as the width n grows.",
-    criterion="For every t: (1) W1 distance of raw y = 1/(l sqrt(1 - rho_l)) to the SDE law at the largest width "
+    criterion="For every t, with the fitted widths those n >= fit_min_width whose depth l = t n >= "
+    "fit_min_depth: (1) W1 distance of raw y = 1/(l sqrt(1 - rho_l)) to the SDE law at the largest width "
     "< 1/2 of that at the smallest width; (2) the relative error of E[y_hat] (y_hat = y with l^2 replaced "
     "by the exact infinite-width factor Q*/ubar_l, same limit; estimated with an exactly unbiased control "
-    "variate) fitted as a + (A log n + B)/n, A free, over widths >= fit_min_width (the derived finite-width "
-    "correction, docs/theory/finite-networks.md) has |a| / se(a) < z_(1 - false_alarm / (2 k)) over the "
-    "k times (se from the fit covariance, inflated by sqrt(chi2/dof) when > 1): 2.94 for k = 3 and a "
-    "family-wise false-alarm rate of 1 %; (3) the trimmed W1 distance of y_hat (quantiles 1%..99%) "
-    "extrapolated to n = infinity through its signed quantile differences (each fitted with the same "
-    "model over widths >= fit_min_width), W1_inf = mean_p |a(p)|, is below the bootstrap null mean + 4 "
-    "null standard deviations (the law W1_inf has when the true intercepts are zero).",
+    "variate) against the exact E[y_t], and (3) the difference of E[log y_hat] (control variate likewise) "
+    "and E[log y_t] of the SDE sample, each fitted as a + (A log n + B)/n, A free (the derived "
+    "finite-width correction, docs/theory/finite-networks.md), have |a| / se(a) < z_(1 - false_alarm / "
+    "(2 k)) over the k = 2 x (number of times) mean checks (se from the fit covariance, inflated by "
+    "sqrt(chi2/dof) when > 1, and for (3) combined with the SDE sample's standard error): 3.14 for "
+    "k = 6 and a family-wise false-alarm rate of 1 %; (4) the trimmed W1 distance of y_hat (quantiles "
+    "1%..99%) extrapolated to n = infinity through its signed quantile differences (each fitted with the "
+    "same model over the same widths), W1_inf = mean_p |a(p)|, is below the bootstrap null mean + 4 null "
+    "standard deviations (the law W1_inf has when the true intercepts are zero).",
     quick=_UNSHAPED_QUICK,
     full=dict(_UNSHAPED_QUICK, widths=[32, 64, 128, 256, 512, 1024, 2048], n_nets=3000, n_sde=100000, fit_min_width=64),
     resolution=dict(
-        quick="10 % in the drift coefficient (2 y of the y-SDE); a 10 % error in the noise coefficient is not resolved",
+        quick="10 % in the drift coefficient (2 y of the y-SDE) and 10 % in the noise coefficient (sqrt2 y)",
         full="not measured",
     ),
     perturbable=("drift", "noise"),
@@ -88,14 +92,17 @@ def unshaped_limit(params, *, seed, outdir):
     f = factors(params, ("drift", "noise"))
     y_sde = unshaped_y(ts, int(params["n_sde"]), seed * 1000 + 999, int(params["steps_per_unit"]), f)
     ey = unshaped_mean_y(ts, f)
-    raw, hat, hat_cv, n_dead = _unshaped_samples(widths, ts, params, seed)
-    fit = widths >= params["fit_min_width"]
+    raw, hat, hat_cv, log_cv, n_dead = _unshaped_samples(widths, ts, params, seed)
     rates = tuple(params["rates"])
     model = rate_label(rates)
-    z_thr = float(stats.norm.isf(float(params["false_alarm"]) / (2 * ts.size)))
+    n_mean_checks = 2 * ts.size
+    z_thr = float(stats.norm.isf(float(params["false_alarm"]) / (2 * n_mean_checks)))
     checks, metrics = [], {"dead_networks": n_dead, "perturb": f}
     for j, t in enumerate(ts):
         tag = f"t={t:g}"
+        fit = (widths >= params["fit_min_width"]) & (np.rint(t * widths) >= params["fit_min_depth"])
+        if fit.sum() <= len(rates):
+            raise ValueError(f"t={t:g}: {fit.sum()} widths with n >= fit_min_width and t n >= fit_min_depth")
         w1_raw = np.array([wasserstein(raw[j][k], y_sde[:, j]) for k in range(widths.size)]) / ey[j]
         checks.append(
             Check(
@@ -121,7 +128,23 @@ def unshaped_limit(params, *, seed, outdir):
                 "<",
                 z_thr,
                 note=f"E[y_hat]/E[y] - 1 = a + {model}, a = {a:.4f} +- {se_a:.4f}, chi2/dof = {chi2:.2f}; "
-                f"threshold: family-wise false alarm {params['false_alarm']:g} over {ts.size} times",
+                f"threshold: family-wise false alarm {params['false_alarm']:g} over {n_mean_checks} mean checks",
+            )
+        )
+        log_sde = np.log(y_sde[:, j])
+        log_ref, log_ref_se = float(log_sde.mean()), float(log_sde.std(ddof=1) / np.sqrt(log_sde.size))
+        d_log = np.array([x.mean() - log_ref for x in log_cv[j]])
+        se_log = np.array([x.std(ddof=1) / np.sqrt(x.size) for x in log_cv[j]])
+        a_log, se_a_log, chi2_log = fit_rates(widths[fit], d_log[fit], se_log[fit], rates)
+        se_log_tot = float(np.hypot(se_a_log, log_ref_se))
+        checks.append(
+            Check(
+                f"log_mean_intercept_z_{tag}",
+                abs(a_log) / se_log_tot,
+                "<",
+                z_thr,
+                note=f"E[log y_hat] - E[log y] = a + {model}, a = {a_log:.4f} +- {se_a_log:.4f} (fit) +- "
+                f"{log_ref_se:.4f} (SDE sample), chi2/dof = {chi2_log:.2f}",
             )
         )
         qh, qr = (
@@ -155,7 +178,13 @@ def unshaped_limit(params, *, seed, outdir):
             rel_mean_error_hat=[y.mean() / ey[j] - 1 for y in hat[j]],
             rel_mean_error_hat_cv=rel.tolist(),
             se_rel_mean=se.tolist(),
+            fit_widths=widths[fit].tolist(),
             mean_fit=dict(a=a, se_a=se_a, chi2=chi2),
+            log_mean_error_cv=d_log.tolist(),
+            se_log_mean=se_log.tolist(),
+            log_mean_sde=log_ref,
+            log_mean_sde_se=log_ref_se,
+            log_mean_fit=dict(a=a_log, se_a=se_a_log, se_total=se_log_tot, chi2=chi2_log),
             mean_fit_models=mean_fits,
             trimmed_w1_hat=qh,
             trimmed_w1_raw=qr,
@@ -179,21 +208,23 @@ def unshaped_limit(params, *, seed, outdir):
 
 
 def _unshaped_samples(widths, ts, params, seed):
-    """Per (t, width): raw ``y = 1/(l sqrt(u_l))``, ``y_hat = y_* sqrt(ubar_l / u_l)`` and ``y_hat`` plus its
-    control variate (same mean, :mod:`deeplimits.experiments._unshaped_cv`), from the gram engine."""
+    """Per (t, width): raw ``y = 1/(l sqrt(u_l))``, ``y_hat = y_* sqrt(ubar_l / u_l)``, ``y_hat`` plus its
+    control variate (same mean) and ``log y_hat`` plus its control variate (same mean; both from
+    :mod:`deeplimits.experiments._unshaped_cv`), from the gram engine."""
     N, rho0 = int(params["n_nets"]), float(params["rho0"])
     G = gram_from_correlation(rho0)
     ubar = depth_recursion_u(1.0 - rho0, int(round(ts.max() * widths.max())))
-    raw, hat, hat_cv = ([[None] * widths.size for _ in ts] for _ in range(3))
+    raw, hat, hat_cv, log_cv = ([[None] * widths.size for _ in ts] for _ in range(4))
     n_dead = 0
     for k, n in enumerate(widths):
         samples, n_dead_k = network_y(G, int(n), ts, N, seed * 1000 + k)
         n_dead += n_dead_k
-        for j, (y, z) in enumerate(samples):
+        for j, (y, z, z_log) in enumerate(samples):
             l = int(round(ts[j] * n))
             ratio = np.sqrt(Q_STAR / (l * l * ubar[l]))  # deterministic depth orbit y_l / Y_STAR
             raw[j][k], hat[j][k], hat_cv[j][k] = y, y / ratio, (y + 0.5 * z) / ratio
-    return raw, hat, hat_cv, n_dead
+            log_cv[j][k] = np.log(y) + 0.5 * z_log - np.log(ratio)
+    return raw, hat, hat_cv, log_cv, n_dead
 
 
 def _plot_unshaped_densities(outdir, ts, widths, raw, hat, y_sde):
