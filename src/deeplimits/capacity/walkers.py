@@ -255,16 +255,16 @@ def walker_capacity(
 ) -> NDArray[np.float64]:
     """Monte-Carlo estimate of :func:`~deeplimits.capacity.chain.propagate`.
 
+    The walkers run in blocks of :data:`BLOCK_WALKERS` whose positions are counted and dropped, so
+    memory does not grow with ``n_walkers``; the counts are those of :func:`run_walkers` with the
+    same arguments, bit for bit.
+
     Parameters
     ----------
     layers, c_out, n_walkers, seed
         As in :func:`run_walkers`.
     **options
         ``first_path``, ``executor``, ``chunk_size``, ``progress``, as in :func:`run_walkers`.
-
-    The walkers run in blocks of :data:`BLOCK_WALKERS` whose positions are counted and dropped, so
-    memory does not grow with ``n_walkers``; the counts are those of ``run_walkers`` with the same
-    arguments, bit for bit.
 
     Returns
     -------

@@ -1,0 +1,170 @@
+"""Benchmark: Milstein on the scalar SDE of ``bench_sde.py``, and Euler on a 3-d SDE with general noise.
+
+Against diffrax (JAX, CPU, float64), timed in the same run at the same step, best of ``--repeat``:
+
+* **Milstein**, ``dq = [(2q - c q^{3/2})/t + 2q] dt + sigma q dW`` on ``[0.2, 1.2]``: deeplimits
+  ``scheme="milstein"`` (diffusion derivative given) against diffrax ``ItoMilstein()`` on one path,
+  ``jax.vmap``-ed over the paths and jitted, ``UnsafeBrownianPath``, ``ForwardMode``;
+* **Euler, 3-d general noise**: ``dY_i = (-Y_i + sin Y_{i+1}/2) dt + sum_j S_ij (1 + cos(Y_j)/10) dW_j``
+  (``S`` tridiagonal, 0.3 on the diagonal and 0.1 beside it: a full, state-dependent 3 x 3 diffusion),
+  ``t`` in ``[0, 1]``; deeplimits ``noise="general"`` against diffrax ``Euler()`` on one path,
+  ``jax.vmap``-ed over the paths and jitted (the idiom for a matrix diffusion), ``UnsafeBrownianPath``.
+
+Rates are path-steps per second.  Command: ``python benchmarks/bench_sde_general.py [--paths ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import numba as nb
+import numpy as np
+from bench_sde import SIGMA, T0, T1, C
+from timing import best_of
+
+from deeplimits.sde import SDE, solve, uniform_grid
+
+
+@nb.njit(cache=True)
+def _q_drift(t, y, p, out):
+    out[0] = (2.0 * y[0] - p[0] * y[0] * np.sqrt(abs(y[0]))) / t + 2.0 * y[0]
+
+
+@nb.njit(cache=True)
+def _q_diffusion(t, y, p, out):
+    out[0, 0] = p[1] * y[0]
+
+
+@nb.njit(cache=True)
+def _q_dgdy(t, y, p, out):
+    out[0] = p[1]
+
+
+@nb.njit(cache=True)
+def _g3_drift(t, y, p, out):
+    for i in range(3):
+        out[i] = -y[i] + 0.5 * np.sin(y[(i + 1) % 3])
+
+
+@nb.njit(cache=True)
+def _g3_diffusion(t, y, p, out):
+    for i in range(3):
+        for j in range(3):
+            s = 0.3 if i == j else (0.1 if abs(i - j) == 1 else 0.0)
+            out[i, j] = s * (1.0 + 0.1 * np.cos(y[j]))
+
+
+S3 = np.array([[0.3, 0.1, 0.0], [0.1, 0.3, 0.1], [0.0, 0.1, 0.3]])
+
+
+def _jax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import diffrax
+    import jax.numpy as jnp
+    import lineax
+
+    return jax, jnp, diffrax, lineax
+
+
+def diffrax_milstein(n_paths, n_steps):
+    """``ItoMilstein`` on one scalar path, ``vmap``-ed over the paths; returns ``run(seed)``.
+
+    (Over one batched state with diagonal noise, ``ItoMilstein`` differentiates the whole batch's
+    diffusion and ran at about 1e3 path-steps/s here, so the per-path ``vmap`` is the fair form.)
+    """
+    jax, jnp, diffrax, _ = _jax()
+
+    def drift(t, y, args):
+        return (2 * y - C * y * jnp.sqrt(jnp.abs(y))) / t + 2 * y
+
+    def diffusion(t, y, args):
+        return SIGMA * y
+
+    def one(key):
+        bm = diffrax.UnsafeBrownianPath(shape=(), key=key)
+        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
+        sol = diffrax.diffeqsolve(
+            terms,
+            diffrax.ItoMilstein(),
+            T0,
+            T1,
+            dt0=(T1 - T0) / n_steps,
+            y0=jnp.asarray(1.0),
+            saveat=diffrax.SaveAt(t1=True),
+            adjoint=diffrax.ForwardMode(),
+            max_steps=n_steps + 2,
+        )
+        return sol.ys
+
+    run = jax.jit(lambda key: jax.vmap(one)(jax.random.split(key, n_paths)))
+    return lambda seed=0: run(jax.random.key(seed)).block_until_ready()
+
+
+def diffrax_general(n_paths, n_steps):
+    """``Euler`` on the 3-d general-noise SDE, one path ``vmap``-ed over the paths; returns ``run(seed)``."""
+    jax, jnp, diffrax, _ = _jax()
+    s = jnp.asarray(S3)
+
+    def drift(t, y, args):
+        return -y + 0.5 * jnp.sin(jnp.roll(y, -1))
+
+    def diffusion(t, y, args):
+        return s * (1.0 + 0.1 * jnp.cos(y))[None, :]
+
+    def one(key):
+        bm = diffrax.UnsafeBrownianPath(shape=(3,), key=key)
+        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
+        sol = diffrax.diffeqsolve(
+            terms,
+            diffrax.Euler(),
+            0.0,
+            1.0,
+            dt0=1.0 / n_steps,
+            y0=jnp.ones(3),
+            saveat=diffrax.SaveAt(t1=True),
+            adjoint=diffrax.ForwardMode(),
+            max_steps=n_steps + 2,
+        )
+        return sol.ys
+
+    run = jax.jit(lambda key: jax.vmap(one)(jax.random.split(key, n_paths)))
+    return lambda seed=0: run(jax.random.key(seed)).block_until_ready()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--paths", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    q = SDE(_q_drift, _q_diffusion, params=[C, SIGMA], diffusion_derivative=_q_dgdy, name="q")
+    g3 = SDE(_g3_drift, _g3_diffusion, dim=3, noise="general", n_noise=3, name="3-d general noise")
+    cases = [
+        ("Milstein, scalar", q, [1.0], uniform_grid(T0, T1, args.steps), "milstein", diffrax_milstein),
+        ("Euler, 3-d general", g3, np.ones(3), uniform_grid(0.0, 1.0, args.steps), "euler", diffrax_general),
+    ]
+    print(f"machine: {os.cpu_count()} cores, numba threads {nb.get_num_threads()}, load {os.getloadavg()[0]:.2f}")
+    print(f"{args.steps} steps, path-steps per second (best of {args.repeat})")
+    print(f"{'case':20s} {'paths':>8s} {'deeplimits':>12s} {'diffrax':>12s} {'x diffrax':>9s}")
+    for label, sde, y0, grid, scheme, peer in cases:
+        solve(sde, y0, grid, saveat=[grid[-1]], n_paths=10, seed=0, scheme=scheme)  # compile outside
+        for n in args.paths:
+            work = n * args.steps
+            ours = work / best_of(
+                lambda: solve(sde, y0, grid, saveat=[grid[-1]], n_paths=n, seed=1, scheme=scheme), args.repeat
+            )
+            try:
+                run = peer(n, args.steps)
+                run()  # compile outside the timing
+                theirs = work / best_of(run, args.repeat)
+            except ImportError:
+                theirs = np.nan
+            print(f"{label:20s} {n:>8d} {ours:>12.3e} {theirs:>12.3e} {ours / theirs:>9.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
