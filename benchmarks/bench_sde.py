@@ -71,8 +71,8 @@ def torchsde_em(n_paths, n_steps):
         return torchsde.sdeint(Q(), y0, ts, method="euler", dt=(T1 - T0) / n_steps)
 
 
-def diffrax_em(n_paths, n_steps):
-    """A jitted batched diffrax Euler solve; returns ``run(seed)`` (compiled on its first call)."""
+def jax_cpu64():
+    """``(jax, jax.numpy, diffrax, lineax)`` with float64 on the CPU (set before any array is made)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -81,28 +81,44 @@ def diffrax_em(n_paths, n_steps):
     import jax.numpy as jnp
     import lineax
 
+    return jax, jnp, diffrax, lineax
+
+
+def diffrax_solve(drift, diffusion, solver, t0, t1, y0, n_steps):
+    """``solve(key) -> (ys at t1, steps)``: one ``diffeqsolve`` from ``y0`` driven by an
+    ``UnsafeBrownianPath`` of ``y0``'s shape, fixed step, ``ForwardMode`` (not jitted: jit or vmap it)."""
+    _, _, diffrax, _ = jax_cpu64()
+
+    def solve(key):
+        bm = diffrax.UnsafeBrownianPath(shape=y0.shape, key=key)
+        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
+        sol = diffrax.diffeqsolve(
+            terms,
+            solver,
+            t0,
+            t1,
+            dt0=(t1 - t0) / n_steps,
+            y0=y0,
+            saveat=diffrax.SaveAt(t1=True),
+            adjoint=diffrax.ForwardMode(),
+            max_steps=n_steps + 2,
+        )
+        return sol.ys, sol.stats["num_steps"]
+
+    return solve
+
+
+def diffrax_em(n_paths, n_steps):
+    """A jitted batched diffrax Euler solve; returns ``run(seed)`` (compiled on its first call)."""
+    jax, jnp, diffrax, lineax = jax_cpu64()
+
     def drift(t, y, args):
         return (2 * y - C * y * jnp.sqrt(jnp.abs(y))) / t + 2 * y
 
     def diffusion(t, y, args):
         return lineax.DiagonalLinearOperator(SIGMA * y)
 
-    @jax.jit
-    def run(key):
-        bm = diffrax.UnsafeBrownianPath(shape=(n_paths,), key=key)
-        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
-        sol = diffrax.diffeqsolve(
-            terms,
-            diffrax.Euler(),
-            T0,
-            T1,
-            dt0=(T1 - T0) / n_steps,
-            y0=jnp.ones(n_paths),
-            saveat=diffrax.SaveAt(t1=True),
-            adjoint=diffrax.ForwardMode(),
-            max_steps=n_steps + 2,
-        )
-        return sol.ys, sol.stats["num_steps"]
+    run = jax.jit(diffrax_solve(drift, diffusion, diffrax.Euler(), T0, T1, jnp.ones(n_paths), n_steps))
 
     def call(seed=0):
         ys, steps = run(jax.random.key(seed))

@@ -3,8 +3,8 @@
 Against diffrax (JAX, CPU, float64), timed in the same run at the same step, best of ``--repeat``:
 
 * **Milstein**, ``dq = [(2q - c q^{3/2})/t + 2q] dt + sigma q dW`` on ``[0.2, 1.2]``: deeplimits
-  ``scheme="milstein"`` (diffusion derivative given) against diffrax ``ItoMilstein()`` on one path,
-  ``jax.vmap``-ed over the paths and jitted, ``UnsafeBrownianPath``, ``ForwardMode``;
+  ``scheme="milstein"`` (``models.singular_logistic``, diffusion derivative given) against diffrax
+  ``ItoMilstein()`` on one path, ``jax.vmap``-ed over the paths and jitted, ``UnsafeBrownianPath``, ``ForwardMode``;
 * **Euler, 3-d general noise**: ``dY_i = (-Y_i + sin Y_{i+1}/2) dt + sum_j S_ij (1 + cos(Y_j)/10) dW_j``
   (``S`` tridiagonal, 0.3 on the diagonal and 0.1 beside it: a full, state-dependent 3 x 3 diffusion),
   ``t`` in ``[0, 1]``; deeplimits ``noise="general"`` against diffrax ``Euler()`` on one path,
@@ -20,25 +20,10 @@ import os
 
 import numba as nb
 import numpy as np
-from bench_sde import SIGMA, T0, T1, C
+from bench_sde import SIGMA, T0, T1, C, diffrax_solve, jax_cpu64
 from timing import best_of
 
-from deeplimits.sde import SDE, solve, uniform_grid
-
-
-@nb.njit(cache=True)
-def _q_drift(t, y, p, out):
-    out[0] = (2.0 * y[0] - p[0] * y[0] * np.sqrt(abs(y[0]))) / t + 2.0 * y[0]
-
-
-@nb.njit(cache=True)
-def _q_diffusion(t, y, p, out):
-    out[0, 0] = p[1] * y[0]
-
-
-@nb.njit(cache=True)
-def _q_dgdy(t, y, p, out):
-    out[0] = p[1]
+from deeplimits.sde import SDE, models, solve, uniform_grid
 
 
 @nb.njit(cache=True)
@@ -58,25 +43,21 @@ def _g3_diffusion(t, y, p, out):
 S3 = np.array([[0.3, 0.1, 0.0], [0.1, 0.3, 0.1], [0.0, 0.1, 0.3]])
 
 
-def _jax():
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    jax.config.update("jax_platforms", "cpu")
-    import diffrax
-    import jax.numpy as jnp
-    import lineax
-
-    return jax, jnp, diffrax, lineax
+def _vmapped(drift, diffusion, solver, t0, t1, y0, n_paths, n_steps):
+    """One path's ``diffeqsolve`` ``jax.vmap``-ed over ``n_paths`` keys and jitted; returns ``run(seed)``."""
+    jax = jax_cpu64()[0]
+    one = diffrax_solve(drift, diffusion, solver, t0, t1, y0, n_steps)
+    run = jax.jit(lambda key: jax.vmap(lambda k: one(k)[0])(jax.random.split(key, n_paths)))
+    return lambda seed=0: run(jax.random.key(seed)).block_until_ready()
 
 
 def diffrax_milstein(n_paths, n_steps):
-    """``ItoMilstein`` on one scalar path, ``vmap``-ed over the paths; returns ``run(seed)``.
+    """``ItoMilstein`` on the scalar SDE, one path ``vmap``-ed over the paths; returns ``run(seed)``.
 
     (Over one batched state with diagonal noise, ``ItoMilstein`` differentiates the whole batch's
     diffusion and ran at about 1e3 path-steps/s here, so the per-path ``vmap`` is the fair form.)
     """
-    jax, jnp, diffrax, _ = _jax()
+    _, jnp, diffrax, _ = jax_cpu64()
 
     def drift(t, y, args):
         return (2 * y - C * y * jnp.sqrt(jnp.abs(y))) / t + 2 * y
@@ -84,29 +65,12 @@ def diffrax_milstein(n_paths, n_steps):
     def diffusion(t, y, args):
         return SIGMA * y
 
-    def one(key):
-        bm = diffrax.UnsafeBrownianPath(shape=(), key=key)
-        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
-        sol = diffrax.diffeqsolve(
-            terms,
-            diffrax.ItoMilstein(),
-            T0,
-            T1,
-            dt0=(T1 - T0) / n_steps,
-            y0=jnp.asarray(1.0),
-            saveat=diffrax.SaveAt(t1=True),
-            adjoint=diffrax.ForwardMode(),
-            max_steps=n_steps + 2,
-        )
-        return sol.ys
-
-    run = jax.jit(lambda key: jax.vmap(one)(jax.random.split(key, n_paths)))
-    return lambda seed=0: run(jax.random.key(seed)).block_until_ready()
+    return _vmapped(drift, diffusion, diffrax.ItoMilstein(), T0, T1, jnp.asarray(1.0), n_paths, n_steps)
 
 
 def diffrax_general(n_paths, n_steps):
     """``Euler`` on the 3-d general-noise SDE, one path ``vmap``-ed over the paths; returns ``run(seed)``."""
-    jax, jnp, diffrax, _ = _jax()
+    _, jnp, diffrax, _ = jax_cpu64()
     s = jnp.asarray(S3)
 
     def drift(t, y, args):
@@ -115,24 +79,7 @@ def diffrax_general(n_paths, n_steps):
     def diffusion(t, y, args):
         return s * (1.0 + 0.1 * jnp.cos(y))[None, :]
 
-    def one(key):
-        bm = diffrax.UnsafeBrownianPath(shape=(3,), key=key)
-        terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, bm))
-        sol = diffrax.diffeqsolve(
-            terms,
-            diffrax.Euler(),
-            0.0,
-            1.0,
-            dt0=1.0 / n_steps,
-            y0=jnp.ones(3),
-            saveat=diffrax.SaveAt(t1=True),
-            adjoint=diffrax.ForwardMode(),
-            max_steps=n_steps + 2,
-        )
-        return sol.ys
-
-    run = jax.jit(lambda key: jax.vmap(one)(jax.random.split(key, n_paths)))
-    return lambda seed=0: run(jax.random.key(seed)).block_until_ready()
+    return _vmapped(drift, diffusion, diffrax.Euler(), 0.0, 1.0, jnp.ones(3), n_paths, n_steps)
 
 
 def main():
@@ -141,7 +88,7 @@ def main():
     ap.add_argument("--paths", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    q = SDE(_q_drift, _q_diffusion, params=[C, SIGMA], diffusion_derivative=_q_dgdy, name="q")
+    q = models.singular_logistic(C, SIGMA)
     g3 = SDE(_g3_drift, _g3_diffusion, dim=3, noise="general", n_noise=3, name="3-d general noise")
     cases = [
         ("Milstein, scalar", q, [1.0], uniform_grid(T0, T1, args.steps), "milstein", diffrax_milstein),

@@ -160,14 +160,12 @@ def _logistic_drift(t, y, p, out):
     out[0] = (2.0 * q - p[0] * q * np.sqrt(abs(q))) / t + 2.0 * q
 
 
-@nb.njit(cache=True)
-def _logistic_diffusion(t, y, p, out):
-    out[0, 0] = p[1] * y[0]
-
-
 def singular_logistic(c: float = 0.3, sigma: float = 2.0 * np.sqrt(2.0)) -> SDE:
     """``dq = [(2q - c q^{3/2})/t + 2q] dt + sigma q dW``: a non-linear SDE with a ``1/t`` drift.
 
-    The same form as the unshaped-ReLU correlation SDE; used in benchmarks.
+    The same form as the unshaped-ReLU correlation SDE; used in benchmarks.  Its noise is that of
+    :func:`gbm` (with the diffusion derivative, so ``scheme="milstein"`` applies).
     """
-    return SDE(_logistic_drift, _logistic_diffusion, params=[c, sigma], name="singular logistic")
+    return SDE(
+        _logistic_drift, _gbm_diffusion, params=[c, sigma], diffusion_derivative=_gbm_dgdy, name="singular logistic"
+    )
