@@ -225,7 +225,7 @@ def _q_em_from_t0(params, seed):
         q_mil_strong_steps=[32, 64, 128, 256],
         weak_paths=20_000,
         weak_steps=[16, 32, 64, 128],
-        q_weak_paths=5_000,
+        q_weak_paths=20_000,
         q_mil_weak_steps=[16, 32, 64, 128],
         q_weak_steps=[128, 256, 512, 1024],
         cv_paths=10_000,

@@ -60,7 +60,7 @@ def gbm_strong(params, *, seed, outdir):
     "of an Ornstein-Uhlenbeck process, against samples with the exact law",
     criterion="fitted slope of |E Y_h(T)^2 - E Y(T)^2| within +-0.25 of theory; each error resolved "
     "(> 3 standard errors of the paired differences)",
-    quick=dict(n_paths=20000, n_steps=[4, 8, 16, 32, 64], lam=2.0, sigma=1.0, T=1.0),
+    quick=dict(n_paths=100000, n_steps=[4, 8, 16, 32, 64], lam=2.0, sigma=1.0, T=1.0),
     full=dict(n_paths=400000, n_steps=[4, 8, 16, 32, 64, 128], lam=2.0, sigma=1.0, T=1.0),
 )
 def ou_weak(params, *, seed, outdir):
