@@ -228,7 +228,7 @@ def _q_em_from_t0(params, seed):
         q_weak_paths=20_000,
         q_mil_weak_steps=[16, 32, 64, 128],
         q_weak_steps=[128, 256, 512, 1024],
-        cv_paths=10_000,
+        cv_paths=40_000,
         q_em_steps=[128, 256, 512, 1024],
         q_mil_steps=[64, 128, 256, 512],
         t0_table=[0.2, 0.1, 0.05, 0.02, 0.01],
