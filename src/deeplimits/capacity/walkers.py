@@ -63,6 +63,12 @@ class WalkerResult:
     death_layer: np.ndarray
     grid_shape: tuple
 
+    def counts(self) -> NDArray[np.int64]:
+        """Number of surviving walkers per lattice site, shape ``grid_shape``."""
+        pos = self.positions[self.alive]
+        flat = np.ravel_multi_index(tuple(pos.T), self.grid_shape) if len(pos) else np.zeros(0, np.int64)
+        return np.bincount(flat, minlength=int(np.prod(self.grid_shape))).reshape(self.grid_shape)
+
     def capacity(self) -> np.ndarray:
         """Histogram of surviving walkers on the lattice, divided by the number of walkers.
 
@@ -71,11 +77,7 @@ class WalkerResult:
         ndarray, shape ``grid_shape``
             Monte-Carlo estimate of the normalised input capacity (its total is the surviving fraction).
         """
-        n = len(self.alive)
-        pos = self.positions[self.alive]
-        flat = np.ravel_multi_index(tuple(pos.T), self.grid_shape) if len(pos) else np.zeros(0, np.int64)
-        h = np.bincount(flat, minlength=int(np.prod(self.grid_shape))).astype(np.float64)
-        return h.reshape(self.grid_shape) / max(n, 1)
+        return self.counts().astype(np.float64) / max(len(self.alive), 1)
 
     @classmethod
     def concat(cls, parts: Sequence[WalkerResult]) -> WalkerResult:
@@ -238,11 +240,8 @@ def _count_walkers(layers, c_out, n_walkers, seed, *, first_path=0, progress=Non
     # the walkers of run_walkers in blocks of BLOCK_WALKERS, each block's positions counted and dropped
     counts = None
     for lo in range(0, n_walkers, BLOCK_WALKERS):
-        res = run_walkers(layers, c_out, min(BLOCK_WALKERS, n_walkers - lo), seed, first_path=first_path + lo)
-        pos = res.positions[res.alive]
-        flat = np.ravel_multi_index(tuple(pos.T), res.grid_shape) if len(pos) else np.zeros(0, np.int64)
-        block = np.bincount(flat, minlength=int(np.prod(res.grid_shape))).reshape(res.grid_shape)
-        counts = block if counts is None else counts + block
+        block = run_walkers(layers, c_out, min(BLOCK_WALKERS, n_walkers - lo), seed, first_path=first_path + lo)
+        counts = block.counts() if counts is None else counts + block.counts()
     return _Counts(counts.astype(np.int64), n_walkers)
 
 
