@@ -6,8 +6,14 @@ import sys
 import textwrap
 
 import pytest
+from hypothesis import settings
 
 from deeplimits.validation import isolated_registry, registry
+
+# Property tests draw the same examples on every run (the project's rule: fixed seeds), so a CI
+# verdict never depends on which random examples hypothesis happened to try.
+settings.register_profile("deeplimits", derandomize=True, database=None)
+settings.load_profile("deeplimits")
 
 # Experiment source shared by the command-line and cluster tests: a check that fails and an
 # experiment that raises (the file that uses it imports Check, Outcome and experiment).
