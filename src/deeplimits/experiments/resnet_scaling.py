@@ -57,8 +57,13 @@ def _growth_sd(n_nets, width, depths):
         width=10,
         n_nets=65,
     ),
+    resolution=dict(quick="25 % in the critical exponent beta* = H (10 % is not resolved)", full="not measured"),
+    perturbable=("beta_star",),
 )
 def regime_map_exp(params, *, seed, outdir):
+    """Planted error: ``beta_star`` scales the critical exponent ``beta* = H`` of the predictions (the networks keep
+    theirs): growth ``beta* - beta`` for ``beta >= beta* + 0.3``, explosion for ``beta <= beta* - 0.2``."""
+    fb = factors(params, ("beta_star",))["beta_star"]
     m = regime_map(
         params["betas"],
         params["hursts"],
@@ -70,10 +75,11 @@ def regime_map_exp(params, *, seed, outdir):
     sd = _growth_sd(params["n_nets"], params["width"], m.depths)
     dev, expl = [], []
     for ih, H in enumerate(m.hursts):
+        bstar = fb * H
         for ib, b in enumerate(m.betas):
-            if b >= H + 0.3 - 1e-9:
-                dev.append(abs(m.growth[ih, ib] - (H - b)))
-            elif b <= H - 0.2 + 1e-9:
+            if b >= bstar + 0.3 - 1e-9:
+                dev.append(abs(m.growth[ih, ib] - (bstar - b)))
+            elif b <= bstar - 0.2 + 1e-9:
                 expl.append(m.growth[ih, ib])
     z_thr = float(stats.norm.isf(0.01 / (2 * max(len(dev), 1))))
     path = save_figure(plot_regime_map(m, depth_index=1), outdir, "resnet_regime_map.png", dpi=100)
@@ -92,6 +98,7 @@ def regime_map_exp(params, *, seed, outdir):
         checks=checks,
         figures=[path],
         metrics=dict(
+            perturb={"beta_star": fb},
             betas=m.betas.tolist(),
             hursts=m.hursts.tolist(),
             depths=list(m.depths),
