@@ -312,8 +312,10 @@ class SmoothWeightFunction:
         ndarray, shape ``shape`` (scalar ``t``) or ``(len(t), *shape)``
         """
         tt = np.atleast_1d(np.asarray(t, dtype=np.float64))
-        ph = tt[:, None, None] * self.freq[None]
-        v = (self.a * np.cos(ph) + self.b * np.sin(ph)).sum(-1)
+        v = np.empty((tt.size, self.freq.shape[0]))
+        for i in range(0, tt.size, 2048):  # in blocks of times: the phases take (times, entries, features)
+            ph = tt[i : i + 2048, None, None] * self.freq[None]
+            v[i : i + 2048] = (self.a * np.cos(ph) + self.b * np.sin(ph)).sum(-1)
         v = v.reshape((tt.size,) + self.shape)
         return v[0] if np.ndim(t) == 0 else v
 
