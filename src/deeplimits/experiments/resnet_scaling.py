@@ -191,51 +191,90 @@ def estimator_calibration(params, *, seed, outdir):
 
 
 # --------------------------------------------------------------------------------------------------------------
+#: checks of resnet.trained_exponents; each is allotted 1 % / 6 of the family-wise false-alarm rate
+_TRAINED_CHECKS = 6
+#: reference exponents: tanh-shared raw weights (Cohen et al.'s measurement) and ReLU effective weights (the
+#: diffusive scale L^-1/2 of a neural-SDE limit, also Cohen et al.'s measurement)
+_BETA_REF = {"tanh_shared": 0.2, "relu_multi": 0.5}
+
+
+def _predict(net, x):
+    """Output ``h_L`` of a trained network of eq. (1) (numpy; the forward pass of ``train_resnet``)."""
+    sigma = np.tanh if net.config == "tanh_shared" else (lambda u: np.maximum(u, 0.0))
+    delta = np.abs(net.delta[0]) * np.ones(net.depth) if net.config == "tanh_shared" else net.delta
+    h = np.array(x, dtype=np.float64)
+    for k in range(net.depth):
+        h = h + delta[k] * sigma(h @ net.A[k] + net.b[k])
+    return h
+
+
+def _heldout_gain_z(net, x_test, y_test):
+    """z-score of the mean per-point drop in held-out squared error from the identity map to ``net``, and the
+    test MSE of the numpy forward pass (a consistency check against the recorded one)."""
+    e_net = np.mean((_predict(net, x_test) - y_test) ** 2, axis=1)
+    gain = np.mean((x_test - y_test) ** 2, axis=1) - e_net
+    return float(gain.mean() / (gain.std(ddof=1) / np.sqrt(gain.size))), float(e_net.mean())
+
+
 @experiment(
     id="resnet.trained_exponents",
     checks="ResNets of eq. (1) trained on Cohen et al.'s synthetic task (tanh + shared delta; ReLU + per-layer delta) "
     "over a sweep of depths; weights saved (npz) and passed to estimate_scaling; compared with the paper "
-    "(tanh: beta ~ 0.2, smooth; ReLU effective weights: beta ~ 0.5, diffusive)",
-    criterion="training works (final train MSE < max_loss_ratio x initial at every depth: 0.6 quick, after a 3-seed "
-    "pilot of 6 epochs gave 0.19-0.52; 0.1 full); tanh-shared raw A_k: verdict "
-    "smooth and beta in [0, 0.5]; ReLU-multi effective |delta_k| A_k: verdict diffusive and beta in "
-    "[0.25, 0.9]; without torch the experiment is skipped",
-    quick=dict(depths=[8, 16, 32, 64], epochs=6, n_boot=200, max_loss_ratio=0.6),
-    full=dict(depths=[8, 16, 32, 64, 128, 256, 512, 1000], epochs=60, n_boot=1000, max_loss_ratio=0.1),
+    "(tanh: beta ~ 0.2, smooth; ReLU effective weights: beta ~ 0.5, diffusive). The trained exponents depend on "
+    "the training budget (no theory predicts them after a given number of epochs): the beta checks test "
+    "consistency with the reference values at the resolution of one run's interval",
+    criterion="six checks, each at level 0.01/6 (Bonferroni, 1 % for the experiment). Training works (a test of the "
+    "training run): every trained network predicts the 256 held-out points better than the identity map (the "
+    "network at initialisation up to O(0.01)), one-sided paired z-test on the per-point squared errors, "
+    "z > z_(1 - 0.01/6) = 2.94. Regime: the increment slope (-1 for weights smooth in k/L, 0 for noise in k) is "
+    "on the expected side of the midpoint -1/2 of the two models (tanh raw below, ReLU effective above). "
+    "Exponent: the reference (tanh raw 0.2; ReLU effective 1/2) lies in the estimator's interval of beta at "
+    "level 1 - 0.01/6 (quick mode: two networks per depth, so that the interval's misfit term has 6 degrees of "
+    "freedom); without torch the experiment is skipped",
+    quick=dict(depths=[8, 16, 32, 64], replicates=2, epochs=6, n_boot=200),
+    full=dict(depths=[8, 16, 32, 64, 128, 256, 512, 1000], replicates=1, epochs=60, n_boot=1000),
 )
 def trained_exponents(params, *, seed, outdir):
     import torch  # noqa: F401  (without the torch extra the run records this experiment as skipped)
+    from scipy import stats
 
-    from deeplimits.resnet.training import effective_weights, load_weights, train_sweep
+    from deeplimits.resnet.training import effective_weights, load_weights, synthetic_task, train_sweep
 
-    checks, metrics = [], {}
+    alpha = 0.01 / _TRAINED_CHECKS
+    z_crit = float(stats.norm.ppf(1.0 - alpha))
+    _, _, x_test, y_test = synthetic_task(seed=seed)
+    checks, metrics = [], {"alpha_per_check": alpha}
     wdir = outdir / "resnet_trained_weights"
     results = {}
     for cfg in ("tanh_shared", "relu_multi"):
-        nets = train_sweep(
-            cfg,
-            params["depths"],
-            outdir=wdir,
-            epochs=params["epochs"],
-            seed=seed * 10_000,
-            data_seed=seed,
-            progress=sys.stderr.isatty(),
-        )  # bars in a terminal, none in CI logs
-        ratio = max(n.train_loss[-1] / n.train_loss[0] for n in nets.values())
+        nets = []  # (depth, replicate, net); replicate r has torch seeds seed * 10_000 + 5_000 r + L
+        for r in range(params["replicates"]):
+            rdir = wdir if r == 0 else wdir / f"replicate{r}"
+            sweep = train_sweep(
+                cfg,
+                params["depths"],
+                outdir=rdir,
+                epochs=params["epochs"],
+                seed=seed * 10_000 + 5_000 * r,
+                data_seed=seed,
+                progress=sys.stderr.isatty(),
+            )  # bars in a terminal, none in CI logs
+            nets += [(L, r, load_weights(rdir / f"{cfg}_L{L:04d}.npz")) for L in sweep]
+        gains = [_heldout_gain_z(n, x_test, y_test) for _, _, n in nets]
+        i_min = int(np.argmin([g[0] for g in gains]))
         checks.append(
             Check(
-                f"{cfg}_loss_ratio",
-                ratio,
-                "<",
-                params["max_loss_ratio"],
-                note="worst final/initial train MSE over the depths",
+                f"{cfg}_heldout_gain_z",
+                gains[i_min][0],
+                ">",
+                z_crit,
+                note=f"smallest over the {len(nets)} networks (L = {nets[i_min][0]}); one-sided level "
+                f"0.01/{_TRAINED_CHECKS}, {x_test.shape[0]} test points",
             )
         )
-        loaded = {L: load_weights(wdir / f"{cfg}_L{L:04d}.npz") for L in params["depths"]}
         for which in ("raw", "effective"):
-            est = estimate_scaling(
-                {L: effective_weights(n, which) for L, n in loaded.items()}, n_boot=params["n_boot"], seed=seed
-            )
+            ws = [effective_weights(n, which) for _, _, n in nets]
+            est = estimate_scaling(ws, n_boot=params["n_boot"], seed=seed)
             results[(cfg, which)] = est
             metrics[f"{cfg}_{which}"] = dict(
                 beta=est.beta,
@@ -244,24 +283,59 @@ def trained_exponents(params, *, seed, outdir):
                 verdict=est.verdict,
                 rule=est.rule,
             )
-        metrics[f"{cfg}_train_loss"] = {int(L): float(n.train_loss[-1]) for L, n in nets.items()}
-        metrics[f"{cfg}_delta_mean_abs"] = {int(L): float(np.abs(n.delta).mean()) for L, n in nets.items()}
+            if (cfg, which) in (("tanh_shared", "raw"), ("relu_multi", "effective")):
+                wide = estimate_scaling(ws, n_boot=params["n_boot"], seed=seed, level=1.0 - alpha)
+                lo, hi = -wide.ci["max_norm_corrected"][1], -wide.ci["max_norm_corrected"][0]
+                metrics[f"{cfg}_{which}"]["ci_beta_checked"] = [lo, hi]
+        per_net = [f"{L}_r{r}" for L, r, _ in nets]
+        metrics[f"{cfg}_train_loss"] = {k: float(n.train_loss[-1]) for k, (_, _, n) in zip(per_net, nets, strict=True)}
+        metrics[f"{cfg}_loss_ratio"] = {
+            k: float(n.train_loss[-1] / n.train_loss[0]) for k, (_, _, n) in zip(per_net, nets, strict=True)
+        }
+        metrics[f"{cfg}_heldout_gain_z"] = {k: g[0] for k, g in zip(per_net, gains, strict=True)}
+        metrics[f"{cfg}_test_mse_mismatch"] = max(
+            abs(g[1] - n.test_loss[-1]) for g, (_, _, n) in zip(gains, nets, strict=True)
+        )
+        metrics[f"{cfg}_delta_mean_abs"] = {
+            k: float(np.abs(n.delta).mean()) for k, (_, _, n) in zip(per_net, nets, strict=True)
+        }
     t_est, r_est = results[("tanh_shared", "raw")], results[("relu_multi", "effective")]
-    checks += [
-        Check("tanh_shared_raw_smooth", float(t_est.verdict == "smooth (ODE)"), ">", 0.5, note=t_est.rule),
-        Check("tanh_shared_raw_beta", t_est.beta, "in", (0.0, 0.5), note="paper ~0.2"),
-        Check("relu_multi_effective_diffusive", float(r_est.verdict == "diffusive (SDE)"), ">", 0.5, note=r_est.rule),
-        Check("relu_multi_effective_beta", r_est.beta, "in", (0.25, 0.9), note="paper ~0.5"),
-    ]
+    for name, est, op in (("tanh_shared_raw", t_est, "<"), ("relu_multi_effective", r_est, ">")):
+        lo, hi = est.ci["increment"]
+        checks.append(
+            Check(
+                f"{name}_increment_slope",
+                est.slopes["increment"],
+                op,
+                -0.5,
+                note=f"95% interval [{lo:.2f}, {hi:.2f}]; verdict {est.verdict}",
+            )
+        )
+    for name, est, cfg in (("tanh_shared_raw", t_est, "tanh_shared"), ("relu_multi_effective", r_est, "relu_multi")):
+        # the reference lies in [lo, hi] exactly when beta_hat lies in [ref - (hi - beta_hat), ref + (beta_hat - lo)]
+        lo, hi = metrics[name]["ci_beta_checked"]
+        ref = _BETA_REF[cfg]
+        checks.append(
+            Check(
+                f"{name}_beta",
+                est.beta,
+                "in",
+                (ref - (hi - est.beta), ref + (est.beta - lo)),
+                note=f"reference {ref} in the level-{1 - alpha:.4f} interval [{lo:.2f}, {hi:.2f}]",
+            )
+        )
     fig, ax = plt.subplots(2, 1, figsize=(8, 8))
     for j, (cfg, which) in enumerate((("tanh_shared", "raw"), ("relu_multi", "effective"))):
         est = results[(cfg, which)]
         for i, key in enumerate(est.statistics):  # all five statistics, raw max norm included (see docs, Sec. 8)
             label = f"{key} ({est.slopes[key]:.2f})"
-            ax[j].loglog(est.depths, est.statistics[key], "-", **series_style(i), label=label)
+            ds = np.unique(est.depths)  # geometric mean over the replicates at each depth; every network a point
+            gm = [np.exp(np.mean(np.log(est.statistics[key][est.depths == L]))) for L in ds]
+            ax[j].loglog(ds, gm, "-", color=series_style(i)["color"], label=label)
+            ax[j].loglog(est.depths, est.statistics[key], ls="none", ms=4, **series_style(i))
         ax[j].set(xlabel="depth L (residual blocks)", ylabel="weight statistic (norm of the layer weights)")
         ax[j].set_title(f"{cfg} ({which} weights): {est.verdict}", fontsize=9)
-        log_ticks(ax[j], est.depths)
+        log_ticks(ax[j], np.unique(est.depths))
         ax[j].grid(True, which="major", alpha=0.3)
         legend_outside(ax[j], title="statistic (log-log slope)", title_fontsize=7)
     path = save_figure(fig, outdir, "resnet_trained_exponents.png", dpi=100)
