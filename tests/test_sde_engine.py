@@ -393,8 +393,8 @@ def test_import_compiles_nothing_and_a_run_only_its_scheme():
     src = os.path.dirname(os.path.dirname(deeplimits.__file__))
     env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     out = subprocess.run([sys.executable, "-c", _LAZY_PROBE], env=env, capture_output=True, text=True, check=True)
-    # nothing at import; milstein (and the explicit-stability check) after a milstein run
-    assert out.stdout.split("\n")[0] == "[False, False, False, False] [False, True, False, False] True"
+    # nothing at import; milstein after a milstein run (a 4-step grid is checked for stability without compiling)
+    assert out.stdout.split("\n")[0] == "[False, False, False, False] [False, True, False, False] False"
 
 
 def test_lazy_kernel_has_one_signature_and_its_dispatcher_attributes():
@@ -404,6 +404,47 @@ def test_lazy_kernel_has_one_signature_and_its_dispatcher_attributes():
     solve(models.ornstein_uhlenbeck(), [1.0], uniform_grid(0.0, 1.0, 4), n_paths=2)  # another SDE: no new compile
     assert len(kernels.euler_kernel.signatures) == 1
     assert kernels.euler_kernel.__name__ == "euler_kernel" and "Euler" in kernels.euler_kernel.__doc__
+
+
+@nb.njit(cache=True)
+def _linear3_drift(t, y, p, out):
+    out[0] = -p[0] * y[0] / (t + 0.01) + y[1]
+    out[1] = -p[1] * y[1] + 0.5 * y[2] * y[0]
+    out[2] = -(y[2] ** 3) + t
+
+
+@nb.njit(cache=True)
+def _linear3_jac(t, y, p, out):
+    out[:, :] = 0.0
+    out[0, 0] = -p[0] / (t + 0.01)
+    out[0, 1] = 1.0
+    out[1, 1] = -p[1]
+    out[1, 0] = 0.5 * y[2]
+    out[1, 2] = 0.5 * y[0]
+    out[2, 2] = -3.0 * y[2] ** 2
+
+
+def test_stability_check_in_python_equals_the_compiled_check():
+    from deeplimits.sde._steps import no_matrix_function
+    from deeplimits.sde.evaluate import PYTHON_CHECK_EVALUATIONS, _explicit_stiffness_python, explicit_stiffness
+
+    y = np.array([0.7, -1.3, 2.1])
+    p = np.array([2.0, 5.0])
+    for grid in (uniform_grid(0.0, 1.0, 50), geometric_grid(0.0, 1.0, 40, 1e-3)):
+        for jac, has_jac in ((no_matrix_function, False), (_linear3_jac, True)):
+            args = (_linear3_drift, jac, has_jac, grid, y, p)
+            assert _explicit_stiffness_python(*args) == explicit_stiffness(*args)  # the same operations
+    # a grid above the threshold takes the compiled check, with the same verdict and message
+    sde = SDE(_linear3_drift, _unit_diffusion3, dim=3, params=p)
+    for n in (40, PYTHON_CHECK_EVALUATIONS // 3 + 10):
+        with pytest.raises(ValueError, match="unstable on this grid: at step 0"):
+            solve(sde, y, geometric_grid(0.0, 1.0, n, 0.5), n_paths=2)
+
+
+@nb.njit(cache=True)
+def _unit_diffusion3(t, y, p, out):
+    for a in range(3):
+        out[a, a] = 1.0
 
 
 def test_specialised_explicit_kernels_check_stability():
