@@ -186,7 +186,8 @@ class SDE:
         if not np.all(np.isfinite(f)):
             raise ValueError(
                 f"drift returned non-finite or unwritten entries {f} at t={t}, y={y} "
-                f"(it must write all {self.dim} entries of out)"
+                f"(it must write all {self.dim} entries of out"
+                + (", in every row r of OUT, from row r of Y)" if self.batched else ")")
             )
         _check_rows(self.batched, "drift", f)
         n_noise = int(self.n_noise or 1)
