@@ -134,15 +134,18 @@ def euler_update(Yf, Ff, Gf, DWf, h, diag, dim, m, Ynf):
         for q in range(Yf.size):
             Ynf[q] += Gf[q] * DWf[q]
     elif diag:
-        for q in range(Yf.size):
-            Ynf[q] += Gf[q * dim + q % dim] * DWf[q]
+        for r in range(Yf.size // dim):
+            for a in range(dim):
+                q = r * dim + a
+                Ynf[q] += Gf[q * dim + a] * DWf[q]
     else:
-        for q in range(Yf.size):
-            r = q // dim
-            acc = 0.0
-            for j in range(m):
-                acc += Gf[q * m + j] * DWf[r * m + j]
-            Ynf[q] += acc
+        for r in range(Yf.size // dim):
+            for a in range(dim):
+                q = r * dim + a
+                acc = 0.0
+                for j in range(m):
+                    acc += Gf[q * m + j] * DWf[r * m + j]
+                Ynf[q] += acc
 
 
 @nb.njit(cache=True, inline="always")
@@ -284,10 +287,12 @@ def batched_milstein_kernel(
             pos, left = block_increments(DWf, m, np.sqrt(h), S, blocks, flat, pos, left, use_dW, dW, lo, k)
             n_dead += eval_block(drift, diffusion, t, Y, p, F, G, Ff, Gf, live, fail, lo, k)
             block_derivative(dgdy, has_dgdy, diffusion, t, Y, p, DG, Gt, Yt, gp)
-            for q in range(Yf.size):
-                g = Gf[q * dim + q % dim]
-                dw = DWf[q]
-                Ynf[q] = Yf[q] + (Ff[q] * h + g * dw + 0.5 * g * DGf[q] * (dw * dw - h))
+            for r in range(nr):
+                for a in range(dim):
+                    q = r * dim + a
+                    g = Gf[q * dim + a]
+                    dw = DWf[q]
+                    Ynf[q] = Yf[q] + (Ff[q] * h + g * dw + 0.5 * g * DGf[q] * (dw * dw - h))
             n_dead, js = end_block(Y, Yn, Yf, Ynf, live, n_dead, box, fail, exits, ys, save_idx, lo, k, js)
             if n_dead == nr:
                 break
