@@ -16,6 +16,25 @@ in loops that LLVM vectorises.  A row that fails (non-finite value, a domain
 rule ``"raise"``) is marked in ``fail`` exactly as in the per-path kernels and
 its state is frozen at its last valid value while the other rows go on.  The
 block size is fixed, so results do not depend on the number of threads.
+
+Examples
+--------
+>>> import numba as nb
+>>> import numpy as np
+>>> from deeplimits.sde import SDE, models, solve, uniform_grid
+>>> @nb.njit
+... def drift(t, Y, p, OUT):
+...     for r in range(Y.shape[0]):
+...         OUT[r, 0] = p[0] * Y[r, 0]
+>>> @nb.njit
+... def diffusion(t, Y, p, OUT):
+...     for r in range(Y.shape[0]):
+...         OUT[r, 0, 0] = p[1] * Y[r, 0]
+>>> gbm = SDE(drift, diffusion, params=[1.0, 0.5], batched=True)
+>>> grid = uniform_grid(0.0, 1.0, 20)
+>>> sol = solve(gbm, [1.0], grid, n_paths=100, seed=3)
+>>> bool(np.array_equal(sol.ys, solve(models.gbm(1.0, 0.5), [1.0], grid, n_paths=100, seed=3).ys))
+True
 """
 
 from __future__ import annotations
