@@ -267,6 +267,12 @@ def _singular_b(t, Y, p, out):
         out[r, 0] = -Y[r, 0] / t
 
 
+@nb.njit(cache=True)
+def _singular_jac_b(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        out[r, 0, 0] = -1.0 / t
+
+
 def test_bad_batched_input_names_the_argument():
     with pytest.raises(TypeError, match="batched"):
         SDE(_gbm_drift, _gbm_diffusion, batched="yes")
@@ -283,3 +289,10 @@ def test_bad_batched_input_names_the_argument():
     # the explicit-stability check works on batched drifts
     with pytest.raises(ValueError, match="unstable"):
         solve(SDE(_singular_b, _unit_b, batched=True), [1.0], uniform_grid(0.01, 1.0, 20))
+    with pytest.raises(ValueError, match="unstable"):
+        solve(
+            SDE(_singular_b, _unit_b, drift_jacobian=_singular_jac_b, batched=True), [1.0], uniform_grid(0.01, 1.0, 20)
+        )
+    # the same grid refined near t = 0.01 is accepted, with either form of the check
+    fine = uniform_grid(0.01, 1.0, 400)
+    assert np.all(np.isfinite(solve(SDE(_singular_b, _unit_b, batched=True), [1.0], fine, n_paths=3, seed=0).ys))
