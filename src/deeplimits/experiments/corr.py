@@ -4,6 +4,7 @@ Exact maps against one-layer Monte Carlo; u-form accuracy against mpmath; the de
 recursion to l = 1e6 against the 9 pi^2/(2 l^2) asymptote and its log correction; and the
 one-layer conditional moments at finite width that *define* the limit SDEs (unshaped:
 drift 2u/n and variance 8u^2/n; shaped: drift nu(rho) - rho(1-rho^2)/2 and variance (1-rho^2)^2).
+The drifts are estimated with control variates of closed-form mean (:mod:`._one_layer_cv`).
 The references are the package's limits: the unshaped constants are read from the coefficient functions of
 ``q_sde()``, the shaped ones from ``correlation_sde(kappa)`` (Ito's formula on ``rho = tanh zeta``), the log
 correction from ``relu_asymptote``; planted errors (``perturb``) scale those coefficients.
@@ -154,7 +155,7 @@ def infinite_width(params, *, seed, outdir):
         )
         metrics.update(recursion_vs_long_double_rel=float(rel), naive_rho_recursion_rel=float(naive))
     # (d) unshaped one-layer conditional moments at finite width; the drift by the control variate
-    # T - E[T | k] (module _one_layer_cv), whose conditional mean is 0: unbiased, ~50x smaller variance
+    # T - E[T | k] (module _one_layer_cv), whose conditional mean is 0: unbiased, 30-120x smaller sd
     us_ = params["u_small"]
     u_inf = float(maps.corr_map_u(us_))
     drift_c, drift_se, var_c, var_se, control_z = [], [], [], [], []
@@ -175,7 +176,7 @@ def infinite_width(params, *, seed, outdir):
     inv_n = 1.0 / np.asarray(params["widths"], float)
     q_drift_c, q_var_c = unshaped_q_coefficients(f)
     # finite-width corrections: a + b/n + c/n^2 (a linear fit in 1/n is biased: measured curvature); the drift,
-    # 50x more precise, + d/n^3 (the quadratic's truncation bias, 0.002, would be 0.6 of its standard error)
+    # 40x more precise, + d/n^3 (the quadratic's truncation bias, 0.002, would be 0.6 of its standard error)
     fits = {}
     for key, values, se, label, theory, deg in (
         ("drift", drift_c, drift_se, "n(E[u']-u_inf)/u", q_drift_c, 3),
