@@ -133,25 +133,49 @@ def one_layer_cv(u: float, n: int, n_samples: int, seed: int, s_plus: float = 1.
 
 
 def t_conditional_mean(k: np.ndarray) -> np.ndarray:
-    """``E[T | k] = (k - 1)/(k - 2)`` for ``k >= 3``; ``NaN`` below (where ``E[T | k]`` is infinite)."""
+    """``E[T | k] = (k - 1)/(k - 2)`` for ``k >= 3``; ``NaN`` below (where ``E[T | k]`` is infinite).
+
+    Examples
+    --------
+    >>> t_conditional_mean(np.array([2, 3, 12])).tolist()
+    [nan, 2.0, 1.1]
+    """
     k = np.asarray(k, dtype=float)
     return np.where(k >= 3, (k - 1.0) / np.maximum(k - 2.0, 1.0), np.nan)
 
 
 def shaped_means(rho: float) -> np.ndarray:
-    """``E g_j(x, y)`` for the functions of :data:`SHAPED_FUNCTIONS` at correlation ``rho``."""
+    """``E g_j(x, y)`` for the functions of :data:`SHAPED_FUNCTIONS` at correlation ``rho``.
+
+    Examples
+    --------
+    >>> shaped_means(0.0)[:7].tolist()
+    [1.0, 1.0, 0.0, -0.5, -0.5, -0.0, -0.0]
+    """
     rr = (math.sqrt(1.0 - rho * rho) + rho * (math.pi - math.acos(rho))) / (2.0 * math.pi)
     return np.array([1.0, 1.0, rho, -0.5, -0.5, -rho / 2, -rho / 2, rr])
 
 
 def moment_covariance(rho: float) -> np.ndarray:
-    """Covariance of ``(x^2, y^2, x y)`` for one Gaussian pair (Isserlis' theorem)."""
+    """Covariance of ``(x^2, y^2, x y)`` for one Gaussian pair (Isserlis' theorem).
+
+    Examples
+    --------
+    >>> moment_covariance(0.5)[2].tolist()
+    [1.0, 1.0, 1.25]
+    """
     r2 = rho * rho
     return np.array([[2.0, 2.0 * r2, 2.0 * rho], [2.0 * r2, 2.0, 2.0 * rho], [2.0 * rho, 2.0 * rho, 1.0 + r2]])
 
 
 def shaped_controls(G: np.ndarray, rho: float, n: int) -> np.ndarray:
-    """Zero-mean controls: ``G_j - E g_j`` (8) and ``D_a D_b - C_ab / n`` for ``a <= b < 3`` (6)."""
+    """Zero-mean controls: ``G_j - E g_j`` (8) and ``D_a D_b - C_ab / n`` for ``a <= b < 3`` (6).
+
+    Examples
+    --------
+    >>> shaped_controls(one_layer_cv(0.7, 16, 5, seed=0, s_minus=0.75)["G"], 0.3, 16).shape
+    (5, 14)
+    """
     D = np.asarray(G) - shaped_means(rho)
     C = moment_covariance(rho)
     quad = [D[:, a] * D[:, b] - C[a, b] / n for a in range(3) for b in range(a, 3)]
@@ -162,6 +186,13 @@ def regression_mean(y: np.ndarray, X: np.ndarray) -> tuple[float, float]:
     """Regression estimator ``mean(y - X beta)`` of ``E y`` for zero-mean controls ``X``, and its standard error.
 
     ``beta`` is the least-squares fit of ``y`` on ``[1, X]`` from the same samples (bias ``O(1/R)``).
+
+    Examples
+    --------
+    >>> X = np.array([[-1.0], [1.0], [-1.0], [1.0]])
+    >>> m, se = regression_mean(3.0 + 2.0 * X[:, 0], X)
+    >>> round(m, 12), round(se, 12)
+    (3.0, 0.0)
     """
     y = np.asarray(y, float)
     X = np.asarray(X, float).reshape(y.size, -1)
