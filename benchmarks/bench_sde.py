@@ -3,7 +3,9 @@
     dq = [(2q - c q^{3/2})/t + 2q] dt + sigma q dW,   t in [0.2, 1.2]
 
 Compared, in the same run and at the same step:
-  * deeplimits (Numba kernel, all threads, per-path counter-based RNG);
+  * deeplimits (Numba kernel, all threads, per-path counter-based RNG), with the drift and diffusion
+    written per path (``f(t, y, p, out)``) and in batched form (``SDE(..., batched=True)``: one call
+    per block of paths; the same paths bit for bit);
   * diffrax (JAX, CPU, float64) written the fastest way a diffrax user would: one jitted
     ``diffeqsolve`` over a batched state, ``UnsafeBrownianPath``, ``Euler()``, ``ForwardMode()``;
   * torchsde.sdeint(method="euler", float64, CPU) with torch-native drift/diffusion and its default
@@ -36,9 +38,33 @@ import numpy as np
 from timing import best_of
 
 from deeplimits.rng import normal_array
-from deeplimits.sde import Histogram, Moments, models, solve, uniform_grid
+from deeplimits.sde import SDE, Histogram, Moments, models, solve, uniform_grid
 
 C, SIGMA, T0, T1 = 0.3, 2.0 * np.sqrt(2.0), 0.2, 1.2
+
+
+@nb.njit(cache=True)
+def _batched_drift(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        q = Y[r, 0]
+        out[r, 0] = (2.0 * q - p[0] * q * np.sqrt(np.abs(q))) / t + 2.0 * q
+
+
+@nb.njit(cache=True)
+def _batched_diffusion(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        out[r, 0, 0] = p[1] * Y[r, 0]
+
+
+@nb.njit(cache=True)
+def _batched_dgdy(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        out[r, 0] = p[1]
+
+
+def batched_logistic(c=C, sigma=SIGMA):
+    """``models.singular_logistic`` written in batched form (``batched=True``)."""
+    return SDE(_batched_drift, _batched_diffusion, params=[c, sigma], diffusion_derivative=_batched_dgdy, batched=True)
 
 
 def numpy_em(n_paths, n_steps, seed=0):
@@ -219,8 +245,10 @@ def main():
             print(f"{label}: {seconds:.1f} s")
 
     sde = models.singular_logistic(C, SIGMA)
+    sde_b = batched_logistic()
     grid = uniform_grid(T0, T1, args.steps)
     solve(sde, [1.0], grid, saveat=[T1], n_paths=10, seed=0)  # compile / load cache outside the timings
+    solve(sde_b, [1.0], grid, saveat=[T1], n_paths=10, seed=0)
     normal_array(0, (10, 10))
 
     n_rng = 10_000_000
@@ -232,13 +260,14 @@ def main():
     print(f"normal draws/s: numpy Generator (1 thread) {rate_np:.3e}; deeplimits.rng (all threads) {rate_ours_rng:.3e}")
     print(f"EM, {args.steps} steps, path-steps per second (best of {args.repeat})")
     header = (
-        f"{'paths':>8} {'deeplimits':>12} {'diffrax':>12} {'numpy':>12} {'torchsde':>12} {'x diffrax':>9} "
-        f"{'x numpy':>8} {'x torchsde':>10} {'/ numpy RNG':>11}"
+        f"{'paths':>8} {'deeplimits':>12} {'batched':>12} {'diffrax':>12} {'numpy':>12} {'torchsde':>12} "
+        f"{'x diffrax':>9} {'batched x':>9} {'x numpy':>8} {'x torchsde':>10} {'/ numpy RNG':>11}"
     )
     print(header)
     for n in args.paths:
         work = n * args.steps
         r_ours = work / best_of(lambda: solve(sde, [1.0], grid, saveat=[T1], n_paths=n, seed=1), args.repeat)
+        r_b = work / best_of(lambda: solve(sde_b, [1.0], grid, saveat=[T1], n_paths=n, seed=1), args.repeat)
         r_np = work / best_of(lambda: numpy_em(n, args.steps), args.repeat)
         r_diffrax = np.nan
         if not args.no_diffrax:
@@ -256,8 +285,9 @@ def main():
             except ImportError:
                 pass
         print(
-            f"{n:>8d} {r_ours:>12.3e} {r_diffrax:>12.3e} {r_np:>12.3e} {r_torch:>12.3e} {r_ours / r_diffrax:>9.2f} "
-            f"{r_ours / r_np:>8.1f} {r_ours / r_torch:>10.1f} {r_ours / rate_np:>11.2f}"
+            f"{n:>8d} {r_ours:>12.3e} {r_b:>12.3e} {r_diffrax:>12.3e} {r_np:>12.3e} {r_torch:>12.3e} "
+            f"{r_ours / r_diffrax:>9.2f} {r_b / r_diffrax:>9.2f} {r_ours / r_np:>8.1f} {r_ours / r_torch:>10.1f} "
+            f"{r_ours / rate_np:>11.2f}"
         )
     if args.memory_paths:
         peak, rss, seconds = summary_memory(sde, grid, args.memory_paths)

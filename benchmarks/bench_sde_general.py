@@ -10,6 +10,9 @@ Against diffrax (JAX, CPU, float64), timed in the same run at the same step, bes
   ``t`` in ``[0, 1]``; deeplimits ``noise="general"`` against diffrax ``Euler()`` on one path,
   ``jax.vmap``-ed over the paths and jitted (the idiom for a matrix diffusion), ``UnsafeBrownianPath``.
 
+deeplimits runs each SDE twice: drift and diffusion written per path, and in batched form
+(``SDE(..., batched=True)``, one call per block of paths; the same paths bit for bit).
+
 Rates are path-steps per second.  Command: ``python benchmarks/bench_sde_general.py [--paths ...]``.
 """
 
@@ -20,7 +23,7 @@ import os
 
 import numba as nb
 import numpy as np
-from bench_sde import SIGMA, T0, T1, C, diffrax_solve, jax_cpu64
+from bench_sde import SIGMA, T0, T1, C, batched_logistic, diffrax_solve, jax_cpu64
 from timing import best_of
 
 from deeplimits.sde import SDE, models, solve, uniform_grid
@@ -38,6 +41,24 @@ def _g3_diffusion(t, y, p, out):
         for j in range(3):
             s = 0.3 if i == j else (0.1 if abs(i - j) == 1 else 0.0)
             out[i, j] = s * (1.0 + 0.1 * np.cos(y[j]))
+
+
+# The batched form does the per-path arithmetic (the same 3 sines and 9 cosines per path and step), with
+# the loop over the rows innermost so that each statement runs over a whole block.
+@nb.njit(cache=True)
+def _g3_drift_batched(t, Y, p, out):
+    for i in range(3):
+        for r in range(Y.shape[0]):
+            out[r, i] = -Y[r, i] + 0.5 * np.sin(Y[r, (i + 1) % 3])
+
+
+@nb.njit(cache=True)
+def _g3_diffusion_batched(t, Y, p, out):
+    for i in range(3):
+        for j in range(3):
+            s = 0.3 if i == j else (0.1 if abs(i - j) == 1 else 0.0)
+            for r in range(Y.shape[0]):
+                out[r, i, j] = s * (1.0 + 0.1 * np.cos(Y[r, j]))
 
 
 S3 = np.array([[0.3, 0.1, 0.0], [0.1, 0.3, 0.1], [0.0, 0.1, 0.3]])
@@ -90,19 +111,27 @@ def main():
     args = ap.parse_args()
     q = models.singular_logistic(C, SIGMA)
     g3 = SDE(_g3_drift, _g3_diffusion, dim=3, noise="general", n_noise=3, name="3-d general noise")
+    g3_b = SDE(_g3_drift_batched, _g3_diffusion_batched, dim=3, noise="general", n_noise=3, batched=True)
+    q_b = batched_logistic()
     cases = [
-        ("Milstein, scalar", q, [1.0], uniform_grid(T0, T1, args.steps), "milstein", diffrax_milstein),
-        ("Euler, 3-d general", g3, np.ones(3), uniform_grid(0.0, 1.0, args.steps), "euler", diffrax_general),
+        ("Milstein, scalar", q, q_b, [1.0], uniform_grid(T0, T1, args.steps), "milstein", diffrax_milstein),
+        ("Euler, 3-d general", g3, g3_b, np.ones(3), uniform_grid(0.0, 1.0, args.steps), "euler", diffrax_general),
     ]
     print(f"machine: {os.cpu_count()} cores, numba threads {nb.get_num_threads()}, load {os.getloadavg()[0]:.2f}")
     print(f"{args.steps} steps, path-steps per second (best of {args.repeat})")
-    print(f"{'case':20s} {'paths':>8s} {'deeplimits':>12s} {'diffrax':>12s} {'x diffrax':>9s}")
-    for label, sde, y0, grid, scheme, peer in cases:
-        solve(sde, y0, grid, saveat=[grid[-1]], n_paths=10, seed=0, scheme=scheme)  # compile outside
+    print(
+        f"{'case':20s} {'paths':>8s} {'deeplimits':>12s} {'batched':>12s} {'diffrax':>12s} {'x diffrax':>9s} "
+        f"{'batched x':>9s}"
+    )
+    for label, sde, sde_b, y0, grid, scheme, peer in cases:
+        for s in (sde, sde_b):
+            solve(s, y0, grid, saveat=[grid[-1]], n_paths=10, seed=0, scheme=scheme)  # compile outside
         for n in args.paths:
             work = n * args.steps
-            ours = work / best_of(
-                lambda: solve(sde, y0, grid, saveat=[grid[-1]], n_paths=n, seed=1, scheme=scheme), args.repeat
+            ours, ours_b = (
+                work
+                / best_of(lambda: solve(s, y0, grid, saveat=[grid[-1]], n_paths=n, seed=1, scheme=scheme), args.repeat)
+                for s in (sde, sde_b)
             )
             try:
                 run = peer(n, args.steps)
@@ -110,7 +139,11 @@ def main():
                 theirs = work / best_of(run, args.repeat)
             except ImportError:
                 theirs = np.nan
-            print(f"{label:20s} {n:>8d} {ours:>12.3e} {theirs:>12.3e} {ours / theirs:>9.2f}", flush=True)
+            print(
+                f"{label:20s} {n:>8d} {ours:>12.3e} {ours_b:>12.3e} {theirs:>12.3e} {ours / theirs:>9.2f} "
+                f"{ours_b / theirs:>9.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

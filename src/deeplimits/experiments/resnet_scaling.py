@@ -49,7 +49,9 @@ def _growth_sd(n_nets, width, depths):
     "|growth - (H - beta)| over those k cells, in units of its standard deviation (derived from the leading-order "
     "law of the ratio, L^(H - beta) sqrt(chi2_d / d), and the median of n_nets networks), is below "
     "z_(1 - 0.01/(2k)) (family-wise false-alarm rate 1 %); the growth exceeds 0.3 for beta <= H - 0.2",
-    quick=dict(betas=[0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3], hursts=[0.2, 0.5, 0.8], depths=[32, 256], width=6, n_nets=49),
+    quick=dict(
+        betas=[0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3], hursts=[0.2, 0.5, 0.8], depths=[32, 256], width=6, n_nets=245
+    ),
     full=dict(
         betas=list(np.round(np.arange(0.05, 1.31, 0.05), 2)),
         hursts=list(np.round(np.arange(0.1, 0.95, 0.1), 2)),
@@ -57,7 +59,7 @@ def _growth_sd(n_nets, width, depths):
         width=10,
         n_nets=65,
     ),
-    resolution=dict(quick="25 % in the critical exponent beta* = H (10 % is not resolved)", full="not measured"),
+    resolution=dict(quick="10 % in the critical exponent beta* = H", full="not measured"),
     perturbable=("beta_star",),
 )
 def regime_map_exp(params, *, seed, outdir):

@@ -19,7 +19,7 @@ from .domain import PSD, Box, Domain, DomainError
 from .grids import geometric_grid, insert_times, uniform_grid
 from .noise import brownian_increments, coarsen_increments
 from .problem import SDE
-from .solve import SCHEMES, solve
+from .solve import BATCHED_SCHEMES, SCHEMES, solve
 from .special import KernelCall, KernelResult
 from .summaries import (
     Histogram,
@@ -37,6 +37,7 @@ __all__ = [
     "Solution",
     "solve",
     "SCHEMES",
+    "BATCHED_SCHEMES",
     "uniform_grid",
     "geometric_grid",
     "insert_times",

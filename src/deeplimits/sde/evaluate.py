@@ -13,6 +13,7 @@ import numpy as np
 from numba import types
 from numpy.typing import NDArray
 
+from . import batched
 from ._steps import BOOL, F64, I64, MAT, MATRIX_FN, VEC, VECTOR_FN, fd_jacobian, no_matrix_function
 from .lazy import lazy_njit
 
@@ -37,13 +38,17 @@ def check_explicit_stability(sde: SDE, grid: NDArray[np.float64], y0: NDArray[np
         Jacobian) is not finite on the grid at ``y0``.
     """
     has_jac = sde.drift_jacobian is not None
-    jac = sde.drift_jacobian if has_jac else no_matrix_function
     y = np.ascontiguousarray(y0, dtype=np.float64)
-    # A short grid is checked by calling the user's compiled functions from Python (about 1 ms for 256 steps):
-    # compiling ``explicit_stiffness`` costs about a second, an eighth of a first run's cold start.
-    small = (grid.size - 1) * y.size <= PYTHON_CHECK_EVALUATIONS
-    check = _explicit_stiffness_python if small else explicit_stiffness
-    worst, k = check(sde.drift, jac, has_jac, grid, y, sde.params)
+    if sde.batched:
+        jac = sde.drift_jacobian if has_jac else batched.no_batch_matrix_function
+        worst, k = batched.batched_stiffness(sde.drift, jac, has_jac, grid, y, sde.params)
+    else:
+        jac = sde.drift_jacobian if has_jac else no_matrix_function
+        # A short grid is checked by calling the user's compiled functions from Python (about 1 ms for 256
+        # steps): compiling ``explicit_stiffness`` costs about a second, an eighth of a first run's cold start.
+        small = (grid.size - 1) * y.size <= PYTHON_CHECK_EVALUATIONS
+        check = _explicit_stiffness_python if small else explicit_stiffness
+        worst, k = check(sde.drift, jac, has_jac, grid, y, sde.params)
     if not np.isfinite(worst):
         # a non-finite Jacobian is the drift's fault, not stiffness: say which
         sde.probe(grid[k], y0)

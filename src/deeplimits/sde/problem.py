@@ -16,6 +16,25 @@ write into preallocated outputs (so the inner loop never allocates)::
 parameter value.  With ``noise="diagonal"`` (``n_noise == dim``) only the
 diagonal ``out[i, i]`` is used: component ``i`` is driven by ``W_i`` alone.
 With ``noise="general"`` the full matrix multiplies ``dW``.
+
+With ``batched=True`` the functions receive a block of states instead of one
+state, and fill one output row per state::
+
+    @numba.njit(cache=True)
+    def drift(t, Y, p, OUT):        # Y, OUT: (B, dim)
+        for r in range(Y.shape[0]):
+            OUT[r, 0] = p[0] * Y[r, 0]
+
+    @numba.njit(cache=True)
+    def diffusion(t, Y, p, OUT):    # OUT: (B, dim, n_noise), zeroed before each call
+        for r in range(Y.shape[0]):
+            OUT[r, 0, 0] = p[1] * Y[r, 0]
+
+Row ``r`` of ``OUT`` must depend on row ``r`` of ``Y`` only (and on ``t``,
+``p``): the engine calls the functions on blocks of paths whose size and
+composition it chooses, and a path's values do not depend on them only under
+this rule.  One call per block instead of one per path lets the compiler
+vectorise the loop over rows, which makes the explicit schemes faster.
 """
 
 from __future__ import annotations
@@ -27,7 +46,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import check_array, check_choice, check_int
+from .._checks import check_array, check_bool, check_choice, check_int
 from .domain import Box, Domain
 
 __all__ = ["SDE"]
@@ -80,6 +99,14 @@ class SDE:
         ``g(t, y, p) -> (batch, dim)`` (diagonal) or ``(batch, dim, n_noise)``
         for the torchsde backend on a GPU.  Without them the backend evaluates
         the Numba functions on CPU float64 arrays.
+    batched : bool
+        The functions are written for a block of states (see the module
+        documentation): ``drift(t, Y, p, OUT)`` with ``Y`` and ``OUT`` of shape
+        ``(B, dim)``, ``diffusion`` with ``OUT`` of shape ``(B, dim, n_noise)``,
+        ``drift_jacobian`` with ``OUT`` of shape ``(B, dim, dim)`` and
+        ``diffusion_derivative`` with ``OUT`` of shape ``(B, dim)``; row ``r``
+        of every output may depend on row ``r`` of ``Y`` only.  The generic
+        schemes ``"euler"`` and ``"milstein"`` run batched SDEs (default False).
 
     Notes
     -----
@@ -102,9 +129,11 @@ class SDE:
     kernels: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     torch_drift: Callable[..., Any] | None = None
     torch_diffusion: Callable[..., Any] | None = None
+    batched: bool = False
 
     def __post_init__(self) -> None:
         dim = check_int(self.dim, "dim", minimum=1)
+        check_bool(self.batched, "batched")
         check_choice(self.noise, "noise", _NOISE_KINDS)
         if self.noise == "diagonal":
             if self.n_noise is not None and check_int(self.n_noise, "n_noise") != dim:
@@ -149,18 +178,33 @@ class SDE:
             unwritten, or returns non-finite values at ``(t, y)``.
         """
         y = np.asarray(y, dtype=np.float64)
-        f = np.full(self.dim, np.nan)
-        _call_checked(self.drift, "drift", t, y, self.params, f, (self.dim,))
+        if self.batched:  # two equal rows: an output row left unwritten, or depending on another row, shows
+            y = np.repeat(y.reshape(1, self.dim), 2, axis=0)
+        lead = (2,) if self.batched else ()
+        f = np.full(lead + (self.dim,), np.nan)
+        _call_checked(self.drift, "drift", t, y, self.params, f, f.shape)
         if not np.all(np.isfinite(f)):
             raise ValueError(
                 f"drift returned non-finite or unwritten entries {f} at t={t}, y={y} "
-                f"(it must write all {self.dim} entries of out)"
+                f"(it must write all {self.dim} entries of out"
+                + (", in every row r of OUT, from row r of Y)" if self.batched else ")")
             )
+        _check_rows(self.batched, "drift", f)
         n_noise = int(self.n_noise or 1)
-        g = np.zeros((self.dim, n_noise))
-        _call_checked(self.diffusion, "diffusion", t, y, self.params, g, (self.dim, n_noise))
+        g = np.zeros(lead + (self.dim, n_noise))
+        _call_checked(self.diffusion, "diffusion", t, y, self.params, g, g.shape)
         if not np.all(np.isfinite(g)):
             raise ValueError(f"diffusion returned non-finite entries {g} at t={t}, y={y}")
+        _check_rows(self.batched, "diffusion", g)
+
+
+def _check_rows(batched: bool, name: str, out: np.ndarray) -> None:
+    """A batched function given two equal rows must return two equal output rows."""
+    if batched and not np.array_equal(out[0], out[1]):
+        raise ValueError(
+            f"{name} (batched=True) returned different rows {out[0]} and {out[1]} for two equal states: "
+            f"it must fill every row r of OUT from row r of Y alone"
+        )
 
 
 def _call_checked(
@@ -195,6 +239,6 @@ def _which_index_error(func: Any, t: float, y: np.ndarray, p: np.ndarray, out: n
         return f"wrote outside its output array of shape {out.shape} (check dim/noise/n_noise of the SDE)"
     if runs(y, np.concatenate([p, np.zeros(pad)]), out):
         return f"read past the end of params (the SDE has {p.size} parameters)"
-    if runs(np.concatenate([y, np.zeros(pad)]), p, out):
+    if runs(np.pad(y, [(0, 0)] * (y.ndim - 1) + [(0, pad)]), p, out):
         return f"read past the end of the state y (the SDE has dim={y.size})"
     return "raised IndexError"

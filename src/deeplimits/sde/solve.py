@@ -14,7 +14,7 @@ from .._solution import Solution
 from ..parallel import chunkable
 from ..progress import with_progress
 from ..rng import kernel_seed
-from . import kernels
+from . import batched, kernels
 from ._steps import no_matrix_function, no_vector_function
 from .evaluate import check_explicit_stability
 from .grids import check_grid, save_indices
@@ -24,7 +24,7 @@ from .reports import check_domain, report_failures
 from .special import KernelCall, KernelResult
 from .summaries import SummarySolution, SummarySpec, check_summary, reduce_paths, summarise
 
-__all__ = ["Solution", "solve", "SCHEMES"]
+__all__ = ["Solution", "solve", "SCHEMES", "BATCHED_SCHEMES"]
 
 #: Schemes of the generic kernels with their (strong, weak) orders for general multiplicative noise.
 SCHEMES: dict[str, dict[str, Any]] = {
@@ -33,6 +33,9 @@ SCHEMES: dict[str, dict[str, Any]] = {
     "theta": dict(strong=0.5, weak=1.0, explicit=False, doc="drift-implicit theta method"),
     "weak2": dict(strong=0.5, weak=2.0, explicit=True, doc="Platen explicit weak order 2 (scalar)"),
 }
+
+#: The generic schemes that run SDEs written in batched form (``SDE(..., batched=True)``).
+BATCHED_SCHEMES = ("euler", "milstein")
 
 
 def _as_initial_state(y0: ArrayLike, dim: int, n_paths: int | None) -> NDArray[np.float64]:
@@ -130,7 +133,8 @@ def solve(
         (drift-implicit theta method, strong 1/2, weak 1; ``theta=1`` never
         evaluates the drift at ``grid[0]``, so singular starts are allowed),
         ``"weak2"`` (Platen's derivative-free weak order 2, scalar SDEs) --
-        or a scheme of the SDE's specialised ``kernels``.
+        or a scheme of the SDE's specialised ``kernels``.  An SDE written in
+        batched form (``SDE(..., batched=True)``) runs ``"euler"`` and ``"milstein"``.
     seed : int
         Any non-negative integer.  Path ``i`` draws from stream
         ``(seed, first_path + i)``: results do not depend on the number of
@@ -223,6 +227,10 @@ def solve(
     theta = check_float(theta, "theta", minimum=0.0, maximum=1.0)
     newton_tol, newton_maxiter = check_newton(newton_tol, newton_maxiter)
     special = sde.kernels.get(scheme)
+    if sde.batched and special is None and scheme not in BATCHED_SCHEMES:
+        raise ValueError(f"scheme={scheme!r} does not run batched SDEs (batched=True); use one of {BATCHED_SCHEMES}")
+    if sde.batched and backend != "numba":
+        raise ValueError(f"backend={backend!r} does not run batched SDEs (batched=True); use backend='numba'")
     if special is None:
         if scheme == "milstein" and sde.noise != "diagonal":
             raise ValueError("scheme='milstein' needs diagonal noise (general noise needs Levy areas)")
@@ -326,7 +334,14 @@ def _run_generic(call: KernelCall, scheme: str) -> KernelResult:
         (float(lo), float(hi), bool(closed), int(code)),
         (out.ys, out.fail, out.exits),
     )
-    if scheme == "euler":
+    if sde.batched:
+        if scheme == "euler":
+            batched.batched_euler_kernel(sde.drift, sde.diffusion, *common)
+        else:
+            has = sde.diffusion_derivative is not None
+            dgdy = sde.diffusion_derivative if has else batched.no_batch_vector_function
+            batched.batched_milstein_kernel(sde.drift, sde.diffusion, dgdy, has, *common)
+    elif scheme == "euler":
         kernels.euler_kernel(sde.drift, sde.diffusion, *common)
     elif scheme == "milstein":
         has = sde.diffusion_derivative is not None
