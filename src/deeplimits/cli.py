@@ -238,16 +238,16 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
 
 @contextmanager
 def _precompile(args: argparse.Namespace) -> Iterator[None]:
-    """A whole local campaign compiles the SDE engine's kernels ahead, in a second process.
+    """A whole local campaign compiles its largest kernels ahead, in a second process.
 
     On a cold Numba cache, compiling is about half of the campaign's time and runs on one core; the
-    other process compiles the engine's kernels meanwhile (they are needed last). A selection (--only,
+    other process compiles the kernels of the later experiments meanwhile. A selection (--only,
     --experiments) or a cluster run does not start it.
     """
     if args.only or args.experiments is not None or args.workers is not None or args.scheduler is not None:
         yield
         return
-    from .sde.precompile import start_precompile
+    from .validation.precompile import start_precompile
 
     proc = start_precompile()
     try:

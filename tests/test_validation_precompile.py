@@ -1,29 +1,42 @@
-"""The engine's kernels compiled ahead in a background process (deeplimits.sde.precompile)."""
+"""The campaign's kernels compiled ahead in a background process (deeplimits.validation.precompile)."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 
 import pytest
 
 from deeplimits import cli
-from deeplimits.sde import precompile
+from deeplimits.validation import precompile
 
 
 def test_precompile_writes_the_kernel_to_numba_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))  # the spawned process reads it when it imports numba
-    proc = precompile.start_precompile(["evaluate.eval_drift_batch"])
+    proc = precompile.start_precompile(
+        ["deeplimits.sde.evaluate.eval_drift_batch", "deeplimits.correlation.depth._one_layer_kernel"]
+    )
     proc.join(300)
     assert proc.exitcode == 0
-    written = sorted(p.name for p in tmp_path.rglob("*eval_drift_batch*"))
-    assert any(n.endswith(".nbi") for n in written) and any(n.endswith(".nbc") for n in written), written
-    assert not any(".tmp." in n for n in written)  # Numba renames complete files into place
+    for kernel in ("eval_drift_batch", "_one_layer_kernel"):  # a lazy kernel and one with a listed signature
+        written = sorted(p.name for p in tmp_path.rglob(f"*{kernel}*"))
+        assert any(n.endswith(".nbi") for n in written) and any(n.endswith(".nbc") for n in written), written
+        assert not any(".tmp." in n for n in written)  # Numba renames complete files into place
+
+
+def test_listed_signatures_fit_their_kernels():
+    for name, signature in precompile.CAMPAIGN_KERNELS.items():
+        kernel = precompile._kernel(name)
+        if signature is None:
+            assert kernel.signature is not None, name  # a lazy kernel with its own signature
+        else:
+            assert len(inspect.signature(kernel.py_func).parameters) == len(signature), name
 
 
 def test_precompile_names_are_checked():
-    with pytest.raises(ValueError, match="ENGINE_KERNELS"):
-        precompile.start_precompile(["kernels.no_such_kernel"])
-    with pytest.raises(ValueError, match="ENGINE_KERNELS"):
+    with pytest.raises(ValueError, match="CAMPAIGN_KERNELS"):
+        precompile.start_precompile(["deeplimits.sde.kernels.no_such_kernel"])
+    with pytest.raises(ValueError, match="CAMPAIGN_KERNELS"):
         precompile.compile_kernels([3])  # type: ignore[list-item]
 
 
