@@ -224,6 +224,22 @@ def diagonal_derivative(dgdy, has_dgdy, diffusion, t, y, p, dg, gtmp, ytmp):
 
 
 @nb.njit(cache=True, inline="always")
+def stiffness_on_diagonal(J, h):
+    """``max_a h |J[a, a]|``, the explicit schemes' stability number at one step; ``inf`` if one is not finite.
+
+    The one step of :func:`~deeplimits.sde.evaluate.explicit_stiffness` and its batched and interpreted forms
+    (the last calls ``stiffness_on_diagonal.py_func``, so it needs no compilation).
+    """
+    worst = 0.0
+    for a in range(J.shape[0]):
+        v = h * abs(J[a, a])
+        if not np.isfinite(v):
+            return np.inf
+        worst = max(worst, v)
+    return worst
+
+
+@nb.njit(cache=True, inline="always")
 def newton_theta(drift, jac, has_jac, t1, th, rhs, p, tol, maxiter, z, f, r, J, fp, fm, ytmp):
     """Solve ``z - th f(t1, z) = rhs`` by Newton's method started from ``z = rhs``; True when it converged.
 

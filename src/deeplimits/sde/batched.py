@@ -44,7 +44,20 @@ import numpy as np
 from numba import types
 
 from ..rng import NORMAL_BLOCK, fill_normals, stream_state
-from ._steps import BOOL, COMMON, F64, FAIL_DIFFUSION, FAIL_DRIFT, I64, MAT, VEC, end_step, fd_point, stop
+from ._steps import (
+    BOOL,
+    COMMON,
+    F64,
+    FAIL_DIFFUSION,
+    FAIL_DRIFT,
+    I64,
+    MAT,
+    VEC,
+    end_step,
+    fd_point,
+    stiffness_on_diagonal,
+    stop,
+)
 from .lazy import lazy_njit
 
 __all__ = ["BLOCK", "BATCH_VECTOR_FN", "BATCH_MATRIX_FN", "batched_euler_kernel", "batched_milstein_kernel"]
@@ -344,13 +357,12 @@ def batched_stiffness(drift, jac, has_jac, grid, y, p):
                 d = 1e-6 * max(1.0, abs(y[c]))
                 for a in range(dim):
                     J[0, a, c] = (Fp[2 * c, a] - Fp[2 * c + 1, a]) / (2.0 * d)
-        for a in range(dim):
-            v = h * abs(J[0, a, a])
-            if not np.isfinite(v):
-                return np.inf, k
-            if v > worst:
-                worst = v
-                kworst = k
+        v = stiffness_on_diagonal(J[0], h)
+        if not np.isfinite(v):
+            return np.inf, k
+        if v > worst:
+            worst = v
+            kworst = k
     return worst, kworst
 
 

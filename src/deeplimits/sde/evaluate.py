@@ -14,7 +14,18 @@ from numba import types
 from numpy.typing import NDArray
 
 from . import batched
-from ._steps import BOOL, F64, I64, MAT, MATRIX_FN, VEC, VECTOR_FN, fd_jacobian, no_matrix_function
+from ._steps import (
+    BOOL,
+    F64,
+    I64,
+    MAT,
+    MATRIX_FN,
+    VEC,
+    VECTOR_FN,
+    fd_jacobian,
+    no_matrix_function,
+    stiffness_on_diagonal,
+)
 from .lazy import lazy_njit
 
 if TYPE_CHECKING:
@@ -83,13 +94,12 @@ def explicit_stiffness(drift, jac, has_jac, grid, y, p):
             jac(grid[k], y, p, J)
         else:
             fd_jacobian(drift, grid[k], y, p, J, fp, fm, ytmp)
-        for a in range(dim):
-            v = h * abs(J[a, a])
-            if not np.isfinite(v):
-                return np.inf, k
-            if v > worst:
-                worst = v
-                kworst = k
+        v = stiffness_on_diagonal(J, h)
+        if not np.isfinite(v):
+            return np.inf, k
+        if v > worst:
+            worst = v
+            kworst = k
     return worst, kworst
 
 
@@ -119,13 +129,12 @@ def _explicit_stiffness_python(drift, jac, has_jac, grid, y, p):
                 ytmp[b] = y[b] - d
                 drift(t, ytmp, p, fm)
                 J[:, b] = (fp - fm) / (2.0 * d)
-        for a in range(dim):
-            v = h * abs(float(J[a, a]))
-            if not np.isfinite(v):
-                return np.inf, k
-            if v > worst:
-                worst = v
-                kworst = k
+        v = stiffness_on_diagonal.py_func(J, h)
+        if not np.isfinite(v):
+            return np.inf, k
+        if v > worst:
+            worst = v
+            kworst = k
     return worst, kworst
 
 
