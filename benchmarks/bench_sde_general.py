@@ -37,14 +37,16 @@ def _g3_drift(t, y, p, out):
 
 @nb.njit(cache=True)
 def _g3_diffusion(t, y, p, out):
-    for i in range(3):
-        for j in range(3):
+    # out[i, j] = S_ij (1 + cos(y_j)/10): one cosine per noise j, as in the diffrax form below
+    for j in range(3):
+        c = 1.0 + 0.1 * np.cos(y[j])
+        for i in range(3):
             s = 0.3 if i == j else (0.1 if abs(i - j) == 1 else 0.0)
-            out[i, j] = s * (1.0 + 0.1 * np.cos(y[j]))
+            out[i, j] = s * c
 
 
-# The batched form does the per-path arithmetic (the same 3 sines and 9 cosines per path and step), with
-# the loop over the rows innermost so that each statement runs over a whole block.
+# The batched form does the per-path arithmetic (3 sines and 3 cosines per path and step, as the diffrax
+# form does), with the loop over the rows innermost so that each statement runs over a whole block.
 @nb.njit(cache=True)
 def _g3_drift_batched(t, Y, p, out):
     for i in range(3):
@@ -54,11 +56,15 @@ def _g3_drift_batched(t, Y, p, out):
 
 @nb.njit(cache=True)
 def _g3_diffusion_batched(t, Y, p, out):
-    for i in range(3):
-        for j in range(3):
-            s = 0.3 if i == j else (0.1 if abs(i - j) == 1 else 0.0)
-            for r in range(Y.shape[0]):
-                out[r, i, j] = s * (1.0 + 0.1 * np.cos(Y[r, j]))
+    for j in range(3):
+        s0 = 0.3 if j == 0 else (0.1 if j == 1 else 0.0)
+        s1 = 0.3 if j == 1 else 0.1
+        s2 = 0.3 if j == 2 else (0.1 if j == 1 else 0.0)
+        for r in range(Y.shape[0]):
+            c = 1.0 + 0.1 * np.cos(Y[r, j])
+            out[r, 0, j] = s0 * c
+            out[r, 1, j] = s1 * c
+            out[r, 2, j] = s2 * c
 
 
 S3 = np.array([[0.3, 0.1, 0.0], [0.1, 0.3, 0.1], [0.0, 0.1, 0.3]])

@@ -143,3 +143,16 @@ def test_blocks_straddling_steps_bit_identical_across_threads_batches_and_given_
     assert np.array_equal(whole, one)
     assert np.array_equal(whole, np.concatenate(parts))
     assert np.array_equal(whole, given)
+
+
+def test_pairs_across_streams_equal_each_streams_own_pairs():
+    # pair j of every stream at once (the batched SDE kernels' draw) = the j-th normal_pair call
+    # of each stream; 67 streams so that the vectorised loop has a remainder
+    states = np.array([rng.stream_state(5, 100 + r) for r in range(67)], dtype=np.uint64)
+    z0 = np.empty(67)
+    z1 = np.empty(67)
+    for j in (0, 1, 31, 32):
+        rng.streams.pairs_across(states, j, z0, z1)
+        for r in (0, 7, 66):
+            own = _pairs_one_by_one(5, 100 + r, 2 * j + 2)
+            assert z0[r] == own[2 * j] and z1[r] == own[2 * j + 1]

@@ -114,16 +114,42 @@ def _box_muller(u1, u2):
     return r * cs, r * sn
 
 
+@nb.njit(cache=True, inline="always")
+def pair_at(s, j):
+    """Return ``(z0, z1)``: Box--Muller pair ``j`` (counting from 0) of the stream whose state is ``s``.
+
+    Equal, bit for bit, to the values of the ``(j + 1)``-th :func:`normal_pair` call
+    from state ``s``, without advancing any state: a loop over many streams that
+    draws the same pair of each (as the batched SDE kernels do, one stream per row)
+    is independent across iterations and vectorises.
+    """
+    c = s + np.uint64(2 * j + 1) * _GOLDEN
+    return _box_muller(_unit(_mix64(c)), _unit(_mix64(c + _GOLDEN)))
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _normal_pairs(s, out, n_pairs):
     # out[2j], out[2j + 1] = pair j, from uniforms 2j and 2j + 1 after state s; the pairs are
     # independent of each other, so LLVM vectorises the loop (error_model="numpy": the
     # division in log_positive raises nothing, so the loop has no branch).
     for j in range(n_pairs):
-        c = s + np.uint64(2 * j + 1) * _GOLDEN
-        z0, z1 = _box_muller(_unit(_mix64(c)), _unit(_mix64(c + _GOLDEN)))
+        z0, z1 = pair_at(s, j)
         out[2 * j] = z0
         out[2 * j + 1] = z1
+
+
+@nb.njit(cache=True, error_model="numpy")
+def pairs_across(states, j, z0, z1):
+    """Pair ``j`` of every stream: ``(z0[r], z1[r]) = pair_at(states[r], j)``.
+
+    One vectorised loop over the streams (``error_model="numpy"`` for the same
+    reason as in :func:`fill_normals`); used by kernels that advance a block of
+    paths in step, each path on its own stream.
+    """
+    for r in range(states.size):
+        a, b = pair_at(states[r], j)
+        z0[r] = a
+        z1[r] = b
 
 
 @nb.njit(cache=True, inline="always")

@@ -43,7 +43,8 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from ..rng import NORMAL_BLOCK, fill_normals, stream_state
+from ..rng import stream_state
+from ..rng.streams import pairs_across
 from ._steps import (
     BOOL,
     COMMON,
@@ -91,33 +92,31 @@ def start_block(y0, lo, nr, seed, first_path, S, Y, ys, save_idx):
 
 
 @nb.njit(cache=True, inline="always")
-def block_increments(DWf, m, sqrt_h, S, blocks, flat, pos, left, use_dW, dW, lo, k):
-    """Fill ``DWf[r m + j]`` with increment ``j`` of row ``r`` at step ``k``; returns the shared ``(pos, left)``.
+def block_increments(DWf, m, sqrt_h, S, Z0, Z1, i, use_dW, dW, lo, k):
+    """Fill ``DWf[r m + j]`` with increment ``j`` of row ``r`` at step ``k``; returns the index of the next normal.
 
-    Row ``r`` draws from its stream ``S[r]`` through its block ``blocks[r]`` (``flat`` is
-    its flat view) exactly as :func:`deeplimits.sde.noise.draw_increments` does for one
-    path: all rows draw in step, so the position in the block and the count of draws
-    left are the same for every row.
+    Row ``r`` takes normal ``i`` of its stream (initial state ``S[r]``): the
+    sequence :func:`deeplimits.sde.noise.draw_increments` gives one path.  All rows
+    draw in step, so each Box--Muller pair is computed for the whole block in one
+    vectorised call (:func:`~deeplimits.rng.streams.pairs_across`), its second
+    values kept in ``Z1`` for the next draw.
     """
-    nr, width = blocks.shape
+    nr = S.size
     if use_dW:
         for r in range(nr):
             for j in range(m):
                 DWf[r * m + j] = dW[lo + r, k, j]
-        return pos, left
+        return i
     for j in range(m):
-        if pos == width:
-            n = min(width, left + (left & 1))
-            if n < 2:
-                n = 2
-            pos = width - n
+        if i & 1:
             for r in range(nr):
-                S[r] = fill_normals(S[r], blocks[r, pos:])
-            left -= n
-        for r in range(nr):
-            DWf[r * m + j] = flat[r * width + pos] * sqrt_h
-        pos += 1
-    return pos, left
+                DWf[r * m + j] = Z1[r] * sqrt_h
+        else:
+            pairs_across(S, i >> 1, Z0, Z1)
+            for r in range(nr):
+                DWf[r * m + j] = Z0[r] * sqrt_h
+        i += 1
+    return i
 
 
 @nb.njit(cache=True, inline="always")
@@ -249,26 +248,25 @@ def batched_euler_kernel(drift, diffusion, diag, m, grid, save_idx, y0, p, seed,
         lo = b * BLOCK
         nr = min(BLOCK, n - lo)
         S = np.empty(nr, dtype=np.uint64)
-        flat = np.empty(nr * NORMAL_BLOCK)
+        Z0 = np.empty(nr)
+        Z1 = np.empty(nr)
         Yf = np.empty(nr * dim)
         Ynf = np.empty(nr * dim)
         Ff = np.empty(nr * dim)
         Gf = np.zeros(nr * dim * m)
         DWf = np.empty(nr * m)
         live = np.ones(nr, dtype=np.bool_)
-        blocks = flat.reshape((nr, NORMAL_BLOCK))
         Y = Yf.reshape((nr, dim))
         Yn = Ynf.reshape((nr, dim))
         F = Ff.reshape((nr, dim))
         G = Gf.reshape((nr, dim, m))
         js = start_block(y0, lo, nr, seed, first_path, S, Y, ys, save_idx)
-        pos = NORMAL_BLOCK
-        left = n_steps * m
+        i = 0
         n_dead = 0
         for k in range(n_steps):
             t = grid[k]
             h = grid[k + 1] - t
-            pos, left = block_increments(DWf, m, np.sqrt(h), S, blocks, flat, pos, left, use_dW, dW, lo, k)
+            i = block_increments(DWf, m, np.sqrt(h), S, Z0, Z1, i, use_dW, dW, lo, k)
             n_dead += eval_block(drift, diffusion, t, Y, p, F, G, Ff, Gf, live, fail, lo, k)
             euler_update(Yf, Ff, Gf, DWf, h, diag, dim, m, Ynf)
             n_dead, js = end_block(Y, Yn, Yf, Ynf, live, n_dead, box, fail, exits, ys, save_idx, lo, k, js)
@@ -292,7 +290,8 @@ def batched_milstein_kernel(
         lo = b * BLOCK
         nr = min(BLOCK, n - lo)
         S = np.empty(nr, dtype=np.uint64)
-        flat = np.empty(nr * NORMAL_BLOCK)
+        Z0 = np.empty(nr)
+        Z1 = np.empty(nr)
         Yf = np.empty(nr * dim)
         Ynf = np.empty(nr * dim)
         Ff = np.empty(nr * dim)
@@ -300,7 +299,6 @@ def batched_milstein_kernel(
         DWf = np.empty(nr * m)
         DGf = np.zeros(nr * dim)
         live = np.ones(nr, dtype=np.bool_)
-        blocks = flat.reshape((nr, NORMAL_BLOCK))
         Y = Yf.reshape((nr, dim))
         Yn = Ynf.reshape((nr, dim))
         F = Ff.reshape((nr, dim))
@@ -310,13 +308,12 @@ def batched_milstein_kernel(
         Yt = np.empty((nr, dim))
         gp = np.empty(nr)
         js = start_block(y0, lo, nr, seed, first_path, S, Y, ys, save_idx)
-        pos = NORMAL_BLOCK
-        left = n_steps * m
+        i = 0
         n_dead = 0
         for k in range(n_steps):
             t = grid[k]
             h = grid[k + 1] - t
-            pos, left = block_increments(DWf, m, np.sqrt(h), S, blocks, flat, pos, left, use_dW, dW, lo, k)
+            i = block_increments(DWf, m, np.sqrt(h), S, Z0, Z1, i, use_dW, dW, lo, k)
             n_dead += eval_block(drift, diffusion, t, Y, p, F, G, Ff, Gf, live, fail, lo, k)
             block_derivative(dgdy, has_dgdy, diffusion, t, Y, p, DG, Gt, Yt, gp)
             for r in range(nr):
