@@ -62,6 +62,35 @@ def _batched_dgdy(t, Y, p, out):
         out[r, 0] = p[1]
 
 
+@nb.njit(cache=True)
+def _batched_gbm_drift(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        out[r, 0] = p[0] * Y[r, 0]
+
+
+@nb.njit(cache=True)
+def _batched_gbm_diffusion(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        out[r, 0, 0] = p[1] * Y[r, 0]
+
+
+@nb.njit(cache=True)
+def _batched_gbm_dgdy(t, Y, p, out):
+    for r in range(Y.shape[0]):
+        out[r, 0] = p[1]
+
+
+def batched_gbm(mu, sigma):
+    """``models.gbm`` written in batched form (``batched=True``)."""
+    return SDE(
+        _batched_gbm_drift,
+        _batched_gbm_diffusion,
+        params=[mu, sigma],
+        diffusion_derivative=_batched_gbm_dgdy,
+        batched=True,
+    )
+
+
 def batched_logistic(c=C, sigma=SIGMA):
     """``models.singular_logistic`` written in batched form (``batched=True``)."""
     return SDE(_batched_drift, _batched_diffusion, params=[c, sigma], diffusion_derivative=_batched_dgdy, batched=True)
@@ -208,23 +237,138 @@ def cold_start():
     return out
 
 
-def draw_work_precision(path, n_paths=10_000):
-    """Work-precision diagram of the generic schemes on GBM (exact pathwise solution), saved to ``path``."""
+def given_brownian_path():
+    """A diffrax Brownian path through given values ``ws[k] = W(k / n)`` on ``[0, 1]`` (a class).
+
+    ``evaluate(s, t)`` returns ``ws[round(t n)] - ws[round(s n)]``: on a grid whose nodes are fine-grid
+    nodes these are the coupled increments, whatever rounding diffrax's time stepping leaves in ``s``, ``t``.
+    """
+    import equinox as eqx
+
+    jax, jnp, diffrax, _ = jax_cpu64()
+
+    class GivenBrownianPath(diffrax.AbstractBrownianPath):
+        ws: jax.Array
+        n: int = eqx.field(static=True)
+        levy_area: type = eqx.field(static=True)
+
+        @property
+        def t0(self):
+            return 0.0
+
+        @property
+        def t1(self):
+            return 1.0
+
+        def evaluate(self, t0, t1=None, left=True, use_levy=False):
+            def w(t):
+                return self.ws[jnp.rint(t * self.n).astype(jnp.int32)]
+
+            return w(t0) if t1 is None else w(t1) - w(t0)
+
+    return GivenBrownianPath
+
+
+def diffrax_work_precision(wp, mu, sigma, x0, seed, repeat=3):
+    """diffrax ``Euler`` (batched state) and ``ItoMilstein`` (one path, ``vmap``-ed) on the GBM of ``wp``.
+
+    Driven by the same Brownian paths as ``wp`` (``brownian_increments(seed)`` on its finest grid): the
+    control is the piecewise-linear interpolation of their cumulative sums, evaluated at the nodes of each
+    coarser grid, i.e. the coupled increments.  Returns ``(names, errors, stderr, seconds)`` with the
+    arrays of shape ``(2, n_h)``; seconds are the least wall time of the jitted call over ``repeat`` runs.
+    """
+    from deeplimits.sde import brownian_increments
+
+    jax, jnp, diffrax, lineax = jax_cpu64()
+    n_paths, n_fine = wp.n_paths, int(wp.n_steps[-1])
+    fine = uniform_grid(0.0, 1.0, n_fine)
+    dW = brownian_increments(fine, n_paths=n_paths, seed=seed)[:, :, 0]
+    W = np.concatenate([np.zeros((n_paths, 1)), np.cumsum(dW, axis=1)], axis=1)  # as coupled_increments
+    exact = x0 * np.exp((mu - 0.5 * sigma**2) + sigma * dW.sum(axis=1))  # as models.gbm_exact, T = 1
+    Wt = jnp.asarray(W.T)  # (n_fine + 1, n_paths): W at the fine grid's nodes
+    path_class = given_brownian_path()
+
+    def solver_run(solver, n, batched):
+        def drift(t, y, args):
+            return mu * y
+
+        def diffusion(t, y, args):
+            return lineax.DiagonalLinearOperator(sigma * y) if batched else sigma * y
+
+        def one(ws, y0):
+            control = path_class(ws=ws, n=n_fine, levy_area=diffrax.BrownianIncrement)
+            terms = diffrax.MultiTerm(diffrax.ODETerm(drift), diffrax.ControlTerm(diffusion, control))
+            sol = diffrax.diffeqsolve(
+                terms,
+                solver,
+                0.0,
+                1.0,
+                dt0=1.0 / n,
+                y0=y0,
+                saveat=diffrax.SaveAt(t1=True),
+                adjoint=diffrax.ForwardMode(),
+                max_steps=n + 2,
+            )
+            return sol.ys[0]
+
+        # the paths are an argument, not a constant of the traced function, which XLA could fold at compile time
+        if batched:
+            run = jax.jit(lambda ws: one(ws, jnp.full(n_paths, x0)))
+        else:
+            run = jax.jit(jax.vmap(lambda col: one(col, jnp.asarray(x0)), in_axes=1))
+        run(Wt).block_until_ready()  # compile outside the timing
+        return lambda: np.asarray(run(Wt).block_until_ready())
+
+    names = ["diffrax Euler", "diffrax ItoMilstein"]
+    shape = (len(names), wp.n_steps.size)
+    errors, stderr, seconds = np.empty(shape), np.empty(shape), np.full(shape, np.inf)
+    for i, (solver, batched) in enumerate([(diffrax.Euler(), True), (diffrax.ItoMilstein(), False)]):
+        for j, n in enumerate(wp.n_steps):
+            call = solver_run(solver, int(n), batched)
+            for _ in range(repeat):
+                t = time.perf_counter()
+                y = call()
+                seconds[i, j] = min(seconds[i, j], time.perf_counter() - t)
+            diff = np.abs(y - exact)
+            errors[i, j], stderr[i, j] = diff.mean(), diff.std(ddof=1) / np.sqrt(n_paths)
+    return names, errors, stderr, seconds
+
+
+def draw_work_precision(path, n_paths=10_000, with_diffrax=True):
+    """Work-precision diagram of the generic schemes and of diffrax's on GBM (exact pathwise solution)."""
+    from dataclasses import replace
+
     from deeplimits.convergence import plot_work_precision, work_precision
 
-    wp = work_precision(
-        models.gbm(1.0, 0.5),
-        [1.0],
-        1.0,
-        schemes=["euler", "milstein", "theta", "weak2"],
-        exact=models.gbm_exact(1.0, 1.0, 0.5),
-        n_steps=[16, 32, 64, 128, 256, 512],
-        n_paths=n_paths,
-        repeat=3,
+    mu, sigma, x0, seed = 1.0, 0.5, 1.0, 0
+    common = dict(exact=models.gbm_exact(x0, mu, sigma), n_steps=[16, 32, 64, 128, 256, 512], n_paths=n_paths)
+    common.update(seed=seed, repeat=3)
+    wp = work_precision(models.gbm(mu, sigma), [x0], 1.0, schemes=["euler", "milstein", "theta", "weak2"], **common)
+    wb = work_precision(batched_gbm(mu, sigma), [x0], 1.0, schemes=["euler", "milstein"], **common)
+    wp = replace(
+        wp,
+        schemes=wp.schemes + [f"{name} (batched)" for name in wb.schemes],
+        errors=np.vstack([wp.errors, wb.errors]),
+        stderr=np.vstack([wp.stderr, wb.stderr]),
+        seconds=np.vstack([wp.seconds, wb.seconds]),
     )
-    plot_work_precision(wp, title=f"GBM, strong error at T = 1, {n_paths} coupled paths").savefig(path, dpi=110)
+    if with_diffrax:
+        try:
+            names, err, se, sec = diffrax_work_precision(wp, mu, sigma, x0, seed)
+        except ImportError:
+            print("work-precision: diffrax not installed, our schemes only")
+        else:
+            wp = replace(
+                wp,
+                schemes=wp.schemes + names,
+                errors=np.vstack([wp.errors, err]),
+                stderr=np.vstack([wp.stderr, se]),
+                seconds=np.vstack([wp.seconds, sec]),
+            )
+    title = f"GBM, strong error at T = 1, {n_paths} paths (the same for every scheme)"
+    plot_work_precision(wp, title=title).savefig(path, dpi=110)
     for scheme, err, sec in zip(wp.schemes, wp.errors, wp.seconds, strict=True):
-        print(f"work-precision {scheme:>8}: errors {' '.join(f'{e:.2e}' for e in err)}; seconds {sec.round(4)}")
+        print(f"work-precision {scheme:>19}: errors {' '.join(f'{e:.2e}' for e in err)}; seconds {sec.round(4)}")
 
 
 def main():
@@ -237,9 +381,12 @@ def main():
     ap.add_argument("--memory-paths", type=int, default=10_000_000, help="0 skips the memory measurement")
     ap.add_argument("--cold-start", action="store_true")
     ap.add_argument("--work-precision", metavar="FIG", help="draw the work-precision diagram into this file")
+    ap.add_argument("--work-precision-only", action="store_true", help="stop after the work-precision diagram")
     args = ap.parse_args()
     if args.work_precision:
-        draw_work_precision(args.work_precision)
+        draw_work_precision(args.work_precision, with_diffrax=not args.no_diffrax)
+        if args.work_precision_only:
+            return
     if args.cold_start:
         for label, seconds in cold_start().items():
             print(f"{label}: {seconds:.1f} s")

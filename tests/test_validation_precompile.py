@@ -47,6 +47,7 @@ def test_precompile_names_are_checked():
         (["--only", "sde.*"], False),
         (["--experiments", "somewhere"], False),
         (["--workers", "2"], False),
+        (["--precompile", False], False),
     ],
 )
 def test_only_a_whole_local_campaign_precompiles(argv, started, monkeypatch):
@@ -60,7 +61,7 @@ def test_only_a_whole_local_campaign_precompiles(argv, started, monkeypatch):
             calls.append("join")
 
     monkeypatch.setattr(precompile, "start_precompile", lambda: calls.append("start") or Dummy())
-    ns = argparse.Namespace(only=None, experiments=None, workers=None, scheduler=None)
+    ns = argparse.Namespace(only=None, experiments=None, workers=None, scheduler=None, precompile=True)
     for flag, value in zip(argv[::2], argv[1::2], strict=True):
         setattr(ns, flag.lstrip("-"), [value] if flag == "--only" else value)
     with cli._precompile(ns):

@@ -176,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of *_experiments.py files to use instead of the package's own",
     )
     v.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar (for logs and CI)")
+    v.add_argument(
+        "--no-precompile",
+        dest="precompile",
+        action="store_false",
+        help="do not start the second process that compiles the campaign's largest kernels ahead "
+        "(a whole local run starts it; it uses a second core while the cache is cold)",
+    )
     where = v.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -242,9 +249,10 @@ def _precompile(args: argparse.Namespace) -> Iterator[None]:
 
     On a cold Numba cache, compiling is about half of the campaign's time and runs on one core; the
     other process compiles the kernels of the later experiments meanwhile. A selection (--only,
-    --experiments) or a cluster run does not start it.
+    --experiments), a cluster run or --no-precompile does not start it.
     """
-    if args.only or args.experiments is not None or args.workers is not None or args.scheduler is not None:
+    local_whole = not args.only and args.experiments is None and args.workers is None and args.scheduler is None
+    if not (local_whole and getattr(args, "precompile", True)):
         yield
         return
     from .validation.precompile import start_precompile

@@ -207,7 +207,7 @@ def plot_work_precision(result: WorkPrecision, title: str | None = None) -> Any:
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 
-    fig = Figure(figsize=(9, 3.8), layout="constrained")
+    fig = Figure(figsize=(10.5, 3.8), layout="constrained")
     ax_time, ax_work = fig.subplots(1, 2, sharey=True)
     for i, scheme in enumerate(result.schemes):
         for ax, x in ((ax_time, result.seconds[i]), (ax_work, result.path_steps)):
@@ -219,6 +219,6 @@ def plot_work_precision(result: WorkPrecision, title: str | None = None) -> Any:
         ax.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks overlap on short decades
         ax.grid(True, which="both", alpha=0.3)
     ax_time.set_ylabel(r"strong error $E|Y^h_T - Y_T|$")
-    ax_time.legend()
+    fig.legend(*ax_time.get_legend_handles_labels(), loc="outside right upper")  # beside the panels, not over them
     fig.suptitle(title or f"work-precision, {result.n_paths} paths, reference: {result.stats.get('reference', '?')}")
     return fig
