@@ -38,7 +38,7 @@ def test_fine_reference_and_plot():
     assert wp.stats["reference"] == "milstein" and np.all(wp.errors > 0)
     fig = plot_work_precision(wp, title="logistic")
     assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log"
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["euler", "theta"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["euler", "theta"]
 
 
 def test_bad_arguments():
