@@ -156,3 +156,13 @@ def test_pairs_across_streams_equal_each_streams_own_pairs():
         for r in (0, 7, 66):
             own = _pairs_one_by_one(5, 100 + r, 2 * j + 2)
             assert z0[r] == own[2 * j] and z1[r] == own[2 * j + 1]
+
+
+def test_pairs_across_rejects_negative_pair_and_short_outputs():
+    states = np.array([rng.stream_state(5, r) for r in range(4)], dtype=np.uint64)
+    with pytest.raises(ValueError, match="j must be >= 0"):
+        rng.pairs_across(states, -1, np.empty(4), np.empty(4))
+    with pytest.raises(ValueError, match="z0 and z1"):
+        rng.pairs_across(states, 0, np.empty(3), np.empty(4))
+    with pytest.raises(ValueError, match="z0 and z1"):
+        rng.pairs_across(states, 0, np.empty(4), np.empty(3))

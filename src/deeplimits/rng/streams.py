@@ -145,7 +145,36 @@ def pairs_across(states, j, z0, z1):
     One vectorised loop over the streams (``error_model="numpy"`` for the same
     reason as in :func:`fill_normals`); used by kernels that advance a block of
     paths in step, each path on its own stream.
+
+    Parameters
+    ----------
+    states : uint64 array
+        The streams' states (:func:`stream_state`).
+    j : int
+        The pair, counting from 0.
+    z0, z1 : float64 arrays
+        Outputs with at least ``states.size`` entries each.
+
+    Raises
+    ------
+    ValueError
+        If ``j`` is negative, or ``z0`` or ``z1`` holds fewer than ``states.size`` entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deeplimits.rng import pair_at, pairs_across, stream_state
+    >>> states = np.array([stream_state(0, r) for r in range(3)], dtype=np.uint64)
+    >>> z0, z1 = np.empty(3), np.empty(3)
+    >>> pairs_across(states, 2, z0, z1)
+    >>> (z0[1], z1[1]) == pair_at(states[1], 2)
+    True
     """
+    # checked once per call, outside the vectorised loop, which has no bounds checks
+    if j < 0:
+        raise ValueError("pairs_across: j must be >= 0")
+    if z0.size < states.size or z1.size < states.size:
+        raise ValueError("pairs_across: z0 and z1 must hold at least states.size entries")
     for r in range(states.size):
         a, b = pair_at(states[r], j)
         z0[r] = a
